@@ -1,0 +1,180 @@
+"""The board: the only firmware code that touches `machine`.
+
+`Esp32Board(machine, time, esp32)` takes the three modules as arguments, so
+nothing touches hardware at import time and the simulated board (a strict
+stand-in for those modules) runs this very code. Every method here is cheap and
+allocates nothing on the control tick.
+
+Output path: DAC (current setpoint) -> voltage-to-current stage -> H-bridge
+(legs A and B) -> output-enable disconnect -> electrodes. The safe state is
+DAC 0, enable low, both legs low; `output_off()` puts the board in it.
+"""
+
+from micropython import const
+
+from wand import board
+
+_WDT_MAX_MS = const(1000)
+_LED_FREQ = const(1000)
+_TONE_DUTY = const(32768)
+_MAINTENANCE_FLAG = b"wand:repl"
+
+
+class Esp32Board:
+    def __init__(self, machine, time, esp32=None):
+        self._machine = machine
+        self._time = time
+        self._esp32 = esp32
+        Pin = machine.Pin
+        # Safe levels first: enable low, both bridge legs low, DAC at 0.
+        self._oe = Pin(board.PIN_OUT_ENABLE, Pin.OUT, value=0)
+        self._leg_a = Pin(board.PIN_BRIDGE_A, Pin.OUT, value=0)
+        self._leg_b = Pin(board.PIN_BRIDGE_B, Pin.OUT, value=0)
+        self._dac = machine.DAC(Pin(board.PIN_DAC))
+        self._dac.write(0)
+        atten = machine.ADC.ATTN_11DB
+        self._adc_i = machine.ADC(Pin(board.PIN_I_SENSE), atten=atten)
+        self._adc_v = machine.ADC(Pin(board.PIN_V_LOAD), atten=atten)
+        self._adc_bat = machine.ADC(Pin(board.PIN_V_BAT), atten=atten)
+        # GPIO34..39 are input-only without internal pulls: the USB sense has
+        # an external divider, the buttons use GPIO13/14 with pull-ups.
+        self._usb = Pin(board.PIN_USB_SENSE, Pin.IN)
+        self._btn_power = Pin(board.PIN_BTN_POWER, Pin.IN, Pin.PULL_UP)
+        self._btn_level = Pin(board.PIN_BTN_LEVEL, Pin.IN, Pin.PULL_UP)
+        self._led_g = machine.PWM(Pin(board.PIN_LED_GREEN), freq=_LED_FREQ, duty_u16=0)
+        self._led_r = machine.PWM(Pin(board.PIN_LED_RED), freq=_LED_FREQ, duty_u16=0)
+        self._buzzer = machine.PWM(Pin(board.PIN_BUZZER), freq=2000, duty_u16=0)
+        self._tone_hz = 0
+        self._dac_code = 0
+        self._polarity = 0
+        self._wdt = None
+        self._rtc = machine.RTC()
+
+    # --- output stage -----------------------------------------------------
+    def output_off(self):
+        """Safe state: DAC 0, enable low, both legs low. Never raises on a chip."""
+        self._oe.value(0)
+        self._dac.write(0)
+        self._dac_code = 0
+        self._leg_a.value(0)
+        self._leg_b.value(0)
+        self._polarity = 0
+
+    def write_dac(self, code):
+        """Raw DAC write. Only wand.safety.Supervisor.apply() may call this."""
+        if code != self._dac_code:
+            self._dac.write(code)
+            self._dac_code = code
+
+    def dac_code(self):
+        return self._dac_code
+
+    def set_enable(self, on):
+        self._oe.value(1 if on else 0)
+
+    def set_polarity(self, polarity):
+        """+1: leg A high, -1: leg B high, 0: both low (break before make)."""
+        if polarity == self._polarity:
+            return
+        self._leg_a.value(0)
+        self._leg_b.value(0)
+        if polarity > 0:
+            self._leg_a.value(1)
+        elif polarity < 0:
+            self._leg_b.value(1)
+        self._polarity = polarity
+
+    # --- sensing ----------------------------------------------------------
+    def read_current_uv(self):
+        return self._adc_i.read_uv()
+
+    def read_vload_uv(self):
+        return self._adc_v.read_uv()
+
+    def read_battery_uv(self):
+        return self._adc_bat.read_uv()
+
+    def usb_present(self):
+        return self._usb.value() == 1
+
+    def buttons(self):
+        """Bit 0: power/mode pressed, bit 1: level pressed (active low)."""
+        return (self._btn_power.value() ^ 1) | ((self._btn_level.value() ^ 1) << 1)
+
+    # --- feedback ---------------------------------------------------------
+    def set_leds(self, green_u16, red_u16):
+        self._led_g.duty_u16(green_u16)
+        self._led_r.duty_u16(red_u16)
+
+    def set_tone(self, freq_hz):
+        if freq_hz == self._tone_hz:
+            return
+        if freq_hz <= 0:
+            self._buzzer.duty_u16(0)
+        else:
+            self._buzzer.freq(freq_hz)
+            self._buzzer.duty_u16(_TONE_DUTY)
+        self._tone_hz = freq_hz
+
+    # --- watchdog (SR-02) -------------------------------------------------
+    def arm_watchdog(self, timeout_ms):
+        if timeout_ms > _WDT_MAX_MS:
+            raise ValueError("watchdog timeout above 1000 ms")
+        if self._wdt is None:
+            self._wdt = self._machine.WDT(0, timeout_ms)
+
+    def watchdog_armed(self):
+        return self._wdt is not None
+
+    def feed_watchdog(self):
+        """Called only from wand.app.run()'s loop after a passing safety check."""
+        wdt = self._wdt
+        if wdt is not None:
+            wdt.feed()
+
+    # --- time ---------------------------------------------------------------
+    def ticks_ms(self):
+        return self._time.ticks_ms()
+
+    def ticks_add(self, t, delta):
+        return self._time.ticks_add(t, delta)
+
+    def ticks_diff(self, a, b):
+        return self._time.ticks_diff(a, b)
+
+    def sleep_until(self, deadline):
+        t = self._time
+        wait = t.ticks_diff(deadline, t.ticks_ms())
+        if wait > 0:
+            t.sleep_ms(wait)
+
+    # --- chip ---------------------------------------------------------------
+    def reset_cause(self):
+        return self._machine.reset_cause()
+
+    def hard_reset(self):
+        self.output_off()
+        self._machine.reset()
+
+    def maintenance_requested(self):
+        """True once after `request_maintenance()`: boot to the REPL, no app."""
+        return self._rtc.memory() == _MAINTENANCE_FLAG
+
+    def clear_maintenance(self):
+        self._rtc.memory(b"")
+
+    def request_maintenance(self):
+        """Hard-reset into the plain REPL with the output off and no watchdog."""
+        self.output_off()
+        self._rtc.memory(_MAINTENANCE_FLAG)
+        self._machine.reset()
+
+    def deepsleep(self):
+        """Idle auto-off: sleep until the power button is pressed."""
+        self.output_off()
+        self.set_leds(0, 0)
+        self.set_tone(0)
+        esp32 = self._esp32
+        if esp32 is not None:
+            esp32.wake_on_ext0(self._btn_power, esp32.WAKEUP_ALL_LOW)
+        self._machine.deepsleep()
