@@ -1,0 +1,462 @@
+"""Line console on the USB serial (protocol: docs/console.md) (SR-11).
+
+`Console(target, serial)`; the app calls `console.poll(now_ms)` once per
+control tick. Each poll does at most one tick's worth of work:
+
+- reads what the serial has ready (never waits), at most `_RX` bytes, into a
+  preallocated buffer, and assembles lines with `LineReader` (128 bytes max);
+- handles AT MOST ONE complete line, queueing exactly one reply line for it:
+  `ok <json>` or `err <code> <message>`;
+- writes at most `_TX_CHUNK` bytes of queued output (a long reply leaves over
+  several ticks; no new line is taken while a reply is still leaving, so the
+  queue stays bounded and nothing waits on the wire);
+- while streaming, queues one telemetry line `~ t=.. set=.. meas=.. st=..`
+  when it is due and the queue is empty (otherwise that sample is dropped).
+
+The target is the App (docs/architecture.md, "Console target"). Every call
+into it is guarded: an exception becomes `err internal ...` and never reaches
+the control loop. The console offers nothing that feeds or stops the watchdog
+or raises a hard limit; start/level/clear are refused here unless the target
+reports bench mode, and the target refuses them again (SR-09, SR-11).
+
+With no input, no stream and nothing queued, a poll allocates nothing.
+"""
+
+import json
+
+from micropython import const
+
+from wand.linereader import BADBYTE, LINE, NONE, TOOLONG, LineReader
+
+PROTOCOL = const(1)
+PRODUCT = "microwand"
+
+MAXLEN = const(128)  # longest accepted line, terminator excluded
+_RX = const(64)  # bytes read from the serial per tick at most
+_TX_CHUNK = const(96)  # bytes written per tick at most (about 8 ms at 115200 baud)
+_LOG_DEFAULT = const(10)
+_LOG_MAX = const(32)
+_HZ_DEFAULT = const(10)
+_HZ_MAX = const(50)
+_ACTION_DELAY_MS = const(50)  # after the reply has left, before reboot/repl
+_CALIBRATE_TIMEOUT_MS = const(15000)
+_OHMS_MAX = const(1000000)
+
+_TICKS_PERIOD = const(0x40000000)  # MicroPython ticks_ms() wraps at 2**30
+_TICKS_HALF = const(0x20000000)
+_TICKS_MASK = const(0x3FFFFFFF)
+
+# Error codes (docs/console.md). A target's error string may start with one
+# of them ("denied not in bench mode"); otherwise the command's default is used.
+ERR_CODES = ("unknown", "arg", "toolong", "badbyte", "busy", "denied", "state", "internal")
+
+_ACT_NONE = const(0)
+_ACT_REBOOT = const(1)
+_ACT_REPL = const(2)
+
+
+def _diff(a, b):
+    """ticks_diff for ms counters that wrap at 2**30 (no long ints)."""
+    d = a - b
+    if d >= _TICKS_HALF:
+        d -= _TICKS_PERIOD
+    elif d < -_TICKS_HALF:
+        d += _TICKS_PERIOD
+    return d
+
+
+def _one_line(text):
+    """Message text safe to put on one line: no CR/LF/control bytes, bounded."""
+    s = str(text)
+    out = []
+    for ch in s[:200]:
+        o = ord(ch)
+        out.append(ch if 32 <= o < 127 else " ")
+    return "".join(out).strip() or "-"
+
+
+def _parse_int(text, lo, hi):
+    """int in [lo, hi] or None. Plain decimal digits with an optional sign."""
+    t = text
+    if t[:1] in ("-", "+"):
+        t = t[1:]
+    if not t or len(t) > 9 or not t.isdigit():
+        return None
+    v = int(text)
+    if v < lo or v > hi:
+        return None
+    return v
+
+
+def _exc_text(e):
+    return "%s: %s" % (type(e).__name__, e)
+
+
+class Console:
+    def __init__(self, target, serial, maxlen=MAXLEN):
+        self._target = target
+        self._serial = serial
+        self._reader = LineReader(maxlen)
+        self._maxlen = maxlen
+        self._rx = bytearray(_RX)
+        self._rx_pos = 0
+        self._rx_end = 0
+        self._tx = []  # queued output text, oldest first
+        self._tx_off = 0  # bytes of _tx[0] already written
+        self._stream_ms = 0  # telemetry period; 0 = off
+        self._stream_next = 0
+        self._dropped = 0  # telemetry samples dropped for a busy line
+        self._calibrating = False
+        self._cal_since = 0
+        self._action = _ACT_NONE
+        self._action_at = 0
+        self._action_armed = False
+        self.lines = 0  # complete lines answered
+        self.errors = 0  # of which answered with err
+        self.internal = 0  # exceptions caught (target or console)
+        self._tx.append("# microwand console, protocol %d: type help\r\n" % PROTOCOL)
+
+    # ------------------------------------------------------------------ tick
+    def poll(self, now_ms):
+        """One tick of console work. Never raises (except BaseException)."""
+        try:
+            self._poll(now_ms)
+        except Exception as e:  # a bug here must not reach the control loop
+            self.internal += 1
+            self._tx_off = 0
+            self._tx.clear()
+            self._reader.clear()
+            self._rx_pos = self._rx_end
+            self._stream_ms = 0
+            try:
+                self._tx.append("# console error, stream stopped: %s\r\n" % _one_line(_exc_text(e)))
+            except Exception:
+                pass
+
+    def _poll(self, now_ms):
+        if self._action != _ACT_NONE:
+            self._pending_action(now_ms)
+            return
+        if self._calibrating:
+            self._calibrate_poll(now_ms)
+        if not self._tx:
+            self._take_line(now_ms)
+        if self._stream_ms and _diff(now_ms, self._stream_next) >= 0:
+            self._telemetry(now_ms)
+        if self._tx:
+            self._drain()
+
+    def _take_line(self, now_ms):
+        if self._rx_pos >= self._rx_end:
+            n = self._serial.read_into(self._rx)
+            self._rx_pos = 0
+            self._rx_end = n if n and n > 0 else 0
+            if not self._rx_end:
+                return
+        reader = self._reader
+        self._rx_pos = reader.feed(self._rx, self._rx_pos, self._rx_end)
+        kind = reader.result()
+        if kind == NONE:
+            return
+        try:
+            reply = self._answer(kind, now_ms)
+        finally:
+            reader.clear()
+        self.lines += 1
+        if reply is not None:
+            self._queue(reply)
+
+    def _drain(self):
+        tx = self._tx
+        head = tx[0]
+        off = self._tx_off
+        left = len(head) - off
+        if left <= _TX_CHUNK:
+            chunk = head if off == 0 else head[off:]
+            tx.pop(0)
+            self._tx_off = 0
+        else:
+            chunk = head[off : off + _TX_CHUNK]
+            self._tx_off = off + _TX_CHUNK
+        self._serial.write(chunk)
+
+    def _queue(self, text):
+        self._tx.append(text + "\r\n")
+
+    def busy(self):
+        """True while output is queued, a calibration runs or an action waits."""
+        return bool(self._tx) or self._calibrating or self._action != _ACT_NONE
+
+    def streaming_hz(self):
+        return 1000 // self._stream_ms if self._stream_ms else 0
+
+    # -------------------------------------------------------------- replies
+    def _ok(self, obj):
+        return "ok " + json.dumps(obj)
+
+    def _err(self, code, message):
+        self.errors += 1
+        return "err %s %s" % (code, _one_line(message))
+
+    def _target_err(self, text, default):
+        """An error string from the target: a leading known code is used."""
+        msg = _one_line(text)
+        word = msg.split(" ", 1)
+        if word[0] in ERR_CODES and len(word) == 2:
+            return self._err(word[0], word[1])
+        return self._err(default, msg)
+
+    def _answer(self, kind, now_ms):
+        if kind == TOOLONG:
+            return self._err("toolong", "line longer than %d bytes, ignored" % self._maxlen)
+        if kind == BADBYTE:
+            return self._err(
+                "badbyte",
+                "byte 0x%02x in line: only printable ASCII, line ignored" % self._reader.bad_byte(),
+            )
+        if kind != LINE:
+            return self._err("internal", "line reader state %d" % kind)
+        words = self._reader.line().split()
+        name = words[0]
+        if self._calibrating:
+            return self._err("busy", "calibration running: wait for its reply, then send " + name)
+        entry = _TABLE.get(name)
+        if entry is None:
+            return self._err("unknown", "no command %s: send help for the list" % name[:24])
+        handler, lo, hi, usage = entry
+        args = words[1:]
+        if len(args) < lo or len(args) > hi:
+            return self._err("arg", "usage: %s %s" % (name, usage) if usage else "usage: " + name)
+        try:
+            return handler(self, args, now_ms)
+        except Exception as e:
+            self.internal += 1
+            return self._err("internal", _exc_text(e))
+
+    # ------------------------------------------------------------- commands
+    def _c_hello(self, args, now_ms):
+        info = dict(self._target.hello())
+        info["product"] = PRODUCT
+        info["protocol"] = PROTOCOL
+        info["maxlen"] = self._maxlen
+        return self._ok(info)
+
+    def _c_status(self, args, now_ms):
+        return self._ok(self._target.status())
+
+    def _c_log(self, args, now_ms):
+        n = _LOG_DEFAULT
+        if args:
+            n = _parse_int(args[0], 1, _LOG_MAX)
+            if n is None:
+                return self._err("arg", "log [n]: n is a whole number from 1 to %d" % _LOG_MAX)
+        return self._ok({"events": list(self._target.log_tail(n))})
+
+    def _c_faults(self, args, now_ms):
+        return self._ok({"faults": list(self._target.fault_history())})
+
+    def _c_selftest(self, args, now_ms):
+        checks = [list(c) for c in self._target.selftest()]
+        passed = True
+        for c in checks:
+            if not c[1]:
+                passed = False
+        return self._ok({"pass": passed, "checks": checks})
+
+    def _c_calibrate(self, args, now_ms):
+        ohms = _parse_int(args[0], 1, _OHMS_MAX)
+        if ohms is None:
+            return self._err("arg", "calibrate OHMS: the known resistor in ohms, a whole number")
+        problem = self._target.calibrate_start(ohms)
+        if problem is not None:
+            return self._target_err(problem, "state")
+        self._calibrating = True
+        self._cal_since = now_ms
+        return None  # the reply comes from _calibrate_poll
+
+    def _calibrate_poll(self, now_ms):
+        try:
+            result = self._target.calibrate_poll()
+        except Exception as e:
+            self.internal += 1
+            result = "internal " + _exc_text(e)
+        if result is None:
+            if _diff(now_ms, self._cal_since) < _CALIBRATE_TIMEOUT_MS:
+                return
+            result = "internal calibration did not finish within %d s" % (_CALIBRATE_TIMEOUT_MS // 1000)
+        self._calibrating = False
+        if isinstance(result, dict):
+            self._queue(self._ok(result))
+        else:
+            self._queue(self._target_err(result, "state"))
+
+    def _c_get(self, args, now_ms):
+        name = args[0] if args else None
+        values = self._target.settings_get(name)
+        if values is None:
+            return self._err("arg", "no setting %s: send get for the list" % name)
+        return self._ok(values)
+
+    def _c_set(self, args, now_ms):
+        name = args[0]
+        known = self._target.settings_get(None)
+        if not known or name not in known:
+            return self._err("arg", "no setting %s: send get for the list" % name)
+        value = " ".join(args[1:])
+        problem = self._target.settings_set(name, value)
+        if problem is not None:
+            return self._target_err(problem, "arg")
+        return self._ok(self._target.settings_get(name))
+
+    def _c_stream(self, args, now_ms):
+        mode = args[0]
+        if mode == "off":
+            if len(args) > 1:
+                return self._err("arg", "usage: stream on [hz] | stream off")
+            self._stream_ms = 0
+            return self._ok({"stream": False, "dropped": self._dropped})
+        if mode != "on":
+            return self._err("arg", "usage: stream on [hz] | stream off")
+        hz = _HZ_DEFAULT
+        if len(args) > 1:
+            hz = _parse_int(args[1], 1, _HZ_MAX)
+            if hz is None:
+                return self._err("arg", "stream on [hz]: hz is a whole number from 1 to %d" % _HZ_MAX)
+        self._stream_ms = 1000 // hz
+        self._stream_next = now_ms
+        self._dropped = 0
+        return self._ok({"stream": True, "hz": hz})
+
+    def _bench_only(self):
+        """None when the target reports bench mode, else the err reply."""
+        st = self._target.status()
+        if st.get("bench") is True:
+            return None
+        return self._err("denied", "bench mode only: hold the power button while powering up (SR-09)")
+
+    def _state_reply(self):
+        st = self._target.status()
+        return self._ok(
+            {
+                "state": st.get("state"),
+                "level": st.get("level"),
+                "setpoint_ua": st.get("setpoint_ua"),
+                "fault": st.get("fault"),
+            }
+        )
+
+    def _c_start(self, args, now_ms):
+        refused = self._bench_only()
+        if refused is not None:
+            return refused
+        problem = self._target.bench_start()
+        if problem is not None:
+            return self._target_err(problem, "denied")
+        return self._state_reply()
+
+    def _c_stop(self, args, now_ms):
+        problem = self._target.bench_stop()
+        if problem is not None:
+            return self._target_err(problem, "denied")
+        return self._state_reply()
+
+    def _c_level(self, args, now_ms):
+        n = _parse_int(args[0], 0, 1000)
+        if n is None:
+            return self._err("arg", "level N: N is a whole number")
+        refused = self._bench_only()
+        if refused is not None:
+            return refused
+        problem = self._target.bench_level(n)
+        if problem is not None:
+            return self._target_err(problem, "arg")
+        return self._state_reply()
+
+    def _c_clear(self, args, now_ms):
+        refused = self._bench_only()
+        if refused is not None:
+            return refused
+        problem = self._target.clear_fault()
+        if problem is not None:
+            return self._target_err(problem, "state")
+        return self._state_reply()
+
+    def _c_help(self, args, now_ms):
+        cmds = {}
+        for name in _TABLE:
+            cmds[name] = _TABLE[name][3]
+        return self._ok({"protocol": PROTOCOL, "maxlen": self._maxlen, "commands": cmds})
+
+    def _c_reboot(self, args, now_ms):
+        self._action = _ACT_REBOOT
+        self._action_armed = False
+        return self._ok({"reboot": True})
+
+    def _c_repl(self, args, now_ms):
+        self._action = _ACT_REPL
+        self._action_armed = False
+        self._stream_ms = 0
+        return self._ok({"repl": True, "output": "off", "watchdog": "none after the hard reset"})
+
+    def _pending_action(self, now_ms):
+        """reboot/repl: let the reply leave completely, then hand over."""
+        if self._tx:
+            self._drain()
+            return
+        if not self._action_armed:
+            self._action_armed = True
+            self._action_at = (now_ms + _ACTION_DELAY_MS) & _TICKS_MASK
+            return
+        if _diff(now_ms, self._action_at) < 0:
+            return
+        action = self._action
+        self._action = _ACT_NONE
+        try:
+            if action == _ACT_REPL:
+                self._target.enter_repl()
+            else:
+                self._target.reboot()
+        except Exception as e:
+            self.internal += 1
+            self._tx.append("# %s failed: %s\r\n" % ("repl" if action == _ACT_REPL else "reboot",
+                                                      _one_line(_exc_text(e))))
+
+    # ------------------------------------------------------------ telemetry
+    def _telemetry(self, now_ms):
+        period = self._stream_ms
+        nxt = self._stream_next + period
+        if _diff(now_ms, nxt) >= 0:
+            nxt = now_ms + period  # fell behind: do not burst to catch up
+        self._stream_next = nxt & _TICKS_MASK
+        if self._tx:
+            self._dropped += 1
+            return
+        try:
+            t, sp, meas, st = self._target.telemetry()
+            line = "~ t=%d set=%d meas=%d st=%s\r\n" % (int(t), int(sp), int(meas), st)
+        except Exception as e:
+            self.internal += 1
+            self._stream_ms = 0
+            line = "# stream stopped: %s\r\n" % _one_line(_exc_text(e))
+        self._tx.append(line)
+
+
+# name: (handler, min args, max args, usage)
+_TABLE = {
+    "hello": (Console._c_hello, 0, 0, ""),
+    "help": (Console._c_help, 0, 0, ""),
+    "status": (Console._c_status, 0, 0, ""),
+    "log": (Console._c_log, 0, 1, "[n]"),
+    "faults": (Console._c_faults, 0, 0, ""),
+    "selftest": (Console._c_selftest, 0, 0, ""),
+    "calibrate": (Console._c_calibrate, 1, 1, "OHMS"),
+    "get": (Console._c_get, 0, 1, "[NAME]"),
+    "set": (Console._c_set, 2, 8, "NAME VALUE"),
+    "stream": (Console._c_stream, 1, 2, "on [hz] | off"),
+    "start": (Console._c_start, 0, 0, ""),
+    "stop": (Console._c_stop, 0, 0, ""),
+    "level": (Console._c_level, 1, 1, "N"),
+    "clear": (Console._c_clear, 0, 0, ""),
+    "reboot": (Console._c_reboot, 0, 0, ""),
+    "repl": (Console._c_repl, 0, 0, ""),
+}
