@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "wandctl.cmd_sim",
     "wandctl.cmd_characterize",
     "wandctl.cmd_bench",
+    "wandctl.cmd_console",
     "wandctl.cmd_boardgen",
 ]
 

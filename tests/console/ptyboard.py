@@ -1,0 +1,173 @@
+"""Boards on a pty for end-to-end tests of wandctl's console commands.
+
+Each board exposes `port` (the slave device path that wandctl opens with
+pyserial) and is a context manager.
+
+- `ThreadBoard(make_board)`: the firmware's own `Console` driven in a thread at
+  a 10 ms tick, its serial being the pty master. `make_board(serial)` returns
+  an object with `tick(now_ms)` (which must call the console's poll), so the
+  same bridge serves a scripted target and the real App on the simulated board.
+- `ProcessBoard(argv)`: a process (the MicroPython unix port) whose stdin and
+  stdout are a pty of its own, bridged to the port wandctl opens: the REPL, or
+  a script running the console on the real `UsbSerial`.
+- `SilentBoard()`: a port on which nothing ever answers.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import subprocess
+import threading
+import time
+import tty
+
+
+def _openpty_raw():
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    return master, slave
+
+
+class PtySerial:
+    """The console-side serial on a pty master fd: read_into / write."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.written = 0
+
+    def read_into(self, buf) -> int:
+        r, _, _ = select.select([self.fd], [], [], 0)
+        if not r:
+            return 0
+        try:
+            data = os.read(self.fd, len(buf))
+        except OSError:
+            return 0
+        buf[: len(data)] = data
+        return len(data)
+
+    def write(self, s) -> None:
+        data = s.encode() if isinstance(s, str) else bytes(s)
+        while data:
+            n = os.write(self.fd, data)
+            data = data[n:]
+            self.written += n
+
+
+class ThreadBoard:
+    def __init__(self, make_board, tick_ms: int = 10):
+        self.master, self.slave = _openpty_raw()
+        self.port = os.ttyname(self.slave)
+        self.serial = PtySerial(self.master)
+        self.board = make_board(self.serial)
+        self.tick_ms = tick_ms
+        self.error: BaseException | None = None
+        self.ticks = 0
+        self.lock = threading.Lock()  # held while a tick runs; tests take it to inspect state
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        start = time.monotonic()
+        try:
+            while not self._stop.is_set():
+                now_ms = int((time.monotonic() - start) * 1000)
+                with self.lock:
+                    self.board.tick(now_ms)
+                    self.ticks += 1
+                time.sleep(self.tick_ms / 1000.0)
+        except BaseException as e:  # surfaced by the test through .error
+            self.error = e
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(5)
+        os.close(self.master)
+        os.close(self.slave)
+
+
+class _Bridge:
+    """Copies bytes both ways between two pty masters."""
+
+    def __init__(self, a: int, b: int):
+        self.a, self.b = a, b
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            r, _, _ = select.select([self.a, self.b], [], [], 0.05)
+            for fd in r:
+                try:
+                    data = os.read(fd, 4096)
+                except OSError:
+                    continue
+                other = self.b if fd == self.a else self.a
+                try:
+                    os.write(other, data)
+                except OSError:
+                    pass
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(2)
+
+
+class ProcessBoard:
+    def __init__(self, argv: list[str], cwd: str | None = None, settle_s: float = 0.5):
+        self.master, self.slave = _openpty_raw()
+        self.port = os.ttyname(self.slave)
+        self.pmaster, pslave = _openpty_raw()
+        self.proc = subprocess.Popen(argv, stdin=pslave, stdout=pslave, stderr=subprocess.PIPE,
+                                     cwd=cwd, close_fds=True)
+        os.close(pslave)
+        self.settle_s = settle_s
+        self.bridge = None
+
+    def __enter__(self):
+        time.sleep(self.settle_s)
+        self.bridge = _Bridge(self.master, self.pmaster)
+        return self
+
+    def __exit__(self, *exc):
+        if self.bridge:
+            self.bridge.stop()
+        self.proc.kill()
+        self.proc.wait(5)
+        if self.proc.stderr:
+            self.proc.stderr.close()
+        for fd in (self.master, self.slave, self.pmaster):
+            os.close(fd)
+
+
+class SilentBoard:
+    def __init__(self):
+        self.master, self.slave = _openpty_raw()
+        self.port = os.ttyname(self.slave)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._swallow, daemon=True)
+
+    def _swallow(self):
+        while not self._stop.is_set():
+            r, _, _ = select.select([self.master], [], [], 0.05)
+            if r:
+                try:
+                    os.read(self.master, 4096)
+                except OSError:
+                    pass
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(2)
+        os.close(self.master)
+        os.close(self.slave)

@@ -1,0 +1,217 @@
+"""wandctl's console commands end to end: real `wandctl` processes, pyserial on
+a pty, the firmware's Console on the other side (a scripted target here; the
+real App on the simulated board in test_console_app_e2e.py), plus the error
+paths: missing port, busy port, permission denied, silent board, other firmware.
+"""
+
+from __future__ import annotations
+
+import csv
+import errno
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+import serial
+from console_fakes import FakeTarget
+from ptyboard import ProcessBoard, SilentBoard, ThreadBoard
+
+from wand.console import Console
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BIN = pathlib.Path(sys.executable).parent
+WANDCTL = str(BIN / "wandctl")
+
+
+def wandctl(*args: str, stdin: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env.pop("WANDCTL_PORT", None)
+    env["HOME"] = str(ROOT / "build" / "test-home")  # keep the console history out of the real home
+    return subprocess.run([WANDCTL, *args], input=stdin, capture_output=True, text=True, timeout=timeout,
+                          env=env)
+
+
+class FakeBoard:
+    """A scripted target and the real Console, ticked by ThreadBoard."""
+
+    def __init__(self, serial_):
+        self.target = FakeTarget(bench=True)
+        self.console = Console(self.target, serial_)
+
+    def tick(self, now_ms):
+        self.console.poll(now_ms)
+
+
+@pytest.fixture
+def board():
+    with ThreadBoard(FakeBoard) as b:
+        yield b
+        assert b.error is None, b.error
+
+
+def test_status_json_is_the_boards_reply(board):
+    r = wandctl("status", "--port", board.port, "--json")
+    assert r.returncode == 0, r.stderr
+    st = json.loads(r.stdout)
+    with board.lock:
+        assert st == board.board.target.status()
+
+
+def test_status_readable(board):
+    r = wandctl("status", "--port", board.port)
+    assert r.returncode == 0, r.stderr
+    assert "state" in r.stdout and "idle" in r.stdout
+    assert "battery     3.9 V" in r.stdout
+    assert "watchdog    armed" in r.stdout
+
+
+def test_log_faults_selftest_get(board):
+    r = wandctl("log", "3", "--port", board.port, "--json")
+    assert r.returncode == 0, r.stderr
+    assert [e["event"] for e in json.loads(r.stdout)["events"]] == ["e37", "e38", "e39"]
+    r = wandctl("faults", "--port", board.port)
+    assert r.returncode == 0 and "SHORT" in r.stdout
+    r = wandctl("selftest", "--port", board.port)
+    assert r.returncode == 0, r.stderr
+    assert "PASS  output_off" in r.stdout and "self-test passed" in r.stdout
+    r = wandctl("get", "--port", board.port)
+    assert r.returncode == 0 and "user_max_ua = 400" in r.stdout
+    r = wandctl("get", "session_min", "--port", board.port, "--json")
+    assert json.loads(r.stdout) == {"session_min": 5}
+
+
+def test_set_changes_the_setting_and_refusals_exit_1(board):
+    r = wandctl("set", "user_max_ua", "250", "--port", board.port, "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"user_max_ua": 250}
+    r = wandctl("set", "user_max_ua", "900", "--port", board.port)
+    assert r.returncode == 1
+    assert r.stderr.startswith("wandctl: the wand refused `set user_max_ua 900`: denied")
+    r = wandctl("get", "nope", "--port", board.port)
+    assert r.returncode == 1 and "err" not in r.stdout and "no setting nope" in r.stderr
+    with board.lock:
+        assert board.board.target.settings["user_max_ua"] == 250
+
+
+def test_selftest_failure_exits_1(board):
+    with board.lock:
+        board.board.target.selftest = lambda: [["sense_zero", False, "12 uA with output off"]]
+    r = wandctl("selftest", "--port", board.port)
+    assert r.returncode == 1
+    assert "FAIL  sense_zero" in r.stdout
+    assert "self-test failed (sense_zero)" in r.stderr
+
+
+def test_calibrate_waits_for_the_result(board):
+    r = wandctl("calibrate", "10000", "--port", board.port, "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"gain": 1.01, "offset_ua": -2.0}
+
+
+def test_monitor_records_csv_and_prints_text_when_not_a_tty(board, tmp_path):
+    with board.lock:
+        board.board.target.level = 5
+    path = tmp_path / "run.csv"
+    r = wandctl("monitor", "--port", board.port, "--hz", "20", "--seconds", "1.5", "--csv", str(path))
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.splitlines()
+    assert out[0] == "t_ms setpoint_ua measured_ua state"
+    assert out[1] == "1234 100 99 idle"
+    rows = list(csv.reader(path.open()))
+    assert rows[0] == ["t_ms", "setpoint_ua", "measured_ua", "state"]
+    assert 15 <= len(rows) - 1 <= 35, len(rows)
+    assert rows[1] == ["1234", "100", "99", "idle"]
+    assert "wrote %d samples" % (len(rows) - 1) in r.stderr
+    with board.lock:
+        assert board.board.console.streaming_hz() == 0  # switched off again on the way out
+
+
+def test_console_reads_commands_from_stdin_when_not_a_tty(board):
+    r = wandctl("console", "--port", board.port, stdin="status\nfly\nlevel x\nget session_min\nquit\nhello\n")
+    assert r.returncode == 0, r.stderr
+    assert "state" in r.stdout
+    assert "err unknown: no command fly" in r.stdout
+    assert "err arg: level N" in r.stdout
+    assert "session_min = 5" in r.stdout
+    assert "microwand" not in r.stdout.split("session_min = 5")[1]  # stopped at quit
+
+
+def test_completion_offers_commands_settings_and_stream_modes():
+    from wandctl.cmd_console import _Completer
+
+    comp = _Completer(["session_min", "user_max_ua"])
+    assert [w for w, _ in comp.words("st")] == ["status", "stream", "start", "stop"]
+    assert [w for w, _ in comp.words("set us")] == ["user_max_ua"]
+    assert [w for w, _ in comp.words("stream o")] == ["on", "off"]
+    assert comp.words("level 3 ") == []
+
+
+# ------------------------------------------------------------------ errors
+def test_missing_port_says_which_ports_exist():
+    r = wandctl("status", "--port", "/dev/ttyUSB-not-there")
+    assert r.returncode == 1
+    assert r.stderr.startswith("wandctl: serial port /dev/ttyUSB-not-there does not exist;")
+    r = wandctl("status")
+    assert r.returncode == 1 and "no serial port given: pass --port" in r.stderr
+
+
+def test_busy_port_is_reported(board):
+    holder = serial.Serial(board.port, exclusive=True)
+    try:
+        r = wandctl("status", "--port", board.port)
+    finally:
+        holder.close()
+    assert r.returncode == 1
+    assert "serial port %s is busy" % board.port in r.stderr
+    assert "close it and retry" in r.stderr
+
+
+def test_permission_denied_says_how_to_fix_it(tmp_path):
+    from wandctl.console_client import _open_error
+
+    e = serial.SerialException(errno.EACCES, "could not open port /dev/ttyUSB0: [Errno 13] Permission denied")
+    msg = str(_open_error("/dev/ttyUSB0", e))
+    assert msg == ("permission denied on /dev/ttyUSB0: add yourself to the dialout group: "
+                   "sudo usermod -aG dialout $USER, then log out and in")
+    if os.geteuid() != 0:  # root opens anything: the real path can only be shown as a user
+        dev = tmp_path / "ttyLOCKED"
+        dev.write_text("")
+        dev.chmod(0)
+        r = wandctl("status", "--port", str(dev))
+        assert r.returncode == 1 and "sudo usermod -aG dialout $USER" in r.stderr
+
+
+def test_silent_board_times_out_with_advice():
+    with SilentBoard() as b:
+        r = wandctl("status", "--port", b.port, "--timeout", "1")
+    assert r.returncode == 1
+    assert r.stderr.startswith("wandctl: the board did not answer `hello` within 1 s: is it powered and "
+                               "running the firmware?")
+
+
+def _micropython() -> str:
+    return str(BIN / "micropython")
+
+
+def test_board_at_the_plain_micropython_repl_is_other_firmware():
+    with ProcessBoard([_micropython(), "-i"]) as b:
+        r = wandctl("status", "--port", b.port, "--timeout", "3")
+    assert r.returncode == 1
+    assert "this board does not run the microwand firmware (it answered" in r.stderr
+    assert "flash/deploy it with `wandctl deploy`" in r.stderr
+
+
+def test_real_usbserial_under_micropython_answers_wandctl():
+    script = ROOT / "tests" / "console" / "boards" / "usbserial_board.py"
+    with ProcessBoard([_micropython(), "-X", "heapsize=100K", str(script)]) as b:
+        r = wandctl("status", "--port", b.port, "--json")
+        r2 = wandctl("console", "--port", b.port, stdin="log 2\n" + "x" * 200 + "\nhello\n")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["program"] == "lift"
+    assert r2.returncode == 0, r2.stderr
+    assert "err toolong" not in r2.stdout  # wandctl refuses it before sending
+    assert "the console takes at most 128" in r2.stdout
+    assert "e38" in r2.stdout and "microwand 0.1.0 on microwand-v1" in r2.stdout
