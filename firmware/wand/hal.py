@@ -21,7 +21,7 @@ _MAINTENANCE_FLAG = b"wand:repl"
 
 
 class Esp32Board:
-    def __init__(self, machine, time, esp32=None):
+    def __init__(self, machine, time, esp32=None, dac=None):
         self._machine = machine
         self._time = time
         self._esp32 = esp32
@@ -30,7 +30,8 @@ class Esp32Board:
         self._oe = Pin(board.PIN_OUT_ENABLE, Pin.OUT, value=0)
         self._leg_a = Pin(board.PIN_BRIDGE_A, Pin.OUT, value=0)
         self._leg_b = Pin(board.PIN_BRIDGE_B, Pin.OUT, value=0)
-        self._dac = machine.DAC(Pin(board.PIN_DAC))
+        # boot.py already made the DAC (one per boot); reuse it when given.
+        self._dac = dac if dac is not None else machine.DAC(Pin(board.PIN_DAC))
         self._dac.write(0)
         atten = machine.ADC.ATTN_11DB
         self._adc_i = machine.ADC(Pin(board.PIN_I_SENSE), atten=atten)

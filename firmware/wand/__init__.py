@@ -1,0 +1,3 @@
+"""microwand firmware package. Nothing here touches hardware at import."""
+
+VERSION = "0.1.0"

@@ -1,0 +1,106 @@
+"""Bounded persistent event log that survives power loss (SR-10).
+
+Two files used in turn, each holding at most HALF lines. An event is one line
+appended to the current file (open, write, close: littlefs commits at close,
+so a cut loses at most the line being written). When the current file is full
+the other one is truncated and becomes current: the log holds the last
+HALF..2*HALF events. Lines carry a sequence number, so the order is known
+whatever the files hold; unreadable lines are skipped, never fatal.
+
+Line format: "<seq> <boot> <t_ms> <kind> <a> <b>\n" (a/b '-' when absent).
+"""
+
+from micropython import const
+
+HALF = const(32)
+FILES = ("log0.txt", "log1.txt")
+
+
+class EventLog:
+    def __init__(self, fs):
+        self.fs = fs
+        self.seq = 0
+        self.boot = 0
+        self._cur = 0
+        self._count = 0  # lines in the current file
+
+    def _lines(self, i):
+        try:
+            f = self.fs.open(FILES[i], "r")
+        except OSError:
+            return []
+        try:
+            text = f.read()
+        except (OSError, UnicodeError):
+            text = ""
+        finally:
+            f.close()
+        out = []
+        for line in text.split("\n"):
+            rec = parse_line(line)
+            if rec is not None:
+                out.append(rec)
+        return out
+
+    def open(self):
+        """Find the newest file and the next sequence number; count this boot."""
+        a = self._lines(0)
+        b = self._lines(1)
+        last_a = a[-1]["seq"] if a else -1
+        last_b = b[-1]["seq"] if b else -1
+        if last_b > last_a:
+            self._cur, self._count, last = 1, len(b), last_b
+        else:
+            self._cur, self._count, last = 0, len(a), last_a
+        self.seq = last + 1
+        boots = [r["boot"] for r in a + b]
+        self.boot = (max(boots) + 1) if boots else 1
+
+    def append(self, t_ms, kind, a=None, b=None):
+        line = "%d %d %d %s %s %s\n" % (
+            self.seq,
+            self.boot,
+            t_ms,
+            kind,
+            "-" if a is None else _token(a),
+            "-" if b is None else _token(b),
+        )
+        fs = self.fs
+        if self._count >= HALF:
+            self._cur ^= 1
+            f = fs.open(FILES[self._cur], "w")
+            self._count = 0
+        else:
+            f = fs.open(FILES[self._cur], "a")
+        try:
+            f.write(line)
+        finally:
+            f.close()
+        self._count += 1
+        self.seq += 1
+
+    def tail(self, n):
+        recs = self._lines(0) + self._lines(1)
+        recs.sort(key=lambda r: r["seq"])
+        return recs[-n:] if n > 0 else []
+
+
+def _token(v):
+    s = str(v)
+    return s.replace(" ", "_").replace("\n", "_") or "-"
+
+
+def parse_line(line):
+    parts = line.split(" ")
+    if len(parts) != 6:
+        return None
+    try:
+        seq = int(parts[0])
+        boot = int(parts[1])
+        t = int(parts[2])
+    except ValueError:
+        return None
+    rec = {"seq": seq, "boot": boot, "t_ms": t, "kind": parts[3]}
+    rec["a"] = None if parts[4] == "-" else parts[4]
+    rec["b"] = None if parts[5] == "-" else parts[5]
+    return rec

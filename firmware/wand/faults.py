@@ -1,0 +1,33 @@
+"""Fault codes. The blink code of a fault is its number of red blinks."""
+
+from micropython import const
+
+NONE = const(0)
+OVERCURRENT = const(1)  # SR-01 monitor
+SENSE_STUCK = const(2)  # SR-08
+SENSE_OPEN = const(3)  # SR-08
+GAIN_DRIFT = const(4)  # SR-08
+BOOT_SENSE = const(5)  # SR-08 boot check
+SHORT = const(6)  # SR-06
+WATCHDOG = const(7)  # SR-12
+BATTERY_CRITICAL = const(8)  # SR-09
+INTERNAL = const(9)  # exception in the control loop
+
+_NAMES = (
+    "none",
+    "overcurrent",
+    "sense_stuck",
+    "sense_open",
+    "gain_drift",
+    "boot_sense",
+    "short",
+    "watchdog",
+    "battery_critical",
+    "internal",
+)
+
+
+def name(code):
+    if 0 <= code < len(_NAMES):
+        return _NAMES[code]
+    return "unknown"

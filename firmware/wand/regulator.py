@@ -1,0 +1,156 @@
+"""Current regulator: setpoint in µA -> DAC code, load classification, trim.
+
+All tick arithmetic is in small integers (floats allocate on MicroPython):
+currents in µA, charge in code*ms, the trim in 1/1024 units, voltages in mV.
+
+The regulator knows the stage through a stored calibration (gain, offset)
+and watches the result through the current sense and the load-voltage sense.
+A slow trim corrects small calibration errors; it is frozen (anti-windup)
+whenever the load cannot take the current (compliance, no contact, ramping),
+so no correction piles up while the wand is off the skin: that is what keeps
+the current from snapping past the setpoint when contact returns (SR-06).
+"""
+
+from micropython import const
+
+from wand import board
+
+_TRIM_ONE = const(1024)
+TRIM_MIN = const(870)  # -15 %: the trim can never hide a >20 % drift (SR-08)
+TRIM_MAX = const(1178)  # +15 %
+_TRIM_MIN_UA = const(30)  # below this the sense is too coarse to trim on
+_JUDGE_MIN_UA = const(8)  # load judged only with at least this much commanded
+
+# Load states
+LOAD_UNKNOWN = const(0)
+LOAD_OK = const(1)
+LOAD_COMPLIANCE = const(2)  # load too high for the setpoint; delivering what it can
+LOAD_OPEN = const(3)  # no contact (open or far beyond compliance)
+LOAD_SHORT = const(4)  # below 200 ohm
+
+LOAD_NAMES = ("unknown", "ok", "compliance", "open", "short")
+
+SHORT_OHMS = const(200)
+_OPEN_TICKS = const(3)
+_SHORT_TICKS = const(5)
+_OK_TICKS = const(2)
+
+
+class Calibration:
+    """Stage and sense calibration, integers only.
+
+    I[nA] = gain_na * code + offset_na;  sense I[µA] = (uV - sense_offset_uv) / sense_uv_per_ua;
+    V_load[mV] = (uV - vload_offset_uv) * 100 / vload_uv_per_100mv.
+    """
+
+    def __init__(self, gain_na=0, offset_na=0, sense_offset_uv=0, sense_uv_per_ua=0):
+        self.gain_na = gain_na or int(board.STAGE_UA_PER_CODE * 1000 + 0.5)
+        self.offset_na = offset_na
+        self.sense_offset_uv = sense_offset_uv or board.SENSE_OFFSET_MV * 1000
+        self.sense_uv_per_ua = sense_uv_per_ua or int(board.SENSE_MV_PER_UA * 1000 + 0.5)
+        self.vload_offset_uv = board.VLOAD_OFFSET_MV * 1000
+        self.vload_uv_per_100mv = int(board.VLOAD_GAIN * 100000 + 0.5)
+
+    def code_for(self, ua, trim=_TRIM_ONE):
+        if ua <= 0:
+            return 0
+        na = ua * trim
+        na = na * 1000 // _TRIM_ONE - self.offset_na
+        code = (na + self.gain_na // 2) // self.gain_na
+        if code < 0:
+            return 0
+        if code > 255:
+            return 255
+        return code
+
+    def ua_for_code(self, code):
+        if code <= 0:
+            return 0
+        return (self.gain_na * code + self.offset_na) // 1000
+
+    def sense_ua(self, uv):
+        return (uv - self.sense_offset_uv) // self.sense_uv_per_ua
+
+    def vload_mv(self, uv):
+        d = uv - self.vload_offset_uv
+        if d <= 0:
+            return 0
+        return d * 100 // self.vload_uv_per_100mv
+
+
+class Regulator:
+    def __init__(self, cal):
+        self.cal = cal
+        self.trim = _TRIM_ONE
+        self.measured_ua = 0
+        self.vload_mv = 0
+        self._vload_avg8 = 0  # 8x exponential average of the load voltage
+        self.load_ohms = -1  # -1: unknown
+        self.load = LOAD_UNKNOWN
+        self._open_n = 0
+        self._short_n = 0
+        self._ok_n = 0
+        self._compliance_mv = board.COMPLIANCE_MV
+
+    def reset(self):
+        self.load = LOAD_UNKNOWN
+        self._open_n = self._short_n = self._ok_n = 0
+        self.load_ohms = -1
+
+    def code_for(self, ua):
+        return self.cal.code_for(ua, self.trim)
+
+    def measure(self, i_uv, v_uv):
+        cal = self.cal
+        self.measured_ua = cal.sense_ua(i_uv)
+        v = cal.vload_mv(v_uv)
+        self.vload_mv = v
+        self._vload_avg8 += v - (self._vload_avg8 >> 3)
+
+    def update(self, expected_ua, steady):
+        """Judge the load from this tick's measurement of the last output.
+
+        expected_ua: what the last DAC code should deliver by calibration alone;
+        steady: the envelope is not ramping. The trim compares the measurement
+        with what the code was meant to deliver (expected / trim).
+        """
+        if expected_ua < _JUDGE_MIN_UA:
+            return self.load
+        m = self.measured_ua
+        v = self.vload_mv
+        near_comp = v * 10 >= self._compliance_mv * 9
+        if m * 2 < expected_ua and near_comp:
+            self._open_n += 1
+            self._ok_n = 0
+            if self._open_n >= _OPEN_TICKS:
+                self.load = LOAD_OPEN
+            return self.load
+        self._open_n = 0
+        if m > 0:
+            self.load_ohms = self._vload_avg8 * 125 // m  # (avg8/8) mV * 1000 / µA
+        if expected_ua >= 50 and m >= 30 and v * 1000 < SHORT_OHMS * m:
+            self._short_n += 1
+            if self._short_n >= _SHORT_TICKS:
+                self.load = LOAD_SHORT
+            return self.load
+        self._short_n = 0
+        if v * 100 >= self._compliance_mv * 95:
+            self.load = LOAD_COMPLIANCE
+            return self.load
+        self._ok_n += 1
+        if self._ok_n >= _OK_TICKS:
+            self.load = LOAD_OK
+        # Slow trim, only on a healthy, steady, well-measured load (anti-windup).
+        target_ua = expected_ua * _TRIM_ONE // self.trim
+        if steady and self.load == LOAD_OK and target_ua >= _TRIM_MIN_UA and m * 2 >= target_ua:
+            e = target_ua - m
+            if e >= 0:
+                t = self.trim + e * 8 // target_ua
+            else:
+                t = self.trim - (-e) * 8 // target_ua
+            if t < TRIM_MIN:
+                t = TRIM_MIN
+            elif t > TRIM_MAX:
+                t = TRIM_MAX
+            self.trim = t
+        return self.load

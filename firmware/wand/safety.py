@@ -1,0 +1,205 @@
+"""Safety supervisor: the DAC choke point, the current monitor, sensor
+plausibility and the fault latch.
+
+SR-01 layer 1: `clamp_code()` is the one clamp; `apply()` is the only caller of
+`board.write_dac()` (grep for write_dac: hal.py defines it, this file calls it).
+SR-01 layer 2: `check()` compares the measured current with the active limit
+every tick and trips after 2 consecutive samples above limit*1.10 + 10 µA.
+SR-08: boot check with the output off; while running, a sense reading in the
+ADC dead zone (open path), a reading that does not move while the command
+does (stuck), or a measured/expected ratio off by more than 20 % (drift).
+SR-12: `trip()` cuts the output at once and latches; only `clear()` undoes it,
+and the App calls that only on a deliberate user act.
+"""
+
+from micropython import const
+
+from wand import faults
+
+HARD_CEILING_UA = const(500)  # hard: no setting can raise it (SR-01)
+_TRIP_SAMPLES = const(2)
+_OFF_LIMIT_UA = const(0)  # with the output off the limit is zero
+_DEAD_ZONE_UV = const(100000)  # the sense amp reads 200 mV at zero current
+_OPEN_SAMPLES = const(3)
+_STUCK_SAME_SAMPLES = const(25)  # 250 ms of a bit-identical reading
+_STUCK_FOLLOW_UA = const(40)  # command moved this much, reading did not
+_STUCK_FOLLOW_SAMPLES = const(3)
+_STUCK_BAND_UV = const(1500)
+_DRIFT_MIN_UA = const(50)
+_DRIFT_SAMPLES = const(10)  # 100 ms at 10 ms ticks, well inside 500 ms
+BOOT_ZERO_UA = const(15)
+
+
+class Supervisor:
+    def __init__(self, board, cal, user_max_ua, on_fault=None):
+        self.board = board
+        self.cal = cal
+        self.on_fault = on_fault
+        self.fault = faults.NONE
+        self.fault_ms = 0
+        self.limit_ua = 0
+        self._limit_code = 0
+        self.set_user_max(user_max_ua)
+        self.code = 0  # last code written
+        self.polarity = 0
+        self.output_on = False  # what the next measurement reflects
+        self._over_n = 0
+        self._open_n = 0
+        self._same_n = 0
+        self._last_raw = -1
+        self._ref_raw = 0
+        self._ref_expected = 0
+        self._follow_n = 0
+        self._drift_n = 0
+        self.passed = False
+
+    # --- SR-01 layer 1 -------------------------------------------------
+    def set_user_max(self, user_max_ua):
+        """Active limit = min(user_max_ua, HARD_CEILING_UA); never above the hard ceiling."""
+        lim = user_max_ua
+        if lim > HARD_CEILING_UA:
+            lim = HARD_CEILING_UA
+        if lim < 0:
+            lim = 0
+        self.limit_ua = lim
+        cal = self.cal
+        code = cal.code_for(lim)
+        while code > 0 and cal.ua_for_code(code) > lim:
+            code -= 1
+        self._limit_code = code
+
+    def clamp_code(self, code):
+        """The single clamp every DAC value passes through."""
+        if code <= 0:
+            return 0
+        if code > self._limit_code:
+            return self._limit_code
+        return code
+
+    def apply(self, code, polarity, enable):
+        """The only path to the output stage. Returns the code actually written."""
+        b = self.board
+        if self.fault or not enable or polarity == 0:
+            if self.output_on or self.code:
+                b.output_off()
+            self.code = 0
+            self.polarity = 0
+            self.output_on = False
+            return 0
+        code = self.clamp_code(code)
+        b.write_dac(code)
+        b.set_polarity(polarity)
+        b.set_enable(True)
+        self.code = code
+        self.polarity = polarity
+        self.output_on = True
+        return code
+
+    def expected_ua(self):
+        """What the last written code should deliver, by calibration alone."""
+        if not self.output_on:
+            return 0
+        return self.cal.ua_for_code(self.code)
+
+    # --- SR-08 at boot ----------------------------------------------------
+    def boot_check(self, now_ms, raw_uv):
+        """Output off: the sense must read near zero and above the dead zone."""
+        if raw_uv <= _DEAD_ZONE_UV:
+            self.trip(now_ms, faults.SENSE_OPEN)
+            return False
+        ua = self.cal.sense_ua(raw_uv)
+        if ua > BOOT_ZERO_UA or ua < -BOOT_ZERO_UA:
+            self.trip(now_ms, faults.BOOT_SENSE)
+            return False
+        return True
+
+    # --- every tick -------------------------------------------------------------
+    def check(self, now_ms, raw_uv, measured_ua, ratio_valid):
+        """Judge this tick's fresh measurement; True means the watchdog may be fed.
+
+        ratio_valid: the load can take the commanded current (not in
+        compliance, contact present), so measured/expected must agree.
+        """
+        # SR-01 layer 2: measured current against the active limit.
+        limit = self.limit_ua if self.output_on else _OFF_LIMIT_UA
+        if measured_ua > limit + limit // 10 + 10:
+            self._over_n += 1
+            if self._over_n >= _TRIP_SAMPLES:
+                self.trip(now_ms, faults.OVERCURRENT)
+                self.passed = False
+                return False
+        else:
+            self._over_n = 0
+        # SR-08: an open sense path reads the dead zone (zero current reads 200 mV).
+        if raw_uv <= _DEAD_ZONE_UV:
+            self._open_n += 1
+            if self._open_n >= _OPEN_SAMPLES:
+                self.trip(now_ms, faults.SENSE_OPEN)
+        else:
+            self._open_n = 0
+        expected = self.expected_ua()
+        if self.output_on and expected >= 20:
+            # SR-08: stuck ADC: bit-identical readings, or a reading that stays
+            # put while the command moves.
+            if raw_uv == self._last_raw:
+                self._same_n += 1
+                if self._same_n >= _STUCK_SAME_SAMPLES:
+                    self.trip(now_ms, faults.SENSE_STUCK)
+            else:
+                self._same_n = 0
+            d = raw_uv - self._ref_raw
+            if -_STUCK_BAND_UV <= d <= _STUCK_BAND_UV:
+                de = expected - self._ref_expected
+                if de >= _STUCK_FOLLOW_UA or de <= -_STUCK_FOLLOW_UA:
+                    self._follow_n += 1
+                    if self._follow_n >= _STUCK_FOLLOW_SAMPLES:
+                        self.trip(now_ms, faults.SENSE_STUCK)
+            else:
+                self._ref_raw = raw_uv
+                self._ref_expected = expected
+                self._follow_n = 0
+            # SR-08: gain drift beyond 20 % (stage or sense).
+            if ratio_valid and expected >= _DRIFT_MIN_UA:
+                r = measured_ua * 100 // expected
+                if r < 80 or r > 120:
+                    self._drift_n += 1
+                    if self._drift_n >= _DRIFT_SAMPLES:
+                        self.trip(now_ms, faults.GAIN_DRIFT)
+                else:
+                    self._drift_n = 0
+            else:
+                self._drift_n = 0
+        else:
+            self._same_n = 0
+            self._follow_n = 0
+            self._drift_n = 0
+            self._ref_raw = raw_uv
+            self._ref_expected = 0
+        self._last_raw = raw_uv
+        if self.fault:
+            # Latched: fine to keep the loop alive only while nothing flows.
+            self.passed = not self.output_on and measured_ua <= limit + 10
+        else:
+            self.passed = True
+        return self.passed
+
+    # --- SR-12 ------------------------------------------------------------------
+    def trip(self, now_ms, code):
+        """Cut the output at once and latch the first fault."""
+        self.board.output_off()
+        self.code = 0
+        self.polarity = 0
+        self.output_on = False
+        if self.fault:
+            return
+        self.fault = code
+        self.fault_ms = now_ms
+        cb = self.on_fault
+        if cb is not None:
+            cb(now_ms, code)
+
+    def clear(self):
+        """Acknowledge the fault (a deliberate user act); the output stays off."""
+        self.board.output_off()
+        self.fault = faults.NONE
+        self._over_n = self._open_n = self._same_n = self._follow_n = self._drift_n = 0

@@ -1,0 +1,229 @@
+"""Session state machine: envelope (soft ramps), timer, cue, contact handling.
+
+States: idle, ramp_up, running, no_contact, hold (user pause), ramp_down,
+done, fault. The envelope `amp_na` (nA, integer) moves toward the target at
+RAMP_UA_PER_S (SR-05); only a fault or a lost contact (the current has already
+stopped) sets it to zero at once. The timer counts only while current flows
+into skin. The session ends with a ramp-down timed to finish at the planned
+time, and stops only once the engine has paid back all charge (SR-04).
+"""
+
+from micropython import const
+
+from wand import programs
+from wand import regulator as reg
+
+IDLE = const(0)
+RAMP_UP = const(1)
+RUNNING = const(2)
+NO_CONTACT = const(3)
+HOLD = const(4)
+RAMP_DOWN = const(5)
+DONE = const(6)
+FAULT = const(7)
+
+STATE_NAMES = ("idle", "ramp_up", "running", "no_contact", "hold", "ramp_down", "done", "fault")
+
+RAMP_UA_PER_S = const(150)  # SR-05 allows 200
+MAX_SESSION_MIN = const(20)  # hard (SR-07)
+_MAX_SESSION_MS = const(1200000)
+LEVELS = const(10)
+
+# why a session ended
+END_TIMER = "timer"
+END_BUTTON = "button"
+END_FAULT = "fault"
+END_BATTERY = "battery"
+END_USB = "usb"
+
+
+def _noop(now_ms, kind, a=None, b=None):
+    pass
+
+
+class Session:
+    def __init__(self, engine, on_event=None):
+        self.engine = engine
+        self.on_event = on_event or _noop
+        self.state = IDLE
+        self.program = programs.find(programs.DEFAULT)
+        self.level = 3
+        self.user_max_ua = 400
+        self.session_ms = 300000
+        self.cue_ms = 5000
+        self.tick_ms = 10
+        self.amp_na = 0
+        self.delivered_ms = 0
+        self.ended_by = ""
+        self._next_cue = 0
+        self._stop_after_ramp = False
+        self._stop_reason = ""
+        self.contact_losses = 0
+
+    # --- configuration -------------------------------------------------------
+    def configure(self, program_name, level, user_max_ua, session_min, cue_s):
+        p = programs.find(program_name)
+        if p is not None:
+            self.program = p
+        self.level = level if 1 <= level <= LEVELS else 3
+        self.user_max_ua = user_max_ua
+        m = session_min if 1 <= session_min <= MAX_SESSION_MIN else 5
+        self.session_ms = m * 60000
+        if self.session_ms > _MAX_SESSION_MS:
+            self.session_ms = _MAX_SESSION_MS
+        self.cue_ms = cue_s * 1000
+
+    def target_ua(self):
+        if self.state in (HOLD, RAMP_DOWN, DONE, IDLE, FAULT, NO_CONTACT):
+            return 0
+        return self.user_max_ua * self.level // LEVELS
+
+    def amp_ua(self):
+        return self.amp_na // 1000
+
+    def active(self):
+        return self.state in (RAMP_UP, RUNNING, NO_CONTACT, HOLD, RAMP_DOWN)
+
+    def ramping(self):
+        return self.amp_na != self.target_ua() * 1000
+
+    def _set(self, now_ms, state):
+        if state != self.state:
+            self.state = state
+            self.on_event(now_ms, "state", STATE_NAMES[state])
+
+    # --- user and system requests ------------------------------------------------
+    def start(self, now_ms):
+        if self.state not in (IDLE, DONE):
+            return False
+        self.delivered_ms = 0
+        self.ended_by = ""
+        self.contact_losses = 0
+        self.amp_na = 0
+        self._next_cue = self.cue_ms
+        self._stop_after_ramp = False
+        self.tick_ms = programs.tick_ms_for(self.program)
+        self.engine.start(self.program, self.tick_ms)
+        self.on_event(now_ms, "session_start", self.program[0], self.level)
+        self._set(now_ms, RAMP_UP)
+        return True
+
+    def stop(self, now_ms, why):
+        """End the session with a ramp-down (SR-05)."""
+        if not self.active():
+            return
+        if self.state in (NO_CONTACT, HOLD) and self.amp_na == 0:
+            self._finish(now_ms, why)
+            return
+        self._stop_reason = why
+        self._stop_after_ramp = True
+        self._set(now_ms, RAMP_DOWN)
+
+    def toggle_hold(self, now_ms):
+        if self.state in (RAMP_UP, RUNNING):
+            self._set(now_ms, HOLD)
+        elif self.state == HOLD:
+            if not self.engine.running:
+                self.engine.start(self.program, self.tick_ms)
+            self._set(now_ms, RAMP_UP)
+
+    def change_level(self, now_ms, delta):
+        n = self.level + delta
+        if n < 1:
+            n = 1
+        elif n > LEVELS:
+            n = LEVELS
+        if n != self.level:
+            self.level = n
+            self.on_event(now_ms, "level", n)
+            if self.state == RUNNING:
+                self._set(now_ms, RAMP_UP)
+        return n
+
+    def next_program(self, now_ms):
+        if self.active():
+            return
+        i = programs.index(self.program[0]) + 1
+        if i >= len(programs.PROGRAMS):
+            i = 0
+        self.program = programs.PROGRAMS[i]
+        self.on_event(now_ms, "program", self.program[0])
+
+    def fault(self, now_ms):
+        """The supervisor latched a fault: the output is already off."""
+        self.engine.stop()
+        self.amp_na = 0
+        was_active = self.active()
+        self._set(now_ms, FAULT)
+        if was_active:
+            self.ended_by = END_FAULT
+            self.on_event(now_ms, "session_end", END_FAULT, self.delivered_ms // 1000)
+
+    def fault_cleared(self, now_ms):
+        if self.state == FAULT:
+            self._set(now_ms, IDLE)
+
+    def _finish(self, now_ms, why):
+        self.engine.stop()
+        self.amp_na = 0
+        self.ended_by = why
+        self._stop_after_ramp = False
+        self._set(now_ms, DONE)
+        self.on_event(now_ms, "session_end", why, self.delivered_ms // 1000)
+
+    # --- every tick -------------------------------------------------------------
+    def step(self, now_ms, elapsed_ms, load):
+        """Advance the envelope and the timer. `load` is the regulator's judgement."""
+        st = self.state
+        if st in (IDLE, DONE, FAULT):
+            return
+        eng = self.engine
+        # Contact (SR-06)
+        if st in (RAMP_UP, RUNNING, RAMP_DOWN) and load == reg.LOAD_OPEN:
+            self.contact_losses += 1
+            self.amp_na = 0
+            eng.start(programs.PROBE, self.tick_ms)
+            self.on_event(now_ms, "contact_lost")
+            self._set(now_ms, NO_CONTACT)
+            if self._stop_after_ramp:
+                self._finish(now_ms, self._stop_reason)
+            return
+        if st == NO_CONTACT:
+            if load == reg.LOAD_OK or load == reg.LOAD_COMPLIANCE:
+                eng.start(self.program, self.tick_ms)
+                self.amp_na = 0
+                self.on_event(now_ms, "contact_back")
+                self._set(now_ms, RAMP_UP)
+            else:
+                self.amp_na = programs.PROBE_UA * 1000
+            return
+        # Timer: counts only while current flows into skin.
+        flowing = self.amp_na > 0 and (load == reg.LOAD_OK or load == reg.LOAD_COMPLIANCE)
+        if flowing and st != HOLD:
+            self.delivered_ms += elapsed_ms
+            if self.cue_ms > 0 and self.delivered_ms >= self._next_cue:
+                self._next_cue += self.cue_ms
+                if st == RUNNING:
+                    self.on_event(now_ms, "cue")
+        # Time the ramp-down so the session ends at the planned time.
+        if st in (RAMP_UP, RUNNING) and not self._stop_after_ramp:
+            remaining = self.session_ms - self.delivered_ms
+            if remaining * RAMP_UA_PER_S <= self.amp_na:
+                self.stop(now_ms, END_TIMER)
+                st = self.state
+        # Envelope toward the target at the ramp rate.
+        target = self.target_ua() * 1000
+        step = RAMP_UA_PER_S * elapsed_ms
+        a = self.amp_na
+        if a < target:
+            a = a + step if a + step < target else target
+        elif a > target:
+            a = a - step if a - step > target else target
+        self.amp_na = a
+        if st == RAMP_UP and a == target:
+            self._set(now_ms, RUNNING)
+        elif st in (RAMP_DOWN, HOLD) and a == 0 and eng.q <= 0:
+            if st == RAMP_DOWN and self._stop_after_ramp:
+                self._finish(now_ms, self._stop_reason)
+            else:
+                eng.stop()

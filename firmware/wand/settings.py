@@ -1,0 +1,147 @@
+"""Settings: schema, validation against limits, atomic persistence (SR-10).
+
+Every field has a default and limits; the limits of user_max_ua and
+session_min are the hard ones (safety.HARD_CEILING_UA, session.MAX_SESSION_MIN),
+so no file can raise them. A corrupt file falls back to all defaults; a bad
+field falls back to its default; both are reported to the caller (who logs an
+event). Calibration fields must stay within 20 % of the board's nominal values.
+"""
+
+import json
+
+from wand import atomicfile, board, programs
+from wand.safety import HARD_CEILING_UA
+from wand.session import MAX_SESSION_MIN
+
+FILE = "settings.json"
+
+_GAIN_NOM = int(board.STAGE_UA_PER_CODE * 1000 + 0.5)
+_SENSE_NOM = int(board.SENSE_MV_PER_UA * 1000 + 0.5)
+_SOFF_NOM = board.SENSE_OFFSET_MV * 1000
+
+# name: (default, min, max) for ints; booleans and the program are special.
+INT_FIELDS = {
+    "level": (3, 1, 10),
+    "session_min": (5, 1, MAX_SESSION_MIN),
+    "cue_s": (5, 0, 60),
+    "user_max_ua": (400, 20, HARD_CEILING_UA),
+    "idle_off_s": (120, 30, 900),
+    "cal_gain_na": (_GAIN_NOM, _GAIN_NOM * 8 // 10, _GAIN_NOM * 12 // 10),
+    "cal_offset_na": (0, -20000, 20000),
+    "cal_sense_offset_uv": (_SOFF_NOM, _SOFF_NOM * 8 // 10, _SOFF_NOM * 12 // 10),
+    "cal_sense_uv_per_ua": (_SENSE_NOM, _SENSE_NOM * 8 // 10, _SENSE_NOM * 12 // 10),
+}
+BOOL_FIELDS = {"mute": False}
+NAMES = ("program",) + tuple(sorted(INT_FIELDS)) + tuple(sorted(BOOL_FIELDS))
+# Settings the user may change from the console (calibration only via `calibrate`).
+USER_NAMES = ("program", "level", "session_min", "cue_s", "user_max_ua", "idle_off_s", "mute")
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def defaults():
+    d = {"program": programs.DEFAULT}
+    for k in INT_FIELDS:
+        d[k] = INT_FIELDS[k][0]
+    for k in BOOL_FIELDS:
+        d[k] = BOOL_FIELDS[k]
+    return d
+
+
+def validate_field(name, value):
+    """The value if it is valid for name, else raise SettingsError."""
+    if name == "program":
+        if isinstance(value, str) and programs.find(value) is not None:
+            return value
+        raise SettingsError("program must be one of " + ", ".join(programs.names()))
+    if name in INT_FIELDS:
+        _, lo, hi = INT_FIELDS[name]
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SettingsError("%s must be a whole number" % name)
+        if value < lo or value > hi:
+            raise SettingsError("%s must be between %d and %d" % (name, lo, hi))
+        return value
+    if name in BOOL_FIELDS:
+        if isinstance(value, bool):
+            return value
+        raise SettingsError("%s must be true or false" % name)
+    raise SettingsError("unknown setting " + str(name))
+
+
+def parse_value(name, text):
+    """Convert console text to a typed value for name (then validate it)."""
+    if name in BOOL_FIELDS:
+        t = text.lower()
+        if t in ("1", "on", "true", "yes"):
+            return validate_field(name, True)
+        if t in ("0", "off", "false", "no"):
+            return validate_field(name, False)
+        raise SettingsError("%s must be on or off" % name)
+    if name in INT_FIELDS:
+        try:
+            v = int(text)
+        except ValueError:
+            raise SettingsError("%s must be a whole number" % name)
+        return validate_field(name, v)
+    return validate_field(name, text)
+
+
+class Settings:
+    def __init__(self, fs):
+        self.fs = fs
+        self.values = defaults()
+        self.problems = []  # what load() had to repair
+
+    def load(self):
+        """Read and validate; returns the list of problems (empty when clean)."""
+        fs = self.fs
+        atomicfile.discard_temp(fs, FILE)
+        self.values = defaults()
+        self.problems = []
+        text = atomicfile.read(fs, FILE)
+        if text is None:
+            return self.problems
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            self.problems.append("corrupt")
+            return self.problems
+        for name in NAMES:
+            if name in data:
+                try:
+                    self.values[name] = validate_field(name, data[name])
+                except SettingsError:
+                    self.problems.append(name)
+        for name in data:
+            if name not in NAMES:
+                self.problems.append(name)
+        return self.problems
+
+    def get(self, name):
+        return self.values[name]
+
+    def set(self, name, value):
+        """Validate, then persist atomically. Raises SettingsError."""
+        v = validate_field(name, value)
+        old = self.values.get(name)
+        self.values[name] = v
+        try:
+            self.save()
+        except OSError:
+            self.values[name] = old
+            raise
+        return v
+
+    def set_many(self, pairs):
+        for name, value in pairs:
+            validate_field(name, value)
+        for name, value in pairs:
+            self.values[name] = value
+        self.save()
+
+    def save(self):
+        atomicfile.write(self.fs, FILE, json.dumps(self.values))
