@@ -184,8 +184,9 @@ class Console:
         self._tx.append(text + "\r\n")
 
     def busy(self):
-        """True while output is queued, a calibration runs or an action waits."""
-        return bool(self._tx) or self._calibrating or self._action != _ACT_NONE
+        """True while read input waits, output is queued, a calibration runs or an action waits."""
+        return (self._rx_pos < self._rx_end or bool(self._tx) or self._calibrating
+                or self._action != _ACT_NONE)
 
     def streaming_hz(self):
         return 1000 // self._stream_ms if self._stream_ms else 0
