@@ -1,0 +1,146 @@
+"""SR-04: the output engine balances charge in every cycle, at every
+frequency from 0.5 to 100 Hz, through ramps and late ticks."""
+
+from wand import programs
+from wand.waveform import OutputEngine
+
+
+def biphasic(freq_mhz):
+    half = 500000 // freq_mhz
+    return ("test", half, half, half)
+
+
+class Halves:
+    """Streams the charge of each half and checks each cycle as it closes."""
+
+    def __init__(self, tolerance_pct):
+        self.tol = tolerance_pct
+        self.sign = 0
+        self.charge = 0
+        self.pos = -1
+        self.cycles = 0
+        self.neg_not_larger = True
+
+    def add(self, pol, q):
+        if pol != self.sign:
+            self._close()
+            self.sign = pol
+            self.charge = 0
+        self.charge += q
+
+    def _close(self):
+        if self.sign == 1:
+            self.pos = self.charge
+        elif self.sign == -1 and self.pos >= 0:
+            phase = max(self.pos, self.charge)
+            net = self.pos - self.charge
+            assert abs(net) * 100 <= phase * self.tol, (self.cycles, self.pos, self.charge)
+            if self.charge > self.pos:
+                self.neg_not_larger = False
+            self.cycles += 1
+            self.pos = -1
+
+    def finish(self):
+        self._close()
+        return self.cycles
+
+
+def drive(program, envelope, total_ms, jitter=None, tolerance_pct=0):
+    """Run the engine; envelope(t) gives the code; every closed cycle is checked."""
+    eng = OutputEngine()
+    tick = programs.tick_ms_for(program)
+    eng.start(program, tick)
+    halves = Halves(tolerance_pct)
+    t = 0
+    i = 0
+    while t < total_ms:
+        dt = tick if jitter is None else jitter[i % len(jitter)]
+        i += 1
+        eng.step(envelope(t))
+        if eng.polarity != 0:
+            halves.add(eng.polarity, eng.code * dt)
+        eng.account(dt, eng.code)
+        t += dt
+    halves.finish()
+    return eng, halves
+
+
+def ramp(lo, hi, t0, t1):
+    def env(t):
+        if t <= t0:
+            return lo
+        if t >= t1:
+            return hi
+        return lo + (hi - lo) * (t - t0) // (t1 - t0)
+
+    return env
+
+
+def up_down(t):
+    # 0 -> 200 over 3 s, hold, then down to 0 from 8 s to 11 s
+    if t < 3000:
+        return t * 200 // 3000
+    if t < 8000:
+        return 200
+    if t < 11000:
+        return 200 - (t - 8000) * 200 // 3000
+    return 0
+
+
+def test_sr04_every_cycle_balanced_from_half_to_100_hz_through_ramps():
+    for f_mhz in (500, 1000, 2000, 5000, 10000, 25000, 50000, 100000):
+        eng, halves = drive(biphasic(f_mhz), up_down, 13000)  # exact: integers
+        assert halves.cycles >= 5, f_mhz
+        assert eng.q == 0, (f_mhz, eng.q)
+
+
+def test_sr04_balanced_with_late_ticks():
+    jitter = (10, 10, 13, 9, 10, 17, 10)
+    eng, halves = drive(programs.find("lift"), up_down, 13000, jitter, tolerance_pct=1)
+    assert halves.cycles >= 5
+    assert abs(eng.q) <= 255 * 17
+
+
+def test_sr04_polarity_alternating_program_balances_within_its_period():
+    p = programs.find("pulse")
+    assert 2 * p[programs.HALF_MS] <= 10000  # polarity period at most 10 s
+    eng, halves = drive(p, ramp(0, 150, 0, 4000), 30000)
+    assert halves.cycles >= 4
+    assert eng.q == 0
+
+
+def test_frequencies_come_out_as_programmed():
+    for f_mhz in (500, 10000, 100000):
+        p = biphasic(f_mhz)
+        eng, halves = drive(p, lambda t: 100, 4000)
+        # steady envelope: one cycle per period
+        assert eng.cycles == 4000 * f_mhz // 1000000 - 1 or eng.cycles == 4000 * f_mhz // 1000000, \
+            (f_mhz, eng.cycles)
+
+
+def test_engine_stops_at_once_and_restarts_clean():
+    eng = OutputEngine()
+    eng.start(programs.find("lift"), 10)
+    eng.step(80)
+    eng.account(10, eng.code)
+    eng.stop()
+    eng.step(80)
+    assert eng.code == 0 and eng.polarity == 0
+    eng.start(programs.find("lift"), 10)
+    assert eng.q == 0
+
+
+def test_negative_half_never_exceeds_positive_codes():
+    _, halves = drive(programs.find("lift"), up_down, 13000)
+    # charge owed is paid at the mean code: no negative half is larger
+    assert halves.neg_not_larger
+
+
+def test_all_programs_valid_and_in_range():
+    names = programs.names()
+    assert len(names) >= 3
+    for p in programs.PROGRAMS:
+        f = programs.frequency_mhz(p)
+        assert 500 <= f <= 100000, p
+        assert p[programs.ON_MS] <= p[programs.PERIOD_MS] <= p[programs.HALF_MS] or \
+            p[programs.ON_MS] == p[programs.PERIOD_MS]
