@@ -1,0 +1,39 @@
+"""The virtual microwand board: a pty that real esptool, mpremote and pyserial talk to.
+
+    from wandctl.vboard import VirtualBoard
+    with VirtualBoard("build/vboard/flash") as board:
+        print(board.port)          # /dev/pts/N
+        board.power_cycle(); board.reset(); board.enter_bootloader()
+        board.press("power", held=True); board.inject(load_ohms=2000)
+
+`serve(options)` runs one until Ctrl-C (`python -m wandctl.vboard`,
+`wandctl sim --serve`, `make board`). See board.py for what each reset keeps.
+"""
+
+from wandctl.vboard.board import (
+    DEEPSLEEP_RESET,
+    HARD_RESET,
+    PWRON_RESET,
+    SOFT_RESET,
+    WDT_RESET,
+    VirtualBoard,
+    VirtualBoardError,
+    control,
+    serve,
+)
+
+__all__ = ["VirtualBoard", "VirtualBoardError", "serve", "control", "PWRON_RESET", "HARD_RESET",
+           "WDT_RESET", "DEEPSLEEP_RESET", "SOFT_RESET", "add_serve_arguments"]
+
+
+def add_serve_arguments(parser):
+    """The options of `serve`, for `python -m wandctl.vboard` and `wandctl sim --serve`."""
+    parser.add_argument("--flash", metavar="DIR", default="build/vboard/flash",
+                        help="folder that is the board's filesystem, kept across resets (default: %(default)s)")
+    parser.add_argument("--spi-flash", metavar="FILE", default=None,
+                        help="raw 4 MiB SPI flash image the ROM loader writes (default: DIR.spiflash.bin)")
+    parser.add_argument("--seed", type=int, default=None, help="seed (MAC address and any randomness)")
+    parser.add_argument("--bootloader", action="store_true",
+                        help="start in the ROM serial loader (as if GPIO0 were held low at reset)")
+    parser.add_argument("--heap", default="100K", help="MicroPython heap size (default: %(default)s, like an ESP32)")
+    return parser

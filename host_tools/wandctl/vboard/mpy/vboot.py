@@ -1,0 +1,383 @@
+"""What the ESP32 MicroPython port does after a reset, on the MicroPython unix port.
+
+Run by the virtual board's supervisor as `micropython vboot.py` with the flash
+folder as the current directory. It does what `ports/esp32/main.c` and
+`shared/runtime/pyexec.c` do: run `boot.py`, then `main.py` (only when the
+REPL is in friendly mode), then the REPL: the friendly one (`>>> `) or the raw
+one (Ctrl-A; with raw-paste mode, which `mpremote` uses), byte for byte as
+pyexec.c prints them, so `mpremote` and `pyserial` see a board.
+
+A soft reset (Ctrl-D on an empty REPL line, `sys.exit()`, `machine.soft_reset()`)
+prints `MPY: soft reboot` and asks the supervisor (control sequence
+`ESC ] vb:reset soft BEL` on stdout) to start a fresh interpreter: the heap and
+the Python state go, the chip state stays (the supervisor keeps it).
+
+Files opened for writing follow littlefs: the data goes to a shadow file and
+replaces the target only at close() or flush(); a new file exists (empty) from
+open(). After a power cut the supervisor deletes the shadows, so a file that
+was being written keeps its old content.
+
+Arguments: CHIP_DIR (machine.py, esp32.py, os.py: imported first), FLASH_DIR
+(mounted as the VFS root "/"), STATE_FILE (JSON: mode, reset_cause, ...).
+"""
+
+import sys
+
+# argv: vboot.py CHIP_DIR FLASH_DIR STATE_FILE
+_chip, _flash, _sf = sys.argv[1], sys.argv[2], sys.argv[3]
+
+# The chip modules (machine, esp32, and an `os` that fixes VfsPosix) come first
+# and are imported now, before the flash folder becomes the VFS root: after
+# that, host paths are out of reach, as they would be on the chip.
+sys.path.clear()
+sys.path.append(_chip)
+import os  # noqa: E402 - the chip's os
+import json  # noqa: E402
+import builtins  # noqa: E402
+import machine  # noqa: E402, F401
+import esp32  # noqa: E402, F401
+
+_ESC = "\x1b]vb:"
+_BEL = "\x07"
+_out = sys.stdout
+_inb = sys.stdin.buffer
+_one = bytearray(1)
+
+
+def _w(s):
+    _out.write(s)
+
+
+def _ctl(msg):
+    _out.write(_ESC + msg + _BEL)
+
+
+with open(_sf) as _f:
+    _state = json.load(_f)
+_mode = _state.get("mode", "friendly")
+_banner = _state.get(
+    "banner", "MicroPython v1.29.0 on 2026-01-01; Generic ESP32 module with ESP32")
+
+os.umount("/")
+os.mount(os.VfsPosix(_flash), "/")
+os.chdir("/")
+sys.path.clear()
+sys.path.append("")
+sys.path.append(".frozen")
+sys.path.append("/lib")
+
+
+# --- littlefs semantics for files opened to write ------------------------------
+_real_open = builtins.open
+_SHADOW = ".~lfs"
+
+
+def _exists(path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
+def _copy(src, dst):
+    with _real_open(src, "rb") as a:
+        with _real_open(dst, "wb") as b:
+            while True:
+                chunk = a.read(512)
+                if not chunk:
+                    break
+                b.write(chunk)
+
+
+class _LfsFile:
+    def __init__(self, path, mode, args, kw):
+        if path.endswith(_SHADOW):
+            raise OSError(22)
+        exists = _exists(path)
+        if "x" in mode and exists:
+            raise OSError(17)
+        if "r" in mode and not exists:
+            raise OSError(2)
+        self._path = path
+        self._shadow = path + _SHADOW
+        if not exists:
+            _real_open(path, "wb").close()  # littlefs: the new file exists, empty
+        if exists and ("a" in mode or "r" in mode):
+            _copy(path, self._shadow)
+        self._f = _real_open(self._shadow, mode.replace("x", "w"), *args, **kw)
+        self._open = True
+
+    def __getattr__(self, name):
+        return getattr(self._f, name)
+
+    def __iter__(self):
+        return iter(self._f)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def flush(self):
+        self._f.flush()
+        tmp = self._path + ".~lfc"
+        _copy(self._shadow, tmp)
+        os.rename(tmp, self._path)
+
+    def close(self):
+        if self._open:
+            self._open = False
+            self._f.close()
+            os.rename(self._shadow, self._path)
+
+
+def _open(path, mode="r", *args, **kw):
+    if isinstance(path, str) and ("w" in mode or "a" in mode or "x" in mode or "+" in mode):
+        return _LfsFile(path, mode, args, kw)
+    return _real_open(path, mode, *args, **kw)
+
+
+builtins.open = _open
+
+
+# --- running code ----------------------------------------------------------------
+_g = {"__name__": "__main__"}
+
+
+class _SoftReset(Exception):
+    pass
+
+
+def _soft_reset():
+    _w("MPY: soft reboot\r\n")
+    _ctl("reset soft")
+    while True:  # the supervisor ends this interpreter
+        _inb.readinto(_one)
+
+
+def _run(code, name, mode="exec"):
+    """Compile and run; True when it ended normally. SystemExit soft-resets."""
+    try:
+        exec(compile(code, name, mode), _g)
+        return True
+    except SystemExit:
+        raise _SoftReset()
+    except BaseException as e:  # noqa: B036 - the REPL prints every error, as pyexec does
+        sys.print_exception(e, _out)
+        return False
+
+
+def _run_file(name):
+    if not _exists(name):
+        return
+    with _real_open(name) as f:
+        src = f.read()
+    _run(src, name)
+
+
+# --- reading the serial ---------------------------------------------------------
+def _getc():
+    """One byte from the serial; Ctrl-C arrives as SIGINT (KeyboardInterrupt)."""
+    while True:
+        try:
+            n = _inb.readinto(_one)
+        except KeyboardInterrupt:
+            return 3
+        if n:
+            return _one[0]
+        # stdin closed: the supervisor is going away
+        sys.exit(0)
+
+
+def _raw_paste():
+    """Raw-paste mode (pyexec.c do_reader_stdin + mp_reader_new_stdin)."""
+    window = 128
+    _out.buffer.write(b"R\x01" + bytes((window & 0xFF, window >> 8)) + b"\x01")
+    buf = bytearray()
+    remain = window
+    while True:
+        c = _getc()
+        if c == 4:
+            _out.buffer.write(b"\x04")
+            break
+        if c == 3:
+            _out.buffer.write(b"\x04")  # abrupt end
+            return
+        buf.append(c)
+        remain -= 1
+        if remain == 0:
+            remain = window
+            _out.buffer.write(b"\x01")
+    _exec_raw(bytes(buf))
+
+
+def _exec_raw(src):
+    ok = True
+    try:
+        code = compile(src, "<stdin>", "exec")
+    except BaseException as e:  # noqa: B036
+        _w("\x04")
+        sys.print_exception(e, _out)
+        _w("\x04")
+        return
+    try:
+        try:
+            exec(code, _g)
+        except SystemExit:
+            raise _SoftReset()
+        except BaseException as e:  # noqa: B036
+            ok = False
+            _w("\x04")
+            sys.print_exception(e, _out)
+            _w("\x04")
+        if ok:
+            _w("\x04\x04")
+    except KeyboardInterrupt:  # a Ctrl-C landing while the reply was written
+        _w("\x04\x04")
+
+
+def _raw_repl():
+    """pyexec_raw_repl(). Returns the next mode."""
+    global _mode
+    _mode = "raw"
+    _ctl("mode raw")
+    _w("raw REPL; CTRL-B to exit\r\n")
+    while True:
+        _w(">")
+        line = bytearray()
+        while True:
+            c = _getc()
+            if c == 1:  # Ctrl-A
+                if len(line) == 2 and line[0] == 5:
+                    if line[1] == 65:
+                        _raw_paste()
+                    else:
+                        _out.buffer.write(b"R\x00")
+                    _w("raw REPL; CTRL-B to exit\r\n")
+                    line = bytearray()
+                    _w(">")
+                    continue
+                _w("\r\nraw REPL; CTRL-B to exit\r\n")
+                line = bytearray()
+                _w(">")
+                continue
+            if c == 2:  # Ctrl-B: friendly REPL
+                _w("\r\n")
+                return "friendly"
+            if c == 3:
+                line = bytearray()
+                continue
+            if c == 4:
+                break
+            line.append(c)
+        _w("OK")
+        if not line:
+            _w("\r\n")
+            _soft_reset()
+        _exec_raw(bytes(line))
+
+
+def _friendly_repl():
+    """pyexec_friendly_repl(), with a plain line editor. Returns the next mode."""
+    global _mode
+    _mode = "friendly"
+    _ctl("mode friendly")
+    _w(_banner + '\r\nType "help()" for more information.\r\n')
+    while True:
+        _w(">>> ")
+        lines = []
+        line = bytearray()
+        while True:
+            c = _getc()
+            if c == 27:  # escape sequence (arrow keys): skip it
+                if _getc() == 91:
+                    while True:
+                        c2 = _getc()
+                        if 64 <= c2 <= 126:
+                            break
+                continue
+            if not line and not lines:
+                if c == 1:
+                    _w("\r\n")
+                    return "raw"
+                if c == 2:
+                    _w("\r\n")
+                    return "friendly"
+                if c == 4:
+                    _w("\r\n")
+                    _soft_reset()
+                if c == 5:
+                    _paste_mode()
+                    break
+            if c == 3:
+                _w("\r\n")
+                lines = None
+                break
+            if c in (8, 127):
+                if line:
+                    line.pop()
+                    _w("\x08 \x08")
+                continue
+            if c == 13 or c == 10:
+                _w("\r\n")
+                text = line.decode()
+                if lines:
+                    if text.strip() == "":
+                        break
+                    lines.append(text)
+                elif text.rstrip().endswith(":") or text.rstrip().endswith("\\"):
+                    lines.append(text)
+                else:
+                    lines.append(text)
+                    break
+                line = bytearray()
+                _w("... ")
+                continue
+            line.append(c)
+            _out.buffer.write(bytes((c,)))
+        if lines:
+            src = "\n".join(lines) + "\n"
+            try:
+                _run(src, "<stdin>", "single")
+            except KeyboardInterrupt:
+                _w("\r\n")
+
+
+def _paste_mode():
+    _w("\r\npaste mode; Ctrl-C to cancel, Ctrl-D to finish\r\n=== ")
+    buf = bytearray()
+    while True:
+        c = _getc()
+        if c == 3:
+            _w("\r\n")
+            return
+        if c == 4:
+            _w("\r\n")
+            break
+        buf.append(c)
+        if c == 13:
+            _w("\r\n=== ")
+        else:
+            _out.buffer.write(bytes((c,)))
+    _run(bytes(buf).replace(b"\r", b"\n").decode(), "<stdin>")
+
+
+def _main():
+    _ctl("mode " + _mode)
+    _run_file("boot.py")
+    if _mode == "friendly":
+        _run_file("main.py")
+    mode = _mode
+    while True:
+        try:
+            mode = _raw_repl() if mode == "raw" else _friendly_repl()
+        except KeyboardInterrupt:
+            _w("\r\n")
+
+
+try:
+    _main()
+except _SoftReset:
+    _soft_reset()
