@@ -1,7 +1,8 @@
 # main.py: run the wand. boot.py and main.py share their globals on MicroPython,
 # so the DAC boot.py made (one DAC per boot) is handed over here.
-import machine
 import time
+
+import machine
 
 try:
     import esp32

@@ -11,7 +11,7 @@ ticks_diff), so nothing in the core sees the 2**30 wrap of ticks_ms.
 
 from micropython import const
 
-from wand import VERSION, board, faults, programs
+from wand import VERSION, board, faults
 from wand import regulator as reg
 from wand import session as ses
 from wand import ui as uimod

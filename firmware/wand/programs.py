@@ -18,7 +18,7 @@ HALF_MS = const(1)
 PERIOD_MS = const(2)
 ON_MS = const(3)
 
-PROGRAMS = (
+PROGRAMS: tuple = (
     # 0.5 Hz biphasic square: the slow "lift" rate of microcurrent practice.
     ("lift", 1000, 1000, 1000),
     # 10 Hz biphasic square.
@@ -32,13 +32,13 @@ PROGRAMS = (
 
 # Contact probe while paused (SR-06): one 10 ms pulse, the opposite one 200 ms
 # later, every 400 ms; balanced like any program.
-PROBE = ("probe", 200, 200, 10)
+PROBE: tuple = ("probe", 200, 200, 10)
 PROBE_UA = const(10)
 
 DEFAULT = "lift"
 
 
-def find(name):
+def find(name) -> tuple | None:
     for p in PROGRAMS:
         if p[NAME] == name:
             return p
@@ -52,13 +52,15 @@ def index(name):
     return -1
 
 
-def names():
+def names() -> list:
     return [p[NAME] for p in PROGRAMS]
 
 
 def frequency_mhz(program):
     """Nominal repetition rate in millihertz (one positive and one negative half)."""
-    return 500000 // program[HALF_MS] if program[ON_MS] == program[PERIOD_MS] else 1000000 // program[PERIOD_MS]
+    if program[ON_MS] == program[PERIOD_MS]:
+        return 500000 // program[HALF_MS]
+    return 1000000 // program[PERIOD_MS]
 
 
 def tick_ms_for(program):

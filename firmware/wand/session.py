@@ -46,7 +46,7 @@ class Session:
         self.engine = engine
         self.on_event = on_event or _noop
         self.state = IDLE
-        self.program = programs.find(programs.DEFAULT)
+        self.program: tuple = programs.PROGRAMS[0]
         self.level = 3
         self.user_max_ua = 400
         self.session_ms = 300000

@@ -41,8 +41,8 @@ class SettingsError(ValueError):
     pass
 
 
-def defaults():
-    d = {"program": programs.DEFAULT}
+def defaults() -> dict:
+    d: dict = {"program": programs.DEFAULT}
     for k in INT_FIELDS:
         d[k] = INT_FIELDS[k][0]
     for k in BOOL_FIELDS:
@@ -91,8 +91,8 @@ def parse_value(name, text):
 class Settings:
     def __init__(self, fs):
         self.fs = fs
-        self.values = defaults()
-        self.problems = []  # what load() had to repair
+        self.values: dict = defaults()
+        self.problems: list = []  # what load() had to repair
 
     def load(self):
         """Read and validate; returns the list of problems (empty when clean)."""

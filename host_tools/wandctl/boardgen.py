@@ -85,4 +85,12 @@ def write(check_only: bool = False) -> bool:
 
 
 if __name__ == "__main__":
-    write()
+    import sys
+
+    if "--check" in sys.argv[1:]:
+        if not write(check_only=True):
+            print("firmware/wand/board.py is out of date: run `wandctl boardgen`", file=sys.stderr)
+            sys.exit(1)
+        print("board.py is up to date")
+    else:
+        write()

@@ -3,7 +3,6 @@ the event log survives power loss. Power is cut at every flash operation."""
 
 from simboard.flashfs import FlashFS, PowerCut
 from support import raises, rmtree, tmpdir
-
 from wand import eventlog, settings
 from wand.safety import HARD_CEILING_UA
 from wand.session import MAX_SESSION_MIN
@@ -144,7 +143,8 @@ def test_sr10_event_log_survives_power_cut_at_every_step():
 
 def test_event_log_skips_garbage_lines():
     root = tmpdir("log")
-    write_raw(root, eventlog.FILES[0], "0 1 5 boot power_on -\ngarbage here\n\x00\x01\n1 1 9 fault 1 overcurrent\n")
+    text = "0 1 5 boot power_on -\ngarbage here\n\x00\x01\n1 1 9 fault 1 overcurrent\n"
+    write_raw(root, eventlog.FILES[0], text)
     log = eventlog.EventLog(FlashFS(root))
     log.open()
     recs = log.tail(10)

@@ -1,0 +1,5 @@
+import sys
+
+from wandctl.cli import main
+
+sys.exit(main())
