@@ -203,8 +203,9 @@ class Console:
         """An error string from the target: a leading known code is used."""
         msg = _one_line(text)
         word = msg.split(" ", 1)
-        if word[0] in ERR_CODES and len(word) == 2:
-            return self._err(word[0], word[1])
+        code = word[0].rstrip(":")
+        if code in ERR_CODES and len(word) == 2:
+            return self._err(code, word[1])
         return self._err(default, msg)
 
     def _answer(self, kind, now_ms):
@@ -268,6 +269,9 @@ class Console:
         ohms = _parse_int(args[0], 1, _OHMS_MAX)
         if ohms is None:
             return self._err("arg", "calibrate OHMS: the known resistor in ohms, a whole number")
+        refused = self._bench_only()
+        if refused is not None:
+            return refused
         problem = self._target.calibrate_start(ohms)
         if problem is not None:
             return self._target_err(problem, "state")
@@ -333,7 +337,7 @@ class Console:
         st = self._target.status()
         if st.get("bench") is True:
             return None
-        return self._err("denied", "bench mode only: hold the power button while powering up (SR-09)")
+        return self._err("denied", "bench mode only (SR-09): hold the level button while powering up")
 
     def _state_reply(self):
         st = self._target.status()

@@ -58,29 +58,45 @@ def _duration(seconds) -> str:
 def format_status(st: dict) -> str:
     fault = st.get("fault")
     fault_text = "none" if not fault else "%s (code %s)" % (fault.get("name"), fault.get("code"))
-    load = st.get("load_ohms")
-    if load is None:
-        load_text = "no contact / not measured"
-    elif load >= 1000:
-        load_text = "%.1f kOhm" % (load / 1000.0)
+    ohms = st.get("load_ohms")
+    if ohms is None:
+        load_text = "not measured"
+    elif ohms >= 1000:
+        load_text = "%.1f kOhm" % (ohms / 1000.0)
     else:
-        load_text = "%d Ohm" % load
+        load_text = "%d Ohm" % ohms
+    if st.get("load") is not None:
+        load_text += " (%s)" % st["load"]
+    battery = "%s V" % _fmt_value(st.get("battery_v"))
+    if st.get("battery_low"):
+        battery += " (low)"
+    current = "setpoint %s uA, measured %s uA" % (_fmt_value(st.get("setpoint_ua")),
+                                                  _fmt_value(st.get("measured_ua")))
+    if st.get("limit_ua") is not None:
+        current += ", limit %s uA" % _fmt_value(st.get("limit_ua"))
+    if st.get("hard_ceiling_ua") is not None:
+        current += " (hard ceiling %s uA)" % _fmt_value(st.get("hard_ceiling_ua"))
     rows = [
         ("state", _fmt_value(st.get("state"))),
         ("program", _fmt_value(st.get("program"))),
         ("level", _fmt_value(st.get("level"))),
-        ("current", "setpoint %s uA, measured %s uA" % (_fmt_value(st.get("setpoint_ua")),
-                                                       _fmt_value(st.get("measured_ua")))),
+        ("current", current),
         ("load", load_text),
-        ("battery", "%s V" % _fmt_value(st.get("battery_v"))),
+        ("battery", battery),
         ("USB power", _fmt_value(st.get("usb"))),
         ("bench mode", _fmt_value(st.get("bench"))),
         ("fault", fault_text),
+    ]
+    if "planned_s" in st:
+        rows.append(("session", "%s of %s delivered" % (_duration(st.get("delivered_s")),
+                                                       _duration(st.get("planned_s")))))
+    rows += [
         ("uptime", _duration(st.get("uptime_s"))),
         ("watchdog", "armed" if st.get("wdt_armed") else "not armed"),
     ]
-    known = {"state", "program", "level", "setpoint_ua", "measured_ua", "load_ohms", "battery_v", "usb",
-             "bench", "fault", "uptime_s", "wdt_armed"}
+    known = {"state", "program", "level", "setpoint_ua", "measured_ua", "load_ohms", "load", "battery_v",
+             "battery_low", "usb", "bench", "fault", "uptime_s", "wdt_armed", "limit_ua", "hard_ceiling_ua",
+             "delivered_s", "planned_s"}
     rows += [(k, _fmt_value(v)) for k, v in st.items() if k not in known]
     width = max(len(k) for k, _ in rows)
     return "\n".join("%-*s  %s" % (width, k, v) for k, v in rows)

@@ -15,6 +15,7 @@ sys.path.insert(0, here + "/../mpy")
 sys.path.insert(0, here + "/../../../firmware")
 
 from console_fakes import FakeTarget  # noqa: E402
+
 from wand.console import Console  # noqa: E402
 from wand.usbserial import UsbSerial  # noqa: E402
 

@@ -4,6 +4,7 @@ from console_fakes import err_message as _err
 from console_fakes import exchange, run
 from console_fakes import new_console as _new
 from console_fakes import ok_payload as _ok
+
 from wand.console import PROTOCOL
 
 

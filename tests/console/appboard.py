@@ -1,0 +1,122 @@
+"""The real App on the simulated board, for the console's tests.
+
+- `SimApp(serial, bench, usb)`: builds a simboard `World`, the real
+  `Esp32Board` on the simulated `machine`, arms the watchdog and boots the
+  real `App` with `serial` as its console. `tick()` is one iteration of
+  `App.run()`'s loop (tick, feed the watchdog when the check passed, sleep on
+  the virtual clock to the next deadline) without its exception net, so a
+  test sees anything that would escape the control tick.
+- `snapshot()`: the App's state that console input must not change.
+- `run_main_paced(serial, world, stop)`: the firmware's own entry
+  `wand.app.main()` on the simulated board, paced to the wall clock through
+  the serial, for the pty end-to-end tests.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+
+from simboard import esp32 as sim_esp32
+from simboard import machine as sim_machine
+from simboard import time as sim_time
+from simboard import world as simworld
+from simboard.world import SimEnd, World
+
+BENCH_HOLD_MS = 1500  # the level button held this long at power-up: bench mode
+
+
+def make_world(bench: bool, usb: bool, seed: int = 3) -> World:
+    world = World(seed=seed, flash_dir=tempfile.mkdtemp(prefix="console-flash-"))
+    simworld.attach(world)
+    world.act_usb(usb)
+    if bench:
+        world.act_hold("level")
+        world.at(BENCH_HOLD_MS, "release", "level")
+    return world
+
+
+class SimApp:
+    def __init__(self, serial, bench: bool = False, usb: bool = True, seed: int = 3):
+        from wand.app import WDT_TIMEOUT_MS, App
+        from wand.atomicfile import OsFs
+        from wand.hal import Esp32Board
+
+        self.world = make_world(bench, usb, seed)
+        b = Esp32Board(sim_machine, sim_time, sim_esp32)
+        b.output_off()
+        b.arm_watchdog(WDT_TIMEOUT_MS)
+        self.board = b
+        self.app = App(b, OsFs(self.world.flash_dir + "/"), serial)
+        self.app.boot()
+        self.deadline = b.ticks_ms()
+        if bench:
+            for _ in range(BENCH_HOLD_MS // 10 + 30):
+                self.tick()
+            assert self.app.bench, "bench mode did not engage"
+
+    def tick(self) -> None:
+        app, b = self.app, self.board
+        if app.tick():
+            b.feed_watchdog()
+        self.deadline = b.ticks_add(self.deadline, app.period_ms())
+        if b.ticks_diff(self.deadline, b.ticks_ms()) < 0:
+            self.deadline = b.ticks_ms()
+        b.sleep_until(self.deadline)
+
+    def snapshot(self):
+        app, w = self.app, self.world
+        st = app.status()
+        keep = {k: st.get(k) for k in ("state", "program", "level", "setpoint_ua", "limit_ua",
+                                        "hard_ceiling_ua", "bench", "fault", "wdt_armed", "planned_s",
+                                        "delivered_s")}
+        return {
+            "status": keep,
+            "settings": app.settings_get(None),
+            "faults": app.fault_history(),
+            "log": [e for e in app.log_tail(32)],
+            "output_on": app.sup.output_on,
+            "dac": self.board.dac_code(),
+            "rtc": w.rtc_mem,
+            "resets": list(w.resets),
+        }
+
+
+class PacedSerial:
+    """Wraps a console serial: each read first lets the wall clock catch up
+    with the virtual one, so the simulated board runs in real time."""
+
+    def __init__(self, inner, world: World, stop):
+        self.inner = inner
+        self.world = world
+        self.stop = stop
+        self.t0_real = time.monotonic()
+        self.t0_virtual = world.now
+
+    def read_into(self, buf) -> int:
+        if self.stop.is_set():
+            raise SimEnd()
+        ahead = (self.world.now - self.t0_virtual) / 1e6 - (time.monotonic() - self.t0_real)
+        if ahead > 0:
+            time.sleep(ahead)
+        return self.inner.read_into(buf)
+
+    def write(self, s) -> None:
+        self.inner.write(s)
+
+
+def run_main_paced(serial, world: World, stop, flash_dir: str):
+    """wand.app.main() on `world` until `stop` is set or the chip resets.
+
+    Returns the exception that ended it (SimEnd, ChipReset, ...).
+    """
+    from wand.app import main
+    from wand.atomicfile import OsFs
+
+    simworld.attach(world)
+    paced = PacedSerial(serial, world, stop)
+    try:
+        main(sim_machine, sim_time, sim_esp32, serial=paced, fs=OsFs(flash_dir + "/"))
+    except BaseException as e:  # the end of the run: SimEnd, or ChipReset from reboot/repl
+        return e
+    return None
