@@ -1,0 +1,1 @@
+"""Simulated ESP32 board for microwand (see README.md)."""
