@@ -1,22 +1,11 @@
-"""Console tests on CPython: the firmware and the MicroPython-compatible tests on sys.path.
-
-Firmware modules import `micropython.const`; on CPython a tiny stand-in is
-installed unless another conftest already provided one.
-"""
+"""Console tests: the MicroPython-compatible helpers (tests/console/mpy) and
+the pty/App boards (tests/console) importable from every console test.
+tests/conftest.py already puts firmware/ and host_tools/ on sys.path."""
 
 import pathlib
 import sys
-import types
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-for p in (ROOT / "firmware", ROOT / "tests" / "console" / "mpy", ROOT / "host_tools"):
+HERE = pathlib.Path(__file__).resolve().parent
+for p in (HERE / "mpy", HERE):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
-
-if "micropython" not in sys.modules:
-    try:
-        import micropython  # noqa: F401  (a shim elsewhere on the path)
-    except ImportError:
-        shim = types.ModuleType("micropython")
-        shim.const = lambda x: x  # type: ignore[attr-defined]
-        sys.modules["micropython"] = shim

@@ -17,7 +17,6 @@ import os
 import threading
 import time
 
-import pytest
 from appboard import SimApp, make_world, run_main_paced
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -227,7 +226,6 @@ def test_real_app_repl_hard_resets_into_maintenance():
         assert b.world.pout[b.world.pin_oe] == 0
 
 
-@pytest.mark.slow
 def test_real_app_calibrate_with_a_known_resistor():
     with MainBoard(bench=True, load_ohms=10000) as b:
         b.wait_bench()
