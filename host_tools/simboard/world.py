@@ -673,8 +673,22 @@ class World:
         else:
             self.pwm_log_dropped += 1
 
-    def flash_path(self):
-        return self.flash_dir
+    # ------------------------------------------------------------------
+    # true output, brought up to the present (for tests and tools)
+    def stats(self):
+        """The plant's true-output accounting (dict), integrated up to now."""
+        self.plant.advance(self.now)
+        return self.plant.stats()
+
+    def load_current(self):
+        """Signed true load current now (A)."""
+        self.plant.advance(self.now)
+        return self.plant.load_current()
+
+    def load_voltage(self):
+        """|V| across the electrodes now (V)."""
+        self.plant.advance(self.now)
+        return self.plant.load_voltage()
 
 
 _exp = math.exp
