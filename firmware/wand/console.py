@@ -328,7 +328,7 @@ class Console:
             if hz is None:
                 return self._err("arg", "stream on [hz]: hz is a whole number from 1 to %d" % _HZ_MAX)
         self._stream_ms = 1000 // hz
-        self._stream_next = now_ms
+        self._stream_next = (now_ms + self._stream_ms) & _TICKS_MASK  # first sample after the reply
         self._dropped = 0
         return self._ok({"stream": True, "hz": hz})
 

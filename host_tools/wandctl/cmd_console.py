@@ -107,6 +107,7 @@ def format_record(rec) -> str:
     if not isinstance(rec, dict):
         return _fmt_value(rec)
     rec = dict(rec)
+    rec.pop("seq", None)  # storage order, not news
     head = []
     for key in ("t", "t_ms", "time", "uptime_s"):
         if key in rec:
