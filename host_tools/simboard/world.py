@@ -444,7 +444,10 @@ class World:
         self.halt = exc
         c = exc.cause
         if c in ("wdt", "hard", "deepsleep", "power_cut"):
+            ext0 = self.ext0
             self._hw_cold()
+            if c == "deepsleep":
+                self.ext0 = ext0  # the wake source stays armed in the RTC domain
         if c == "power_cut":
             self.plant.powered = False
             self.plant._recompute()
