@@ -11,7 +11,7 @@ from .conftest import make_world
 
 
 def _adc_stream(seed, tmp_path, n=300):
-    w = make_world(seed=seed, flash_dir=str(tmp_path))
+    make_world(seed=seed, flash_dir=str(tmp_path))
     adc = m.ADC(m.Pin(34), atten=m.ADC.ATTN_11DB)
     out = []
     for _ in range(n):
@@ -115,7 +115,7 @@ def _trace(pin, world, ms):
 
 
 def _edges(trace):
-    return [(tt, v) for (tt, v), (_, pv) in zip(trace[1:], trace) if v != pv]
+    return [(tt, v) for (tt, v), (_, pv) in zip(trace[1:], trace, strict=False) if v != pv]
 
 
 def test_button_press_has_contact_bounce_on_both_edges(world):
