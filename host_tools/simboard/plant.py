@@ -39,7 +39,6 @@ _OCV_TABLE_SOC = (0.0, 0.05, 0.10, 0.20, 0.50, 0.80, 1.0)
 
 class Plant:
     def __init__(self, board, seed=0):
-        self.board = board
         a = board["analog"]
         p = board["pins"]
         self.pins = p
@@ -63,7 +62,8 @@ class Plant:
         self.vbat_div = a["vbat_divider"]
         self.bat_r = a["bat_internal_ohms"]
         b = board["battery"]
-        self.bat = b
+        self.bat_low_v = b["low_v"]
+        self.bat_critical_v = b["critical_v"]
         self.cap_as = b["capacity_mah"] * 3.6  # ampere-seconds
         crit = b["critical_v"]
         self._ocv_v = (crit - 0.3, crit, b["low_v"], (b["low_v"] + b["nominal_v"]) / 2.0,

@@ -100,7 +100,6 @@ class World:
         board = cfg.get("board")
         if board is None:
             board = _config.load_board(None if isinstance(config, dict) or config is None else config)
-        self.board = board
         self.cfg = cfg
         self.seed = seed
         self.flash_dir = flash_dir
@@ -180,12 +179,11 @@ class World:
     # hardware state
     def _hw_cold(self):
         """All GPIO inputs without pulls, DAC off, no PWM, no WDT."""
-        self.pmode = [0] * 40     # 0: reset state (input, no pull)
-        self.ppull = [0] * 40
-        self.pout = [0] * 40
+        self.pmode = bytearray(40)  # 0: reset state (input, no pull)
+        self.ppull = bytearray(40)
+        self.pout = bytearray(40)
         self.pwm = {}
         self.dac_reg = {}
-        self.adc_made = {}
         self.wdt_on = False
         self.wdt_timeout = 0
         self.wdt_deadline = FOREVER
@@ -418,9 +416,9 @@ class World:
         elif key == "short":
             pl.set_input("short", val not in ("off", "0"))
         elif key == "battery_low":
-            pl.set_soc_for_ocv(self.board["battery"]["low_v"] - 0.02)
+            pl.set_soc_for_ocv(self.plant.bat_low_v - 0.02)
         elif key == "battery_critical":
-            pl.set_soc_for_ocv(self.board["battery"]["critical_v"] - 0.03)
+            pl.set_soc_for_ocv(self.plant.bat_critical_v - 0.03)
         elif key == "usb":
             pl.usb = val in ("on", "1")
         elif key == "load_ohms":
@@ -466,7 +464,6 @@ class World:
         self.pwm = {}
         if not self.dac_soft_keep:
             self.dac_reg = {}
-        self.adc_made = {}
         self.ext0 = None
 
     def reboot(self, reason):
