@@ -33,7 +33,8 @@ def _args(tmp_path, tag, seed=3):
     script = tmp_path / "scenario.txt"
     script.write_text(SCRIPT)
     return ["--firmware", str(FW), "--flash", str(tmp_path / ("flash-" + tag)), "--seconds", "8",
-            "--seed", str(seed), "--script", str(script), "--trace-ms", "100", "--inject", "sense_gain=1.0@0.5"]
+            "--seed", str(seed), "--script", str(script), "--trace-ms", "100",
+            "--inject", "sense_gain=1.0@0.5"]
 
 
 def _run_cpython(tmp_path, tag="cp", seed=3):
