@@ -386,13 +386,16 @@ def _run_console(args) -> int:
 def _interactive(client: ConsoleClient, settings: list[str], as_json: bool) -> int:
     from prompt_toolkit import PromptSession
     from prompt_toolkit.history import FileHistory, InMemoryHistory
+    from prompt_toolkit.shortcuts import CompleteStyle
 
     try:
         HISTORY.parent.mkdir(parents=True, exist_ok=True)
         history = FileHistory(str(HISTORY))
     except OSError:
         history = InMemoryHistory()
-    session = PromptSession(history=history, completer=_Completer(settings).completer)
+    # Tab completes like a shell (readline style): one match is inserted at once.
+    session = PromptSession(history=history, completer=_Completer(settings).completer,
+                            complete_style=CompleteStyle.READLINE_LIKE, complete_while_typing=False)
     while True:
         try:
             line = session.prompt("wand> ")

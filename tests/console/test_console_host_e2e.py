@@ -215,3 +215,49 @@ def test_real_usbserial_under_micropython_answers_wandctl():
     assert "err toolong" not in r2.stdout  # wandctl refuses it before sending
     assert "the console takes at most 128" in r2.stdout
     assert "e38" in r2.stdout and "microwand 0.1.0 on microwand-v1" in r2.stdout
+
+
+def _read_until(fd: int, needle: bytes, seconds: float = 10.0) -> bytes:
+    import select
+    import time
+
+    got = b""
+    end = time.monotonic() + seconds
+    while needle not in got and time.monotonic() < end:
+        r, _, _ = select.select([fd], [], [], 0.1)
+        if r:
+            try:
+                got += os.read(fd, 4096)
+            except OSError:
+                break
+    return got
+
+
+def test_interactive_console_in_a_terminal_has_history_and_completion(board, tmp_path):
+    """`wandctl console` on a real terminal (a pty): prompt_toolkit, Tab, history file."""
+    master, slave = os.openpty()
+    env = dict(os.environ, HOME=str(tmp_path), TERM="xterm", COLUMNS="100", LINES="30")
+    env.pop("WANDCTL_PORT", None)
+    proc = subprocess.Popen([WANDCTL, "console", "--port", board.port], stdin=slave, stdout=slave,
+                            stderr=slave, env=env, close_fds=True)
+    os.close(slave)
+    try:
+        out = _read_until(master, b"wand>")
+        assert b"connected to " + board.port.encode() in out, out
+        os.write(master, b"selfte\t\r")  # Tab completes the command name
+        out = _read_until(master, b"self-test passed")
+        assert b"wand> selftest" in out and b"PASS  output_off" in out, out
+        _read_until(master, b"wand>")  # the next prompt, as a person would wait for it
+        os.write(master, b"get user_m\t\r")  # ... and setting names after get/set
+        out = _read_until(master, b"user_max_ua = 400")
+        assert b"user_max_ua = 400" in out, out
+        _read_until(master, b"wand>")
+        os.write(master, b"\x04")  # Ctrl-D leaves
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+        os.close(master)
+    history = (tmp_path / ".cache" / "microwand" / "history").read_text()
+    assert "+selftest" in history and "+get user_max_ua" in history
