@@ -115,9 +115,11 @@ class Pin:
         n = self._id
         if v is None:
             return w.pin_read(n)
-        w.pout[n] = 1 if v else 0
-        if n == w.pin_oe or n == w.pin_a or n == w.pin_b:
-            w._stage_pin_changed(n)
+        v = 1 if v else 0
+        if w.pout[n] != v:
+            w.pout[n] = v
+            if n == w.pin_oe or n == w.pin_a or n == w.pin_b:
+                w._stage_pin_changed(n)
         return None
 
     __call__ = value

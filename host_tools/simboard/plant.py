@@ -69,6 +69,9 @@ class Plant:
         self._ocv_v = (crit - 0.3, crit, b["low_v"], (b["low_v"] + b["nominal_v"]) / 2.0,
                        b["nominal_v"], (b["nominal_v"] + b["full_v"]) / 2.0 + 0.02, b["full_v"])
         self.soc = rng.uniform(0.80, 0.97)
+        self.bat_as = 0.0  # ampere-seconds drawn since soc was last updated
+        # boost input current per ampere of output (at a nominal 3.7 V cell)
+        self.boost_k = self.boost_v / (BOOST_EFF * 3.7)
         s = board["skin_default"]
         self.skin_rs0 = float(s["series_ohms"])
         self.skin_rp0 = float(s["parallel_ohms"])
@@ -220,14 +223,11 @@ class Plant:
         self._recompute()
 
     def _battery(self, dt, i_load):
+        """Charge drawn from the battery; folded into soc lazily (see ocv())."""
         if self.usb or not self.powered:
             return
-        vb = self.bat_v()
         ichip = ESP32_RUN_A if self.chip_running else ESP32_SLEEP_A
-        iboost = self.boost_v * i_load / (BOOST_EFF * vb) if i_load > 0 else 0.0
-        self.soc -= (ichip + iboost) * dt / self.cap_as
-        if self.soc < 0.0:
-            self.soc = 0.0
+        self.bat_as += ichip * dt + self.boost_k * i_load * dt
 
     def _account(self, dt, sign, q, i2, i0, i1):
         """q: |charge| of the piece, i0/i1: |I| at its start/end."""
@@ -415,7 +415,17 @@ class Plant:
     def vload_mv(self):
         return self.vload_off_mv + self.load_voltage() * self.vload_mv_per_v
 
+    def soc_now(self):
+        """State of charge (0..1) with the charge drawn so far folded in."""
+        self.ocv()
+        return self.soc
+
     def ocv(self):
+        if self.bat_as:
+            self.soc -= self.bat_as / self.cap_as
+            self.bat_as = 0.0
+            if self.soc < 0.0:
+                self.soc = 0.0
         s = self.soc
         tb = _OCV_TABLE_SOC
         vv = self._ocv_v
@@ -437,6 +447,7 @@ class Plant:
 
     def set_soc_for_ocv(self, v):
         """Set the state of charge so the open-circuit voltage is v."""
+        self.bat_as = 0.0
         tb = _OCV_TABLE_SOC
         vv = self._ocv_v
         if v <= vv[0]:

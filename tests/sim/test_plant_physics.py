@@ -278,16 +278,16 @@ def test_battery_and_usb_sense(world):
 
 def test_battery_discharges_with_time_but_not_on_usb(tmp_path):
     w = make_world(seed=2, flash_dir=str(tmp_path), end_s=10_000)
-    soc0 = w.plant.soc
+    soc0 = w.plant.soc_now()
     t.sleep(600)
     w.plant.advance(w.now)
-    used = soc0 - w.plant.soc
+    used = soc0 - w.plant.soc_now()
     assert used == pytest.approx(0.060 * 600 / (400 * 3.6), rel=0.01)  # 60 mA for 10 min
     w.inject("usb=on")
-    soc1 = w.plant.soc
+    soc1 = w.plant.soc_now()
     t.sleep(600)
     w.plant.advance(w.now)
-    assert w.plant.soc == soc1
+    assert w.plant.soc_now() == soc1
 
 
 def test_plant_accepts_a_board_dict():
