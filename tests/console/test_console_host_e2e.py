@@ -261,3 +261,44 @@ def test_interactive_console_in_a_terminal_has_history_and_completion(board, tmp
         os.close(master)
     history = (tmp_path / ".cache" / "microwand" / "history").read_text()
     assert "+selftest" in history and "+get user_max_ua" in history
+
+
+def _idle_alloc(n: int) -> str:
+    script = ROOT / "tests" / "console" / "boards" / "usbserial_idle.py"
+    proc = subprocess.Popen([_micropython(), "-X", "heapsize=100K", str(script), str(n)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        out = proc.stdout.readline()  # stdin stays open and silent meanwhile
+    finally:
+        proc.stdin.close()
+        proc.wait(10)
+        proc.stdout.close()
+    return out.strip()
+
+
+def test_sr11_usbserial_idle_read_never_blocks_or_allocates_on_micropython():
+    """With nothing on stdin, read_into returns 0 at once and allocates nothing."""
+    few, many = _idle_alloc(10), _idle_alloc(20000)
+    assert few.endswith("read 0") and many.endswith("read 0"), (few, many)
+    assert few.split()[1] == many.split()[1], (few, many)  # same fixed cost: nothing per call
+
+
+def test_monitor_draws_a_live_plot_on_a_terminal(board):
+    with board.lock:
+        board.board.target.level = 4
+    master, slave = os.openpty()
+    env = dict(os.environ, TERM="xterm", COLUMNS="100", LINES="30")
+    proc = subprocess.Popen([WANDCTL, "monitor", "--port", board.port, "--seconds", "1.5", "--hz", "20"],
+                            stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
+    os.close(slave)
+    try:
+        out = _read_until(master, b"never", seconds=4)
+        assert proc.wait(10) == 0, out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+        os.close(master)
+    text = out.decode("utf-8", "replace")
+    assert "measured 79 uA, setpoint 80 uA" in text, text[-2000:]
+    assert "setpoint" in text and "measured" in text and "seconds" in text
