@@ -65,7 +65,8 @@ def main(argv):
     Runner(w, firmware, entry="main").run()
     dt = wall_time() - t0
     ticks = seconds * 100
-    print("simboard speed (%s): %d simulated s in %d.%03d s wall: %d simulated s per wall s, %d us per 10 ms tick"
+    print("simboard speed (%s): %d simulated s in %d.%03d s wall: "
+          "%d simulated s per wall s, %d us per 10 ms tick"
           % (sys.implementation.name, int(seconds), int(dt), int(dt * 1000) % 1000, int(seconds / dt),
              int(dt * 1e6 / ticks)))
     return 0
