@@ -62,7 +62,9 @@ class App:
         self.bench = False
         self.reset_cause = 0
         self.now = 0  # uptime, ms
-        self._last_ticks = 0
+        self._last_us = 0
+        self._us_ms = 0  # µs not yet counted into `now`
+        self._us_du = 0  # µs not yet booked by the engine (100 µs units)
         self.usb = False
         self.battery_mv = 0
         self.battery_low = False
@@ -87,7 +89,7 @@ class App:
     # --- boot ---------------------------------------------------------------
     def boot(self):
         b = self.board
-        self._last_ticks = b.ticks_ms()
+        self._last_us = b.ticks_us()
         self.now = 0
         self.reset_cause = b.reset_cause()
         try:
@@ -134,7 +136,13 @@ class App:
             pass  # a full or failing flash never stops the loop
 
     def _on_event(self, now_ms, kind, a=None, b=None):
-        self.observer.event(now_ms, kind, a, b)
+        obs = self.observer
+        if a is None:
+            obs.event(now_ms, kind)
+        elif b is None:
+            obs.event(now_ms, kind, a)
+        else:
+            obs.event(now_ms, kind, a, b)
         ui = self.ui
         if kind == "session_start":
             ui.play(now_ms, uimod.TONE_START)
@@ -169,11 +177,17 @@ class App:
     def tick(self):
         """One control tick. Returns True when the watchdog may be fed."""
         b = self.board
-        t = b.ticks_ms()
-        elapsed = b.ticks_diff(t, self._last_ticks)
-        self._last_ticks = t
+        t = b.ticks_us()
+        us = b.ticks_diff(t, self._last_us)
+        self._last_us = t
+        acc = self._us_ms + us
+        elapsed = acc // 1000
+        self._us_ms = acc - elapsed * 1000
         self.now += elapsed
         now = self.now
+        acc = self._us_du + us
+        elapsed_du = acc // 100
+        self._us_du = acc - elapsed_du * 100
         sup = self.sup
         rg = self.reg
         session = self.session
@@ -184,7 +198,8 @@ class App:
         load = rg.update(expected, not session.ramping())
         # 2. safety check (SR-01, SR-08)
         ok = sup.check(now, i_uv, rg.measured_ua, load == reg.LOAD_OK)
-        self.engine.account(elapsed, sup.code)
+        # book what flowed: a tick into an open load delivered nothing
+        self.engine.account(elapsed_du, sup.code if rg.flowing else 0)
         if load == reg.LOAD_SHORT and sup.output_on:
             sup.trip(now, faults.SHORT)  # SR-06
         self._power(now, b)
@@ -209,7 +224,7 @@ class App:
     def run(self):
         """The main control loop: the only place the watchdog is fed (SR-02)."""
         b = self.board
-        deadline = b.ticks_ms()
+        deadline = b.ticks_us()
         while True:
             try:
                 ok = self.tick()
@@ -222,10 +237,10 @@ class App:
             if self._idle_expired():
                 self._log(self.now, "auto_off")
                 b.deepsleep()
-            deadline = b.ticks_add(deadline, self.period_ms())
-            if b.ticks_diff(deadline, b.ticks_ms()) < 0:
-                deadline = b.ticks_ms()  # overran: do not try to catch up
-            b.sleep_until(deadline)
+            deadline = b.ticks_add(deadline, self.period_ms() * 1000)
+            if b.ticks_diff(deadline, b.ticks_us()) < 0:
+                deadline = b.ticks_us()  # overran: do not try to catch up
+            b.sleep_until_us(deadline)
 
     # --- power: battery and USB (SR-09) ------------------------------------------------
     def _power(self, now, b):

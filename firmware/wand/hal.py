@@ -143,11 +143,18 @@ class Esp32Board:
     def ticks_diff(self, a, b):
         return self._time.ticks_diff(a, b)
 
-    def sleep_until(self, deadline):
+    def ticks_us(self):
+        return self._time.ticks_us()
+
+    def sleep_until_us(self, deadline_us):
+        """Sleep to a deadline on the µs clock: whole ms, then the rest in µs."""
         t = self._time
-        wait = t.ticks_diff(deadline, t.ticks_ms())
+        wait = t.ticks_diff(deadline_us, t.ticks_us())
+        if wait >= 1000:
+            t.sleep_ms(wait // 1000)
+            wait = t.ticks_diff(deadline_us, t.ticks_us())
         if wait > 0:
-            t.sleep_ms(wait)
+            t.sleep_us(wait)
 
     # --- chip ---------------------------------------------------------------
     def reset_cause(self):

@@ -87,6 +87,7 @@ class Regulator:
         self._vload_avg8 = 0  # 8x exponential average of the load voltage
         self.load_ohms = -1  # -1: unknown
         self.load = LOAD_UNKNOWN
+        self.flowing = False  # the last measurement saw the current flow
         self._open_n = 0
         self._short_n = 0
         self._ok_n = 0
@@ -115,11 +116,14 @@ class Regulator:
         with what the code was meant to deliver (expected / trim).
         """
         if expected_ua < _JUDGE_MIN_UA:
+            self.flowing = expected_ua > 0
             return self.load
         m = self.measured_ua
         v = self.vload_mv
         near_comp = v * 10 >= self._compliance_mv * 9
+        self.flowing = True
         if m * 2 < expected_ua and near_comp:
+            self.flowing = False  # open: nothing went into the skin
             self._open_n += 1
             self._ok_n = 0
             if self._open_n >= _OPEN_TICKS:

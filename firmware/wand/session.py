@@ -59,6 +59,7 @@ class Session:
         self._stop_after_ramp = False
         self._stop_reason = ""
         self.contact_losses = 0
+        self._owed = 0  # charge a contact loss left unpaid (code*ms)
 
     # --- configuration -------------------------------------------------------
     def configure(self, program_name, level, user_max_ua, session_min, cue_s):
@@ -99,6 +100,7 @@ class Session:
         self.delivered_ms = 0
         self.ended_by = ""
         self.contact_losses = 0
+        self._owed = 0
         self.amp_na = 0
         self._next_cue = self.cue_ms
         self._stop_after_ramp = False
@@ -182,6 +184,7 @@ class Session:
         if st in (RAMP_UP, RUNNING, RAMP_DOWN) and load == reg.LOAD_OPEN:
             self.contact_losses += 1
             self.amp_na = 0
+            self._owed = eng.stop()  # paid back once contact returns
             eng.start(programs.PROBE, self.tick_ms)
             self.on_event(now_ms, "contact_lost")
             self._set(now_ms, NO_CONTACT)
@@ -190,7 +193,9 @@ class Session:
             return
         if st == NO_CONTACT:
             if load == reg.LOAD_OK or load == reg.LOAD_COMPLIANCE:
-                eng.start(self.program, self.tick_ms)
+                owed = self._owed + eng.stop()
+                self._owed = 0
+                eng.start(self.program, self.tick_ms, owed)
                 self.amp_na = 0
                 self.on_event(now_ms, "contact_back")
                 self._set(now_ms, RAMP_UP)
@@ -222,7 +227,7 @@ class Session:
         self.amp_na = a
         if st == RAMP_UP and a == target:
             self._set(now_ms, RUNNING)
-        elif st in (RAMP_DOWN, HOLD) and a == 0 and eng.q <= 0:
+        elif st in (RAMP_DOWN, HOLD) and a == 0 and eng.settled():
             if st == RAMP_DOWN and self._stop_after_ramp:
                 self._finish(now_ms, self._stop_reason)
             else:

@@ -1,7 +1,8 @@
 """Biphasic output engine: amplitude (a DAC code) times a polarity pattern,
 charge-balanced by accounting (SR-04).
 
-The engine keeps the net charge q (in DAC-code milliseconds, exact integers)
+The engine keeps the net charge q (in DAC-code x 100 µs, exact integers; its
+clock unit is 100 µs so the loop's sub-millisecond timing is booked exactly)
 of the current balancing period: a positive half of the program's nominal
 length, then a negative half that lasts exactly until q is back to zero. On the
 tick that closes the balance the code is cut to what is still owed. So a ramp
@@ -21,21 +22,25 @@ from wand import programs
 _P_HALF = const(1)
 _P_PERIOD = const(2)
 _P_ON = const(3)
+_DU_PER_MS = const(10)  # the engine's clock unit is 100 µs
 
 
 class OutputEngine:
     def __init__(self):
         self.program = programs.PROBE
         self.tick_ms = 10
+        self.tick = 100  # in 100 µs units
         self.running = False
         self.code = 0
         self.polarity = 0
-        self.q = 0  # net charge of this balancing period, code*ms
+        self.q = 0  # net charge of this balancing period, code * 100 µs
         self.cycles = 0
         self._sign = 1
         self._t_in = 0  # ms since this half began
         self._on_pos = 0  # gated ms of the positive half
-        self._neg_code = 0  # code the negative half pays back at
+        self._neg_ms = 0  # planned on-time of the negative half (= the positive one's)
+        self._neg_t = 0  # on-time of the negative half so far
+        self._resume = False  # paying a debt left by a contact loss
         self._prev_sign = 0
         self._prev_gate = False
         self._half = 1000
@@ -43,45 +48,75 @@ class OutputEngine:
         self._on = 1000
         self._continuous = True
 
-    def start(self, program, tick_ms):
+    def start(self, program, tick_ms, owed=0):
+        """Start a program. owed > 0: first pay back that much charge (code*100us)
+        left by an interrupted cycle, at no more than the envelope (no snap)."""
         self.program = program
         self.tick_ms = tick_ms
-        self._half = program[_P_HALF]
-        self._period = program[_P_PERIOD]
-        self._on = program[_P_ON]
+        self.tick = tick_ms * _DU_PER_MS
+        self._half = program[_P_HALF] * _DU_PER_MS
+        self._period = program[_P_PERIOD] * _DU_PER_MS
+        self._on = program[_P_ON] * _DU_PER_MS
         self._continuous = self._on >= self._period
-        self._sign = 1
         self._t_in = 0
         self._on_pos = 0
-        self.q = 0
         self._prev_sign = 0
         self._prev_gate = False
         self.running = True
+        if owed > 0:
+            self._sign = -1
+            self.q = owed
+            self._resume = True
+            self._neg_ms = 0
+            self._neg_t = 0
+        else:
+            self._sign = 1
+            self.q = 0
+            self._resume = False
 
     def stop(self):
-        """Stop at once (fault or contact loss: the current has already stopped)."""
+        """Stop at once. Returns the charge still owed (code*100us), for a later start()."""
+        owed = self.q if (self.running and self.q > 0) else 0
         self.running = False
         self.code = 0
         self.polarity = 0
         self._prev_sign = 0
         self._prev_gate = False
+        return owed
 
     def in_positive_half(self):
         return self._sign > 0
 
-    def account(self, elapsed_ms, delivered_code):
-        """Book the charge of the interval that just ended (what was really written)."""
-        self.q += delivered_code * self._prev_sign * elapsed_ms
-        self._t_in += elapsed_ms
-        if self._prev_sign > 0 and self._prev_gate:
-            self._on_pos += elapsed_ms
+    def settled(self):
+        """Nothing owed beyond a residue below one code for one tick."""
+        return self.q < self.tick
+
+    def account(self, elapsed_du, delivered_code):
+        """Book the interval that just ended (elapsed in 100 µs units) with the
+        code that was really written."""
+        self.q += delivered_code * self._prev_sign * elapsed_du
+        self._t_in += elapsed_du
+        if self._prev_gate:
+            if self._prev_sign > 0:
+                self._on_pos += elapsed_du
+            elif self._prev_sign < 0:
+                self._neg_t += elapsed_du
+
+    def _paid(self):
+        if self.q < self.tick:
+            return True  # less than one code for one tick: carried to the next cycle
+        return not self._resume and self._neg_t * 2 >= self._neg_ms * 2 - self.tick
 
     def step(self, code):
         """Decide this tick's code and polarity from the envelope's code.
 
-        The positive half follows the envelope; the negative half pays the
-        positive half's charge back at its mean code, the last tick cut to
-        what is still owed. Sets self.code and self.polarity (no allocation).
+        The positive half follows the envelope. The negative half spreads the
+        charge owed evenly over the time it has left (the positive half's
+        on-time), so every code is within one of the mean whatever the tick
+        jitter; what is left when that time is up is carried into the next
+        cycle. After a contact loss the debt is paid at no more than the
+        envelope (soft), and what is left below one tick of it is carried too.
+        Sets self.code and self.polarity (nothing is allocated).
         """
         if not self.running:
             self.code = 0
@@ -89,31 +124,38 @@ class OutputEngine:
             self._prev_sign = 0
             self._prev_gate = False
             return
+        tick = self.tick
         if self._sign > 0 and self._t_in >= self._half:
             self._sign = -1
             self._t_in = 0
-            on = self._on_pos
-            q = self.q
-            self._neg_code = (q + on - 1) // on if (on > 0 and q > 0) else 0
-        if self._sign < 0 and self.q <= 0 and (self._continuous or self._t_in >= self._half):
+            # the positive on-time in whole ticks: the last tick never falls short
+            self._neg_ms = (self._on_pos + tick // 2) // tick * tick
+            self._neg_t = 0
+        if self._sign < 0 and self._resume and self.q // tick < (code if code > 0 else 1):
+            self._resume = False  # the rest is less than one tick at the envelope:
+            self._neg_ms = 0  # carry it rather than dip the amplitude
+        if self._sign < 0 and self._paid() and (self._continuous or self._t_in >= self._half):
             self._sign = 1
             self._t_in = 0
             self._on_pos = 0
+            self._resume = False
             self.cycles += 1
         gate = self._continuous or (self._t_in % self._period) < self._on
         if self._sign > 0:
             out = code if gate else 0
         else:
-            q = self.q
             out = 0
-            if gate and q > 0:
-                tick = self.tick_ms
-                need = (q + tick - 1) // tick
-                out = self._neg_code
-                if out < 1:
-                    out = 1
-                if out > need:
-                    out = need
+            if gate and not self._paid():
+                q = self.q
+                if self._resume:
+                    out = code if code > 0 else 1
+                else:
+                    left = self._neg_ms - self._neg_t
+                    if left < 1:
+                        left = 1
+                    out = (q + left // 2) // left  # nearest: the error is carried, not piled up
+                if out > 255:
+                    out = 255
         self.code = out
         self.polarity = self._sign if out > 0 else 0
         self._prev_sign = self._sign

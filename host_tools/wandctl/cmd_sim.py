@@ -1,0 +1,124 @@
+"""wandctl sim: run the real firmware on the simulated board.
+
+Without options: the default program for a full 5-minute session, in
+accelerated time, with a scripted user (start, raise the level twice, lift the
+wand for 3 s, let the timer end it). Prints a timeline and a summary.
+
+Script files (--script): one event per line, `<seconds> <action> [args]`, `#`
+comments. Actions: `press power|level [hold_s]`, `hold NAME`, `release NAME`,
+`contact off|on`, `load OHMS|skin`, `inject SPEC`, `usb on|off`,
+`stall [ms]`, `interrupt` (Ctrl-C), `soft_reset`, `power_cut`, `power_on`.
+
+Injections (--inject NAME[=VALUE]@SECONDS, repeatable): contact_off=DURATION_S,
+short, sense_stuck, sense_open, gain_drift=FACTOR, sense_gain=FACTOR,
+stall[=MS], battery_low, battery_critical, usb=on|off, load_ohms=N,
+interrupt, soft_reset, power_cut.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from wandctl.errors import WandctlError
+
+
+def register(sub):
+    p = sub.add_parser("sim", help="run the firmware on the simulated board (a session, or --serve)",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--program", help="program to run (default: the stored/default one)")
+    p.add_argument("--level", type=int, help="starting level 1..10")
+    p.add_argument("--minutes", type=int, help="session length 1..20 minutes (default 5)")
+    p.add_argument("--load-ohms", type=float, help="pure resistive load instead of the skin model")
+    p.add_argument("--script", help="timed user actions and faults (format above)")
+    p.add_argument("--inject", action="append", default=[], metavar="NAME[=VALUE]@SECONDS",
+                   help="inject a fault or event (repeatable)")
+    p.add_argument("--seed", type=int, default=1, help="simulation seed (default 1)")
+    p.add_argument("--seconds", type=float, help="simulated run length (default: session + 45 s)")
+    p.add_argument("--summary-json", metavar="PATH", help="write the summary as JSON")
+    p.add_argument("--plot", metavar="PATH", help="write a PNG of current against time")
+    p.add_argument("--interpreter", choices=("cpython", "micropython"), default="cpython",
+                   help="run the simulated board on CPython or on the MicroPython unix port")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON only")
+    p.add_argument("--serve", action="store_true",
+                   help="start a virtual board on a pty instead (like `make board`)")
+    p.add_argument("--flash", metavar="DIR", help="with --serve: flash folder kept across resets")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    if args.serve:
+        try:
+            from wandctl import vboard
+        except ImportError as e:
+            raise WandctlError("the virtual board is not available: %s" % e) from None
+        return vboard.serve(args)
+    from wandctl import simrun
+
+    if args.seconds is not None and not (1 <= args.seconds <= 3600):
+        raise WandctlError("--seconds must be between 1 and 3600")
+    opts = simrun.SimOptions(program=args.program, level=args.level, minutes=args.minutes,
+                             load_ohms=args.load_ohms, script=args.script, injects=args.inject,
+                             seed=args.seed, interpreter=args.interpreter, seconds=args.seconds)
+    simrun.validate_options(opts)
+    simrun.script_lines(opts)
+    bar = _progress(not args.json)
+    try:
+        res = simrun.run(opts, on_progress=bar)
+    finally:
+        if bar:
+            bar.close()
+    summ = simrun.summary(res)
+    if args.summary_json:
+        path = Path(args.summary_json)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(summ, indent=2) + "\n")
+    if args.plot:
+        from wandctl.simplot import plot
+
+        plot(res, Path(args.plot), "microwand simulated session: program %s, %s"
+             % (summ["program"], summ["load"]))
+    if args.json:
+        print(json.dumps(summ, indent=2))
+        return 0
+    print("timeline (simulated time mm:ss, %s):" % args.interpreter)
+    for line in simrun.timeline(res):
+        print(line)
+    print()
+    print("summary:")
+    for k in ("program", "level", "planned_s", "delivered_s", "ended_by", "peak_current_ua",
+              "rms_current_ua", "net_charge_uc", "max_phase_charge_uc", "net_per_cycle_max_uc",
+              "current_density_ma_cm2", "contact_losses", "faults", "max_ramp_ua_per_s", "resets",
+              "sim_speed_x"):
+        print("  %-24s %s" % (k, summ[k]))
+    if args.summary_json:
+        print("wrote %s" % args.summary_json)
+    if args.plot:
+        print("wrote %s" % args.plot)
+    return 0
+
+
+class _Bar:
+    def __init__(self):
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=100, unit="%", desc="simulating", file=sys.stderr, leave=False,
+                         bar_format="{desc} {bar} {percentage:3.0f}%")
+        self._done = 0
+
+    def __call__(self, t, total):
+        pct = min(100, int(100 * t / total))
+        if pct > self._done:
+            self._bar.update(pct - self._done)
+            self._done = pct
+
+    def close(self):
+        self._bar.close()
+
+
+def _progress(enabled):
+    if not enabled or not sys.stderr.isatty():
+        return None
+    return _Bar()
