@@ -160,6 +160,7 @@ class World:
         self.flash_fs = []
         self.stuck_uv = None
         self.power_on_pending = False
+        self.pace = None  # optional fn(world) after each sleep (wall-clock pacing)
         self._hw_cold()
         # Buttons: transitions (t_us, pressed) and the read position.
         self.btn_tr = {}
@@ -307,6 +308,8 @@ class World:
         if extra:
             self.stall_us = 0
         self.run_to(self.now + us + extra)
+        if self.pace is not None:
+            self.pace(self)
 
     def ticks_us(self):
         return (self.now - self.tick_origin) & TICKS_MAX
