@@ -47,8 +47,11 @@ class Halves:
             self.cycles += 1
             self.pos = -1
 
-    def finish(self):
-        self._close()
+    def finish(self, settled):
+        """Close the last half only if the engine finished it (the end of a run
+        usually cuts a half short)."""
+        if settled:
+            self._close()
         return self.cycles
 
 
@@ -69,7 +72,7 @@ def drive(program, envelope, total_ms, jitter=None, tolerance_pct=0):
             halves.add(eng.polarity, eng.code * dt)
         eng.account(dt, eng.code)
         t += dt
-    halves.finish()
+    halves.finish(eng.settled() and not eng.in_positive_half())
     return eng, halves
 
 
