@@ -21,6 +21,10 @@ COMMAND_MODULES = [
     "wandctl.cmd_bench",
     "wandctl.cmd_console",
     "wandctl.cmd_boardgen",
+    "wandctl.cmd_flash",
+    "wandctl.cmd_deploy",
+    "wandctl.cmd_test",
+    "wandctl.cmd_doctor",
 ]
 
 

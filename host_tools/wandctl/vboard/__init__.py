@@ -35,5 +35,7 @@ def add_serve_arguments(parser):
     parser.add_argument("--seed", type=int, default=None, help="seed (MAC address and any randomness)")
     parser.add_argument("--bootloader", action="store_true",
                         help="start in the ROM serial loader (as if GPIO0 were held low at reset)")
-    parser.add_argument("--heap", default="100K", help="MicroPython heap size (default: %(default)s, like an ESP32)")
+    parser.add_argument("--heap", default="200K",
+                        help="MicroPython heap (default: %(default)s: the unix port has 8-byte words, so this holds "
+                        "about what the 100 KB heap of an ESP32 with 4-byte words holds)")
     return parser

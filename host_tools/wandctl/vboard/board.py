@@ -131,7 +131,7 @@ class VirtualBoard:
     """A virtual ESP32 on a pty. Use as a context manager; `.port` is the device path."""
 
     def __init__(self, flash_dir, *, seed: int | None = None, bootloader: bool = False,
-                 spi_flash: str | os.PathLike | None = None, heap: str = "100K",
+                 spi_flash: str | os.PathLike | None = None, heap: str = "200K",
                  chip_dir: str | os.PathLike | None = None, boot_delay_s: float = 0.15,
                  micropython: str | None = None, mac: bytes | None = None):
         self.flash_dir = Path(flash_dir).resolve()
@@ -696,6 +696,8 @@ class VirtualBoard:
             "rtc": self.rtc.hex(),
             "wdt_ms": self.wdt_ms,
             "mac": self.mac.hex(),
+            "seed": self.seed,
+            "boots": len(self.resets),
             "analog": self._analog,
         }
         self._state_file.write_text(json.dumps(state))
@@ -726,7 +728,7 @@ def serve(options) -> int:
     get = options.get if isinstance(options, dict) else (lambda k, d=None: getattr(options, k, d))
     flash = get("flash") or "build/vboard/flash"
     board = VirtualBoard(flash, seed=get("seed"), bootloader=bool(get("bootloader")),
-                         spi_flash=get("spi_flash"), heap=get("heap") or "100K")
+                         spi_flash=get("spi_flash"), heap=get("heap") or "200K")
     board.start()
     print("port: %s" % board.port, flush=True)
     print("flash folder: %s (SPI flash image: %s)" % (board.flash_dir, board.spi_flash_path), flush=True)

@@ -17,6 +17,7 @@ limited by the hardware limiter and by the compliance voltage over the load.
 
 import json
 import os
+import random
 import sys
 import time
 
@@ -62,6 +63,7 @@ _reset_cause = _state.get("reset_cause", PWRON_RESET)
 _wdt_ms = _state.get("wdt_ms", 0)
 _inputs = {}
 _inputs_at = None
+random.seed(_state.get("seed", 0) + _state.get("boots", 0))
 
 _GPIOS = tuple(range(0, 20)) + (21, 22, 23, 25, 26, 27, 32, 33, 34, 35, 36, 37, 38, 39)
 _INPUT_ONLY = (34, 35, 36, 37, 38, 39)
@@ -231,6 +233,8 @@ class ADC:
         else:
             mv = 0.0
         lo, hi = ADC._RANGES[self._atten]
+        # ADC noise: a few mV, as on the chip (a bit-identical reading means a stuck ADC)
+        mv += (random.getrandbits(8) + random.getrandbits(8) - 255) / 64.0
         if mv <= 100:
             return 0
         return min(mv, hi + 50)
