@@ -7,8 +7,10 @@ control tick. Each poll does at most one tick's worth of work:
   preallocated buffer, and assembles lines with `LineReader` (128 bytes max);
 - handles AT MOST ONE complete line, queueing exactly one reply line for it:
   `ok <json>` or `err <code> <message>`;
-- writes at most `_TX_CHUNK` bytes of queued output (a long reply leaves over
-  several ticks; no new line is taken while a reply is still leaving, so the
+- writes at most `_TX_CHUNK` bytes of queued output, and no faster than a
+  115200-baud UART drains (`_TX_BYTES_PER_MS`), so a write never waits for the
+  wire on the ESP32, whose REPL UART has no TX buffer beyond its 128-byte FIFO
+  (a long reply leaves over several ticks; no new line is taken while a reply is still leaving, so the
   queue stays bounded and nothing waits on the wire);
 - while streaming, queues one telemetry line `~ t=.. set=.. meas=.. st=..`
   when it is due and the queue is empty (otherwise that sample is dropped).
@@ -34,6 +36,7 @@ PRODUCT = "microwand"
 MAXLEN = const(128)  # longest accepted line, terminator excluded
 _RX = const(64)  # bytes read from the serial per tick at most
 _TX_CHUNK = const(96)  # bytes written per tick at most (about 8 ms at 115200 baud)
+_TX_BYTES_PER_MS = const(11)  # 115200 baud, 10 bits per byte: 11.5 bytes per ms
 _LOG_DEFAULT = const(10)
 _LOG_MAX = const(32)
 _HZ_DEFAULT = const(10)
@@ -103,6 +106,8 @@ class Console:
         self._rx_end = 0
         self._tx = []  # queued output text, oldest first
         self._tx_off = 0  # bytes of _tx[0] already written
+        self._tx_credit = _TX_CHUNK  # bytes the wire can take now (token bucket)
+        self._tx_last = 0  # when the credit was last topped up
         self._stream_ms = 0  # telemetry period; 0 = off
         self._stream_next = 0
         self._dropped = 0  # telemetry samples dropped for a busy line
@@ -144,7 +149,7 @@ class Console:
         if self._stream_ms and _diff(now_ms, self._stream_next) >= 0:
             self._telemetry(now_ms)
         if self._tx:
-            self._drain()
+            self._drain(now_ms)
 
     def _take_line(self, now_ms):
         if self._rx_pos >= self._rx_end:
@@ -166,18 +171,31 @@ class Console:
         if reply is not None:
             self._queue(reply)
 
-    def _drain(self):
+    def _drain(self, now_ms):
+        credit = self._tx_credit
+        gap = _diff(now_ms, self._tx_last)
+        self._tx_last = now_ms
+        if gap > 0:
+            credit += gap * _TX_BYTES_PER_MS
+            if credit > _TX_CHUNK:
+                credit = _TX_CHUNK
         tx = self._tx
         head = tx[0]
         off = self._tx_off
         left = len(head) - off
-        if left <= _TX_CHUNK:
+        if left <= credit:
             chunk = head if off == 0 else head[off:]
             tx.pop(0)
             self._tx_off = 0
+            credit -= left
+        elif credit >= 16 or credit == _TX_CHUNK:
+            chunk = head[off : off + credit]
+            self._tx_off = off + credit
+            credit = 0
         else:
-            chunk = head[off : off + _TX_CHUNK]
-            self._tx_off = off + _TX_CHUNK
+            self._tx_credit = credit
+            return  # too little room this tick: wait for more
+        self._tx_credit = credit
         self._serial.write(chunk)
 
     def _queue(self, text):
@@ -406,7 +424,7 @@ class Console:
     def _pending_action(self, now_ms):
         """reboot/repl: let the reply leave completely, then hand over."""
         if self._tx:
-            self._drain()
+            self._drain(now_ms)
             return
         if not self._action_armed:
             self._action_armed = True

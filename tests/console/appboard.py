@@ -3,9 +3,9 @@
 - `SimApp(serial, bench, usb)`: builds a simboard `World`, the real
   `Esp32Board` on the simulated `machine`, arms the watchdog and boots the
   real `App` with `serial` as its console. `tick()` is one iteration of
-  `App.run()`'s loop (tick, feed the watchdog when the check passed, sleep on
-  the virtual clock to the next deadline) without its exception net, so a
-  test sees anything that would escape the control tick.
+  `App.run()`'s loop (tick, feed the watchdog when the check passed, one tick
+  period on the virtual clock) without its exception net, so a test sees
+  anything that would escape the control tick.
 - `snapshot()`: the App's state that console input must not change.
 - `run_main_paced(serial, world, stop)`: the firmware's own entry
   `wand.app.main()` on the simulated board, paced to the wall clock through
@@ -49,20 +49,16 @@ class SimApp:
         self.board = b
         self.app = App(b, OsFs(self.world.flash_dir + "/"), serial)
         self.app.boot()
-        self.deadline = b.ticks_ms()
         if bench:
             for _ in range(BENCH_HOLD_MS // 10 + 30):
                 self.tick()
             assert self.app.bench, "bench mode did not engage"
 
     def tick(self) -> None:
-        app, b = self.app, self.board
+        app = self.app
         if app.tick():
-            b.feed_watchdog()
-        self.deadline = b.ticks_add(self.deadline, app.period_ms())
-        if b.ticks_diff(self.deadline, b.ticks_ms()) < 0:
-            self.deadline = b.ticks_ms()
-        b.sleep_until(self.deadline)
+            self.board.feed_watchdog()
+        sim_time.sleep_ms(app.period_ms())  # the virtual clock moves one tick
 
     def snapshot(self):
         app, w = self.app, self.world

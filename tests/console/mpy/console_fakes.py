@@ -15,6 +15,7 @@ class FakeSerial:
         self.out = []
         self.reads = 0
         self.max_read = 1 << 20  # bytes the "wire" delivers per read at most
+        self.clock = 0  # ms, advanced by run()
 
     def send(self, data):
         if isinstance(data, str):
@@ -169,12 +170,13 @@ class FakeTarget:
         self.repl += 1
 
 
-def run(console, serial, ticks, start_ms=0, step_ms=10):
-    """Poll the console `ticks` times; returns the next time."""
-    t = start_ms
+def run(console, serial, ticks, step_ms=10):
+    """Poll the console `ticks` times, the clock (`serial.clock`) moving on."""
+    t = serial.clock
     for _ in range(ticks):
         console.poll(t)
         t += step_ms
+    serial.clock = t
     return t
 
 
