@@ -152,6 +152,7 @@ def run_fuzz_session(console, serial_, target_calls, snapshot, max_ticks=20000):
     before = snapshot()
     t = 0
     idle = 0
+    total_written = 0
     for _ in range(max_ticks):
         serial_.read_now = serial_.written_now = 0
         calls_before = len(target_calls())
@@ -159,6 +160,8 @@ def run_fuzz_session(console, serial_, target_calls, snapshot, max_ticks=20000):
         t += 10
         assert serial_.read_now <= 64
         assert serial_.written_now <= 96
+        total_written += serial_.written_now
+        assert total_written <= 96 + 11 * t  # never faster than a 115200-baud UART drains
         handled = target_calls()[calls_before:]
         assert sum(1 for c in handled if c != "telemetry") <= 2  # one command (+ its bench check)
         if not serial_.pieces and not serial_.inbox and not console.busy():
