@@ -57,6 +57,7 @@ ATTN_LIN = (950, 1250, 1750, 2450)
 ATTN_MAX = (1050, 1400, 1950, 3100)
 ATTN_RAW_FS = (1100, 1500, 2200, 3900)
 RTC_MEM_MAX = 2048
+ADC_SAMPLE_US = 50
 # Timeline logs are kept in full on CPython; on MicroPython they must not eat the heap.
 LOG_MAX = 0 if sys.implementation.name == "micropython" else 50000
 FOREVER = 1 << 62
@@ -652,7 +653,12 @@ class World:
     def adc_read_uv(self, n, atten):
         if n == self.P["i_sense"] and self.stuck_uv is not None:
             return self.stuck_uv
-        self.plant.advance(self.now)
+        pl = self.plant
+        # The ADC samples the analog state of up to ADC_SAMPLE_US ago (a
+        # conversion takes about that long): a burst of reads shares one
+        # integration step instead of paying one each.
+        if self.now - pl.t > ADC_SAMPLE_US:
+            pl.advance(self.now)
         return self._adc_uv(self.pin_mv(n), atten)
 
     def adc_read_raw(self, n, atten):
