@@ -9,8 +9,14 @@ import machine
 machine.Pin(27, machine.Pin.OUT, value=0)  # output enable (hardware pull-down too)
 machine.Pin(32, machine.Pin.OUT, value=0)  # H-bridge leg A
 machine.Pin(33, machine.Pin.OUT, value=0)  # H-bridge leg B
-BOOT_DAC = machine.DAC(machine.Pin(25))  # constructing sets 0; main.py reuses it
-BOOT_DAC.write(0)
+try:
+    BOOT_DAC = machine.DAC(machine.Pin(25))  # constructing sets 0; main.py reuses it
+    BOOT_DAC.write(0)
+except OSError:
+    # The DAC channel is still held from before a soft reset (ESP-IDF's oneshot
+    # driver has no deinit). Enable and legs are already low; a hard reset
+    # frees the channel and turns the DAC off.
+    machine.reset()
 
 try:
     import micropython

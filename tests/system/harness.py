@@ -1,0 +1,144 @@
+"""Run the real firmware (boot.py, then wand.app.main) on a simulated board in
+this process, with a recorder of firmware events and a 10 ms sampler of the
+true load current and output-stage pins."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from simboard import esp32 as sim_esp32
+from simboard import machine as sim_machine
+from simboard import time as sim_time
+from simboard.runtime import Runner
+from simboard.world import World
+
+ROOT = Path(__file__).resolve().parents[2]
+FIRMWARE = ROOT / "firmware"
+HARD_CEILING_UA = 500
+
+
+class NullSerial:
+    """The USB serial with nobody on the other end."""
+
+    def read_into(self, buf):
+        return 0
+
+    def write(self, s):
+        pass
+
+
+@dataclass
+class Sample:
+    t: int  # ms
+    ua: float  # signed load current
+    dac: int
+    oe: int
+    a: int
+    b: int
+    wdt: bool
+
+
+@dataclass
+class Run:
+    world: World
+    events: list = field(default_factory=list)  # (t_ms, kind, args)
+    samples: list = field(default_factory=list)
+    result: dict = field(default_factory=dict)
+    checks: list = field(default_factory=list)  # what hooks saw
+
+    def kinds(self, kind):
+        return [e for e in self.events if e[1] == kind]
+
+    def first(self, kind):
+        for e in self.events:
+            if e[1] == kind:
+                return e
+        return None
+
+    def faults(self):
+        return [e[2][0] for e in self.events if e[1] == "fault"]
+
+    def states(self):
+        return [e[2][0] for e in self.events if e[1] == "state"]
+
+    def current_at(self, t_ms):
+        for s in self.samples:
+            if s.t >= t_ms:
+                return s.ua
+        return None
+
+    def stats(self):
+        return self.result["stats"]
+
+
+class Recorder:
+    def __init__(self, run):
+        self.run = run
+
+    def event(self, now_ms, kind, *args):
+        self.run.events.append((self.run.world.now // 1000, kind, args))
+
+
+def simulate(script=(), seconds=20.0, seed=1, settings=None, load_ohms=None, flash=None,
+             before_main=None, config=None, sample_ms=10, entry=None):
+    """script: (t_s, action, *args) tuples as World.at takes them (t in seconds)."""
+    cfg = dict(config or {})
+    if load_ohms is not None:
+        cfg["load_ohms"] = load_ohms
+    tmp = None
+    if flash is None:
+        tmp = tempfile.mkdtemp(prefix="wand-flash-")
+        flash = tmp
+    if settings:
+        Path(flash, "settings.json").write_text(json.dumps(settings))
+    w = World(cfg, seed=seed, flash_dir=str(flash))
+    run = Run(world=w)
+    rec = Recorder(run)
+    for item in script:
+        t, action, *args = item
+        w.at(int(t * 1000), action, *args)
+    w.set_end(seconds)
+    P = w.P
+
+    def sample(world):
+        pl = world.plant
+        pl.advance(world.now)
+        run.samples.append(Sample(world.now // 1000, pl.load_current() * 1e6,
+                                  pl.dac_code if pl.dac_on else 0, pl.oe, pl.leg_a, pl.leg_b,
+                                  world.wdt_on))
+
+    w.set_sampler(sample_ms, sample)
+
+    def default_entry(g, obs):
+        import wand.app
+
+        if before_main is not None:
+            before_main(w, run, g)
+        wand.app.main(sim_machine, sim_time, sim_esp32, observer=obs, serial=NullSerial(),
+                      dac=g.get("BOOT_DAC"))
+
+    try:
+        run.result = Runner(w, str(FIRMWARE), entry=entry or default_entry, observer=rec).run()
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return run
+
+
+def press(t, name="power", hold=0.2):
+    return (t, "press", name, hold)
+
+
+def max_consecutive_above(samples, limit):
+    worst = n = 0
+    for s in samples:
+        if abs(s.ua) > limit:
+            n += 1
+            worst = max(worst, n)
+        else:
+            n = 0
+    return worst
