@@ -342,6 +342,9 @@ class World:
         if k > 64:
             del tr[:k]
             self.btn_pos[n] = 0
+        # a new edge supersedes chatter of an earlier edge not yet over
+        while len(tr) > self.btn_pos[n] and tr[-1][0] >= t0:
+            tr.pop()
         t = t0
         lvl = pressed
         while t < end:

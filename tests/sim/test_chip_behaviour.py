@@ -156,3 +156,13 @@ def test_stall_makes_the_next_sleep_3_seconds_longer(world):
     t0 = world.now
     t.sleep_ms(10)
     assert world.now - t0 == 3_010_000 + world.call_us  # + the cost of the call itself
+
+
+def test_a_press_shorter_than_its_bounce_still_ends_released(world):
+    btn = m.Pin(13, m.Pin.IN, m.Pin.PULL_UP)
+    world.at(10, "press", "power", 0.004)
+    tr = _trace(btn, world, 120)
+    times = [tt for tt, _ in tr]
+    assert times == sorted(times)
+    assert [v for tt, v in tr if tt >= 60_000] == [1] * len([1 for tt, _ in tr if tt >= 60_000])
+    assert 0 in [v for tt, v in tr if 10_000 <= tt < 14_000]
