@@ -375,8 +375,12 @@ def build_world(opts):
     from simboard import script
 
     if opts.get("script"):
-        with open(opts["script"]) as f:
-            script.schedule(w, script.parse_script(f.read()))
+        try:
+            with open(opts["script"]) as f:
+                text = f.read()
+        except OSError:
+            raise ValueError("cannot read script file %s" % opts["script"])
+        script.schedule(w, script.parse_script(text))
     for spec in opts.get("inject", ()):
         t_ms, s = script.parse_inject(spec)
         w.at(t_ms, "inject", s)
@@ -390,6 +394,8 @@ def main(argv=None):
         argv = sys.argv[1:]
     try:
         opts = _parse_args(argv)
+        if not _exists(opts["firmware"]):
+            raise ValueError("no firmware folder %s" % opts["firmware"])
         w = build_world(opts)
     except (ValueError, OSError) as e:
         sys.stderr.write("simboard: %s\n" % e)
