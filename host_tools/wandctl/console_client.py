@@ -276,11 +276,14 @@ class ConsoleClient:
         )
 
     def _no_answer(self, line: str, wait: float):
-        if self.noise:
+        if any(sign in said for said in self.noise for sign in _REPL_SIGNS):
             raise self._other_firmware()
+        printed = ""
+        if self.noise:
+            printed = " It printed only: %r." % " | ".join(self.noise[:3])[:120]
         raise WandctlError(
             "the board did not answer `%s` within %.0f s: is it powered and running the firmware? "
-            "(check --port; `wandctl deploy` installs the firmware)" % (line, wait)
+            "(check --port; `wandctl deploy` installs the firmware)%s" % (line, wait, printed)
         )
 
     def call(self, line: str, timeout: float | None = None, on_other=None) -> object:
