@@ -685,6 +685,15 @@ class World:
         else:
             self.pwm_log_dropped += 1
 
+    def flashfs(self):
+        """A FlashFS on this board's flash folder whose uncommitted data a
+        `power_cut` event loses (pass it to firmware code that takes an fs)."""
+        from simboard.flashfs import FlashFS
+
+        fs = FlashFS(self.flash_dir)
+        self.flash_fs.append(fs)
+        return fs
+
     # ------------------------------------------------------------------
     # true output, brought up to the present (for tests and tools)
     def stats(self):

@@ -226,3 +226,39 @@ def test_ticks_restart_after_a_hard_reset_but_not_after_a_soft_reset(tmp_path, f
     _run(w, fw, Script(first, second, third))
     assert got[1] - got[0] in (0, 1) or got[1] < got[0]  # soft: same clock (may wrap)
     assert got[2] <= 1
+
+
+def test_deepsleep_with_a_timer_wakes_after_the_time(tmp_path, fw):
+    w = make_world(seed=2, flash_dir=str(tmp_path / "flash"), end_s=10)
+
+    def first(s, g):
+        t.sleep_ms(100)
+        m.deepsleep(2000)
+
+    s = Script(first)
+    res = _run(w, fw, s)
+    assert res["resets"][0] == (2100, "deepsleep")
+    assert w.wake_reason == m.TIMER_WAKE
+    assert s.log[1][3] == m.DEEPSLEEP_RESET
+
+
+def test_power_cut_loses_uncommitted_flash_writes_of_the_firmware(tmp_path, fw):
+    w = make_world(seed=2, flash_dir=str(tmp_path / "flash"), end_s=6)
+    w.at(1000, "power_cut")
+    w.at(2000, "power_on")
+    seen = []
+
+    def first(s, g):
+        fs = w.flashfs()
+        f = fs.open("settings.json", "w")
+        f.write("half written")
+        t.sleep_ms(5000)  # the cut comes while the file is open
+
+    def second(s, g):
+        fs = w.flashfs()
+        seen.append(fs.exists("settings.json"))
+        with fs.open("settings.json") as f:
+            seen.append(f.read())
+
+    _run(w, fw, Script(first, second))
+    assert seen == [True, ""]  # created, never committed: empty
