@@ -77,7 +77,7 @@ def _fix_sys_path():
 
 
 _SOURCES = ("__init__", "config", "esp32", "machine", "plant", "rng", "runtime", "script",
-            "time", "world", "flashfs", "mpyc")
+            "time", "world", "flashfs", "mpyc", "cli", "civil", "shimenv")
 
 
 def _use_mpy_cache():
@@ -134,13 +134,11 @@ if __name__ == "__main__":
 from simboard.runtime import (  # noqa: E402,F401
     LineObserver,
     Runner,
-    build_world,
     fixed,
     main,
     purge_firmware_modules,
     run,
     sample_line,
-    to_json,
     wall_time,
 )
 

@@ -10,7 +10,7 @@ from simboard import esp32 as sim_esp32
 from simboard import machine as sim_machine
 from simboard import time as sim_time
 from simboard import world as _world
-from simboard.world import ChipReset, SimEnd, World
+from simboard.world import ChipReset, SimEnd
 
 _PATCHED = ("machine", "time", "esp32", "micropython")
 IS_MPY = sys.implementation.name == "micropython"
@@ -278,20 +278,6 @@ def fmt_arg(a):
     return s.replace(" ", "_") if s else "''"
 
 
-def to_json(v):
-    if v is None:
-        return "null"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return fixed(v, 3)
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-    if isinstance(v, dict):
-        return "{" + ", ".join(to_json(str(k)) + ": " + to_json(v[k]) for k in sorted(v)) + "}"
-    return "[" + ", ".join(to_json(x) for x in v) + "]"
-
-
 class LineObserver:
     """Prints firmware observer events as `E <t_ms> <kind> <args...>`."""
 
@@ -327,79 +313,22 @@ def sample_line(w):
                                     led(P["led_red"]), tone)
 
 
-def _parse_args(argv):
-    opts = {"firmware": None, "flash": None, "seconds": 10.0, "seed": 0, "script": None,
-            "load_ohms": None, "inject": [], "trace_ms": 0, "entry": None, "start_ticks_ms": None}
-    i = 0
-    while i < len(argv):
-        a = argv[i]
-        if a in ("-h", "--help"):
-            from simboard import runner as _r
-            print(_r.__doc__)
-            sys.exit(0)
-        if not a.startswith("--"):
-            raise ValueError("unexpected argument: " + a)
-        key = a[2:].replace("-", "_")
-        if "=" in key:
-            key, val = key.split("=", 1)
-        else:
-            i += 1
-            if i >= len(argv):
-                raise ValueError("missing value for " + a)
-            val = argv[i]
-        if key not in opts:
-            raise ValueError("unknown option: " + a)
-        if key == "inject":
-            opts["inject"].append(val)
-        elif key in ("seconds",):
-            opts[key] = float(val)
-        elif key in ("seed", "trace_ms", "start_ticks_ms"):
-            opts[key] = int(val)
-        elif key == "load_ohms":
-            opts[key] = float(val)
-        else:
-            opts[key] = val
-        i += 1
-    if opts["firmware"] is None:
-        raise ValueError("--firmware DIR is required")
-    return opts
-
-
-def build_world(opts):
-    cfg = {}
-    if opts.get("load_ohms") is not None:
-        cfg["load_ohms"] = opts["load_ohms"]
-    w = World(cfg, seed=opts.get("seed", 0), flash_dir=opts.get("flash"),
-              start_ticks_ms=opts.get("start_ticks_ms"))
-    w.set_end(opts.get("seconds", 10.0))
-    from simboard import script
-
-    if opts.get("script"):
-        try:
-            with open(opts["script"]) as f:
-                text = f.read()
-        except OSError:
-            raise ValueError("cannot read script file %s" % opts["script"])
-        script.schedule(w, script.parse_script(text))
-    for spec in opts.get("inject", ()):
-        t_ms, s = script.parse_inject(spec)
-        w.at(t_ms, "inject", s)
-    if IS_MPY:
-        del sys.modules["simboard.script"]  # only needed once: give the heap back
-    return w
-
-
 def main(argv=None):
     if argv is None:
         argv = sys.argv[1:]
+    from simboard import cli
+
     try:
-        opts = _parse_args(argv)
+        opts = cli.parse_args(argv)
         if not _exists(opts["firmware"]):
             raise ValueError("no firmware folder %s" % opts["firmware"])
-        w = build_world(opts)
+        w = cli.build_world(opts)
     except (ValueError, OSError) as e:
         sys.stderr.write("simboard: %s\n" % e)
         return 2
+    if IS_MPY:
+        cli = None
+        del sys.modules["simboard.cli"]  # give the heap back to the firmware
     out = print
     fw = _abspath(opts["firmware"]).rstrip("/")
     entry = opts["entry"]
@@ -425,6 +354,8 @@ def main(argv=None):
     summary["events"] = obs.count
     res = None
     gc.collect()
+    from simboard.cli import to_json
+
     # key by key: one long string may not fit a fragmented 100 KB heap
     sys.stdout.write("SUMMARY {")
     first = True

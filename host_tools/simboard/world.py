@@ -135,7 +135,7 @@ class World:
         if start_ticks_ms is None:
             start_ticks_ms = TICKS_PERIOD - 4000  # 4 s before ticks_ms wraps
         self.tick_origin = -int(start_ticks_ms) * 1000
-        self.epoch_s = 820454400  # 2026-01-01 in MicroPython's 2000 epoch
+        self.epoch_s = 820540800  # 2026-01-01 00:00 in MicroPython's 2000 epoch
         self.end_us = FOREVER
         self.events = []
         self._ev_seq = 0
