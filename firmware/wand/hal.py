@@ -74,15 +74,24 @@ class Esp32Board:
         self._oe.value(1 if on else 0)
 
     def set_polarity(self, polarity):
-        """+1: leg A high, -1: leg B high, 0: both low (break before make)."""
+        """+1: leg A high, -1: leg B high, 0: both low.
+
+        Break before make, and symmetric: the leg that is on drops first, then
+        the other rises, with the same number of pin writes each way, so both
+        phases last equally long to the microsecond (a lopsided sequence is a
+        DC component at 100 Hz).
+        """
         if polarity == self._polarity:
             return
-        self._leg_a.value(0)
-        self._leg_b.value(0)
         if polarity > 0:
+            self._leg_b.value(0)
             self._leg_a.value(1)
         elif polarity < 0:
+            self._leg_a.value(0)
             self._leg_b.value(1)
+        else:
+            self._leg_a.value(0)
+            self._leg_b.value(0)
         self._polarity = polarity
 
     # --- sensing ----------------------------------------------------------

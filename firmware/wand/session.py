@@ -24,7 +24,7 @@ FAULT = const(7)
 
 STATE_NAMES = ("idle", "ramp_up", "running", "no_contact", "hold", "ramp_down", "done", "fault")
 
-RAMP_UA_PER_S = const(150)  # SR-05 allows 200
+RAMP_UA_PER_S = const(90)  # SR-05 allows 200; a cycle-balanced wave shows twice this phase to phase
 MAX_SESSION_MIN = const(20)  # hard (SR-07)
 _MAX_SESSION_MS = const(1200000)
 LEVELS = const(10)

@@ -329,37 +329,72 @@ def phases(res: SimResult) -> list[tuple[int, int, int, float, float]]:
     return out
 
 
-def max_ramp(res: SimResult) -> tuple[float, int]:
-    """Largest rate of change of the amplitude envelope (uA/s) and when.
+def _blocks(res: SimResult) -> list:
+    """Polarity blocks: [start, end, sign, charge_uC, on_ms] (a phase of a
+    biphasic wave, or a train of same-polarity pulses)."""
+    blocks: list = []
+    for a, b, sign, _mean, q in phases(res):
+        if blocks and blocks[-1][2] == sign and a - blocks[-1][1] < 1000:
+            blocks[-1][1] = b
+            blocks[-1][3] += q
+            blocks[-1][4] += b - a
+        else:
+            blocks.append([a, b, sign, q, b - a])
+    return blocks
 
-    The envelope is the mean |I| of each phase; its rate is the change between
-    consecutive phases over the time between their centres, and within a
-    phase the change over any 100 ms. Excluded: phases touching a contact
-    change or a fault (the load, not the firmware, moved the current there),
-    and the contact probe while paused.
-    """
-    skip = []
-    for t, kind, _ in res.events:
-        if kind in ("contact_lost", "contact_back", "fault"):
-            skip.append(t)
-    paused = [(a, b) for a, b, s in state_spans(res) if s in ("no_contact", "fault")]
+
+def _excluder(res: SimResult):
+    marks = [t for t, k, _ in res.events if k in ("contact_lost", "contact_back", "fault")]
+    bad = [(a, b) for a, b, st in state_spans(res) if st in ("no_contact", "fault")]
 
     def excluded(a, b):
-        if any(a - 150 <= t <= b + 150 for t in skip):
+        if any(a - 150 <= t <= b + 150 for t in marks):
             return True
-        return any(not (b <= pa or a >= pb) for pa, pb in paused)
+        return any(not (b <= x or a >= y) for x, y in bad)
 
+    return excluded
+
+
+def max_ramp(res: SimResult) -> tuple[float, int]:
+    """Largest rate of change of the amplitude (uA/s) and when (ms).
+
+    The amplitude of a charge-balanced wave is that of a whole cycle (a
+    positive block and the negative one that pays it back): its charge over
+    its on-time. The rate compares each cycle with the first one whose centre
+    is at least 100 ms later (so one DAC step on a 10 ms cycle is not read as
+    a ramp). Within a phase, the change of |I| over any 100 ms counts too.
+    Excluded: cycles touching a contact change or a fault (the load, not the
+    firmware, moved the current), and the contact probe while paused.
+    """
+    excluded = _excluder(res)
+    cycles = []
+    bl = _blocks(res)
+    i = 0
+    while i + 1 < len(bl):
+        p, q = bl[i], bl[i + 1]
+        if p[2] == 1 and q[2] == -1:
+            on = p[4] + q[4]
+            if on > 0 and not excluded(p[0], q[1]):
+                amp = (abs(p[3]) + abs(q[3])) * 1e6 / on * 1e3 / 1e3  # uC/ms -> uA
+                cycles.append(((p[0] + q[1]) / 2.0, amp, p[0]))
+            i += 2
+        else:
+            i += 1
     best, at = 0.0, 0
-    ph = [p for p in phases(res) if not excluded(p[0], p[1])]
-    for p, q in zip(ph, ph[1:], strict=False):
-        if q[0] - p[1] > 50:  # a gap (pulsed program, pause): measure from zero
+    j = 0
+    for k in range(len(cycles)):
+        if j <= k:
+            j = k + 1
+        while j < len(cycles) and cycles[j][0] - cycles[k][0] < 100:
+            j += 1
+        if j >= len(cycles):
+            break
+        dt = cycles[j][0] - cycles[k][0]
+        if dt > 3000:  # a pause (hold) between them, not a ramp
             continue
-        centre = (q[0] + q[1]) / 2 - (p[0] + p[1]) / 2
-        if centre <= 0:
-            continue
-        rate = abs(q[3] - p[3]) * 1000.0 / centre
+        rate = abs(cycles[j][1] - cycles[k][1]) * 1000.0 / dt
         if rate > best:
-            best, at = rate, q[0]
+            best, at = rate, int(cycles[k][2])
     # within phases
     win = 100
     s = res.samples
@@ -388,15 +423,8 @@ def cycle_stats(res: SimResult) -> dict:
     of opposite polarity. Cycles that span a contact loss or a fault are
     counted apart as interrupted (no current can flow into an open load; the
     firmware pays that charge back once contact returns)."""
-    blocks = []  # [start, end, sign, charge_uC]
-    for a, b, sign, _mean, q in phases(res):
-        if blocks and blocks[-1][2] == sign and a - blocks[-1][1] < 1000:
-            blocks[-1][1] = b
-            blocks[-1][3] += q
-        else:
-            blocks.append([a, b, sign, q])
-    bad = [(a, b) for a, b, st in state_spans(res) if st in ("no_contact", "fault")]
-    faults = [t for t, k, _ in res.events if k in ("fault", "contact_lost")]
+    blocks = _blocks(res)
+    excluded = _excluder(res)
     worst, worst_ratio, n, interrupted = 0.0, 0.0, 0, 0
     i = 0
     while i + 1 < len(blocks):
@@ -404,18 +432,16 @@ def cycle_stats(res: SimResult) -> dict:
         if p[2] != 1 or q[2] != -1:
             i += 1
             continue
-        a, b = p[0], q[1]
-        if any(not (b <= x or a >= y) for x, y in bad) or any(a <= t <= b for t in faults):
+        if excluded(p[0], q[1]):
             interrupted += 1
             i += 2
             continue
         net = p[3] + q[3]
         phase = max(abs(p[3]), abs(q[3]))
         n += 1
-        if abs(net) > worst:
-            worst = abs(net)
-        if phase > 0 and abs(net) / phase > worst_ratio:
-            worst_ratio = abs(net) / phase
+        worst = max(worst, abs(net))
+        if phase > 0:
+            worst_ratio = max(worst_ratio, abs(net) / phase)
         i += 2
     return {"cycles": n, "interrupted_cycles": interrupted, "net_per_cycle_max_uc": worst,
             "net_per_cycle_max_ratio": worst_ratio}

@@ -102,7 +102,6 @@ def simulate(script=(), seconds=20.0, seed=1, settings=None, load_ohms=None, fla
         t, action, *args = item
         w.at(int(t * 1000), action, *args)
     w.set_end(seconds)
-    P = w.P
 
     def sample(world):
         pl = world.plant
@@ -142,3 +141,15 @@ def max_consecutive_above(samples, limit):
         else:
             n = 0
     return worst
+
+
+def as_simresult(run):
+    """View a Run as wandctl.simrun.SimResult, to reuse its analysis."""
+    from wandctl.simrun import SimOptions, SimResult
+
+    res = SimResult(options=SimOptions())
+    res.samples = [(s.t, s.ua, s.dac, 0, 0, 0) for s in run.samples]
+    res.events = [(t, k, [str(a) for a in args]) for t, k, args in run.events]
+    res.resets = list(run.result.get("resets", []))
+    res.plant = run.result.get("stats", {})
+    return res

@@ -78,8 +78,8 @@ def test_sr01_monitor_trips_when_user_limit_is_exceeded_by_drift():
 
 def test_sr01_hardware_limiter_holds_with_dac_stuck_full_scale():
     """Layer 3, on the simulated plant: DAC 255 into any load under drift."""
-    from simboard.plant import Plant
     from simboard.config import load_board
+    from simboard.plant import Plant
 
     for drift in (1.0, 1.5, 3.0):
         for load in (100, 500, 2000, 10000):
