@@ -180,6 +180,7 @@ class VirtualBoard:
         self._error: BaseException | None = None
         self._master = self._slave = -1
         self.port = ""
+        self._ready = threading.Event()  # the interpreter of the current boot is up
 
     # --- lifecycle ------------------------------------------------------------
     def __enter__(self):
@@ -205,7 +206,14 @@ class VirtualBoard:
             self.enter_bootloader()
         else:
             self.power_on()
+            self.wait_ready()
         return self.port
+
+    def wait_ready(self, timeout: float = 20.0) -> None:
+        """Wait until MicroPython is up after the last reset (it then takes bytes from the port)."""
+        if not self._ready.wait(timeout):
+            raise VirtualBoardError("the virtual board did not boot within %.0f s; it said: %r"
+                                    % (timeout, bytes(self.transcript[-300:])))
 
     def close(self):
         if self._thread is None:
@@ -233,10 +241,12 @@ class VirtualBoard:
         """Power lost at this instant: the CPU stops mid-instruction, RAM and RTC memory are gone."""
         self._call(self._power_off)
 
-    def power_cycle(self, off_s: float = 0.05):
+    def power_cycle(self, off_s: float = 0.05, wait: bool = True):
         self.power_cut()
         time.sleep(off_s)
         self.power_on()
+        if wait:
+            self.wait_ready()
 
     def reset(self):
         """The EN button (or esptool's RTS pulse): a chip reset that boots the firmware."""
@@ -507,6 +517,7 @@ class VirtualBoard:
             self.rtc = bytes.fromhex(parts[1]) if len(parts) > 1 else b""
         elif cmd == "mode":
             self.mode = parts[1]
+            self._ready.set()
         elif cmd == "reset":
             kind = parts[1]
             if kind == "soft":
@@ -523,6 +534,7 @@ class VirtualBoard:
     def _kill_child(self):
         child = self._child
         self._child = None
+        self._ready.clear()
         self._to_child.clear()
         self._child_out_buf = b""
         if child is not None:
@@ -679,15 +691,16 @@ class VirtualBoard:
         self._write_inputs()
 
     def _boot(self):
-        self.resets.append((time.monotonic(), self.reset_cause))
         spi = self._spi
         if self.reset_cause != SOFT_RESET:
             self._send_host(b"ets Jun  8 2016 00:22:57\r\n\r\n%s\r\n" % ROM_BANNER[self.reset_cause].encode())
             if spi is None or spi[APP_IMAGE_OFFSET] != 0xE9:
                 word = int.from_bytes(spi[APP_IMAGE_OFFSET:APP_IMAGE_OFFSET + 4], "little") if spi else 0
                 self._send_host(b"invalid header: 0x%08x\r\n" % word)
+                self.resets.append((time.monotonic(), self.reset_cause))
                 return  # nothing to run: the ROM keeps complaining until the next reset
             self._remove_shadows()
+        self.resets.append((time.monotonic(), self.reset_cause))
         state = {
             "mode": self.mode,
             "reset_cause": self.reset_cause,

@@ -1,0 +1,156 @@
+"""The virtual board as mpremote and pyserial see it: raw REPL, filesystem, resets, watchdog, power."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import serial
+
+from conftest import REPO, mpremote, wait_for
+from wandctl.vboard import HARD_RESET, PWRON_RESET, SOFT_RESET, WDT_RESET, VirtualBoard
+
+
+def test_mpremote_exec_and_fs_commands_work_inside_the_flash_folder(board, tmp_path):
+    r = mpremote(board.port, "exec", "print(1+1)")
+    assert r.returncode == 0 and r.stdout.strip() == "2", r
+    src = tmp_path / "data.bin"
+    src.write_bytes(bytes(range(256)) * 40)
+    r = mpremote(board.port, "fs", "mkdir", ":lib", "+", "fs", "cp", src, ":lib/data.bin", "+",
+                 "fs", "cp", src, ":/top.bin", "+", "fs", "ls", ":lib", "+", "fs", "sha256sum", ":lib/data.bin")
+    assert r.returncode == 0, r
+    import hashlib
+
+    assert hashlib.sha256(src.read_bytes()).hexdigest() in r.stdout
+    assert "10240 data.bin" in r.stdout  # ilistdir gives sizes, as littlefs does
+    assert (board.flash_dir / "lib" / "data.bin").read_bytes() == src.read_bytes()
+    assert (board.flash_dir / "top.bin").exists()  # ":/top.bin" is the board's root, not the host's
+    r = mpremote(board.port, "fs", "cp", src, ":lib/data.bin")
+    assert "Up to date" in r.stdout  # mpremote's sha256 skip works against the board
+    r = mpremote(board.port, "fs", "rm", ":lib/data.bin", "+", "exec", "import os; print(os.getcwd(), sorted(os.listdir('/')))")
+    assert r.returncode == 0 and not (board.flash_dir / "lib" / "data.bin").exists()
+    assert r.stdout.strip().splitlines()[-1] == "/ ['lib', 'top.bin']"
+
+
+def test_reset_kinds_keep_and_lose_chip_state_as_platform_md_says(board):
+    r = mpremote(board.port, "exec",
+                 "import machine; machine.Pin(27, machine.Pin.OUT, value=1); machine.DAC(machine.Pin(25)).write(77);"
+                 " machine.RTC().memory(b'keep')")
+    assert r.returncode == 0, r
+    assert board.pins[27] == 1 and board.dac[25] == 77 and board.rtc == b"keep"
+    # soft reset (mpremote does Ctrl-D in the raw REPL): GPIO, DAC and RTC memory survive
+    r = mpremote(board.port, "soft-reset", "exec", "import machine; print(machine.reset_cause(), machine.RTC().memory())")
+    assert r.returncode == 0 and r.stdout.split() == ["5", "b'keep'"], r
+    assert board.pins[27] == 1 and board.dac[25] == 77 and board.resets[-1][1] == SOFT_RESET
+    # machine.reset(): GPIO and DAC back to reset state, RTC memory kept
+    n = len(board.resets)
+    mpremote(board.port, "reset", timeout=30)  # machine.reset() in the raw REPL
+    wait_for(lambda: HARD_RESET in [c for _, c in board.resets[n:]], what="hard reset")
+    board.wait_ready()
+    assert board.resets[-1][1] == HARD_RESET and board.pins == {} and board.rtc == b"keep"
+    r = mpremote(board.port, "resume", "exec", "import machine; print(machine.reset_cause())")
+    assert r.stdout.strip() == "2", r  # `resume`: no soft reset on connect
+    # power cycle: everything but the files is gone
+    board.power_cycle()
+    assert board.resets[-1][1] == PWRON_RESET and board.rtc == b""
+    r = mpremote(board.port, "resume", "exec", "import machine; print(machine.reset_cause(), machine.RTC().memory())")
+    assert r.stdout.split() == ["1", "b''"], r
+
+
+def test_watchdog_keeps_running_through_soft_reset_and_resets_a_long_session(board):
+    r = mpremote(board.port, "exec", "import machine; machine.WDT(0, 600)")
+    assert r.returncode == 0 and board.wdt_ms == 600
+    n = len(board.resets)
+    # a soft reset does not stop it (mpremote's first exec soft-resets)
+    r = mpremote(board.port, "exec", "print('still here')")
+    assert "still here" in r.stdout and board.resets[-1][1] == SOFT_RESET
+    # nobody feeds it from the REPL: the chip resets, whatever the REPL is doing
+    board.wait_boots(n + 2, timeout=10)
+    assert board.resets[-1][1] == WDT_RESET and board.wdt_ms == 0
+    board.wait_ready()
+    r = mpremote(board.port, "resume", "exec", "import machine; print(machine.reset_cause())")
+    assert r.stdout.strip() == "3", r
+
+
+def test_ctrl_c_interrupts_main_and_friendly_repl_behaves(board):
+    (board.flash_dir / "main.py").write_text(
+        "import time\ntry:\n    while True:\n        time.sleep_ms(5)\nexcept KeyboardInterrupt:\n"
+        "    print('main interrupted')\n    raise\n")
+    board.power_cycle()
+    with serial.Serial(board.port, 115200, timeout=0.2) as s:
+        time.sleep(0.8)
+        s.write(b"\x03")
+        got = _read_until(s, b">>> ")
+        assert got and b"main interrupted" in got and b"KeyboardInterrupt" in got, got
+        s.write(b"1+2\r")
+        assert _read_until(s, b">>> ").endswith(b"1+2\r\n3\n>>> ")
+        s.write(b"\x04")  # Ctrl-D: soft reboot, boot.py and main.py run again
+        assert _read_until(s, b"soft reboot\r\n")
+        board.wait_ready()
+        time.sleep(0.5)  # main.py is running again
+        s.write(b"\x03")
+        assert b"main interrupted" in _read_until(s, b">>> ")
+
+
+def _read_until(s, ending, timeout=10):
+    data = b""
+    end = time.monotonic() + timeout
+    while not data.endswith(ending) and time.monotonic() < end:
+        data += s.read(1)
+    return data if data.endswith(ending) else None
+
+
+def test_power_cut_while_a_file_is_open_keeps_its_old_content(board):
+    """littlefs: a file is committed at close; a new file can survive empty."""
+    (board.flash_dir / "cfg.txt").write_text("old")
+    with serial.Serial(board.port, 115200, timeout=0.2) as s:
+        s.write(b"\x03\r")
+        _read_until(s, b">>> ")
+        s.write(b"f = open('cfg.txt', 'w'); f.write('new content'); g = open('fresh.txt', 'w'); g.write('x')\r")
+        _read_until(s, b">>> ")
+    board.power_cut()
+    board.power_on()
+    board.wait_ready()
+    assert (board.flash_dir / "cfg.txt").read_text() == "old"
+    assert (board.flash_dir / "fresh.txt").read_text() == ""
+    assert sorted(p.name for p in board.flash_dir.iterdir()) == ["cfg.txt", "fresh.txt"]
+
+
+def test_serve_prints_the_port_first_and_takes_controls(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-m", "wandctl.vboard", "--flash", str(tmp_path / "f"), "--seed", "3"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO)
+    try:
+        first = proc.stdout.readline()
+        assert first.startswith("port: /dev/pts/"), first
+        port = first.split()[1]
+        r = mpremote(port, "exec", "print(1)")
+        assert r.returncode == 0 and r.stdout.strip() == "1", r
+        proc.stdin.write("status\n")
+        proc.stdin.flush()
+        line = ""
+        while not line.startswith("{"):
+            line = proc.stdout.readline()
+        status = json.loads(line)
+        assert status["running"] and not status["bootloader"]
+        proc.stdin.write("quit\n")
+        proc.stdin.flush()
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(10)
+
+
+def test_board_ignores_input_while_in_reset_and_drops_output_nobody_reads(tmp_path):
+    with VirtualBoard(tmp_path / "flash", boot_delay_s=0.5) as b:
+        b.wait_boots(1)
+        b.reset()
+        with serial.Serial(b.port, 115200, timeout=0.2) as s:
+            s.write(b"print('lost')\r")  # sent while the chip is held in reset
+            time.sleep(1.0)
+            s.write(b"print('seen')\r")
+            out = _read_until(s, b">>> ") or b""
+            time.sleep(0.2)
+            out += s.read(4096)
+        assert b"seen" in out and b"lost" not in out
