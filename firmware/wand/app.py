@@ -20,7 +20,7 @@ from wand.buttons import LONG, REPEAT, SHORT, Button
 from wand.eventlog import EventLog
 from wand.regulator import Calibration, Regulator
 from wand.safety import HARD_CEILING_UA, Supervisor
-from wand.settings import USER_NAMES, Settings, SettingsError, parse_value, validate_field
+from wand.settings import USER_NAMES, Settings, SettingsError, parse_value
 from wand.waveform import OutputEngine
 
 WDT_TIMEOUT_MS = const(1000)  # SR-02: 1000 ms or less
@@ -573,7 +573,13 @@ class App:
             return "stop the session before changing settings"
         try:
             value = parse_value(name, value_str)
-            validate_field(name, value)
+        except SettingsError as e:
+            return str(e)
+        if name == "user_max_ua" and value > HARD_CEILING_UA:
+            return "denied: %d uA is above the hard ceiling of %d uA" % (value, HARD_CEILING_UA)
+        if name == "session_min" and value > ses.MAX_SESSION_MIN:
+            return "denied: sessions are limited to %d minutes" % ses.MAX_SESSION_MIN
+        try:
             self.settings.set(name, value)
         except SettingsError as e:
             return str(e)

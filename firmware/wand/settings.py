@@ -81,10 +81,9 @@ def parse_value(name, text):
         raise SettingsError("%s must be on or off" % name)
     if name in INT_FIELDS:
         try:
-            v = int(text)
+            return int(text)
         except ValueError:
             raise SettingsError("%s must be a whole number" % name)
-        return validate_field(name, v)
     return validate_field(name, text)
 
 

@@ -6,6 +6,7 @@ Same files pytest runs on CPython (they use plain asserts, no fixtures).
 Prints one line per failure and ends with `N passed, N failed`.
 """
 
+import gc
 import sys
 
 
@@ -28,6 +29,7 @@ def main(paths):
         d = _dirname(path)
         if d not in sys.path:
             sys.path.insert(0, d)
+        before = set(sys.modules)
         mod = __import__(_modname(path))
         names = sorted(n for n in dir(mod) if n.startswith("test_"))
         for n in names:
@@ -39,6 +41,12 @@ def main(paths):
                 failed += 1
                 print("FAIL %s::%s: %s: %s" % (path, n, type(e).__name__, e))
                 sys.print_exception(e)
+        # unload what this file imported: every file gets the whole 100 KB heap
+        mod = None
+        for name in list(sys.modules):
+            if name not in before:
+                del sys.modules[name]
+        gc.collect()
     print("micropython: %d passed, %d failed" % (passed, failed))
     return failed
 
