@@ -575,9 +575,9 @@ class App:
             value = parse_value(name, value_str)
         except SettingsError as e:
             return str(e)
-        if name == "user_max_ua" and value > HARD_CEILING_UA:
+        if name == "user_max_ua" and isinstance(value, int) and value > HARD_CEILING_UA:
             return "denied: %d uA is above the hard ceiling of %d uA" % (value, HARD_CEILING_UA)
-        if name == "session_min" and value > ses.MAX_SESSION_MIN:
+        if name == "session_min" and isinstance(value, int) and value > ses.MAX_SESSION_MIN:
             return "denied: sessions are limited to %d minutes" % ses.MAX_SESSION_MIN
         try:
             self.settings.set(name, value)
