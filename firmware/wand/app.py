@@ -26,6 +26,7 @@ from wand.waveform import OutputEngine
 WDT_TIMEOUT_MS = const(1000)  # SR-02: 1000 ms or less
 TICK_MS = const(10)
 _BENCH_HOLD_MS = const(1000)
+_BENCH_EARLY_MS = const(150)
 _DONE_SHOW_MS = const(3000)
 _BAT_LOW_TICKS = const(100)
 _BAT_CRIT_TICKS = const(5)
@@ -109,11 +110,10 @@ class App:
         # SR-12: a watchdog reset comes back up in the fault state.
         if self.reset_cause == _WDT_RESET:
             self.sup.trip(0, faults.WATCHDOG)
-        # SR-09: bench mode needs the level button held at power-up.
-        if b.buttons() & 2:
-            self._bench_candidate = True
-            self._bench_until = _BENCH_HOLD_MS
-            self.btn_level = Button(long_ms=800, repeat_ms=600, pressed=True)
+        # SR-09: bench mode needs the level button held at power-up: pressed
+        # within the first 150 ms and still held (debounced) at 1 s.
+        self._bench_until = _BENCH_HOLD_MS
+        self._bench_candidate = False
 
     def _bat_uv_per_mv(self):
         return int(board.VBAT_DIVIDER * 1000 + 0.5)
@@ -265,7 +265,7 @@ class App:
             self._bat_crit_n = self._bat_low_n = 0
             self.battery_low = False
             return
-        if bat < board.BAT_CRITICAL_MV:
+        if mv < board.BAT_CRITICAL_MV:  # raw readings: cut at once (SR-09)
             self._bat_crit_n += 1
             if self._bat_crit_n >= _BAT_CRIT_TICKS and not self.sup.fault:
                 self.sup.trip(now, faults.BATTERY_CRITICAL)
@@ -284,17 +284,10 @@ class App:
 
     # --- buttons and gestures -------------------------------------------------------
     def _buttons(self, now, bits):
-        if self._bench_until >= 0:
-            if not (bits & 2):
-                self._bench_candidate = False
-            if now >= self._bench_until:
-                self._bench_until = -1
-                if self._bench_candidate:
-                    self.bench = True
-                    self._log(now, "bench", "on")
-                    self.observer.event(now, "bench", "on")
         p = self.btn_power.check(now, (bits & 1) != 0)
         lv = self.btn_level.check(now, (bits & 2) != 0)
+        if self._bench_until >= 0:
+            lv = self._bench_window(now, bits)
         if p or lv:
             self._last_activity = now
         session = self.session
@@ -329,6 +322,23 @@ class App:
                 self.ui.muted = not self.ui.muted
                 self._save_quiet("mute", self.ui.muted)
                 self.ui.play(now, uimod.TONE_CLICK)
+
+    def _bench_window(self, now, bits):
+        """The first second after power-up: is the level button being held?"""
+        bl = self.btn_level
+        if now <= _BENCH_EARLY_MS:
+            if bits & 2:
+                self._bench_candidate = True
+        elif not bl.pressed:
+            self._bench_candidate = False
+        if now >= self._bench_until:
+            self._bench_until = -1
+            if self._bench_candidate:
+                self.bench = True
+                bl.ignore_until_release()  # letting go is not a level press
+                self._log(now, "bench", "on")
+                self.observer.event(now, "bench", "on")
+        return 0  # no level gestures during the window
 
     def _save_quiet(self, name, value):
         try:

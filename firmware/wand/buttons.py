@@ -31,6 +31,11 @@ class Button:
         self._next_repeat = 0
         self._settled = True
 
+    def ignore_until_release(self):
+        """The current press (if any) will produce no event."""
+        if self.pressed:
+            self._ignore_until_release = True
+
     def check(self, now_ms, level_pressed):
         """Feed the raw pin state; returns one of NONE, SHORT, LONG, REPEAT."""
         if not self._settled:
