@@ -260,7 +260,9 @@ FAULT_CORNERS = [("nom", 25.0), ("max", 0.0), ("max", 45.0)]
 def ngspice_path() -> str:
     path = shutil.which("ngspice")
     if not path:
-        raise CheckError("ngspice not found: run `bash hardware/ensure_ngspice.sh` (installs Debian's ngspice)")
+        raise CheckError(
+            "ngspice not found: run `bash hardware/ensure_ngspice.sh` (installs Debian's ngspice)"
+        )
     return path
 
 
@@ -298,11 +300,13 @@ def run_deck(deck: str, outputs: tuple[str, ...] = ()) -> dict:
     with tempfile.TemporaryDirectory(prefix="wandspice-") as tmp:
         path = Path(tmp) / "deck.cir"
         path.write_text(deck, encoding="utf-8")
-        proc = subprocess.run(
-            [exe, "-b", str(path)], cwd=tmp, capture_output=True, text=True, timeout=300
-        )
+        proc = subprocess.run([exe, "-b", str(path)], cwd=tmp, capture_output=True, text=True, timeout=300)
         text = proc.stdout + proc.stderr
-        bad = [ln for ln in text.splitlines() if re.search(r"\berror\b|singular|no convergence|aborted", ln, re.I)]
+        bad = [
+            ln
+            for ln in text.splitlines()
+            if re.search(r"\berror\b|singular|no convergence|aborted", ln, re.I)
+        ]
         if proc.returncode != 0 or bad:  # "quit 0" ends a clean run with 0
             raise CheckError("ngspice failed:\n" + "\n".join((bad or text.splitlines()[-20:])[:15]))
         res = []
@@ -348,7 +352,15 @@ def _legs(pol: int, v33: float) -> list[str]:
 
 # forward voltage each (unmodelled) body diode would see: P-MOSFETs drain-source,
 # N-MOSFETs source-drain
-BODY_EXPRS = ["v(vl)-v(ls)", "v(vho)-v(vl)", "v(ea)-v(vh)", "v(eb)-v(vh)", "v(k)-v(ea)", "v(k)-v(eb)", "v(t)-v(k)"]
+BODY_EXPRS = [
+    "v(vl)-v(ls)",
+    "v(vho)-v(vl)",
+    "v(ea)-v(vh)",
+    "v(eb)-v(vh)",
+    "v(k)-v(ea)",
+    "v(k)-v(eb)",
+    "v(t)-v(k)",
+]
 # the op-amp pole nodes agree at a true DC solution
 DQ_EXPR = "+".join("abs(v(%s.x1.n1)-v(%s.x1.n2))" % (u, u) for u in ("xu1a", "xu1b", "xu2", "xu3"))
 SWEEP_EXTRA = " ".join(BODY_EXPRS + [DQ_EXPR])
@@ -409,7 +421,9 @@ class Ctx:
         self.a = board["analog"]
         self.d = derived(board)
         self.v33 = self.a["dac_full_scale_mv"] / 1000.0
-        self.ua_per_code = self.a["dac_full_scale_mv"] / 255.0 * self.a["vi_divider_ratio"] / self.a["r_set_ohms"] * 1000.0
+        self.ua_per_code = (
+            self.a["dac_full_scale_mv"] / 255.0 * self.a["vi_divider_ratio"] / self.a["r_set_ohms"] * 1000.0
+        )
         self.compliance = self.d["compliance_v"]
         self.mv_per_ua = self.d["sense_mv_per_ua"]
         self.base = base_scenario(board)
@@ -475,7 +489,9 @@ def sim_sense_transfer(ctx: Ctx) -> dict:
     out = run_deck(make_deck(ctx.scen(F_U3=-1), control), ("sense.dat",))
     t = out["files"]["sense.dat"]
     body = sweep_health(t)
-    rows = [{"i_ua": abs(i) * 1e6, "vadc_mv": v * 1e3} for i, v in zip(t["i(vmeas)"], t["v(adc_i)"], strict=True)]
+    rows = [
+        {"i_ua": abs(i) * 1e6, "vadc_mv": v * 1e3} for i, v in zip(t["i(vmeas)"], t["v(adc_i)"], strict=True)
+    ]
     return {"rows": rows, "body_fwd_v": body}
 
 
@@ -567,7 +583,14 @@ def sim_faults(ctx: Ctx, pool: ThreadPoolExecutor) -> dict:
         rows = fut.result()
         f = by_fault.setdefault(
             name,
-            {"fault": name, "max_ua": 0.0, "max_load_ua": 0.0, "worst_corner": "", "vadc_i_mv": [], "body_fwd_v": -99.0},
+            {
+                "fault": name,
+                "max_ua": 0.0,
+                "max_load_ua": 0.0,
+                "worst_corner": "",
+                "vadc_i_mv": [],
+                "body_fwd_v": -99.0,
+            },
         )
         f["body_fwd_v"] = max(f["body_fwd_v"], max(r["body_fwd_v"] for r in rows))
         # delivered current: through the load, and out of the high side (every
@@ -589,7 +612,11 @@ def sim_supervision(ctx: Ctx) -> dict:
     cases += [("bat", v) for v in (b["critical_v"], b["low_v"], b["nominal_v"], b["full_v"], 4.2)]
     for kind, v in cases:
         src = "vbuss" if kind == "usb" else "vbats"
-        control += ["alter %s %g" % (src, v), "op", 'echo "RES kind=%s v=%g usb=$&v(usb35) bat=$&v(adc_bat)"' % (kind, v)]
+        control += [
+            "alter %s %g" % (src, v),
+            "op",
+            'echo "RES kind=%s v=%g usb=$&v(usb35) bat=$&v(adc_bat)"' % (kind, v),
+        ]
     out = run_deck(make_deck(ctx.scen(), control))
     return {"points": out["res"]}
 
@@ -699,7 +726,11 @@ def check_limiter(raw: dict) -> dict:
 def check_faults(raw: dict) -> dict:
     lim = raw["board"]["hw_limit_max_ua"]
     rows = raw["faults"]["faults"]
-    return {"faults": rows, "max_ua": max(f["max_ua"] for f in rows), "ok": all(f["max_ua"] <= lim for f in rows)}
+    return {
+        "faults": rows,
+        "max_ua": max(f["max_ua"] for f in rows),
+        "ok": all(f["max_ua"] <= lim for f in rows),
+    }
 
 
 def check_reset(raw: dict) -> dict:
@@ -760,7 +791,11 @@ def check_vload(raw: dict) -> dict:
 def check_compliance(raw: dict) -> dict:
     pts = raw["compliance"]["points"]
     need = raw["board"]["compliance_v"]
-    return {"points": pts, "min_v": min(p["compliance_v"] for p in pts), "ok": all(p["compliance_v"] >= need for p in pts)}
+    return {
+        "points": pts,
+        "min_v": min(p["compliance_v"] for p in pts),
+        "ok": all(p["compliance_v"] >= need for p in pts),
+    }
 
 
 def check_supervision(raw: dict) -> dict:
@@ -827,13 +862,26 @@ def render_table(raw: dict, checks: dict) -> str:
         L.append(
             "| Current tracks setpoint | %s, codes 0..255, both polarities; %d codes within compliance"
             " | max error %.2f µA; %.1f µA at code 255 | ±(%g %% + %g µA), no overshoot | %s |"
-            % (_ohms(t["load"]), t["codes_in_compliance"], t["max_err_ua"], t["i_code255_ua"],
-               TRACK_TOL_PCT, TRACK_TOL_UA, _pf(t["ok"]))
+            % (
+                _ohms(t["load"]),
+                t["codes_in_compliance"],
+                t["max_err_ua"],
+                t["i_code255_ua"],
+                TRACK_TOL_PCT,
+                TRACK_TOL_UA,
+                _pf(t["ok"]),
+            )
         )
     for p in checks["compliance"]["points"]:
         L.append(
             "| Compliance voltage | %.0f µA (code %d), load swept 20..70 kΩ | %.2f V | ≥ %.1f V | %s |"
-            % (p["iset_ua"], p["code"], p["compliance_v"], b["compliance_v"], _pf(p["compliance_v"] >= b["compliance_v"]))
+            % (
+                p["iset_ua"],
+                p["code"],
+                p["compliance_v"],
+                b["compliance_v"],
+                _pf(p["compliance_v"] >= b["compliance_v"]),
+            )
         )
     pol = checks["polarity"]
     L.append(
@@ -843,48 +891,99 @@ def render_table(raw: dict, checks: dict) -> str:
     )
     for c in raw["limiter"]["corners"]:
         L.append(
-            "| SR-01 hardware limiter | stage amplifier railed, %s, loads 500 Ω..10 kΩ | %.1f .. %.1f µA | ≤ %d µA | %s |"
+            "| SR-01 hardware limiter | stage amplifier railed, %s, loads 500 Ω..10 kΩ | %.1f .."
+            " %.1f µA | ≤ %d µA | %s |"
             % (c["corner"], c["min_ua"], c["max_ua"], lim_max, _pf(c["max_ua"] <= lim_max))
         )
     lim = checks["limiter"]
     L.append(
-        "| Limiter leaves normal range free | lowest limiter corner vs stage full scale | %.1f µA > %.1f µA | > full scale | %s |"
+        "| Limiter leaves normal range free | lowest limiter corner vs stage full scale | %.1f µA >"
+        " %.1f µA | > full scale | %s |"
         % (lim["min_ua"], lim["stage_full_scale_ua"], _pf(lim["min_ua"] > lim["stage_full_scale_ua"]))
     )
     for f in checks["faults"]["faults"]:
         L.append(
-            "| SR-01 single fault, DAC full scale | %s; 4 loads, both polarities, worst at %s | %.1f µA (load %.1f µA) | ≤ %d µA | %s |"
-            % (f["fault"], f["worst_corner"], f["max_ua"], f["max_load_ua"], lim_max, _pf(f["max_ua"] <= lim_max))
+            "| SR-01 single fault, DAC full scale | %s; 4 loads, both polarities, worst at %s | %.1f"
+            " µA (load %.1f µA) | ≤ %d µA | %s |"
+            % (
+                f["fault"],
+                f["worst_corner"],
+                f["max_ua"],
+                f["max_load_ua"],
+                lim_max,
+                _pf(f["max_ua"] <= lim_max),
+            )
         )
     s = checks["sense"]
     L.append(
-        "| Sense amplifier transfer | 0..%.0f µA vs %g mV + %g mV/µA | %.1f mV at 0 µA, %.1f mV at %.0f µA, max error %.2f mV "
+        "| Sense amplifier transfer | 0..%.0f µA vs %g mV + %g mV/µA | %.1f mV at 0 µA, %.1f mV at"
+        " %.0f µA, max error %.2f mV "
         "| ±(%g mV + %g %%) | %s |"
-        % (s["i_top_ua"], b["sense_offset_mv"], b["sense_mv_per_ua"], s["v_at_0ua_mv"], s["v_at_top_mv"], s["i_top_ua"],
-           s["max_map_err_mv"], SENSE_TOL_MV, SENSE_TOL_PCT, _pf(s["ok"]))
+        % (
+            s["i_top_ua"],
+            b["sense_offset_mv"],
+            b["sense_mv_per_ua"],
+            s["v_at_0ua_mv"],
+            s["v_at_top_mv"],
+            s["i_top_ua"],
+            s["max_map_err_mv"],
+            SENSE_TOL_MV,
+            SENSE_TOL_PCT,
+            _pf(s["ok"]),
+        )
     )
     L.append(
-        "| Sense output in ADC linear range | every simulated point (sweeps and faults with a healthy sense amp) "
+        "| Sense output in ADC linear range | every simulated point (sweeps and faults with a"
+        " healthy sense amp) "
         "| %.1f .. %.1f mV | %g .. %g mV | %s |"
-        % (s["min_mv"], s["max_mv"], ADC_LINEAR_MV[0], ADC_LINEAR_MV[1],
-           _pf(ADC_LINEAR_MV[0] <= s["min_mv"] and s["max_mv"] <= ADC_LINEAR_MV[1]))
+        % (
+            s["min_mv"],
+            s["max_mv"],
+            ADC_LINEAR_MV[0],
+            ADC_LINEAR_MV[1],
+            _pf(ADC_LINEAR_MV[0] <= s["min_mv"] and s["max_mv"] <= ADC_LINEAR_MV[1]),
+        )
     )
     v = checks["vload"]
     L.append(
-        "| Load-voltage sense (GPIO39) | all tracking points vs %g mV + %g·|V_load| | max error %.2f mV, max %.0f mV | ±%g mV, ≤ %g mV | %s |"
-        % (b["vload_offset_mv"], b["vload_gain"], v["max_err_mv"], v["max_mv"], VLOAD_TOL_MV, ADC_LINEAR_MV[1], _pf(v["ok"]))
+        "| Load-voltage sense (GPIO39) | all tracking points vs %g mV + %g·|V_load| | max error %.2f"
+        " mV, max %.0f mV | ±%g mV, ≤ %g mV | %s |"
+        % (
+            b["vload_offset_mv"],
+            b["vload_gain"],
+            v["max_err_mv"],
+            v["max_mv"],
+            VLOAD_TOL_MV,
+            ADC_LINEAR_MV[1],
+            _pf(v["ok"]),
+        )
     )
     sup = checks["supervision"]
     u = sup["usb"]
     L.append(
-        "| USB sense (GPIO35) | VBUS 0 / %.1f / 5.0 / 5.25 V | %.2f / %.2f / %.2f / %.2f V | low ≤ %.3f V, high ≥ %.3f V, ≤ 3.6 V | %s |"
-        % (b["usb_threshold_v"], u[0.0], u[b["usb_threshold_v"]], u[5.0], u[5.25], b["vil_v"], b["vih_v"], _pf(sup["ok_usb"]))
+        "| USB sense (GPIO35) | VBUS 0 / %.1f / 5.0 / 5.25 V | %.2f / %.2f / %.2f / %.2f V | low ≤"
+        " %.3f V, high ≥ %.3f V, ≤ 3.6 V | %s |"
+        % (
+            b["usb_threshold_v"],
+            u[0.0],
+            u[b["usb_threshold_v"]],
+            u[5.0],
+            u[5.25],
+            b["vil_v"],
+            b["vih_v"],
+            _pf(sup["ok_usb"]),
+        )
     )
     bat = sup["bat"]
     L.append(
         "| Battery sense (GPIO34) | cell %s V | %s V | %g .. %g mV | %s |"
-        % (" / ".join("%.2f" % k for k in bat), " / ".join("%.3f" % bat[k] for k in bat),
-           ADC_LINEAR_MV[0], ADC_LINEAR_MV[1], _pf(sup["ok_bat"]))
+        % (
+            " / ".join("%.2f" % k for k in bat),
+            " / ".join("%.3f" % bat[k] for k in bat),
+            ADC_LINEAR_MV[0],
+            ADC_LINEAR_MV[1],
+            _pf(sup["ok_bat"]),
+        )
     )
     bd = checks["body_diodes"]
     L.append(
@@ -929,7 +1028,16 @@ def write_readme_table(table: str, path: Path = README) -> None:
 def report(checks: dict) -> str:
     lines = []
     for name in (
-        "tracking", "compliance", "polarity", "limiter", "faults", "reset", "sense", "vload", "supervision", "body_diodes"
+        "tracking",
+        "compliance",
+        "polarity",
+        "limiter",
+        "faults",
+        "reset",
+        "sense",
+        "vload",
+        "supervision",
+        "body_diodes",
     ):
         lines.append("%-12s %s" % (name, "ok" if checks[name]["ok"] else "FAIL"))
     return "\n".join(lines)

@@ -1,0 +1,192 @@
+"""The analog path, simulated in ngspice by hardware/check.py, meets SAFETY.md.
+
+Every assertion here is on numbers ngspice produced in this session."""
+
+import copy
+
+import pytest
+
+LOADS = (500.0, 2e3, 10e3, 47e3)
+
+
+def _faults(hw):
+    raw, checks = hw
+    return {f["fault"]: f for f in checks["faults"]["faults"]}
+
+
+def test_current_tracks_setpoint_up_to_compliance(hw, check):
+    raw, checks = hw
+    by_load = {t["load"]: t for t in checks["tracking"]["loads"]}
+    assert set(by_load) == set(LOADS)
+    for load in (500.0, 2e3, 10e3):
+        # 550 uA x 10 kohm = 5.5 V: every code is inside the compliance
+        assert by_load[load]["codes_in_compliance"] == 256
+    assert 150 < by_load[47e3]["codes_in_compliance"] < 256  # 47 kohm runs out of compliance
+    for t in by_load.values():
+        assert t["ok"], t
+        assert t["max_err_ua"] <= check.TRACK_TOL_UA + check.TRACK_TOL_PCT / 100 * 550
+    # the raw sweep really covers codes 0..255 for both polarities
+    for run in raw["tracking"]["runs"]:
+        assert [r["code"] for r in run["rows"]] == list(range(256))
+
+
+def test_past_compliance_current_falls_short_never_over(hw, board):
+    raw, checks = hw
+    compliance = raw["board"]["compliance_v"]
+    for run in raw["tracking"]["runs"]:
+        if run["load"] != 47e3:
+            continue
+        top = run["rows"][255]
+        assert top["i_ua"] < top["iset_ua"]
+        # what it does deliver is at least the compliance voltage's worth
+        assert top["i_ua"] * 1e-6 * 47e3 >= compliance
+    assert all(t["no_overshoot"] for t in checks["tracking"]["loads"])
+
+
+def test_compliance_voltage_meets_board_value(hw):
+    raw, checks = hw
+    need = raw["board"]["compliance_v"]
+    assert checks["compliance"]["ok"]
+    assert len(checks["compliance"]["points"]) == 2
+    for p in checks["compliance"]["points"]:
+        assert p["compliance_v"] >= need
+
+
+def test_sr01_hardware_limiter_holds_under_single_faults(hw, board):
+    raw, checks = hw
+    ceiling = board["analog"]["hw_limit_max_ua"]
+    faults = _faults(hw)
+    for name in (
+        "sense resistor shorted",
+        "stage amplifier output at +rail",
+        "sense amplifier output at +rail",
+        "enable stuck on",
+        "r_set shorted",
+        "stage transistor drain-source short",
+        "limiter sense resistor shorted",
+        "limiter amplifier output at -rail (limiter bypassed)",
+    ):
+        assert name in faults
+    for name, f in faults.items():
+        assert f["max_ua"] <= ceiling, (name, f["max_ua"])
+        assert f["max_load_ua"] <= f["max_ua"] + 1e-9
+    # the faults that take the stage out of regulation are caught by the limiter:
+    # current near the limiter's value, not near 0 (the fault really happened)
+    for name in ("stage amplifier output at +rail", "r_set shorted", "stage transistor drain-source short"):
+        assert faults[name]["max_ua"] > board["analog"]["hw_limit_ua"] * 0.95
+    assert checks["faults"]["ok"]
+
+
+def test_sr01_limiter_alone_bounds_a_path_to_ground_through_the_body(hw, board):
+    f = _faults(hw)["electrode A to ground through the body (500 ohm)"]
+    assert f["max_ua"] <= board["analog"]["hw_limit_max_ua"]
+
+
+def test_sr01_limiter_corners_never_above_600ua(hw, board):
+    raw, checks = hw
+    a = board["analog"]
+    corners = raw["limiter"]["corners"]
+    assert len(corners) == 5
+    for c in corners:
+        assert c["max_ua"] <= a["hw_limit_max_ua"], c
+    nominal = next(c for c in corners if c["kind"] == "nom")
+    assert abs(nominal["min_ua"] - a["hw_limit_ua"]) / a["hw_limit_ua"] < 0.02
+
+
+def test_sr01_limiter_leaves_the_normal_range_free(hw):
+    raw, checks = hw
+    lim = checks["limiter"]
+    assert lim["min_ua"] > lim["stage_full_scale_ua"]
+    assert lim["ok"]
+
+
+def test_sr04_both_polarities_equal(hw, check):
+    raw, checks = hw
+    pol = checks["polarity"]
+    assert pol["ok"]
+    assert pol["max_diff_ua"] <= check.POLARITY_TOL_UA
+    pols = {(r["load"], r["pol"]) for r in raw["tracking"]["runs"]}
+    assert pols == {(load, p) for load in LOADS for p in (1, -1)}
+    # the bridge legs are deliberately mismatched in the netlist
+    base = check.base_scenario(check.load_board(check.BOARD_JSON))
+    assert base["VT_PA"] != base["VT_PB"] and base["VT_NA"] != base["VT_NB"]
+
+
+def test_sr03_output_off_with_esp32_in_reset(hw, check):
+    raw, checks = hw
+    assert checks["reset"]["ok"]
+    assert checks["reset"]["max_load_ua"] < check.RESET_MAX_UA
+
+
+def test_sense_amp_output_inside_adc_linear_range(hw, check):
+    raw, checks = hw
+    s = checks["sense"]
+    lo, hi = check.ADC_LINEAR_MV
+    assert lo <= s["min_mv"] and s["max_mv"] <= hi
+    assert lo <= s["v_at_0ua_mv"] <= 250.0  # zero current reads above the dead zone
+    assert s["i_top_ua"] >= 599.0  # the transfer was simulated up to 600 uA
+    assert s["ok"]
+
+
+def test_sense_amp_matches_firmware_formula(hw, board):
+    raw, checks = hw
+    a = board["analog"]
+    for r in raw["sense"]["rows"]:
+        want = a["sense_offset_mv"] + r["i_ua"] * a["sense_r_ohms"] * a["sense_gain"] / 1000.0
+        assert abs(r["vadc_mv"] - want) <= 10.0 + 0.01 * want
+
+
+def test_load_voltage_sense_matches_firmware_formula(hw, check):
+    raw, checks = hw
+    assert checks["vload"]["ok"]
+    assert checks["vload"]["max_err_mv"] <= check.VLOAD_TOL_MV
+    assert checks["vload"]["max_mv"] <= check.ADC_LINEAR_MV[1]
+
+
+def test_sr09_usb_sense_reads_vbus(hw):
+    raw, checks = hw
+    sup = checks["supervision"]
+    b = raw["board"]
+    assert sup["usb"][5.0] >= b["vih_v"]
+    assert sup["usb"][0.0] <= b["vil_v"]
+    assert max(sup["usb"].values()) <= 3.6
+
+
+def test_battery_sense_in_adc_range(hw, board):
+    raw, checks = hw
+    bat = checks["supervision"]["bat"]
+    for v_cell, v_pin in bat.items():
+        assert v_pin == pytest.approx(v_cell * board["analog"]["vbat_divider"], rel=1e-3)
+    assert checks["supervision"]["ok_bat"]
+
+
+def test_body_diodes_never_forward_biased(hw, check):
+    raw, checks = hw
+    assert checks["body_diodes"]["max_fwd_v"] < check.BODY_FWD_MAX
+
+
+def test_check_flags_a_fault_above_600ua(hw, check):
+    """The checker itself fails when a number breaks the limit."""
+    raw, _ = hw
+    bad = copy.deepcopy(raw)
+    bad["faults"]["faults"][1]["max_ua"] = raw["board"]["hw_limit_max_ua"] + 1.0
+    assert not check.evaluate(bad)["ok"]
+    bad = copy.deepcopy(raw)
+    run = bad["tracking"]["runs"][0]
+    run["rows"][100]["i_ua"] *= 1.05
+    assert not check.evaluate(bad)["tracking"]["ok"]
+
+
+def test_results_table_is_written_between_markers(hw, check, tmp_path):
+    raw, checks = hw
+    table = check.render_table(raw, checks)
+    assert "SR-01" in table and "SR-04" in table and "Overall: PASS" in table
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n%s\nold\n%s\noutro\n" % (check.BEGIN, check.END), encoding="utf-8")
+    check.write_readme_table(table, readme)
+    text = readme.read_text(encoding="utf-8")
+    assert text.startswith("intro\n") and text.endswith("outro\n")
+    assert "old" not in text and table in text
+    readme.write_text("no markers\n", encoding="utf-8")
+    with pytest.raises(check.CheckError):
+        check.write_readme_table(table, readme)
