@@ -158,8 +158,9 @@ def run(args) -> int:
             want = answer in ("", "y", "yes")
         else:
             want = False
-            print("next: wandctl deploy --port %s" % args.port, file=sys.stderr)
-    if want:
+    if not want:
+        print("next: wandctl deploy --port %s" % args.port, file=sys.stderr)
+    else:
         from wandctl.deploy import deploy
 
         result = deploy(args.port)

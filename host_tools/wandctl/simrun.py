@@ -310,7 +310,8 @@ def state_spans(res: SimResult) -> list[tuple[int, int, str]]:
 
 
 def phases(res: SimResult) -> list[tuple[int, int, int, float, float]]:
-    """Split the sampled current into phases: (start, end, sign, mean |uA|, charge uC)."""
+    """Split the sampled current into phases: (start, end, sign, mean |uA|, charge uC).
+    (uA * ms / 1000 = uC)"""
     out = []
     cur = None
     dt = (res.samples[1][0] - res.samples[0][0]) if len(res.samples) > 1 else 10
@@ -322,10 +323,10 @@ def phases(res: SimResult) -> list[tuple[int, int, int, float, float]]:
             cur[4] += 1
         else:
             if cur is not None and cur[2] != 0:
-                out.append((cur[0], cur[1], cur[2], cur[3] / cur[4], cur[2] * cur[3] * dt / 1e3 / 1e3))
+                out.append((cur[0], cur[1], cur[2], cur[3] / cur[4], cur[2] * cur[3] * dt / 1e3))
             cur = [t, t + dt, sign, abs(ua), 1]
     if cur is not None and cur[2] != 0:
-        out.append((cur[0], cur[1], cur[2], cur[3] / cur[4], cur[2] * cur[3] * dt / 1e3 / 1e3))
+        out.append((cur[0], cur[1], cur[2], cur[3] / cur[4], cur[2] * cur[3] * dt / 1e3))
     return out
 
 
@@ -375,7 +376,7 @@ def max_ramp(res: SimResult) -> tuple[float, int]:
         if p[2] == 1 and q[2] == -1:
             on = p[4] + q[4]
             if on > 0 and not excluded(p[0], q[1]):
-                amp = (abs(p[3]) + abs(q[3])) * 1e6 / on * 1e3 / 1e3  # uC/ms -> uA
+                amp = (abs(p[3]) + abs(q[3])) * 1000.0 / on  # uC / ms -> uA
                 cycles.append(((p[0] + q[1]) / 2.0, amp, p[0]))
             i += 2
         else:

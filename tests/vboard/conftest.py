@@ -42,7 +42,7 @@ def esptool(port, *args, timeout=120):
 def assert_user_error(proc, *phrases):
     """Exit code 1, one `wandctl: ...` message that contains the phrases, no traceback."""
     assert proc.returncode == 1, (proc.returncode, proc.stdout, proc.stderr)
-    assert "Traceback" not in proc.stderr, proc.stderr
+    assert not any(ln.startswith("Traceback") for ln in proc.stderr.splitlines()), proc.stderr
     lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("wandctl: ")]
     assert lines, proc.stderr
     msg = lines[-1]

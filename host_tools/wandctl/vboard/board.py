@@ -133,7 +133,7 @@ class VirtualBoard:
     def __init__(self, flash_dir, *, seed: int | None = None, bootloader: bool = False,
                  spi_flash: str | os.PathLike | None = None, heap: str = "200K",
                  chip_dir: str | os.PathLike | None = None, boot_delay_s: float = 0.15,
-                 micropython: str | None = None, mac: bytes | None = None):
+                 micropython: str | None = None, mac: bytes | None = None, uart_baud: int | None = None):
         self.flash_dir = Path(flash_dir).resolve()
         self.flash_dir.mkdir(parents=True, exist_ok=True)
         self.spi_flash_path = Path(spi_flash) if spi_flash else self.flash_dir.with_name(
@@ -146,6 +146,10 @@ class VirtualBoard:
         self.boot_delay_s = boot_delay_s
         self.micropython = micropython or find_micropython()
         self._start_in_bootloader = bootloader
+        # UART speed model: None = as fast as the host goes; 115200 = what an ESP32's USB-serial
+        # bridge moves (8N1: baud/10 bytes per second each way).
+        self.uart_baud = uart_baud
+        self._uart = {"tx": [0.0, time.monotonic()], "rx": [0.0, time.monotonic()]}
         self._tmp = Path(tempfile.mkdtemp(prefix="vboard-"))
         self._state_file = self._tmp / "state.json"
         self._input_file = self._tmp / "inputs.json"
@@ -333,6 +337,8 @@ class VirtualBoard:
         now = time.monotonic()
         deadlines = [d for d in (self._boot_at, self._wdt_deadline, self._sleep_until) if d is not None]
         timeout = max(0.0, min(deadlines) - now) if deadlines else 0.5
+        if self.uart_baud and (self._to_host or self._to_child):
+            timeout = min(timeout, 0.002)
         rl = [self._master, self._wake_r]
         child = self._child
         if child is not None:
@@ -382,7 +388,8 @@ class VirtualBoard:
                     self._send_host(data.replace(b"\n", b"\r\n"))
         if self._master in w and self._to_host:
             try:
-                n = os.write(self._master, bytes(self._to_host[:4096]))
+                n = os.write(self._master, bytes(self._to_host[:self._uart_budget("tx", 4096)]))
+                self._uart_spend("tx", n)
                 del self._to_host[:n]
             except (BlockingIOError, InterruptedError):
                 pass
@@ -391,7 +398,8 @@ class VirtualBoard:
         child = self._child
         if child is not None and self._to_child and child.stdin.fileno() in w:
             try:
-                n = os.write(child.stdin.fileno(), bytes(self._to_child[:65536]))
+                n = os.write(child.stdin.fileno(), bytes(self._to_child[:self._uart_budget("rx", 65536)]))
+                self._uart_spend("rx", n)
                 del self._to_child[:n]
             except (BlockingIOError, InterruptedError):
                 pass
@@ -408,6 +416,20 @@ class VirtualBoard:
             self._boot()
 
     # --- UART ------------------------------------------------------------------
+    def _uart_budget(self, way: str, most: int) -> int:
+        """Bytes the modelled UART can move now (a token bucket of one 128-byte FIFO)."""
+        if not self.uart_baud:
+            return most
+        bucket = self._uart[way]
+        now = time.monotonic()
+        bucket[0] = min(128.0, bucket[0] + (now - bucket[1]) * self.uart_baud / 10)
+        bucket[1] = now
+        return min(most, int(bucket[0]))
+
+    def _uart_spend(self, way: str, n: int) -> None:
+        if self.uart_baud:
+            self._uart[way][0] -= n
+
     def _send_host(self, data: bytes):
         self._to_host += data
         if len(self._to_host) > OUT_LIMIT:  # nobody reading: the bridge drops what it cannot hold

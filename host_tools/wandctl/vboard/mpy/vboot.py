@@ -34,6 +34,7 @@ sys.path.append(_chip)
 import os  # noqa: E402 - the chip's os
 import json  # noqa: E402
 import builtins  # noqa: E402
+import io  # noqa: E402
 import machine  # noqa: E402, F401
 import esp32  # noqa: E402, F401
 
@@ -157,6 +158,15 @@ def _soft_reset():
         _inb.readinto(_one)
 
 
+def _print_exc(e):
+    """The traceback as the chip prints it: without this file's own frames."""
+    buf = io.StringIO()
+    sys.print_exception(e, buf)
+    for line in buf.getvalue().split("\n"):
+        if line and "vboot.py" not in line:
+            _w(line + "\n")
+
+
 def _run(code, name, mode="exec"):
     """Compile and run; True when it ended normally. SystemExit soft-resets."""
     try:
@@ -165,7 +175,7 @@ def _run(code, name, mode="exec"):
     except SystemExit:
         raise _SoftReset()
     except BaseException as e:  # noqa: B036 - the REPL prints every error, as pyexec does
-        sys.print_exception(e, _out)
+        _print_exc(e)
         return False
 
 
@@ -219,7 +229,7 @@ def _exec_raw(src):
         code = compile(src, "<stdin>", "exec")
     except BaseException as e:  # noqa: B036
         _w("\x04")
-        sys.print_exception(e, _out)
+        _print_exc(e)
         _w("\x04")
         return
     try:
@@ -230,7 +240,7 @@ def _exec_raw(src):
         except BaseException as e:  # noqa: B036
             ok = False
             _w("\x04")
-            sys.print_exception(e, _out)
+            _print_exc(e)
             _w("\x04")
         if ok:
             _w("\x04\x04")

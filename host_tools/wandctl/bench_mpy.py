@@ -1,0 +1,228 @@
+"""Firmware figures measured on the MicroPython unix port (run by `wandctl bench`):
+
+    micropython -X heapsize=100K bench_mpy.py
+
+The firmware (compiled by mpy-cross, as deployed) runs its real App on a
+minimal board: every HAL method returns small integers computed from what
+the firmware last wrote (the current follows the DAC through a 10 kOhm
+load), so the measurement sees the firmware's own allocations only, not a
+simulator's. The board allocates nothing itself.
+
+Prints one JSON line: alloc_bytes_per_tick (steady state, session running),
+peak_heap_bytes (heap in use at its highest sample from import to steady
+state), heap_after_gc_bytes, tick_us (mean), tick_us_max.
+"""
+
+import gc
+import sys
+import time
+
+_UA_PER_CODE_NA = 2157
+
+
+class BenchBoard:
+    """The HAL interface of wand.hal.Esp32Board, integer-only, allocation-free."""
+
+    def __init__(self):
+        self.t_us = 1000
+        self.code = 0
+        self.enabled = 0
+        self.pol = 0
+        self.fed = 0
+        self.btn = 0
+        self.led = 0
+
+    # output
+    def output_off(self):
+        self.code = 0
+        self.enabled = 0
+        self.pol = 0
+
+    def write_dac(self, code):
+        self.code = code
+
+    def dac_code(self):
+        return self.code
+
+    def set_enable(self, on):
+        self.enabled = 1 if on else 0
+
+    def set_polarity(self, p):
+        self.pol = p
+
+    # sensing: 10 kOhm load, sense 200 mV + 3.5 mV/uA, small deterministic ripple
+    def _ua(self):
+        if not self.enabled or self.pol == 0:
+            return 0
+        return self.code * _UA_PER_CODE_NA // 1000
+
+    def read_current_uv(self):
+        return 200000 + self._ua() * 3500 + (self.t_us // 1000 & 3) * 1000
+
+    def read_vload_uv(self):
+        return 200000 + self._ua() * 909 + (self.t_us // 1000 & 1) * 1000  # 10 kOhm: 10 mV/uA * 0.0909
+
+    def read_battery_uv(self):
+        return 1900000
+
+    def usb_present(self):
+        return False
+
+    def buttons(self):
+        return self.btn
+
+    def set_leds(self, g, r):
+        self.led = g
+
+    def set_tone(self, f):
+        pass
+
+    # watchdog
+    def arm_watchdog(self, ms):
+        pass
+
+    def watchdog_armed(self):
+        return True
+
+    def feed_watchdog(self):
+        self.fed += 1
+
+    # time
+    def ticks_ms(self):
+        return self.t_us // 1000
+
+    def ticks_us(self):
+        return self.t_us
+
+    def ticks_add(self, a, b):
+        return a + b
+
+    def ticks_diff(self, a, b):
+        return a - b
+
+    def sleep_until_us(self, deadline):
+        self.t_us = deadline
+
+    def reset_cause(self):
+        return 1
+
+    def deepsleep(self):
+        raise SystemExit
+
+    def hard_reset(self):
+        raise SystemExit
+
+    def request_maintenance(self):
+        raise SystemExit
+
+    def maintenance_requested(self):
+        return False
+
+    def clear_maintenance(self):
+        pass
+
+
+class NullSerial:
+    def read_into(self, buf):
+        return 0
+
+    def write(self, s):
+        pass
+
+
+class MemFs:
+    """A filesystem in RAM (the bench measures the tick, not the flash)."""
+
+    def __init__(self):
+        self.files = {}
+
+    def open(self, name, mode):
+        fs = self
+
+        class F:
+            def __init__(self):
+                self.buf = fs.files.get(name, "") if ("a" in mode or "r" in mode) else ""
+                if "r" in mode and name not in fs.files:
+                    raise OSError(2)
+
+            def read(self):
+                return self.buf
+
+            def write(self, s):
+                self.buf += s
+
+            def close(self):
+                if "r" not in mode:
+                    fs.files[name] = self.buf
+
+        return F()
+
+    def rename(self, a, b):
+        self.files[b] = self.files.pop(a)
+
+    def remove(self, a):
+        self.files.pop(a, None)
+
+    def exists(self, a):
+        return a in self.files
+
+
+def main():
+    peak = [0]
+
+    def sample():
+        a = gc.mem_alloc()
+        if a > peak[0]:
+            peak[0] = a
+
+    gc.collect()
+    base = gc.mem_alloc()
+    from wand.app import App  # imports the whole firmware
+
+    sample()
+    board = BenchBoard()
+    app = App(board, MemFs(), NullSerial(), None)
+    sample()
+    app.boot()
+    sample()
+    # a session at level 8 on the 10 kOhm load
+    for _ in range(150):  # 1.5 s (bench-mode window over, nothing pressed)
+        app.tick()
+        board.sleep_until_us(board.t_us + 10000)
+    app.settings.values["level"] = 8
+    if app.start_session(app.now) is not None:
+        raise SystemExit("session did not start")
+    for _ in range(1500):  # ramp up and settle: 15 s
+        app.tick()
+        board.sleep_until_us(board.t_us + 10000)
+        if _ % 50 == 0:
+            sample()
+    if app.session.state != 2:  # running
+        raise SystemExit("session not running: state %d" % app.session.state)
+    gc.collect()
+    after_gc = gc.mem_alloc() - base
+    sample()
+    # steady state: count allocations over N ticks with the GC off
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    gc.disable()
+    a0 = gc.mem_alloc()
+    t0 = time.ticks_us()
+    worst = 0
+    for _ in range(n):
+        t1 = time.ticks_us()
+        app.tick()
+        d = time.ticks_diff(time.ticks_us(), t1)
+        if d > worst:
+            worst = d
+        board.sleep_until_us(board.t_us + 10000)
+    elapsed = time.ticks_diff(time.ticks_us(), t0)
+    a1 = gc.mem_alloc()
+    gc.enable()
+    sample()
+    print('{"alloc_bytes_per_tick": %d, "peak_heap_bytes": %d, "heap_after_gc_bytes": %d, '
+          '"tick_us": %d, "tick_us_max": %d, "ticks": %d}'
+          % ((a1 - a0) // n, peak[0] - base, after_gc, elapsed // n, worst, n))
+
+
+main()
+sys.exit(0)

@@ -1,0 +1,209 @@
+"""wandctl characterize: the output characterization of SAFETY.md.
+
+Every program runs at its top level (level 10 with user_max_ua at the hard
+ceiling, 500 µA) on a resistive load, on the simulated board, and the steady
+part of the run (after the ramp) is measured on the load itself:
+
+  peak current (µA), r.m.s. current (µA), phase charge (µC), net charge per
+  cycle (µC), r.m.s. current density over the electrode area of
+  hardware/board.json (mA/cm²), and regulation error (%): the mean phase
+  amplitude against the setpoint.
+
+The default loads are those regulators ask for (500 Ω, 2 kΩ, 10 kΩ) plus
+47 kΩ, past the compliance voltage, to show what happens there.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+from wandctl.errors import WandctlError
+
+DEFAULT_LOADS = (500, 2000, 10000, 47000)
+TOP_SETTINGS = {"level": 10, "user_max_ua": 500, "session_min": 5}
+SETPOINT_UA = 500
+RUN_S = 30.0
+START_S = 1.0
+
+
+def register(sub):
+    p = sub.add_parser("characterize", help="output characterization table (SAFETY.md) on the simulated board",
+                       description=__doc__, formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
+    p.add_argument("--loads", default=",".join(str(x) for x in DEFAULT_LOADS),
+                   help="comma-separated resistive loads in ohms (default 500,2000,10000,47000)")
+    p.add_argument("--programs", help="comma-separated programs (default: all)")
+    p.add_argument("--json", metavar="PATH", help="write the numbers as JSON")
+    p.add_argument("--markdown", metavar="PATH", help="write the table as Markdown")
+    p.add_argument("--interpreter", choices=("cpython", "micropython"), default="cpython")
+    p.add_argument("--seed", type=int, default=1)
+    p.set_defaults(func=run)
+
+
+def parse_loads(text: str) -> list[float]:
+    out = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            v = float(part)
+        except ValueError:
+            raise WandctlError("--loads: %r is not a number of ohms" % part) from None
+        if not math.isfinite(v) or not 10 <= v <= 10_000_000:
+            raise WandctlError("--loads: %s is outside 10..10000000 ohm" % part)
+        out.append(v)
+    if not out:
+        raise WandctlError("--loads: give at least one load, e.g. --loads 500,2000")
+    return out
+
+
+def measure(program: str, load: float, interpreter: str = "cpython", seed: int = 1) -> dict:
+    from wandctl import simrun
+
+    settings = dict(TOP_SETTINGS, program=program)
+    opts = simrun.SimOptions(load_ohms=load, seed=seed, interpreter=interpreter, seconds=RUN_S,
+                             script=None, settings=settings)
+    opts.injects = []
+    res = _run_with_script(simrun, opts, "%g press power 0.2\n" % START_S)
+    board = json.loads(simrun.BOARD_JSON.read_text())
+    area = board["electrode"]["area_cm2"]
+    # steady window: from the end of the ramp to the end of the run
+    ramped = [t for t, k, a in res.events if k == "state" and a and a[0] == "running"]
+    t0 = (ramped[0] if ramped else START_S * 1000) + 500
+    t1 = RUN_S * 1000 - 500
+    win = _whole_cycles(simrun, res, t0, t1)
+    faults = [e[2] for e in res.events if e[1] == "fault"]
+    contact = [e for e in res.events if e[1] == "contact_lost"]
+    row = {"program": program, "load_ohms": load, "setpoint_ua": SETPOINT_UA,
+           "faults": [a[1] if len(a) > 1 else a[0] for a in faults],
+           "no_contact": bool(contact)}
+    if not win or all(abs(s[1]) < 0.5 for s in win):
+        row.update(peak_ua=0.0, rms_ua=0.0, phase_charge_uc=0.0, net_charge_per_cycle_uc=0.0,
+                   density_ma_cm2=0.0, regulation_error_pct=-100.0)
+        return row
+    sub = simrun.SimResult(options=res.options)
+    sub.samples = win
+    sub.events = [e for e in res.events if t0 <= e[0] <= t1]
+    peak = max(abs(s[1]) for s in win)
+    rms = math.sqrt(sum(s[1] * s[1] for s in win) / len(win))
+    phases = [p for p in simrun.phases(sub) if p[0] > win[0][0] and p[1] < win[-1][0]]
+    phase_q = max((abs(p[4]) for p in phases), default=0.0)
+    amps = [p[3] for p in phases]
+    amp = sum(amps) / len(amps) if amps else peak
+    cyc = simrun.cycle_stats(sub)
+    row.update(
+        peak_ua=round(peak, 1),
+        rms_ua=round(rms, 1),
+        phase_charge_uc=round(phase_q, 3),
+        net_charge_per_cycle_uc=round(cyc["net_per_cycle_max_uc"], 4),
+        density_ma_cm2=round(rms / 1000.0 / area, 4),
+        regulation_error_pct=round((amp - SETPOINT_UA) / SETPOINT_UA * 100.0, 2),
+        cycles=cyc["cycles"],
+    )
+    return row
+
+
+def _whole_cycles(simrun, res, t0, t1):
+    """The samples of the whole cycles (a positive polarity block and the
+    negative one after it) inside [t0, t1], so no cut phase is measured."""
+    blocks = [b for b in simrun._blocks(res) if b[0] >= t0 and b[1] <= t1]
+    first = next((i for i, b in enumerate(blocks) if b[2] == 1), None)
+    last = next((i for i in range(len(blocks) - 1, -1, -1) if blocks[i][2] == -1), None)
+    if first is None or last is None or last <= first:
+        return [s for s in res.samples if t0 <= s[0] <= t1]
+    a, b = blocks[first][0], blocks[last][1]
+    return [s for s in res.samples if a <= s[0] < b]
+
+
+def _run_with_script(simrun, opts, script_text):
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".script", delete=False) as f:
+        f.write(script_text)
+        path = f.name
+    try:
+        opts.script = path
+        return simrun.run(opts)
+    finally:
+        Path(path).unlink(missing_ok=True)
+
+
+def characterize(loads, programs=None, interpreter="cpython", seed=1, progress=None) -> list[dict]:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "firmware"))
+    from wandctl.simrun import _firmware_settings
+
+    _firmware_settings()
+    from wand import programs as progmod
+
+    names = programs or progmod.names()
+    for n in names:
+        if progmod.find(n) is None:
+            raise WandctlError("--programs: unknown program %r (known: %s)" % (n, ", ".join(progmod.names())))
+    rows = []
+    total = len(names) * len(loads)
+    for name in names:
+        for load in loads:
+            rows.append(measure(name, load, interpreter, seed))
+            if progress:
+                progress(len(rows), total)
+    return rows
+
+
+def markdown(rows: list[dict], area_cm2: float) -> str:
+    lines = [
+        "| program | load | peak (µA) | r.m.s. (µA) | phase charge (µC) | net charge/cycle (µC) "
+        "| density r.m.s. (mA/cm²) | regulation error (%) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        load = r["load_ohms"]
+        load_s = "%g kΩ" % (load / 1000) if load >= 1000 else "%g Ω" % load
+        note = ""
+        if r.get("faults"):
+            note = " (fault: %s)" % ",".join(str(f) for f in r["faults"])
+        elif r.get("no_contact"):
+            note = " (no contact)"
+        lines.append("| %s | %s%s | %.1f | %.1f | %.3f | %.4f | %.4f | %+.2f |" % (
+            r["program"], load_s, note, r["peak_ua"], r["rms_ua"], r["phase_charge_uc"],
+            r["net_charge_per_cycle_uc"], r["density_ma_cm2"], r["regulation_error_pct"]))
+    lines.append("")
+    lines.append("Top level: level 10 with user_max_ua = 500 µA (the hard ceiling). Electrode area "
+                 "%g cm² (hardware/board.json). Measured on the simulated load after the ramp." % area_cm2)
+    return "\n".join(lines) + "\n"
+
+
+def run(args) -> int:
+    loads = parse_loads(args.loads)
+    programs = [p.strip() for p in args.programs.split(",") if p.strip()] if args.programs else None
+    bar = None
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=(len(programs) if programs else 4) * len(loads), desc="characterizing",
+                   file=sys.stderr, leave=False)
+
+    def progress(done, total):
+        if bar:
+            bar.total = total
+            bar.update(done - bar.n)
+
+    try:
+        rows = characterize(loads, programs, args.interpreter, args.seed, progress)
+    finally:
+        if bar:
+            bar.close()
+    from wandctl import simrun
+
+    area = json.loads(simrun.BOARD_JSON.read_text())["electrode"]["area_cm2"]
+    table = markdown(rows, area)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
+    if args.markdown:
+        Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.markdown).write_text(table)
+    print(table, end="")
+    return 0
