@@ -72,6 +72,7 @@ class App:
         self._bat_avg16 = 0
         self._bat_low_n = 0
         self._bat_crit_n = 0
+        self._bat_div = int(board.VBAT_DIVIDER * 1000 + 0.5)  # µV per mV of battery
         self._usb_n = 0
         self._bench_until = -1
         self._bench_candidate = False
@@ -103,7 +104,7 @@ class App:
         if problems:
             self._log(0, "settings_invalid", ",".join(problems))
         bat_uv = b.read_battery_uv()
-        self.battery_mv = bat_uv // self._bat_uv_per_mv()
+        self.battery_mv = bat_uv // self._bat_div
         self._bat_avg16 = self.battery_mv * 16
         # SR-08: with the output off, the sense must read near zero.
         self.sup.boot_check(0, b.read_current_uv())
@@ -115,8 +116,6 @@ class App:
         self._bench_until = _BENCH_HOLD_MS
         self._bench_candidate = False
 
-    def _bat_uv_per_mv(self):
-        return int(board.VBAT_DIVIDER * 1000 + 0.5)
 
     def _apply_settings(self):
         s = self.settings.values
@@ -244,7 +243,7 @@ class App:
 
     # --- power: battery and USB (SR-09) ------------------------------------------------
     def _power(self, now, b):
-        mv = b.read_battery_uv() // self._bat_uv_per_mv()
+        mv = b.read_battery_uv() // self._bat_div
         self._bat_avg16 += mv - (self._bat_avg16 >> 4)
         bat = self._bat_avg16 >> 4
         self.battery_mv = bat
@@ -295,7 +294,7 @@ class App:
         if p == SHORT:
             if st == ses.FAULT:
                 pass
-            elif st in (ses.IDLE, ses.DONE):
+            elif st == ses.IDLE or st == ses.DONE:
                 self.start_session(now)
             else:
                 session.toggle_hold(now)
@@ -396,7 +395,7 @@ class App:
             mode = uimod.LED_NO_CONTACT
         elif st == ses.HOLD:
             mode = uimod.LED_HOLD
-        elif st in (ses.RAMP_UP, ses.RAMP_DOWN) or (st == ses.RUNNING and s.ramping()):
+        elif st == ses.RAMP_UP or st == ses.RAMP_DOWN or (st == ses.RUNNING and s.ramping()):
             mode = uimod.LED_RAMP
         elif st == ses.RUNNING:
             mode = uimod.LED_RUN
@@ -536,7 +535,7 @@ class App:
         out.append(["sense_zero", -15 <= ua <= 15, "%d uA with the output off" % ua])
         v_mv = self.cal.vload_mv(b.read_vload_uv())
         out.append(["load_sense_zero", v_mv < 500, "%d mV across the probes" % v_mv])
-        bat = b.read_battery_uv() // self._bat_uv_per_mv()
+        bat = b.read_battery_uv() // self._bat_div
         out.append(["battery", self.usb or 3000 <= bat <= 4400, "%d mV" % bat])
         out.append(["dac_off", b.dac_code() == 0, "code %d" % b.dac_code()])
         out.append(["watchdog", b.watchdog_armed(), "armed" if b.watchdog_armed() else "not armed"])
