@@ -886,7 +886,7 @@ def render_table(raw: dict, checks: dict) -> str:
     pol = checks["polarity"]
     L.append(
         "| SR-04 both polarities equal | 4 loads × 256 codes, bridge legs mismatched (ΔVth 0.3 V) "
-        "| max |I₊−I₋| %.3f µA (%.3f %%) | %g µA + %g %% | %s |"
+        "| max ∣I₊−I₋∣ %.3f µA (%.3f %%) | %g µA + %g %% | %s |"
         % (pol["max_diff_ua"], pol["max_diff_pct"], POLARITY_TOL_UA, POLARITY_TOL_PCT, _pf(pol["ok"]))
     )
     for c in raw["limiter"]["corners"]:
@@ -946,7 +946,7 @@ def render_table(raw: dict, checks: dict) -> str:
     )
     v = checks["vload"]
     L.append(
-        "| Load-voltage sense (GPIO39) | all tracking points vs %g mV + %g·|V_load| | max error %.2f"
+        "| Load-voltage sense (GPIO39) | all tracking points vs %g mV + %g·∣V_load∣ | max error %.2f"
         " mV, max %.0f mV | ±%g mV, ≤ %g mV | %s |"
         % (
             b["vload_offset_mv"],
