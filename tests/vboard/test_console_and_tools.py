@@ -159,4 +159,4 @@ def test_sr10_power_loss_at_random_instants_never_corrupts_settings(real_board):
         (reply,) = _lines(s, 1)
     assert reply.startswith("ok "), reply
     kinds = [e["kind"] for e in json.loads(reply[3:])["events"]]
-    assert "settings" not in kinds  # no fallback to defaults: the file was never found broken
+    assert "settings_invalid" not in kinds  # no fallback to defaults: the file was never found broken
