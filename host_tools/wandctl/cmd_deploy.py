@@ -11,14 +11,21 @@ from wandctl.errors import WandctlError
 
 
 def register(sub):
-    p = sub.add_parser("deploy", help="deploy the firmware to a board running MicroPython",
-                       description="Compile the firmware with mpy-cross for the board's .mpy version, copy only "
-                       "the files that changed (sha256 on both sides), switch to the new firmware atomically, "
-                       "reset the board and check that the firmware answers `hello`. Safe to cut off at any "
-                       "point: the board then boots the old or the new firmware.")
+    p = sub.add_parser(
+        "deploy",
+        help="deploy the firmware to a board running MicroPython",
+        description="Compile the firmware with mpy-cross for the board's .mpy version, copy only "
+        "the files that changed (sha256 on both sides), switch to the new firmware atomically, "
+        "reset the board and check that the firmware answers `hello`. Safe to cut off at any "
+        "point: the board then boots the old or the new firmware.",
+    )
     p.add_argument("--port", "-p", required=True, help="serial port of the board, e.g. /dev/ttyUSB0")
-    p.add_argument("--firmware", metavar="DIR", default=str(FIRMWARE_DIR),
-                   help="firmware folder with boot.py, main.py and wand/ (default: %(default)s)")
+    p.add_argument(
+        "--firmware",
+        metavar="DIR",
+        default=str(FIRMWARE_DIR),
+        help="firmware folder with boot.py, main.py and wand/ (default: %(default)s)",
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -34,7 +41,17 @@ def run(args) -> int:
         print(json.dumps(result.as_dict()))
     else:
         hello = result.hello or {}
-        print("deployed to %s: %d of %d files copied (%d bytes) in %.1f s; firmware %s answers hello "
-              "(reset cause %s)" % (args.port, len(result.files_copied), result.files_total,
-                                    result.bytes_copied, result.seconds, hello.get("fw"), hello.get("reset_cause")))
+        print(
+            "deployed to %s: %d of %d files copied (%d bytes) in %.1f s; firmware %s answers hello "
+            "(reset cause %s)"
+            % (
+                args.port,
+                len(result.files_copied),
+                result.files_total,
+                result.bytes_copied,
+                result.seconds,
+                hello.get("fw"),
+                hello.get("reset_cause"),
+            )
+        )
     return 0

@@ -16,12 +16,20 @@ from wandctl.serialport import BRIDGES, list_serial_ports, open_serial, permissi
 
 
 def register(sub):
-    p = sub.add_parser("doctor", help="check serial ports, permissions, tools and boards",
-                       description="List serial ports with USB VID:PID and bridge chip (CP210x, CH340, FTDI, native "
-                       "USB), check permissions, show tool versions, and ask every ESP-looking board (and every "
-                       "--port) what it runs.")
-    p.add_argument("--port", "-p", action="append", default=[],
-                   help="also probe this port (e.g. a virtual board's /dev/pts/N); repeatable")
+    p = sub.add_parser(
+        "doctor",
+        help="check serial ports, permissions, tools and boards",
+        description="List serial ports with USB VID:PID and bridge chip (CP210x, CH340, FTDI, native "
+        "USB), check permissions, show tool versions, and ask every ESP-looking board (and every "
+        "--port) what it runs.",
+    )
+    p.add_argument(
+        "--port",
+        "-p",
+        action="append",
+        default=[],
+        help="also probe this port (e.g. a virtual board's /dev/pts/N); repeatable",
+    )
     p.add_argument("--no-probe", action="store_true", help="do not send anything to the boards")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run)
@@ -47,8 +55,13 @@ def tool_versions() -> dict:
 
     try:
         mp = find_micropython()
-        r = subprocess.run([mp, "-c", "import sys; print(sys.version, sys.implementation._mpy)"],
-                           capture_output=True, text=True, timeout=10, check=False)
+        r = subprocess.run(
+            [mp, "-c", "import sys; print(sys.version, sys.implementation._mpy)"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
         out["micropython (unix port)"] = r.stdout.strip() or r.stderr.strip()
     except Exception as e:  # noqa: BLE001 - a report line, not a failure
         out["micropython (unix port)"] = "not available: %s" % e
@@ -79,7 +92,11 @@ def probe(port: str, wait: float = 1.5) -> str:
             except ValueError:
                 continue
             return "microwand firmware %s (protocol %s, board %s, reset cause %s)" % (
-                h.get("fw"), h.get("protocol"), h.get("board"), h.get("reset_cause"))
+                h.get("fw"),
+                h.get("protocol"),
+                h.get("board"),
+                h.get("reset_cause"),
+            )
     if "waiting for download" in text or "\xc0" in text:
         return "ESP ROM bootloader (download mode): ready for `wandctl flash`"
     if ">>>" in text or "Traceback" in text or "MicroPython" in text:
@@ -96,10 +113,18 @@ def run(args) -> int:
     known = {p["device"] for p in ports}
     for extra in args.port:
         if extra not in known:
-            ports.append({"device": extra, "vid": None, "pid": None, "vid_pid": None,
-                          "bridge": "no USB (virtual board or built-in serial)",
-                          "description": "given with --port", "serial_number": None,
-                          "access": os.path.exists(extra) and os.access(extra, os.R_OK | os.W_OK)})
+            ports.append(
+                {
+                    "device": extra,
+                    "vid": None,
+                    "pid": None,
+                    "vid_pid": None,
+                    "bridge": "no USB (virtual board or built-in serial)",
+                    "description": "given with --port",
+                    "serial_number": None,
+                    "access": os.path.exists(extra) and os.access(extra, os.R_OK | os.W_OK),
+                }
+            )
     for p in ports:
         if not os.path.exists(p["device"]):
             p["problem"] = "does not exist"

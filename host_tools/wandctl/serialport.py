@@ -62,8 +62,10 @@ def permission_hint(port: str) -> str:
     except (OSError, KeyError):
         pass
     if group and group != "root":
-        return ("add your user to the `%s` group (`sudo usermod -aG %s $USER`, then log out and back in), "
-                "or for this session only `sudo chmod a+rw %s`" % (group, group, port))
+        return (
+            "add your user to the `%s` group (`sudo usermod -aG %s $USER`, then log out and back in), "
+            "or for this session only `sudo chmod a+rw %s`" % (group, group, port)
+        )
     return "run `sudo chmod a+rw %s`, or add a udev rule that gives your user access to it" % port
 
 
@@ -78,13 +80,17 @@ def check_port(port: str) -> None:
     except FileNotFoundError:
         found = _known_ports()
         listing = ", ".join(found) if found else "none found"
-        raise WandctlError("no such port %s (serial ports here: %s). Check the cable (a charge-only USB "
-                           "cable has no data lines) and run `wandctl doctor`" % (port, listing)) from None
+        raise WandctlError(
+            "no such port %s (serial ports here: %s). Check the cable (a charge-only USB "
+            "cable has no data lines) and run `wandctl doctor`" % (port, listing)
+        ) from None
     except PermissionError:
         raise WandctlError("permission denied on %s: %s" % (port, permission_hint(port))) from None
     if not stat.S_ISCHR(st.st_mode):
-        raise WandctlError("%s is not a serial device (a character device such as /dev/ttyUSB0 or "
-                           "/dev/ttyACM0 is needed; `wandctl doctor` lists them)" % port)
+        raise WandctlError(
+            "%s is not a serial device (a character device such as /dev/ttyUSB0 or "
+            "/dev/ttyACM0 is needed; `wandctl doctor` lists them)" % port
+        )
     if not os.access(port, os.R_OK | os.W_OK):
         raise WandctlError("permission denied on %s: %s" % (port, permission_hint(port)))
 
@@ -108,10 +114,14 @@ def translate_open_error(port: str, e: BaseException) -> WandctlError:
     if code == errno.EACCES or "Permission denied" in text:
         return WandctlError("permission denied on %s: %s" % (port, permission_hint(port)))
     if code == errno.ENOENT or "No such file" in text:
-        return WandctlError("no such port %s: is the board plugged in? (`wandctl doctor` lists the ports)" % port)
+        return WandctlError(
+            "no such port %s: is the board plugged in? (`wandctl doctor` lists the ports)" % port
+        )
     if code in (errno.EBUSY, errno.EAGAIN) or "exclusively lock" in text or "busy" in text.lower():
-        return WandctlError("%s is in use by another program (a serial monitor, mpremote, the Arduino IDE or "
-                            "another wandctl): close it and try again" % port)
+        return WandctlError(
+            "%s is in use by another program (a serial monitor, mpremote, the Arduino IDE or "
+            "another wandctl): close it and try again" % port
+        )
     return WandctlError("cannot open %s: %s" % (port, text))
 
 
@@ -146,14 +156,16 @@ def list_serial_ports() -> list[dict]:
 
     out = []
     for p in sorted(list_ports.comports(), key=lambda p: p.device):
-        out.append({
-            "device": p.device,
-            "vid": p.vid,
-            "pid": p.pid,
-            "vid_pid": "%04X:%04X" % (p.vid, p.pid) if p.vid is not None else None,
-            "bridge": bridge_name(p.vid, p.pid),
-            "description": p.description,
-            "serial_number": p.serial_number,
-            "access": os.access(p.device, os.R_OK | os.W_OK),
-        })
+        out.append(
+            {
+                "device": p.device,
+                "vid": p.vid,
+                "pid": p.pid,
+                "vid_pid": "%04X:%04X" % (p.vid, p.pid) if p.vid is not None else None,
+                "bridge": bridge_name(p.vid, p.pid),
+                "description": p.description,
+                "serial_number": p.serial_number,
+                "access": os.access(p.device, os.R_OK | os.W_OK),
+            }
+        )
     return out

@@ -7,8 +7,8 @@ import time
 
 import pytest
 import serial
+from vbhelpers import REPO, assert_user_error, wandctl
 
-from conftest import REPO, assert_user_error, wandctl
 from wandctl.deploy import deploy, wait_hello
 from wandctl.vboard import VirtualBoard
 
@@ -123,7 +123,7 @@ def test_sr10_power_loss_at_random_instants_never_corrupts_settings(real_board):
         values = [rng.randrange(20, 501) for _ in range(40)]
         stop = threading.Event()
 
-        def writer(vals=values):
+        def writer(vals=values, stop=stop):
             try:
                 with serial.Serial(real_board.port, 115200, timeout=0.05) as s:
                     s.write(b"\n")

@@ -7,8 +7,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from vbhelpers import assert_user_error, esptool, wandctl
 
-from conftest import assert_user_error, esptool, wandctl
 from wandctl import flash as fl
 from wandctl.vboard import VirtualBoard
 
@@ -37,7 +37,7 @@ def test_real_esptool_detects_writes_verifies_and_reads_back_identical(loader_bo
     assert back.read_bytes() == image.read_bytes()
     r = esptool(loader_board.port, "verify-flash", "0x1000", image)
     assert r.returncode == 0 and "Verification successful" in r.stdout
-    assert loader_board.spi_flash()[0x1000:0x1000 + image.stat().st_size] == image.read_bytes()
+    assert loader_board.spi_flash()[0x1000 : 0x1000 + image.stat().st_size] == image.read_bytes()
     assert loader_board.spi_flash_path.read_bytes()[0x1000:0x1010] == image.read_bytes()[:16]  # kept on disk
 
 
@@ -48,7 +48,7 @@ def test_wandctl_flash_writes_at_the_offset_and_waits_for_the_banner(loader_boar
     assert "image: ESP32 merged image of MicroPython v1.29.0" in r.stderr and "goes at 0x1000" in r.stderr
     assert "MicroPython is up: MicroPython v1.29.0" in r.stderr
     assert "next: wandctl deploy --port %s" % loader_board.port in r.stderr
-    assert loader_board.spi_flash()[0x1000:0x1000 + image.stat().st_size] == image.read_bytes()
+    assert loader_board.spi_flash()[0x1000 : 0x1000 + image.stat().st_size] == image.read_bytes()
     assert not loader_board.in_bootloader and loader_board.running
 
 
@@ -77,24 +77,37 @@ def test_flash_errors_not_in_bootloader_and_wrong_chip(tmp_path, image):
 def test_flash_errors_for_files_and_ports(tmp_path, image):
     text = tmp_path / "main.py"
     text.write_text("print('this is not an image')\n")
-    assert_user_error(wandctl("flash", "--port", "/dev/null", "--firmware", text), "is not a firmware image",
-                      ".py files are not flashed")
+    assert_user_error(
+        wandctl("flash", "--port", "/dev/null", "--firmware", text),
+        "is not a firmware image",
+        ".py files are not flashed",
+    )
     other = tmp_path / "blink.bin"
     other.write_bytes(fl.build_app_image("esp32", project="blink"))
-    assert_user_error(wandctl("flash", "--port", "/dev/null", "--firmware", other), "not MicroPython", "--force")
-    assert_user_error(wandctl("flash", "--port", "/dev/null", "--firmware", tmp_path / "missing.bin"),
-                      "does not exist", "micropython.org/download")
-    assert_user_error(wandctl("flash", "--port", "/dev/ttyUSB42", "--firmware", image), "no such port /dev/ttyUSB42")
-    assert_user_error(wandctl("flash", "--port", str(tmp_path), "--firmware", image), "is not a serial device")
+    assert_user_error(
+        wandctl("flash", "--port", "/dev/null", "--firmware", other), "not MicroPython", "--force"
+    )
+    assert_user_error(
+        wandctl("flash", "--port", "/dev/null", "--firmware", tmp_path / "missing.bin"),
+        "does not exist",
+        "micropython.org/download",
+    )
+    assert_user_error(
+        wandctl("flash", "--port", "/dev/ttyUSB42", "--firmware", image), "no such port /dev/ttyUSB42"
+    )
+    assert_user_error(
+        wandctl("flash", "--port", str(tmp_path), "--firmware", image), "is not a serial device"
+    )
 
 
 def _run_cli_as_nobody(argv):
     """Run wandctl's main() in a forked child that dropped root (root may open any device)."""
+    import esptool  # noqa: F401
+    import serial  # noqa: F401
+
     import wandctl.cli as cli
     import wandctl.cmd_deploy  # noqa: F401 - loaded before dropping privileges
     import wandctl.cmd_flash  # noqa: F401
-    import serial  # noqa: F401
-    import esptool  # noqa: F401
 
     cli.build_parser()  # imports every command module now
     r, w = os.pipe()
@@ -136,8 +149,10 @@ def test_permission_denied_says_how_to_fix_it(image):
         img = readable / "fw.bin"
         img.write_bytes(image.read_bytes())
         img.chmod(0o644)
-        for argv in (["flash", "--port", board.port, "--firmware", str(img), "--no-deploy"],
-                     ["deploy", "--port", board.port]):
+        for argv in (
+            ["flash", "--port", board.port, "--firmware", str(img), "--no-deploy"],
+            ["deploy", "--port", board.port],
+        ):
             code, out = _run_cli_as_nobody(argv)
             assert code == 1, out
             assert "Traceback" not in out

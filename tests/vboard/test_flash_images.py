@@ -5,9 +5,18 @@ import pytest
 from wandctl import flash as fl
 
 
-@pytest.mark.parametrize("chip,offset", [("esp32", 0x1000), ("esp32s2", 0x1000), ("esp32s3", 0x0),
-                                         ("esp32c3", 0x0), ("esp32c6", 0x0), ("esp32c5", 0x2000),
-                                         ("esp32p4", 0x2000)])
+@pytest.mark.parametrize(
+    "chip,offset",
+    [
+        ("esp32", 0x1000),
+        ("esp32s2", 0x1000),
+        ("esp32s3", 0x0),
+        ("esp32c3", 0x0),
+        ("esp32c6", 0x0),
+        ("esp32c5", 0x2000),
+        ("esp32p4", 0x2000),
+    ],
+)
 def test_merged_micropython_image_goes_at_the_bootloader_offset(chip, offset):
     info = fl.classify_firmware(fl.build_merged_image(chip))
     assert (info.kind, info.chip, info.offset, info.is_micropython) == ("merged", chip, offset, True)

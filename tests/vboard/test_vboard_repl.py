@@ -7,8 +7,8 @@ import sys
 import time
 
 import serial
+from vbhelpers import REPO, mpremote, wait_for
 
-from conftest import REPO, mpremote, wait_for
 from wandctl.vboard import HARD_RESET, PWRON_RESET, SOFT_RESET, WDT_RESET, VirtualBoard
 
 
@@ -17,8 +17,30 @@ def test_mpremote_exec_and_fs_commands_work_inside_the_flash_folder(board, tmp_p
     assert r.returncode == 0 and r.stdout.strip() == "2", r
     src = tmp_path / "data.bin"
     src.write_bytes(bytes(range(256)) * 40)
-    r = mpremote(board.port, "fs", "mkdir", ":lib", "+", "fs", "cp", src, ":lib/data.bin", "+",
-                 "fs", "cp", src, ":/top.bin", "+", "fs", "ls", ":lib", "+", "fs", "sha256sum", ":lib/data.bin")
+    r = mpremote(
+        board.port,
+        "fs",
+        "mkdir",
+        ":lib",
+        "+",
+        "fs",
+        "cp",
+        src,
+        ":lib/data.bin",
+        "+",
+        "fs",
+        "cp",
+        src,
+        ":/top.bin",
+        "+",
+        "fs",
+        "ls",
+        ":lib",
+        "+",
+        "fs",
+        "sha256sum",
+        ":lib/data.bin",
+    )
     assert r.returncode == 0, r
     import hashlib
 
@@ -28,19 +50,35 @@ def test_mpremote_exec_and_fs_commands_work_inside_the_flash_folder(board, tmp_p
     assert (board.flash_dir / "top.bin").exists()  # ":/top.bin" is the board's root, not the host's
     r = mpremote(board.port, "fs", "cp", src, ":lib/data.bin")
     assert "Up to date" in r.stdout  # mpremote's sha256 skip works against the board
-    r = mpremote(board.port, "fs", "rm", ":lib/data.bin", "+", "exec", "import os; print(os.getcwd(), sorted(os.listdir('/')))")
+    r = mpremote(
+        board.port,
+        "fs",
+        "rm",
+        ":lib/data.bin",
+        "+",
+        "exec",
+        "import os; print(os.getcwd(), sorted(os.listdir('/')))",
+    )
     assert r.returncode == 0 and not (board.flash_dir / "lib" / "data.bin").exists()
     assert r.stdout.strip().splitlines()[-1] == "/ ['lib', 'top.bin']"
 
 
 def test_reset_kinds_keep_and_lose_chip_state_as_platform_md_says(board):
-    r = mpremote(board.port, "exec",
-                 "import machine; machine.Pin(27, machine.Pin.OUT, value=1); machine.DAC(machine.Pin(25)).write(77);"
-                 " machine.RTC().memory(b'keep')")
+    r = mpremote(
+        board.port,
+        "exec",
+        "import machine; machine.Pin(27, machine.Pin.OUT, value=1); machine.DAC(machine.Pin(25)).write(77);"
+        " machine.RTC().memory(b'keep')",
+    )
     assert r.returncode == 0, r
     assert board.pins[27] == 1 and board.dac[25] == 77 and board.rtc == b"keep"
     # soft reset (mpremote does Ctrl-D in the raw REPL): GPIO, DAC and RTC memory survive
-    r = mpremote(board.port, "soft-reset", "exec", "import machine; print(machine.reset_cause(), machine.RTC().memory())")
+    r = mpremote(
+        board.port,
+        "soft-reset",
+        "exec",
+        "import machine; print(machine.reset_cause(), machine.RTC().memory())",
+    )
     assert r.returncode == 0 and r.stdout.split() == ["5", "b'keep'"], r
     assert board.pins[27] == 1 and board.dac[25] == 77 and board.resets[-1][1] == SOFT_RESET
     # machine.reset(): GPIO and DAC back to reset state, RTC memory kept
@@ -54,7 +92,9 @@ def test_reset_kinds_keep_and_lose_chip_state_as_platform_md_says(board):
     # power cycle: everything but the files is gone
     board.power_cycle()
     assert board.resets[-1][1] == PWRON_RESET and board.rtc == b""
-    r = mpremote(board.port, "resume", "exec", "import machine; print(machine.reset_cause(), machine.RTC().memory())")
+    r = mpremote(
+        board.port, "resume", "exec", "import machine; print(machine.reset_cause(), machine.RTC().memory())"
+    )
     assert r.stdout.split() == ["1", "b''"], r
 
 
@@ -76,7 +116,8 @@ def test_watchdog_keeps_running_through_soft_reset_and_resets_a_long_session(boa
 def test_ctrl_c_interrupts_main_and_friendly_repl_behaves(board):
     (board.flash_dir / "main.py").write_text(
         "import time\ntry:\n    while True:\n        time.sleep_ms(5)\nexcept KeyboardInterrupt:\n"
-        "    print('main interrupted')\n    raise\n")
+        "    print('main interrupted')\n    raise\n"
+    )
     board.power_cycle()
     with serial.Serial(board.port, 115200, timeout=0.2) as s:
         time.sleep(0.8)
@@ -107,7 +148,9 @@ def test_power_cut_while_a_file_is_open_keeps_its_old_content(board):
     with serial.Serial(board.port, 115200, timeout=0.2) as s:
         s.write(b"\x03\r")
         _read_until(s, b">>> ")
-        s.write(b"f = open('cfg.txt', 'w'); f.write('new content'); g = open('fresh.txt', 'w'); g.write('x')\r")
+        s.write(
+            b"f = open('cfg.txt', 'w'); f.write('new content'); g = open('fresh.txt', 'w'); g.write('x')\r"
+        )
         _read_until(s, b">>> ")
     board.power_cut()
     board.power_on()
@@ -118,8 +161,13 @@ def test_power_cut_while_a_file_is_open_keeps_its_old_content(board):
 
 
 def test_serve_prints_the_port_first_and_takes_controls(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-m", "wandctl.vboard", "--flash", str(tmp_path / "f"), "--seed", "3"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wandctl.vboard", "--flash", str(tmp_path / "f"), "--seed", "3"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
     try:
         first = proc.stdout.readline()
         assert first.startswith("port: /dev/pts/"), first

@@ -22,20 +22,44 @@ from wandctl.vboard.board import (
     serve,
 )
 
-__all__ = ["VirtualBoard", "VirtualBoardError", "serve", "control", "PWRON_RESET", "HARD_RESET",
-           "WDT_RESET", "DEEPSLEEP_RESET", "SOFT_RESET", "add_serve_arguments"]
+__all__ = [
+    "VirtualBoard",
+    "VirtualBoardError",
+    "serve",
+    "control",
+    "PWRON_RESET",
+    "HARD_RESET",
+    "WDT_RESET",
+    "DEEPSLEEP_RESET",
+    "SOFT_RESET",
+    "add_serve_arguments",
+]
 
 
 def add_serve_arguments(parser):
     """The options of `serve`, for `python -m wandctl.vboard` and `wandctl sim --serve`."""
-    parser.add_argument("--flash", metavar="DIR", default="build/vboard/flash",
-                        help="folder that is the board's filesystem, kept across resets (default: %(default)s)")
-    parser.add_argument("--spi-flash", metavar="FILE", default=None,
-                        help="raw 4 MiB SPI flash image the ROM loader writes (default: DIR.spiflash.bin)")
+    parser.add_argument(
+        "--flash",
+        metavar="DIR",
+        default="build/vboard/flash",
+        help="folder that is the board's filesystem, kept across resets (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--spi-flash",
+        metavar="FILE",
+        default=None,
+        help="raw 4 MiB SPI flash image the ROM loader writes (default: DIR.spiflash.bin)",
+    )
     parser.add_argument("--seed", type=int, default=None, help="seed (MAC address and any randomness)")
-    parser.add_argument("--bootloader", action="store_true",
-                        help="start in the ROM serial loader (as if GPIO0 were held low at reset)")
-    parser.add_argument("--heap", default="200K",
-                        help="MicroPython heap (default: %(default)s: the unix port has 8-byte words, so this holds "
-                        "about what the 100 KB heap of an ESP32 with 4-byte words holds)")
+    parser.add_argument(
+        "--bootloader",
+        action="store_true",
+        help="start in the ROM serial loader (as if GPIO0 were held low at reset)",
+    )
+    parser.add_argument(
+        "--heap",
+        default="200K",
+        help="MicroPython heap (default: %(default)s: the unix port has 8-byte words, so this holds "
+        "about what the 100 KB heap of an ESP32 with 4-byte words holds)",
+    )
     return parser

@@ -28,7 +28,9 @@ What each reset keeps (PLATFORM.md; *inferred* marks silicon facts not in it):
 | EN pin (press) | HARD (2)    | reset    | disarmed | lost*      | friendly  | kept  |
 | WDT expiry     | WDT (3)     | reset    | disarmed | kept       | friendly  | kept  |
 | deepsleep      | DEEPSLEEP(4)| reset    | disarmed | kept       | friendly  | kept  |
-| power cycle/cut| PWRON (1)   | reset    | disarmed | lost       | friendly  | kept, files open for writing keep their old content (littlefs) |
+| power cycle/cut| PWRON (1)   | reset    | disarmed | lost       | friendly  | kept (1)  |
+
+(1) a file open for writing keeps its old content (littlefs commits at close).
 
 Bytes the host sends while the chip is in reset or booting are lost, as on a
 real board (the UART FIFO is cleared); bytes the board sends while no program
@@ -123,21 +125,32 @@ def blank_spi_flash() -> bytearray:
 
     flash = bytearray(b"\xff" * FLASH_SIZE)
     image = build_merged_image("esp32")
-    flash[APP_IMAGE_OFFSET:APP_IMAGE_OFFSET + len(image)] = image
+    flash[APP_IMAGE_OFFSET : APP_IMAGE_OFFSET + len(image)] = image
     return flash
 
 
 class VirtualBoard:
     """A virtual ESP32 on a pty. Use as a context manager; `.port` is the device path."""
 
-    def __init__(self, flash_dir, *, seed: int | None = None, bootloader: bool = False,
-                 spi_flash: str | os.PathLike | None = None, heap: str = "200K",
-                 chip_dir: str | os.PathLike | None = None, boot_delay_s: float = 0.15,
-                 micropython: str | None = None, mac: bytes | None = None, uart_baud: int | None = None):
+    def __init__(
+        self,
+        flash_dir,
+        *,
+        seed: int | None = None,
+        bootloader: bool = False,
+        spi_flash: str | os.PathLike | None = None,
+        heap: str = "200K",
+        chip_dir: str | os.PathLike | None = None,
+        boot_delay_s: float = 0.15,
+        micropython: str | None = None,
+        mac: bytes | None = None,
+        uart_baud: int | None = None,
+    ):
         self.flash_dir = Path(flash_dir).resolve()
         self.flash_dir.mkdir(parents=True, exist_ok=True)
-        self.spi_flash_path = Path(spi_flash) if spi_flash else self.flash_dir.with_name(
-            self.flash_dir.name + ".spiflash.bin")
+        self.spi_flash_path = (
+            Path(spi_flash) if spi_flash else self.flash_dir.with_name(self.flash_dir.name + ".spiflash.bin")
+        )
         self.seed = seed if seed is not None else 0
         self._rng = random.Random(self.seed)
         self.mac = mac or bytes([0x24, 0x0A, 0xC4]) + self._rng.randbytes(3)
@@ -163,8 +176,13 @@ class VirtualBoard:
         self.mode = "friendly"
         self.reset_cause = PWRON_RESET
         self.resets: list[tuple[float, int]] = []  # (time, cause) of every boot
-        self.inputs = {"13": 1, "14": 1, str(self._analog.get("pin_usb_sense", 35)): 1,
-                       "load_ohms": None, "battery_v": 3.8}
+        self.inputs = {
+            "13": 1,
+            "14": 1,
+            str(self._analog.get("pin_usb_sense", 35)): 1,
+            "load_ohms": None,
+            "battery_v": 3.8,
+        }
         # processes and I/O
         self._child: subprocess.Popen | None = None
         self._child_out_buf = b""
@@ -216,8 +234,10 @@ class VirtualBoard:
     def wait_ready(self, timeout: float = 20.0) -> None:
         """Wait until MicroPython is up after the last reset (it then takes bytes from the port)."""
         if not self._ready.wait(timeout):
-            raise VirtualBoardError("the virtual board did not boot within %.0f s; it said: %r"
-                                    % (timeout, bytes(self.transcript[-300:])))
+            raise VirtualBoardError(
+                "the virtual board did not boot within %.0f s; it said: %r"
+                % (timeout, bytes(self.transcript[-300:]))
+            )
 
     def close(self):
         if self._thread is None:
@@ -278,6 +298,7 @@ class VirtualBoard:
 
     def inject(self, **values):
         """Change the world the board senses: load_ohms (None = wand lifted), battery_v, usb (bool)."""
+
         def apply():
             for key, value in values.items():
                 if key == "usb":
@@ -287,6 +308,7 @@ class VirtualBoard:
                 else:
                     raise VirtualBoardError("unknown input %r (load_ohms, battery_v, usb)" % key)
             self._write_inputs()
+
         self._call(apply)
 
     @property
@@ -388,7 +410,7 @@ class VirtualBoard:
                     self._send_host(data.replace(b"\n", b"\r\n"))
         if self._master in w and self._to_host:
             try:
-                n = os.write(self._master, bytes(self._to_host[:self._uart_budget("tx", 4096)]))
+                n = os.write(self._master, bytes(self._to_host[: self._uart_budget("tx", 4096)]))
                 self._uart_spend("tx", n)
                 del self._to_host[:n]
             except (BlockingIOError, InterruptedError):
@@ -398,7 +420,7 @@ class VirtualBoard:
         child = self._child
         if child is not None and self._to_child and child.stdin.fileno() in w:
             try:
-                n = os.write(child.stdin.fileno(), bytes(self._to_child[:self._uart_budget("rx", 65536)]))
+                n = os.write(child.stdin.fileno(), bytes(self._to_child[: self._uart_budget("rx", 65536)]))
                 self._uart_spend("rx", n)
                 del self._to_child[:n]
             except (BlockingIOError, InterruptedError):
@@ -433,10 +455,10 @@ class VirtualBoard:
     def _send_host(self, data: bytes):
         self._to_host += data
         if len(self._to_host) > OUT_LIMIT:  # nobody reading: the bridge drops what it cannot hold
-            del self._to_host[:len(self._to_host) - OUT_LIMIT]
+            del self._to_host[: len(self._to_host) - OUT_LIMIT]
         self.transcript += data
         if len(self.transcript) > 1 << 20:
-            del self.transcript[:len(self.transcript) - (1 << 19)]
+            del self.transcript[: len(self.transcript) - (1 << 19)]
 
     def _from_host(self, data: bytes):
         if self._rom is not None:
@@ -454,7 +476,7 @@ class VirtualBoard:
                 self._to_child += data
                 return
             self._to_child += data[:i]
-            data = data[i + 1:]
+            data = data[i + 1 :]
             if self._catches_sigint(child.pid):
                 self._flush_to_child()
                 try:
@@ -499,16 +521,16 @@ class VirtualBoard:
                     if CTL_START.startswith(buf[-k:]):
                         keep = k
                         break
-                out += buf[:len(buf) - keep]
-                buf = buf[len(buf) - keep:]
+                out += buf[: len(buf) - keep]
+                buf = buf[len(buf) - keep :]
                 break
             out += buf[:i]
             j = buf.find(CTL_END, i)
             if j < 0:
                 buf = buf[i:]
                 break
-            msg = buf[i + len(CTL_START):j].decode("ascii", "replace")
-            buf = buf[j + 1:]
+            msg = buf[i + len(CTL_START) : j].decode("ascii", "replace")
+            buf = buf[j + 1 :]
             if out:
                 self._send_host(bytes(out))
                 out.clear()
@@ -574,8 +596,10 @@ class VirtualBoard:
         child = self._child
         code = child.wait() if child else None
         self._kill_child()
-        self._send_host(b"\r\nGuru Meditation Error: Core  1 panic'ed (interpreter exited with %s)\r\n"
-                        % str(code).encode())
+        self._send_host(
+            b"\r\nGuru Meditation Error: Core  1 panic'ed (interpreter exited with %s)\r\n"
+            % str(code).encode()
+        )
         self._hard_reset(HARD_RESET)
 
     def _clear_chip(self, keep_rtc: bool):
@@ -640,9 +664,11 @@ class VirtualBoard:
         self._clear_chip(keep_rtc=False)
         self._load_spi_flash()
         self._rom = RomLoader(self._spi, "esp32", mac=self.mac)
-        self._send_host(b"ets Jun  8 2016 00:22:57\r\n\r\n"
-                        b"rst:0x1 (POWERON_RESET),boot:0x3 (DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))\r\n"
-                        b"waiting for download\r\n")
+        self._send_host(
+            b"ets Jun  8 2016 00:22:57\r\n\r\n"
+            b"rst:0x1 (POWERON_RESET),boot:0x3 (DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))\r\n"
+            b"waiting for download\r\n"
+        )
 
     def _after_rom(self):
         rom = self._rom
@@ -717,7 +743,7 @@ class VirtualBoard:
         if self.reset_cause != SOFT_RESET:
             self._send_host(b"ets Jun  8 2016 00:22:57\r\n\r\n%s\r\n" % ROM_BANNER[self.reset_cause].encode())
             if spi is None or spi[APP_IMAGE_OFFSET] != 0xE9:
-                word = int.from_bytes(spi[APP_IMAGE_OFFSET:APP_IMAGE_OFFSET + 4], "little") if spi else 0
+                word = int.from_bytes(spi[APP_IMAGE_OFFSET : APP_IMAGE_OFFSET + 4], "little") if spi else 0
                 self._send_host(b"invalid header: 0x%08x\r\n" % word)
                 self.resets.append((time.monotonic(), self.reset_cause))
                 return  # nothing to run: the ROM keeps complaining until the next reset
@@ -737,18 +763,33 @@ class VirtualBoard:
         }
         self._state_file.write_text(json.dumps(state))
         env = dict(os.environ)
-        env.update({
-            "VBOARD_STATE_FILE": str(self._state_file),
-            "VBOARD_INPUT_FILE": str(self._input_file),
-            "VBOARD_CHIP_DIR": str(self.chip_dir),
-            "VBOARD_SEED": str(self.seed),
-        })
+        env.update(
+            {
+                "VBOARD_STATE_FILE": str(self._state_file),
+                "VBOARD_INPUT_FILE": str(self._input_file),
+                "VBOARD_CHIP_DIR": str(self.chip_dir),
+                "VBOARD_SEED": str(self.seed),
+            }
+        )
         env.pop("MICROPYPATH", None)
         self._child = subprocess.Popen(
-            [self.micropython, "-X", "heapsize=" + self.heap, str(VBOOT), str(self.chip_dir),
-             str(self.flash_dir), str(self._state_file)],
-            cwd=self.flash_dir, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, bufsize=0, start_new_session=True)
+            [
+                self.micropython,
+                "-X",
+                "heapsize=" + self.heap,
+                str(VBOOT),
+                str(self.chip_dir),
+                str(self.flash_dir),
+                str(self._state_file),
+            ],
+            cwd=self.flash_dir,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            bufsize=0,
+            start_new_session=True,
+        )
         os.set_blocking(self._child.stdin.fileno(), False)
 
 
@@ -762,8 +803,13 @@ def serve(options) -> int:
     """
     get = options.get if isinstance(options, dict) else (lambda k, d=None: getattr(options, k, d))
     flash = get("flash") or "build/vboard/flash"
-    board = VirtualBoard(flash, seed=get("seed"), bootloader=bool(get("bootloader")),
-                         spi_flash=get("spi_flash"), heap=get("heap") or "200K")
+    board = VirtualBoard(
+        flash,
+        seed=get("seed"),
+        bootloader=bool(get("bootloader")),
+        spi_flash=get("spi_flash"),
+        heap=get("heap") or "200K",
+    )
     board.start()
     print("port: %s" % board.port, flush=True)
     print("flash folder: %s (SPI flash image: %s)" % (board.flash_dir, board.spi_flash_path), flush=True)
@@ -843,9 +889,18 @@ def control(board: VirtualBoard, line: str) -> str:
     elif cmd == "usb":
         board.inject(usb=args[0] == "on")
     elif cmd == "status":
-        return json.dumps({"bootloader": board.in_bootloader, "running": board.running, "mode": board.mode,
-                           "wdt_ms": board.wdt_ms, "pins": board.pins, "dac": board.dac,
-                           "rtc": board.rtc.hex(), "boots": [c for _, c in board.resets]})
+        return json.dumps(
+            {
+                "bootloader": board.in_bootloader,
+                "running": board.running,
+                "mode": board.mode,
+                "wdt_ms": board.wdt_ms,
+                "pins": board.pins,
+                "dac": board.dac,
+                "rtc": board.rtc.hex(),
+                "boots": [c for _, c in board.resets],
+            }
+        )
     elif cmd == "quit":
         return "quit"
     else:

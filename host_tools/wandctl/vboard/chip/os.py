@@ -15,8 +15,8 @@ import sys
 _saved = sys.path[:]
 sys.path.clear()
 try:
-    from os import *  # noqa: F403 - the built-in module, found with an empty path
     import os as _os
+    from os import *  # noqa: F403 - the built-in module, found with an empty path
 finally:
     sys.path.extend(_saved)
 del _saved

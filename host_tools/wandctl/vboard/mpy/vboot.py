@@ -31,12 +31,13 @@ _chip, _flash, _sf = sys.argv[1], sys.argv[2], sys.argv[3]
 # that, host paths are out of reach, as they would be on the chip.
 sys.path.clear()
 sys.path.append(_chip)
-import os  # noqa: E402 - the chip's os
-import json  # noqa: E402
 import builtins  # noqa: E402
 import io  # noqa: E402
-import machine  # noqa: E402, F401
+import json  # noqa: E402
+import os  # noqa: E402 - the chip's os
+
 import esp32  # noqa: E402, F401
+import machine  # noqa: E402, F401
 
 _ESC = "\x1b]vb:"
 _BEL = "\x07"
@@ -56,8 +57,7 @@ def _ctl(msg):
 with open(_sf) as _f:
     _state = json.load(_f)
 _mode = _state.get("mode", "friendly")
-_banner = _state.get(
-    "banner", "MicroPython v1.29.0 on 2026-01-01; Generic ESP32 module with ESP32")
+_banner = _state.get("banner", "MicroPython v1.29.0 on 2026-01-01; Generic ESP32 module with ESP32")
 
 os.umount("/")
 os.mount(os.VfsPosix(_flash), "/")
@@ -173,7 +173,7 @@ def _run(code, name, mode="exec"):
         exec(compile(code, name, mode), _g)
         return True
     except SystemExit:
-        raise _SoftReset()
+        raise _SoftReset() from None
     except BaseException as e:  # noqa: B036 - the REPL prints every error, as pyexec does
         _print_exc(e)
         return False
@@ -236,7 +236,7 @@ def _exec_raw(src):
         try:
             exec(code, _g)
         except SystemExit:
-            raise _SoftReset()
+            raise _SoftReset() from None
         except BaseException as e:  # noqa: B036
             ok = False
             _w("\x04")

@@ -1,0 +1,97 @@
+"""Helpers for the virtual-board tests: real clients in subprocesses, the fixture firmware."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+FIXTURE_FW = HERE / "fixtures" / "fw"
+BIN = Path(sys.executable).parent
+
+
+def wandctl(*args, timeout=120, user=None, check=False):
+    """Run the real `wandctl` CLI in a subprocess."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "wandctl", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        user=user,
+        cwd=REPO,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            "wandctl %s failed (%d):\n%s\n%s" % (args, proc.returncode, proc.stdout, proc.stderr)
+        )
+    return proc
+
+
+def mpremote(port, *args, timeout=60):
+    return subprocess.run(
+        [str(BIN / "mpremote"), "connect", port, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def esptool(port, *args, timeout=120):
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "esptool",
+            "--port",
+            port,
+            "--before",
+            "no-reset",
+            "--after",
+            "no-reset",
+            "--no-stub",
+            *map(str, args),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def assert_user_error(proc, *phrases):
+    """Exit code 1, one `wandctl: ...` message that contains the phrases, no traceback."""
+    assert proc.returncode == 1, (proc.returncode, proc.stdout, proc.stderr)
+    assert not any(ln.startswith("Traceback") for ln in proc.stderr.splitlines()), proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("wandctl: ")]
+    assert lines, proc.stderr
+    msg = lines[-1]
+    for phrase in phrases:
+        assert phrase.lower() in msg.lower(), (phrase, msg)
+    return msg
+
+
+def make_firmware(dest: Path, version: str = "fixture-1", pad_kb: int = 0) -> Path:
+    """A copy of the fixture firmware with its version string (and optional padding modules)."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(FIXTURE_FW, dest)
+    (dest / "wand" / "version.py").write_text('FW = "%s"\n' % version)
+    for i in range(pad_kb // 4):
+        # distinct modules so a deploy of this version moves many files
+        (dest / "wand" / ("pad%02d.py" % i)).write_text(
+            "DATA = %r\n" % (("%s-%d-" % (version, i)) * 400)[:4000]
+        )
+    return dest
+
+
+def wait_for(predicate, timeout=20.0, what="condition"):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for %s" % what)
