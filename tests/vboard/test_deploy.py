@@ -30,7 +30,8 @@ def test_full_deploy_then_unchanged_redeploy_copies_nothing(board, fw_v1):
         "main.py",
     }
     assert (board.flash_dir / "wand" / "app.mpy").exists()  # .mpy, in the /wand slot
-    assert (board.flash_dir / "main.py").read_bytes() == (fw_v1 / "main.py").read_bytes()  # source stays source
+    # boot.py and main.py stay source
+    assert (board.flash_dir / "main.py").read_bytes() == (fw_v1 / "main.py").read_bytes()
     assert not (board.flash_dir / ".stage").exists()
     again = deploy_json(board.port, fw_v1)
     assert again["files_copied"] == [] and again["bytes_copied"] == 0 and not again["switched"]
