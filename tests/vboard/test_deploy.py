@@ -127,8 +127,20 @@ def test_deploy_resumes_when_a_watchdog_armed_at_the_repl_resets_the_board(tmp_p
     """A WDT armed at the REPL survives Ctrl-C and resets the board mid-deploy: a new session resumes."""
     fw = make_firmware(tmp_path / "fw", "fixture-1", pad_kb=24)
     with VirtualBoard(tmp_path / "flash", uart_baud=115200) as board:  # slow enough to be cut
-        r = subprocess.run([sys.executable, "-m", "mpremote", "connect", board.port, "exec",
-                            "import machine; machine.WDT(0, 1500)"], capture_output=True, text=True, timeout=60)
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "mpremote",
+                "connect",
+                board.port,
+                "exec",
+                "import machine; machine.WDT(0, 1500)",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert r.returncode == 0, r
         result = deploy_json(board.port, fw)
         assert result["sessions"] >= 2 and result["hello"]["fw"] == "fixture-1"
