@@ -152,11 +152,13 @@ def wait_banner(port: str, timeout: float = BANNER_TIMEOUT_S) -> str:
     seen = bytearray()
     try:
         end = time.monotonic() + timeout
-        nudge = 0.0
+        nudge = time.monotonic() + 2.0  # a bare board prints the banner by itself
         while time.monotonic() < end:
             if time.monotonic() >= nudge:
-                ser.write(b"\r\x02")  # Ctrl-B: the friendly REPL prints its banner
-                nudge = time.monotonic() + 1.0
+                # Ctrl-C stops a main.py left on the filesystem (the wand firmware then resets
+                # into the REPL, which prints the banner); Ctrl-B makes a REPL print it.
+                ser.write(b"\r\x03\x02")
+                nudge = time.monotonic() + 1.5
             seen += ser.read(ser.in_waiting or 1)
             i = seen.find(b"MicroPython v")
             if i >= 0 and b"\n" in seen[i:]:

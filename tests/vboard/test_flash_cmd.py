@@ -2,6 +2,7 @@
 
 import grp
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -135,8 +136,9 @@ def _run_cli_as_nobody(argv):
 
 
 @pytest.mark.skipif(os.getuid() != 0, reason="needs root to drop to another user")
-def test_permission_denied_says_how_to_fix_it(image):
-    with VirtualBoard(tempfile.mkdtemp()) as board:
+def test_permission_denied_says_how_to_fix_it(image, tmp_path):
+    readable = Path(tempfile.mkdtemp())
+    with VirtualBoard(tmp_path / "flash") as board:
         # like /dev/ttyUSB0 on most distributions: root:dialout, rw for the group only
         try:
             gid = grp.getgrnam("dialout").gr_gid
@@ -144,7 +146,6 @@ def test_permission_denied_says_how_to_fix_it(image):
             gid = grp.getgrnam("tty").gr_gid
         os.chown(board.port, 0, gid)
         os.chmod(board.port, 0o660)
-        readable = Path(tempfile.mkdtemp())
         readable.chmod(0o755)
         img = readable / "fw.bin"
         img.write_bytes(image.read_bytes())
@@ -158,3 +159,4 @@ def test_permission_denied_says_how_to_fix_it(image):
             assert "Traceback" not in out
             assert "wandctl: permission denied on %s" % board.port in out
             assert "group" in out and "usermod -aG" in out
+    shutil.rmtree(readable)
