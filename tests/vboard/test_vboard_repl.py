@@ -9,7 +9,7 @@ import time
 import serial
 from vbhelpers import REPO, mpremote, wait_for
 
-from wandctl.vboard import HARD_RESET, PWRON_RESET, SOFT_RESET, WDT_RESET, VirtualBoard
+from wandctl.vboard import DEEPSLEEP_RESET, HARD_RESET, PWRON_RESET, SOFT_RESET, WDT_RESET, VirtualBoard
 
 
 def test_mpremote_exec_and_fs_commands_work_inside_the_flash_folder(board, tmp_path):
@@ -202,3 +202,23 @@ def test_board_ignores_input_while_in_reset_and_drops_output_nobody_reads(tmp_pa
             time.sleep(0.2)
             out += s.read(4096)
         assert b"seen" in out and b"lost" not in out
+
+
+def test_deepsleep_wakes_on_timer_or_power_button_with_its_reset_cause(board):
+    with serial.Serial(board.port, 115200, timeout=0.2) as s:
+        s.write(b"\x03\r")
+        _read_until(s, b">>> ")
+        s.write(b"import machine; machine.RTC().memory(b'z'); machine.deepsleep(300)\r")
+        wait_for(lambda: DEEPSLEEP_RESET in [c for _, c in board.resets], what="wake from deep sleep")
+        board.wait_ready()
+        assert board.rtc == b"z"  # RTC memory survives deep sleep
+        s.write(b"\x03\r")
+        _read_until(s, b">>> ")
+        s.write(b"import machine; machine.deepsleep()\r")  # no timer: only the power button wakes it
+        wait_for(lambda: not board.running, what="sleep")
+        n = len(board.resets)
+        time.sleep(0.5)
+        assert len(board.resets) == n and not board.running
+        board.press("power")
+        board.wait_boots(n + 1)
+        assert board.resets[-1][1] == DEEPSLEEP_RESET

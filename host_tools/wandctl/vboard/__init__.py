@@ -62,4 +62,11 @@ def add_serve_arguments(parser):
         help="MicroPython heap (default: %(default)s: the unix port has 8-byte words, so this holds "
         "about what the 100 KB heap of an ESP32 with 4-byte words holds)",
     )
+    parser.add_argument(
+        "--chip-dir",
+        metavar="DIR",
+        default=None,
+        help="folder with the chip modules (machine.py, esp32.py, os.py) put first on the "
+        "board's sys.path (default: the virtual board's own, wandctl/vboard/chip)",
+    )
     return parser

@@ -809,6 +809,7 @@ def serve(options) -> int:
         bootloader=bool(get("bootloader")),
         spi_flash=get("spi_flash"),
         heap=get("heap") or "200K",
+        chip_dir=get("chip_dir"),
     )
     board.start()
     print("port: %s" % board.port, flush=True)
