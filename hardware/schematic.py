@@ -167,15 +167,16 @@ def draw(out: Path = OUT) -> Path:
     for i, (gpio, q, rpd, rg_, top, bot, target) in enumerate(
         (
             ("GPIO27 (enable)", "XQOE", "RPDOE", "RGOE", "ROE1", "ROE2", "gate XMOE"),
-            ("GPIO32 (leg A)", "XLA", "RPDA", "RGA", "RPA1", "RPA2", "gate XPA; XNA off via DNA"),
-            ("GPIO33 (leg B)", "XLB", "RPDB", "RGB", "RPB1", "RPB2", "gate XPB; XNB off via DNB"),
+            ("GPIO32 (leg A)", "XLA", "RPDA", "RGA", "RPA1", "RPA2", "LXA: gate XPA and XINB"),
+            ("GPIO33 (leg B)", "XLB", "RPDB", "RGB", "RPB1", "RPB2", "LXB: gate XPB and XINA"),
         )
     ):
         x = ox + i * 5.5
         net((x, oy), "VB", loc="top")
-        r1 = add(elm.Resistor().down().at((x, oy)).label("%s\n100k" % top, loc="right", fontsize=8))
+        rv = "100k" if i == 0 else "10k"
+        r1 = add(elm.Resistor().down().at((x, oy)).label("%s\n%s" % (top, rv), loc="right", fontsize=8))
         net(r1.end, target, loc="right")
-        r2 = add(elm.Resistor().down().at(r1.end).label("%s\n100k" % bot, loc="right", fontsize=8))
+        r2 = add(elm.Resistor().down().at(r1.end).label("%s\n%s" % (bot, rv), loc="right", fontsize=8))
         q = add(
             elm.NFet().theta(0).anchor("drain").at(r2.end).label("%s\nBSS138" % q, loc="left", fontsize=8)
         )
@@ -189,9 +190,9 @@ def draw(out: Path = OUT) -> Path:
         elm.Label()
         .at((ox, oy - 9.0))
         .label(
-            "XNA/XNB gates: RNA/RNB 1M to V10; DNA/DNB (BAS16) pull them low while their leg's level"
-            " shifter conducts.\n"
-            "Both legs low: XPA, XPB off, XNA, XNB on (electrodes tied together, no source).",
+            "XINA (BSS84, source V10, gate LXB) drives XNA: on while leg B is high; XINB/LXA drive XNB."
+            " RNA/RNB 1M pull-downs.\n"
+            "Both legs low: all four bridge switches off, electrodes floating.",
             loc="right",
             fontsize=8,
         )

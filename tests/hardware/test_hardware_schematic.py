@@ -25,5 +25,5 @@ def test_schematic_shows_the_board_json_values(tmp_path, check, board):
     """The labels come from check.design_values(board.json), not from literals."""
     src = (HW / "schematic.py").read_text(encoding="utf-8")
     assert "design_values(board)" in src
-    for literal in ("1.2k", "570", "24 V\"", "3.57M"):
+    for literal in ("1.2k", "570", '24 V"', "3.57M"):
         assert literal not in src

@@ -105,6 +105,10 @@ def test_sr04_both_polarities_equal(hw, check):
     pol = checks["polarity"]
     assert pol["ok"]
     assert pol["max_diff_ua"] <= check.POLARITY_TOL_UA
+    assert pol["wrong_sign"] == 0  # the legs really reverse the current
+    for run in raw["tracking"]["runs"]:
+        top = run["rows"][255]["i_signed_ua"]
+        assert (top > 0) == (run["pol"] > 0)
     pols = {(r["load"], r["pol"]) for r in raw["tracking"]["runs"]}
     assert pols == {(load, p) for load in LOADS for p in (1, -1)}
     # the bridge legs are deliberately mismatched in the netlist
@@ -190,3 +194,18 @@ def test_results_table_is_written_between_markers(hw, check, tmp_path):
     readme.write_text("no markers\n", encoding="utf-8")
     with pytest.raises(check.CheckError):
         check.write_readme_table(table, readme)
+
+
+def test_sr04_net_charge_per_cycle_within_1_percent(hw, check, board):
+    """Transient: square biphasic into the skin model of board.json."""
+    raw, checks = hw
+    runs = raw["biphasic"]["runs"]
+    assert {round(r["iset_ua"]) for r in runs} == {201, 500}
+    for r in runs:
+        assert len(r["net_uc"]) == 3
+        # the phase charge is what the setpoint says: I x half period
+        want = r["iset_ua"] * raw["biphasic"]["period_s"] / 2
+        for net, phase in zip(r["net_uc"], r["phase_uc"], strict=True):
+            assert phase == pytest.approx(want, rel=0.05)
+            assert abs(net) <= check.CHARGE_BALANCE_PCT / 100 * phase
+    assert checks["charge_balance"]["ok"]
