@@ -1117,8 +1117,8 @@ def render_table(raw: dict, checks: dict) -> str:
     L.append("")
     L.append(
         "Current density at the %g cm² electrodes: %.3f mA/cm² at the firmware ceiling (500 µA), "
-        "%.3f mA/cm² at the worst simulated single fault (%.1f µA)."
-        % (area, 0.5 / area, worst / 1000.0 / area, worst)
+        "%.3f mA/cm² at the worst simulated single fault (%.1f µA), steady state (the polarity-change "
+        "transient above is not included)." % (area, 0.5 / area, worst / 1000.0 / area, worst)
     )
     L.append("")
     L.append("Overall: %s" % ("PASS" if checks["ok"] else "FAIL"))
