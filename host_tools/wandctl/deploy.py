@@ -345,6 +345,9 @@ class Session:
             raise translate_open_error(port, OSError(str(e))) from None
         except OSError as e:
             raise translate_open_error(port, e) from None
+        # mpremote reads a pty (the virtual board) without checking in_waiting first: with no
+        # read timeout a board that resets mid-command would block it forever.
+        self.t.serial.timeout = 2.0
         self.port = port
         self.how = ""
 
@@ -356,7 +359,7 @@ class Session:
         except self._TransportError as e:
             raise BoardReset(str(e)) from None
 
-    def exec(self, code: str, timeout: float = 30) -> bytes:
+    def exec(self, code: str, timeout: float = 8) -> bytes:
 
         try:
             out, err = self.t.exec_raw(code, timeout=timeout)

@@ -477,7 +477,8 @@ class VirtualBoard:
                 return
             self._to_child += data[:i]
             data = data[i + 1 :]
-            if self._catches_sigint(child.pid):
+            # Before MicroPython is up (the chip still booting) Ctrl-C is a plain byte.
+            if self._ready.is_set() and self._catches_sigint(child.pid):
                 self._flush_to_child()
                 try:
                     os.kill(child.pid, signal.SIGINT)

@@ -376,9 +376,12 @@ def _paste_mode():
 
 def _main():
     _ctl("mode " + _mode)
-    _run_file("boot.py")
-    if _mode == "friendly":
-        _run_file("main.py")
+    try:
+        _run_file("boot.py")
+        if _mode == "friendly":
+            _run_file("main.py")
+    except KeyboardInterrupt:  # Ctrl-C between the statements of the boot sequence
+        _w("\r\n")
     mode = _mode
     while True:
         try:
