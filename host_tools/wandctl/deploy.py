@@ -33,7 +33,9 @@ reset), the session is re-established and the deploy resumes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import shutil
 import subprocess
@@ -351,10 +353,16 @@ class Session:
         self.port = port
         self.how = ""
 
+    @staticmethod
+    def _quiet():
+        """mpremote prints what the board said before some errors: keep it off our stdout (--json)."""
+        return contextlib.redirect_stdout(io.StringIO())
+
     def start(self):
         try:
             self.how = to_plain_repl(self.t.serial)
-            self.t.enter_raw_repl(soft_reset=False)
+            with self._quiet():
+                self.t.enter_raw_repl(soft_reset=False)
             self.exec(_DEVICE_LIB)
         except self._TransportError as e:
             raise BoardReset(str(e)) from None
@@ -362,7 +370,8 @@ class Session:
     def exec(self, code: str, timeout: float = 8) -> bytes:
 
         try:
-            out, err = self.t.exec_raw(code, timeout=timeout)
+            with self._quiet():
+                out, err = self.t.exec_raw(code, timeout=timeout)
         except self._TransportError as e:
             raise BoardReset(str(e)) from None
         except OSError as e:
@@ -389,23 +398,32 @@ class Session:
         return result
 
     def write_file(self, path: str, data: bytes, progress=None):
+        from mpremote.transport import TransportExecError
+
         try:
-            self.t.fs_writefile(
-                path,
-                data,
-                chunk_size=1024,
-                progress_callback=(lambda done, total: progress(done)) if progress else None,
-            )
+            with self._quiet():
+                self.t.fs_writefile(
+                    path,
+                    data,
+                    chunk_size=1024,
+                    progress_callback=(lambda done, total: progress(done)) if progress else None,
+                )
         except self._TransportError as e:
             raise BoardReset(str(e)) from None
-        except Exception as e:  # mpremote raises OSError-like errors from the board
-            if type(e).__name__ in ("TransportExecError",):
+        except TransportExecError as e:
+            if "NameError" in str(e):  # the session's state is gone: the board reset
                 raise BoardReset(str(e)) from None
-            raise
+            raise WandctlError("the board could not write %s: %s" % (path, str(e).strip()[-200:])) from None
+        except OSError as e:  # mpremote turns the board's OSError into a host OSError
+            raise WandctlError(
+                "the board could not write %s: %s (is its filesystem full? `mpremote connect "
+                "%s df`)" % (path, e, self.port)
+            ) from None
 
     def reset_board(self):
         try:
-            self.t.exec_raw_no_follow("import machine\nmachine.reset()")
+            with self._quiet():
+                self.t.exec_raw_no_follow("import machine\nmachine.reset()")
         except self._TransportError:
             pass
 

@@ -148,10 +148,9 @@ def test_power_cut_while_a_file_is_open_keeps_its_old_content(board):
     with serial.Serial(board.port, 115200, timeout=0.2) as s:
         s.write(b"\x03\r")
         _read_until(s, b">>> ")
-        s.write(
-            b"f = open('cfg.txt', 'w'); f.write('new content'); g = open('fresh.txt', 'w'); g.write('x')\r"
-        )
-        _read_until(s, b">>> ")
+        s.write(b"f = open('cfg.txt', 'w'); f.write('new content'); g = open('fresh.txt', 'w'); g.write('x')")
+        s.write(b"; print('wr' + 'itten')\r")
+        assert _read_until(s, b"written\n")  # both files are open, written, not closed
     board.power_cut()
     board.power_on()
     board.wait_ready()
