@@ -203,6 +203,7 @@ class VirtualBoard:
         self._master = self._slave = -1
         self.port = ""
         self._ready = threading.Event()  # the interpreter of the current boot is up
+        self._code_running = False  # Python code runs (not a REPL waiting for a line)
 
     # --- lifecycle ------------------------------------------------------------
     def __enter__(self):
@@ -477,8 +478,9 @@ class VirtualBoard:
                 return
             self._to_child += data[:i]
             data = data[i + 1 :]
-            # Before MicroPython is up (the chip still booting) Ctrl-C is a plain byte.
-            if self._ready.is_set() and self._catches_sigint(child.pid):
+            # Ctrl-C is the keyboard interrupt only while code runs; at a REPL prompt, or while
+            # the chip is still booting, it is a plain byte.
+            if self._ready.is_set() and self._code_running and self._catches_sigint(child.pid):
                 self._flush_to_child()
                 try:
                     os.kill(child.pid, signal.SIGINT)
@@ -560,6 +562,10 @@ class VirtualBoard:
             self.dac[int(parts[1])] = int(parts[2])
         elif cmd == "rtc":
             self.rtc = bytes.fromhex(parts[1]) if len(parts) > 1 else b""
+        elif cmd == "run":
+            self._code_running = True
+        elif cmd == "idle":
+            self._code_running = False
         elif cmd == "mode":
             self.mode = parts[1]
             self._ready.set()
@@ -580,6 +586,7 @@ class VirtualBoard:
         child = self._child
         self._child = None
         self._ready.clear()
+        self._code_running = False
         self._to_child.clear()
         self._child_out_buf = b""
         if child is not None:

@@ -167,11 +167,21 @@ def _print_exc(e):
             _w(line + "\n")
 
 
+def _busy(on):
+    """Tell the supervisor whether code runs: only then is Ctrl-C the keyboard interrupt
+    (SIGINT); at a REPL prompt it is a character, as in pyexec.c."""
+    _ctl("run" if on else "idle")
+
+
 def _run(code, name, mode="exec"):
     """Compile and run; True when it ended normally. SystemExit soft-resets."""
     try:
-        exec(compile(code, name, mode), _g)
-        return True
+        try:
+            _busy(True)
+            exec(compile(code, name, mode), _g)
+            return True
+        finally:
+            _busy(False)
     except SystemExit:
         raise _SoftReset() from None
     except BaseException as e:  # noqa: B036 - the REPL prints every error, as pyexec does
@@ -234,7 +244,11 @@ def _exec_raw(src):
         return
     try:
         try:
-            exec(code, _g)
+            try:
+                _busy(True)
+                exec(code, _g)
+            finally:
+                _busy(False)
         except SystemExit:
             raise _SoftReset() from None
         except BaseException as e:  # noqa: B036
