@@ -40,6 +40,25 @@ RESET_NAMES = {1: "power_on", 2: "hard", 3: "watchdog", 4: "deepsleep", 5: "soft
 _WDT_RESET = const(3)
 
 
+class _FirstByte:
+    """The serial with the byte that woke the console put back in front."""
+
+    def __init__(self, serial, byte):
+        self._serial = serial
+        self._byte = byte
+
+    def read_into(self, buf):
+        b = self._byte
+        if b >= 0:
+            self._byte = -1
+            buf[0] = b
+            return 1
+        return self._serial.read_into(buf)
+
+    def write(self, s):
+        self._serial.write(s)
+
+
 class _NoObserver:
     def event(self, now_ms, kind, *args):
         pass
@@ -80,13 +99,14 @@ class App:
         self._done_ms = 0
         self._usb_refused_until = -1
         self._faults = []
+        # The console is loaded on demand: a standalone session on battery has
+        # nobody on the USB serial, and the console's code is a fifth of the
+        # firmware's RAM. One byte is read per tick until someone types.
+        self.serial = serial
         self.console = None
+        self._peek = bytearray(1)
         self._cal = None  # calibration procedure state
         self._cal_result = None
-        if serial is not None:
-            from wand.console import Console
-
-            self.console = Console(self, serial)
 
     # --- boot ---------------------------------------------------------------
     def boot(self):
@@ -197,8 +217,18 @@ class App:
         load = rg.update(expected, not session.ramping())
         # 2. safety check (SR-01, SR-08)
         ok = sup.check(now, i_uv, rg.measured_ua, load == reg.LOAD_OK)
-        # book what flowed: a tick into an open load delivered nothing
-        self.engine.account(elapsed_du, sup.code if rg.flowing else 0)
+        # Book what flowed: nothing into an open load; into a load in
+        # compliance, what the sense measured (less than the code asks).
+        booked = sup.code
+        if not rg.flowing:
+            booked = 0
+        elif booked and load == reg.LOAD_COMPLIANCE and expected > 0:
+            # the fraction that flowed: measured over what this code delivers
+            # unconstrained (expected, corrected by the learned trim)
+            flowed = booked * rg.measured_ua * rg.trim // (expected * 1024)
+            if flowed < booked:
+                booked = flowed
+        self.engine.account(elapsed_du, booked)
         if load == reg.LOAD_SHORT and sup.output_on:
             sup.trip(now, faults.SHORT)  # SR-06
         self._power(now, b)
@@ -213,9 +243,20 @@ class App:
             sup.apply(self.engine.code, self.engine.polarity, self.engine.running)
         # 4. feedback, console
         self._feedback(now)
-        if self.console is not None:
-            self.console.poll(now)
+        con = self.console
+        if con is not None:
+            con.poll(now)
+        elif self.serial is not None and self.serial.read_into(self._peek):
+            self.open_console(self._peek[0]).poll(now)
         return ok
+
+    def open_console(self, first_byte=-1):
+        """Load the console (first_byte: one already read from the serial)."""
+        if self.console is None:
+            from wand.console import Console
+
+            self.console = Console(self, _FirstByte(self.serial, first_byte))
+        return self.console
 
     def period_ms(self):
         return self.session.tick_ms if self.session.active() else TICK_MS

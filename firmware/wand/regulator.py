@@ -19,6 +19,7 @@ _TRIM_ONE = const(1024)
 TRIM_MIN = const(870)  # -15 %: the trim can never hide a >20 % drift (SR-08)
 TRIM_MAX = const(1178)  # +15 %
 _TRIM_MIN_UA = const(30)  # below this the sense is too coarse to trim on
+_TRIM_GAIN = const(32)  # the trim moves by 1/32 of the relative error per tick
 _JUDGE_MIN_UA = const(8)  # load judged only with at least this much commanded
 
 # Load states
@@ -82,6 +83,7 @@ class Regulator:
     def __init__(self, cal):
         self.cal = cal
         self.trim = _TRIM_ONE
+        self._trim_acc = 0
         self.measured_ua = 0
         self.vload_mv = 0
         self._vload_avg8 = 0  # 8x exponential average of the load voltage
@@ -111,9 +113,10 @@ class Regulator:
     def update(self, expected_ua, steady):
         """Judge the load from this tick's measurement of the last output.
 
-        expected_ua: what the last DAC code should deliver by calibration alone;
-        steady: the envelope is not ramping. The trim compares the measurement
-        with what the code was meant to deliver (expected / trim).
+        expected_ua: what the last DAC code should deliver by calibration alone.
+        The trim compares the measurement with what the code was meant to
+        deliver (expected / trim); the stage follows the code within a tick, so
+        this holds during ramps too. (`steady` is kept for callers; unused.)
         """
         if expected_ua < _JUDGE_MIN_UA:
             self.flowing = expected_ua > 0
@@ -146,12 +149,14 @@ class Regulator:
             self.load = LOAD_OK
         # Slow trim, only on a healthy, steady, well-measured load (anti-windup).
         target_ua = expected_ua * _TRIM_ONE // self.trim
-        if steady and self.load == LOAD_OK and target_ua >= _TRIM_MIN_UA and m * 2 >= target_ua:
+        if self.load == LOAD_OK and target_ua >= _TRIM_MIN_UA and m * 2 >= target_ua:
+            # integrate the relative error (1/1024 units), gain 1/32 per tick
             e = target_ua - m
-            if e >= 0:
-                t = self.trim + e * 8 // target_ua
-            else:
-                t = self.trim - (-e) * 8 // target_ua
+            rel = e * 1024 // target_ua if e >= 0 else -((-e) * 1024 // target_ua)
+            acc = self._trim_acc + rel
+            step = acc // _TRIM_GAIN if acc >= 0 else -((-acc) // _TRIM_GAIN)
+            self._trim_acc = acc - step * _TRIM_GAIN
+            t = self.trim + step
             if t < TRIM_MIN:
                 t = TRIM_MIN
             elif t > TRIM_MAX:

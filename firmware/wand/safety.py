@@ -87,6 +87,12 @@ class Supervisor:
             self.output_on = False
             return 0
         code = self.clamp_code(code)
+        if polarity != self.polarity and self.polarity != 0:
+            # A reversal: no current into the break-before-make gap, or the
+            # stage's amplifier saturates and the first microseconds of the
+            # new phase overshoot (hardware/README.md, "reversal transient").
+            b.write_dac(0)
+            b.set_polarity(polarity)
         b.write_dac(code)
         b.set_polarity(polarity)
         b.set_enable(True)

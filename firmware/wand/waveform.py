@@ -40,6 +40,8 @@ class OutputEngine:
         self._on_pos = 0  # gated ms of the positive half
         self._neg_ms = 0  # planned on-time of the negative half (= the positive one's)
         self._neg_t = 0  # on-time of the negative half so far
+        self._q_pos = 0  # charge of the positive half
+        self._rate = 0  # the negative half's code while on plan
         self._resume = False  # paying a debt left by a contact loss
         self._prev_sign = 0
         self._prev_gate = False
@@ -103,9 +105,15 @@ class OutputEngine:
                 self._neg_t += elapsed_du
 
     def _paid(self):
-        if self.q < self.tick:
+        q = self.q
+        if q < self.tick:
             return True  # less than one code for one tick: carried to the next cycle
-        return not self._resume and self._neg_t * 2 >= self._neg_ms * 2 - self.tick
+        if self._resume or self._neg_t * 2 < self._neg_ms * 2 - self.tick:
+            return False
+        # planned time over: done if what is left is within 0.5 % of the phase;
+        # more is left only if less flowed than commanded (a load in
+        # compliance): keep paying at the same rate (a longer phase, no step).
+        return q * 200 <= self._q_pos
 
     def step(self, code):
         """Decide this tick's code and polarity from the envelope's code.
@@ -131,10 +139,14 @@ class OutputEngine:
             # the positive on-time in whole ticks: the last tick never falls short
             self._neg_ms = (self._on_pos + tick // 2) // tick * tick
             self._neg_t = 0
-        if self._sign < 0 and self._resume and self.q // tick < (code if code > 0 else 1):
-            self._resume = False  # the rest is less than one tick at the envelope:
-            self._neg_ms = 0  # carry it rather than dip the amplitude
-        if self._sign < 0 and self._paid() and (self._continuous or self._t_in >= self._half):
+            self._q_pos = self.q
+            self._rate = 0
+        if self._sign < 0 and (
+            (self._resume and self.q // tick < (code if code > 0 else 1))
+            or (self._paid() and (self._continuous or self._t_in >= self._half))
+        ):
+            # Paid. (A debt left by a contact loss counts as paid once less than
+            # one tick at the envelope is left: carried, rather than a dip.)
             self._sign = 1
             self._t_in = 0
             self._on_pos = 0
@@ -151,9 +163,17 @@ class OutputEngine:
                     out = code if code > 0 else 1
                 else:
                     left = self._neg_ms - self._neg_t
-                    if left < 1:
-                        left = 1
-                    out = (q + left // 2) // left  # nearest: the error is carried, not piled up
+                    if left >= tick:
+                        out = (q + left // 2) // left  # nearest: the error is carried, not piled up
+                        self._rate = out
+                    else:
+                        # the last tick of the plan, or past it: the same rate,
+                        # never more, down to what is still owed
+                        out = (q + tick // 2) // tick
+                        if self._rate and out > self._rate:
+                            out = self._rate
+                        if out < 1:
+                            out = 1
                 if out > 255:
                     out = 255
         self.code = out

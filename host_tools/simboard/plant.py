@@ -128,6 +128,9 @@ class Plant:
         self.net_max = 0.0
         self.net_ratio_max = 0.0
         self.cycle_log = []   # (t_ms, pos_uC, neg_uC), capped
+        self.on_phase = None  # optional fn(t0_us, t1_us, charge_C) as each phase closes
+        self.phase_t0 = 0
+        self.phase_t1 = 0
         self.slot_end = (self.t // SLOT_US + 1) * SLOT_US
         self.slot_peak = 0.0
         self.env = [0.0] * (RAMP_SLOTS + 1)
@@ -250,10 +253,15 @@ class Plant:
                 self._close_phase()
             self.phase_sign = sign
             self.phase_q = 0.0
+            self.phase_t0 = self.t
         self.phase_q += sq
+        self.phase_t1 = self.t + int(dt * 1e6)
 
     def _close_phase(self):
         pq = self.phase_q
+        cb = self.on_phase
+        if cb is not None:
+            cb(self.phase_t0, self.phase_t1, pq)
         a = pq if pq > 0 else -pq
         self.phases += 1
         if a > self.phase_q_max:

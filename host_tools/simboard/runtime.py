@@ -336,6 +336,8 @@ def main(argv=None):
         entry = "main" if _exists(fw + "/main.py") else "app"
     if opts["trace_ms"] > 0:
         w.set_sampler(opts["trace_ms"], lambda world: out(sample_line(world)))
+        # exact phases: `P <t0_ms> <t1_ms> <charge_uC>` as each one closes
+        w.plant.on_phase = lambda t0, t1, q: out("P %d %d %s" % (t0 // 1000, t1 // 1000, fixed(q * 1e6, 4)))
     obs = LineObserver(w, out)
 
     def on_reset(t, cause):

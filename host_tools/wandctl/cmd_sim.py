@@ -27,7 +27,8 @@ from wandctl.errors import WandctlError
 
 def register(sub):
     p = sub.add_parser("sim", help="run the firmware on the simulated board (a session, or --serve)",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                       conflict_handler="resolve")
     p.add_argument("--program", help="program to run (default: the stored/default one)")
     p.add_argument("--level", type=int, help="starting level 1..10")
     p.add_argument("--minutes", type=int, help="session length 1..20 minutes (default 5)")
@@ -35,7 +36,7 @@ def register(sub):
     p.add_argument("--script", help="timed user actions and faults (format above)")
     p.add_argument("--inject", action="append", default=[], metavar="NAME[=VALUE]@SECONDS",
                    help="inject a fault or event (repeatable)")
-    p.add_argument("--seed", type=int, default=1, help="simulation seed (default 1)")
+    p.add_argument("--seed", type=int, default=None, help="simulation seed (default 1)")
     p.add_argument("--seconds", type=float, help="simulated run length (default: session + 45 s)")
     p.add_argument("--summary-json", metavar="PATH", help="write the summary as JSON")
     p.add_argument("--plot", metavar="PATH", help="write a PNG of current against time")
@@ -43,8 +44,14 @@ def register(sub):
                    help="run the simulated board on CPython or on the MicroPython unix port")
     p.add_argument("--json", action="store_true", help="print the summary as JSON only")
     p.add_argument("--serve", action="store_true",
-                   help="start a virtual board on a pty instead (like `make board`)")
-    p.add_argument("--flash", metavar="DIR", help="with --serve: flash folder kept across resets")
+                   help="start a virtual board on a pty instead (like `make board`); the options "
+                   "below are for it")
+    try:
+        from wandctl.vboard import add_serve_arguments
+    except ImportError:  # pragma: no cover - the virtual board is part of the package
+        add_serve_arguments = None
+    if add_serve_arguments is not None:
+        add_serve_arguments(p.add_argument_group("virtual board (--serve)"))
     p.set_defaults(func=run)
 
 
@@ -61,7 +68,8 @@ def run(args) -> int:
         raise WandctlError("--seconds must be between 1 and 3600")
     opts = simrun.SimOptions(program=args.program, level=args.level, minutes=args.minutes,
                              load_ohms=args.load_ohms, script=args.script, injects=args.inject,
-                             seed=args.seed, interpreter=args.interpreter, seconds=args.seconds)
+                             seed=1 if args.seed is None else args.seed, interpreter=args.interpreter,
+                             seconds=args.seconds)
     simrun.validate_options(opts)
     simrun.script_lines(opts)
     bar = _progress(not args.json)

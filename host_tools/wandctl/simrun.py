@@ -85,6 +85,7 @@ class SimResult:
     samples: list = field(default_factory=list)  # (t_ms, ua, dac, g, r, tone)
     resets: list = field(default_factory=list)
     exceptions: list = field(default_factory=list)
+    phase_records: list = field(default_factory=list)  # exact (t0_ms, t1_ms, charge_uC) from the plant
     plant: dict = field(default_factory=dict)
     wall_s: float = 0.0
     sim_s: float = 0.0
@@ -280,6 +281,9 @@ def _parse_line(res: SimResult, line: str) -> None:
     elif line.startswith("E "):
         p = line.split()
         res.events.append((int(p[1]), p[2], [a.strip('"') for a in p[3:]]))
+    elif line.startswith("P "):
+        p = line.split()
+        res.phase_records.append((int(p[1]), int(p[2]), float(p[3])))
     elif line.startswith("R "):
         p = line.split()
         res.resets.append((int(p[1]), p[2]))
@@ -421,11 +425,19 @@ def max_ramp(res: SimResult) -> tuple[float, int]:
 def cycle_stats(res: SimResult) -> dict:
     """SR-04 per cycle, measured on the load: each polarity block (a phase of a
     biphasic wave, or a train of same-polarity pulses) paired with the next one
-    of opposite polarity. Cycles that span a contact loss or a fault are
+    of opposite polarity. Charges are the plant's exact integrals when the run
+    printed them (P lines), else sums of the samples. Cycles that span a contact loss or a fault are
     counted apart as interrupted (no current can flow into an open load; the
     firmware pays that charge back once contact returns)."""
-    blocks = _blocks(res)
+    if res.phase_records:  # exact charges from the plant
+        blocks = [[a, b, 1 if q > 0 else -1, q, b - a] for a, b, q in res.phase_records if q != 0]
+    else:
+        blocks = _blocks(res)
+        if blocks and res.samples and blocks[-1][1] >= res.samples[-1][0]:
+            blocks.pop()  # the end of the run cut it short
     excluded = _excluder(res)
+    backs = [t for t, k, _ in res.events if k == "contact_back"]
+    after: set = set()
     worst, worst_ratio, n, interrupted = 0.0, 0.0, 0, 0
     i = 0
     while i + 1 < len(blocks):
@@ -433,8 +445,12 @@ def cycle_stats(res: SimResult) -> dict:
         if p[2] != 1 or q[2] != -1:
             i += 1
             continue
-        if excluded(p[0], q[1]):
+        if excluded(p[0], q[1]) or any(p[0] - 1000 <= t <= p[0] + 50 for t in backs) or p[0] in after:
+            # a cycle cut by a contact loss or a fault, and the one after
+            # contact returns (it also pays the interrupted cycle's rest)
             interrupted += 1
+            if excluded(p[0], q[1]) and i + 2 < len(blocks):
+                after.add(blocks[i + 2][0])
             i += 2
             continue
         net = p[3] + q[3]

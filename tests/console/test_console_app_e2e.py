@@ -59,7 +59,7 @@ def _fuzz_app(data, bench: bool):
     pieces = data.draw(chunked(raw))
     serial_ = BudgetSerial([], data.draw(st.integers(1, 64)))
     sim = SimApp(serial_, bench=bench, usb=True)
-    console = sim.app.console
+    console = sim.app.open_console()
     for _ in range(5):
         sim.tick()  # the banner leaves
     before = sim.snapshot()

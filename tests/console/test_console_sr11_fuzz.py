@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 from console_fakes import MUTATORS, FakeSerial, FakeTarget
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from wand.console import Console
@@ -183,6 +183,9 @@ def run_fuzz_session(console, serial_, target_calls, snapshot, max_ticks=20000):
 @given(st.data())
 def test_sr11_console_fuzz_one_reply_per_line_no_state_change_tick_budget(data):
     raw = data.draw(stream_bytes())
+    # A cut plus an inserted newline can spell a real command ("repl please"
+    # -> "repl\n"): that is good input, not bad, and it does change state.
+    assume(not any(p.strip(b" \t") in (b"repl", b"reboot") for p in re.split(rb"\r\n|\r|\n", raw)[:-1]))
     pieces = data.draw(chunked(raw))
     max_read = data.draw(st.integers(1, 64))
     target = FakeTarget(bench=True)

@@ -46,6 +46,7 @@ class Sample:
 class Run:
     world: World
     events: list = field(default_factory=list)  # (t_ms, kind, args)
+    phase_records: list = field(default_factory=list)  # exact (t0_ms, t1_ms, charge_uC)
     samples: list = field(default_factory=list)
     result: dict = field(default_factory=dict)
     checks: list = field(default_factory=list)  # what hooks saw
@@ -111,6 +112,7 @@ def simulate(script=(), seconds=20.0, seed=1, settings=None, load_ohms=None, fla
                                   world.wdt_on))
 
     w.set_sampler(sample_ms, sample)
+    w.plant.on_phase = lambda t0, t1, q: run.phase_records.append((t0 // 1000, t1 // 1000, q * 1e6))
 
     def default_entry(g, obs):
         import wand.app
@@ -152,4 +154,5 @@ def as_simresult(run):
     res.events = [(t, k, [str(a) for a in args]) for t, k, args in run.events]
     res.resets = list(run.result.get("resets", []))
     res.plant = run.result.get("stats", {})
+    res.phase_records = list(run.phase_records)
     return res

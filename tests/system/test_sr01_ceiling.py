@@ -10,14 +10,20 @@ MAX_LEVEL = {"level": 10, "user_max_ua": 500}
 
 
 def test_sr01_single_choke_point_for_dac_writes():
+    """Every DAC write is in Supervisor.apply(): 0, or the clamped code."""
     callers = []
     for path in sorted((FIRMWARE / "wand").glob("*.py")):
         for n, line in enumerate(path.read_text().splitlines(), 1):
             code = line.split("#", 1)[0]
             if re.search(r"\bwrite_dac\(", code) and "def write_dac" not in code and "`" not in code:
-                callers.append((path.name, n, line.strip()))
-    assert [c[0] for c in callers] == ["safety.py"], callers
-    assert "self.clamp_code(code)" in (FIRMWARE / "wand" / "safety.py").read_text()
+                callers.append((path.name, n, code.strip()))
+    assert {c[0] for c in callers} == {"safety.py"}, callers
+    text = (FIRMWARE / "wand" / "safety.py").read_text()
+    body = text[text.index("    def apply("):text.index("    def expected_ua(")]
+    for _, _, code in callers:
+        assert code in body, code
+        assert code in ("b.write_dac(0)", "b.write_dac(code)"), code
+    assert body.index("code = self.clamp_code(code)") < body.index("b.write_dac(code)")
     # nothing but the HAL touches the DAC object
     for path in (FIRMWARE / "wand").glob("*.py"):
         if path.name != "hal.py":
