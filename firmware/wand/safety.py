@@ -154,7 +154,13 @@ class Supervisor:
             else:
                 self._same_n = 0
             d = raw_uv - self._ref_raw
-            if -_STUCK_BAND_UV <= d <= _STUCK_BAND_UV:
+            if not ratio_valid:
+                # in compliance (or no contact) the current cannot follow the
+                # command: that is the load, not the sense
+                self._ref_raw = raw_uv
+                self._ref_expected = expected
+                self._follow_n = 0
+            elif -_STUCK_BAND_UV <= d <= _STUCK_BAND_UV:
                 de = expected - self._ref_expected
                 if de >= _STUCK_FOLLOW_UA or de <= -_STUCK_FOLLOW_UA:
                     self._follow_n += 1
