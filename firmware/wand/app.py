@@ -415,8 +415,11 @@ class App:
         self.observer.event(now, "fault_cleared", code, how)
 
     def _idle_expired(self):
+        """SR-07: off after idling; a session, the done display and a
+        calibration count as activity, so idling starts when they end."""
         s = self.session
-        if self.bench or s.active() or self._cal is not None:
+        if self.bench or s.active() or s.state == ses.DONE or self._cal is not None:
+            self._last_activity = self.now
             return False
         limit = self.settings.values["idle_off_s"] * 1000
         return self.now - self._last_activity >= limit

@@ -94,3 +94,20 @@ def test_sr07_idle_auto_off_after_2_minutes_into_deep_sleep():
     assert any(c == "deepsleep" for _, c in run.result["resets"]), run.result["resets"]
     t_sleep = run.result["resets"][0][0]
     assert t_sleep >= 125000
+
+
+def test_sr07_idle_time_starts_after_the_session_not_at_the_last_press():
+    """A session longer than the idle time must not send the wand to sleep the
+    moment it ends: it idles 2 minutes from the end."""
+    run = simulate([press(1.0)], seconds=200, settings={"session_min": 3, "level": 3})
+    end = run.first("session_end")
+    assert end is not None and end[2][0] == "timer"
+    assert run.first("state") is not None
+    idle = [e for e in run.events if e[1] == "state" and e[2] == ("idle",) and e[0] > end[0]]
+    assert idle, "the done display ends in idle"
+    assert run.result["resets"] == [], "asleep too early"
+    # and it does go to sleep 2 minutes after the end, waking with a press
+    run = simulate([press(1.0), (end[0] / 1000 + 125, "press", "power", 0.3)], seconds=end[0] / 1000 + 130,
+                   settings={"session_min": 3, "level": 3})
+    assert [c for _, c in run.result["resets"]] == ["deepsleep"]
+    assert run.result["resets"][0][0] >= end[0] + 120000
