@@ -445,11 +445,14 @@ def cycle_stats(res: SimResult) -> dict:
         if p[2] != 1 or q[2] != -1:
             i += 1
             continue
-        if excluded(p[0], q[1]) or any(p[0] - 1000 <= t <= p[0] + 50 for t in backs) or p[0] in after:
+        # the cycle lasts until the next block starts (a pulse train's negative
+        # half is cut short by a lift in one of its gaps, seen at the next pulse)
+        end = blocks[i + 2][0] if i + 2 < len(blocks) else q[1]
+        if excluded(p[0], end) or any(p[0] - 1000 <= t <= p[0] + 50 for t in backs) or p[0] in after:
             # a cycle cut by a contact loss or a fault, and the one after
             # contact returns (it also pays the interrupted cycle's rest)
             interrupted += 1
-            if excluded(p[0], q[1]) and i + 2 < len(blocks):
+            if excluded(p[0], end) and i + 2 < len(blocks):
                 after.add(blocks[i + 2][0])
             i += 2
             continue
