@@ -19,8 +19,8 @@ from wand.atomicfile import OsFs
 from wand.buttons import LONG, REPEAT, SHORT, Button
 from wand.eventlog import EventLog
 from wand.regulator import Calibration, Regulator
-from wand.safety import HARD_CEILING_UA, Supervisor
-from wand.settings import USER_NAMES, Settings, SettingsError, parse_value
+from wand.safety import Supervisor
+from wand.settings import Settings, SettingsError
 from wand.waveform import OutputEngine
 
 WDT_TIMEOUT_MS = const(1000)  # SR-02: 1000 ms or less
@@ -31,11 +31,6 @@ _DONE_SHOW_MS = const(3000)
 _BAT_LOW_TICKS = const(100)
 _BAT_CRIT_TICKS = const(5)
 _USB_TICKS = const(3)
-_CAL_SETTLE = const(10)
-_CAL_SAMPLES = const(20)
-_CAL_CODE_A = const(46)  # about 100 µA
-_CAL_CODE_B = const(139)  # about 300 µA
-
 RESET_NAMES = {1: "power_on", 2: "hard", 3: "watchdog", 4: "deepsleep", 5: "soft"}
 _WDT_RESET = const(3)
 
@@ -105,8 +100,8 @@ class App:
         self.serial = serial
         self.console = None
         self._peek = bytearray(1)
-        self._cal = None  # calibration procedure state
-        self._cal_result = None
+        self._cal = None  # the Diagnostics running a calibration
+        self._target = None
 
     # --- boot ---------------------------------------------------------------
     def boot(self):
@@ -235,7 +230,7 @@ class App:
         # 3. user input, session, output
         self._buttons(now, b.buttons())
         if self._cal is not None:
-            self._calibrate_step(now)
+            self._cal.step(now)
         else:
             session.step(now, elapsed, load)
             code = sup.clamp_code(rg.code_for(session.amp_ua()))
@@ -255,8 +250,17 @@ class App:
         if self.console is None:
             from wand.console import Console
 
-            self.console = Console(self, _FirstByte(self.serial, first_byte))
+            self.console = Console(self.target(), _FirstByte(self.serial, first_byte))
         return self.console
+
+    def target(self):
+        """The console's view of the wand (wand.diag), loaded with the console."""
+        t = self._target
+        if t is None:
+            from wand.diag import Diagnostics
+
+            t = self._target = Diagnostics(self)
+        return t
 
     def period_ms(self):
         return self.session.tick_ms if self.session.active() else TICK_MS
@@ -450,242 +454,6 @@ class App:
         b = self.board
         b.set_leds(ui.green, ui.red)
         b.set_tone(ui.tone_hz)
-
-    # --- calibration (bench mode, known resistor) ----------------------------------------
-    def _calibrate_step(self, now):
-        c = self._cal
-        sup = self.sup
-        if c is None:
-            return
-        stage = c["stage"]
-        c["n"] += 1
-        n = c["n"]
-        b = self.board
-        if stage == 0:  # output off: sense offset
-            sup.apply(0, 0, False)
-            if n > _CAL_SETTLE:
-                c["off"] += b.read_current_uv()
-            if n >= _CAL_SETTLE + _CAL_SAMPLES:
-                c["stage"], c["n"] = 1, 0
-            return
-        code = _CAL_CODE_A if stage == 1 else _CAL_CODE_B
-        pol = 1 if (n & 1) else -1  # alternate every tick: no DC (SR-04)
-        written = sup.apply(code, pol, True)
-        if written != code:
-            self._cal, self._cal_result = None, "the current limit is below the calibration points"
-            sup.apply(0, 0, False)
-            return
-        if n > _CAL_SETTLE:
-            c["i%d" % stage] += b.read_current_uv()
-            c["v%d" % stage] += b.read_vload_uv()
-        if n >= _CAL_SETTLE + _CAL_SAMPLES:
-            if stage == 1:
-                c["stage"], c["n"] = 2, 0
-            else:
-                sup.apply(0, 0, False)
-                self._cal = None
-                self._cal_result = self._calibrate_finish(c)
-
-    def _calibrate_finish(self, c):
-        k = _CAL_SAMPLES
-        ohms = c["ohms"]
-        off_uv = c["off"] // k
-        cal = self.cal
-        i_true = []
-        for stage in (1, 2):
-            v_mv = cal.vload_mv(c["v%d" % stage] // k)
-            i_true.append(v_mv * 1000 // ohms)  # µA through the known resistor
-        ia, ib = i_true
-        if ib - ia < 50:
-            return "no current through the resistor: is it connected?"
-        ua = c["i1"] // k
-        ub = c["i2"] // k
-        sense_per_ua = (ub - ua) // (ib - ia)
-        gain_na = (ib - ia) * 1000 // (_CAL_CODE_B - _CAL_CODE_A)
-        offset_na = ia * 1000 - gain_na * _CAL_CODE_A
-        pairs = (
-            ("cal_sense_offset_uv", off_uv),
-            ("cal_sense_uv_per_ua", sense_per_ua),
-            ("cal_gain_na", gain_na),
-            ("cal_offset_na", offset_na),
-        )
-        try:
-            self.settings.set_many(pairs)
-        except SettingsError as e:
-            return "calibration out of range, not stored: " + str(e)
-        except OSError:
-            return "could not write the settings"
-        self._apply_settings()
-        self._log(self.now, "calibrated", gain_na, sense_per_ua)
-        return {
-            "ohms": ohms,
-            "gain_na_per_code": gain_na,
-            "offset_na": offset_na,
-            "sense_offset_uv": off_uv,
-            "sense_uv_per_ua": sense_per_ua,
-            "points_ua": i_true,
-        }
-
-    # --- console target (docs/architecture.md) -----------------------------------------------
-    def hello(self):
-        return {
-            "fw": VERSION,
-            "protocol": 1,
-            "board": board.NAME,
-            "reset_cause": RESET_NAMES.get(self.reset_cause, str(self.reset_cause)),
-        }
-
-    def status(self):
-        s = self.session
-        f = self.sup.fault
-        return {
-            "state": ses.STATE_NAMES[s.state],
-            "program": s.program[0],
-            "level": s.level,
-            "setpoint_ua": s.amp_ua(),
-            "measured_ua": self.reg.measured_ua if self.sup.output_on else 0,
-            "limit_ua": self.sup.limit_ua,
-            "hard_ceiling_ua": HARD_CEILING_UA,
-            "load": reg.LOAD_NAMES[self.reg.load],
-            "load_ohms": self.reg.load_ohms if self.reg.load_ohms >= 0 else None,
-            "battery_v": self.battery_mv / 1000,
-            "battery_low": self.battery_low,
-            "usb": self.usb,
-            "bench": self.bench,
-            "fault": {"code": f, "name": faults.name(f)} if f else None,
-            "delivered_s": s.delivered_ms // 1000,
-            "planned_s": s.session_ms // 1000,
-            "uptime_s": self.now // 1000,
-            "wdt_armed": self.board.watchdog_armed(),
-        }
-
-    def log_tail(self, n):
-        return self.log.tail(n)
-
-    def fault_history(self):
-        return list(self._faults)
-
-    def selftest(self):
-        """Output-off checks; refuses while a session runs."""
-        if self.session.active():
-            return [["session", False, "stop the session first"]]
-        b = self.board
-        self.sup.apply(0, 0, False)
-        out = []
-        i_uv = b.read_current_uv()
-        ua = self.cal.sense_ua(i_uv)
-        out.append(["sense_path", i_uv > 100000, "%d mV (zero current reads about %d mV)"
-                    % (i_uv // 1000, self.cal.sense_offset_uv // 1000)])
-        out.append(["sense_zero", -15 <= ua <= 15, "%d uA with the output off" % ua])
-        v_mv = self.cal.vload_mv(b.read_vload_uv())
-        out.append(["load_sense_zero", v_mv < 500, "%d mV across the probes" % v_mv])
-        bat = b.read_battery_uv() // self._bat_div
-        out.append(["battery", self.usb or 3000 <= bat <= 4400, "%d mV" % bat])
-        out.append(["dac_off", b.dac_code() == 0, "code %d" % b.dac_code()])
-        out.append(["watchdog", b.watchdog_armed(), "armed" if b.watchdog_armed() else "not armed"])
-        out.append(["ceiling", self.sup.limit_ua <= HARD_CEILING_UA, "limit %d uA" % self.sup.limit_ua])
-        probs = self.settings.problems
-        out.append(["settings", not probs, "valid" if not probs else "repaired: " + ",".join(probs)])
-        out.append(["fault", not self.sup.fault, faults.name(self.sup.fault)])
-        return out
-
-    def calibrate_start(self, ohms):
-        if not self.bench:
-            return "calibration needs bench mode (hold the level button at power-up)"
-        if self.session.active() or self._cal is not None:
-            return "busy: stop the session first"
-        if self.sup.fault:
-            return "fault latched: clear it first"
-        if not 1000 <= ohms <= 20000:
-            return "use a known resistor between 1000 and 20000 ohm"
-        self._cal_result = None
-        self._cal = {"stage": 0, "n": 0, "ohms": ohms, "off": 0, "i1": 0, "v1": 0, "i2": 0, "v2": 0}
-        return None
-
-    def calibrate_poll(self):
-        if self._cal is not None:
-            return None
-        r = self._cal_result
-        self._cal_result = None
-        return r if r is not None else "no calibration running"
-
-    def settings_get(self, name=None):
-        v = self.settings.values
-        if name is None:
-            return dict(v)
-        if name not in v:
-            return None
-        return {name: v[name]}
-
-    def settings_set(self, name, value_str):
-        if name not in USER_NAMES:
-            if name in self.settings.values:
-                return "%s is set by `calibrate`, not by hand" % name
-            return "unknown setting " + name
-        if self.session.active():
-            return "stop the session before changing settings"
-        try:
-            value = parse_value(name, value_str)
-        except SettingsError as e:
-            return str(e)
-        if name == "user_max_ua" and isinstance(value, int) and value > HARD_CEILING_UA:
-            return "denied: %d uA is above the hard ceiling of %d uA" % (value, HARD_CEILING_UA)
-        if name == "session_min" and isinstance(value, int) and value > ses.MAX_SESSION_MIN:
-            return "denied: sessions are limited to %d minutes" % ses.MAX_SESSION_MIN
-        try:
-            self.settings.set(name, value)
-        except SettingsError as e:
-            return str(e)
-        except OSError:
-            return "could not write the settings"
-        self._apply_settings()
-        self._log(self.now, "setting", name, value)
-        return None
-
-    def bench_start(self):
-        if not self.bench:
-            return "start/stop/level from the console need bench mode"
-        return self.start_session(self.now)
-
-    def bench_stop(self):
-        if not self.bench:
-            return "start/stop/level from the console need bench mode"
-        if not self.session.active():
-            return "no session running"
-        self.session.stop(self.now, ses.END_BUTTON)
-        return None
-
-    def bench_level(self, n):
-        if not self.bench:
-            return "start/stop/level from the console need bench mode"
-        if not 1 <= n <= ses.LEVELS:
-            return "level must be 1..10"
-        s = self.session
-        s.change_level(self.now, n - s.level)
-        return None
-
-    def clear_fault(self):
-        if not self.bench:
-            return "clear from the console needs bench mode (or long-press the power button)"
-        if not self.sup.fault:
-            return "no fault latched"
-        self._clear_fault(self.now, "console")
-        return None
-
-    def telemetry(self):
-        s = self.session
-        return (self.now, s.amp_ua(), self.reg.measured_ua if self.sup.output_on else 0,
-                ses.STATE_NAMES[s.state])
-
-    def reboot(self):
-        self.board.output_off()
-        self.board.hard_reset()
-
-    def enter_repl(self):
-        """Leave to the plain REPL: output off, hard reset (disarms the WDT)."""
-        self._log(self.now, "repl")
-        self.board.request_maintenance()
-
 
 def main(machine, time, esp32=None, observer=None, serial=None, fs=None, dac=None):
     """Entry point from main.py (the simulated board calls it the same way)."""

@@ -62,15 +62,15 @@ class SimApp:
 
     def snapshot(self):
         app, w = self.app, self.world
-        st = app.status()
+        st = app.target().status()
         keep = {k: st.get(k) for k in ("state", "program", "level", "setpoint_ua", "limit_ua",
                                         "hard_ceiling_ua", "bench", "fault", "wdt_armed", "planned_s",
                                         "delivered_s")}
         return {
             "status": keep,
-            "settings": app.settings_get(None),
-            "faults": app.fault_history(),
-            "log": [e for e in app.log_tail(32)],
+            "settings": app.target().settings_get(None),
+            "faults": app.target().fault_history(),
+            "log": [e for e in app.target().log_tail(32)],
             "output_on": app.sup.output_on,
             "dac": self.board.dac_code(),
             "rtc": w.rtc_mem,
