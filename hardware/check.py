@@ -54,12 +54,22 @@ R_OFF_BOT = 1.0e3  # offset divider bottom legs (200 mV references)
 R_VL_IN = 22e6  # load-voltage sense inputs (one per electrode)
 VL_NOISE_GAIN = 2.2  # load-voltage amplifier noise gain (keeps its inputs < 2.2 V)
 R_VL_GT = 1e6  # Thevenin resistance of its (+) network
+VL_DIODE_COMP_V = 0.0135  # load-voltage sense: mean BAT54 residue taken off the offset
 R_BAT_BOT = 1e6  # battery divider bottom leg
 R_USB_TOP = 47e3  # USB VBUS divider top leg
 ESP32_VIH_FRAC = 0.75  # ESP32 input high threshold, fraction of VDD
 ESP32_VIL_FRAC = 0.25
 R_D2 = 88.7e3  # limiter reference divider, lower leg
 R_Z = 100e3  # bias of the limiter's floating LM4040 supply
+R_MD1, R_MD2 = 47e3, 21.5e3  # steering switch gate divider: 7.5 V, well under the cascodes' 9.6 V
+R_MDX = 4.7e3  # steering switch gate pull-down resistor
+C_MD = 100e-12  # steering switch gate capacitor
+R_DL, C_DL = 220e3, 1e-9  # steering switch turn-off delay after a leg rises (~100 us)
+R_HSG = 1e6  # high-side gate divider (each leg): slow, current-limited gate drive
+R_LVG = 220e3  # level-shifter gate resistors: the drains swing 24 V in microseconds, not ns
+R_LSG = 1e6  # low-side gate resistors: slow edges, no kick into the electrodes
+C_MILLER = 47e-12  # high-side gate-drain capacitor: electrode slew rate ~0.4 V/us
+C_V10 = 100e-9  # decoupling of the 9.6 V low-side gate rail
 ADC_LINEAR_MV = (150.0, 2450.0)  # ESP32 ADC at 11 dB (PLATFORM.md)
 GPIO_R = 50.0  # ESP32 pin output resistance
 
@@ -69,6 +79,13 @@ TRACK_TOL_UA = 2.0
 RESET_MAX_UA = 1.0  # load current with the ESP32 in reset
 CHARGE_BALANCE_PCT = 1.0  # SR-04
 DEAD_TIME_S = 20e-6  # both legs low at a polarity change (transient run)
+# Supervisor.apply() at a reversal (firmware/wand/safety.py): DAC 0, leg off,
+# other leg on, DAC code; about one pin write (PIN_WRITE_S) apart on the ESP32.
+PIN_WRITE_S = 20e-6
+DAC_EDGE_S = 2e-6  # the ESP32 DAC settles in a few microseconds
+REV_HALF_S = 6e-3  # reversal runs: 6 ms per phase (4 time constants of the skin model: charged)
+REV_TMAX_S = 1e-6  # their largest time step
+REV_OVERSHOOT_PCT, REV_OVERSHOOT_UA = 1.0, 2.0  # firmware sequence: peak within steady + 1 % + 2 uA
 POLARITY_TOL_UA = 0.5
 POLARITY_TOL_PCT = 0.5
 SENSE_TOL_MV = 10.0
@@ -119,7 +136,10 @@ def design_values(board: dict) -> dict[str, float]:
     ng = VL_NOISE_GAIN
     r_vl_gm = r_vl_fb / (ng - 1.0 - 2.0 * g_vl)
     ga = 2.0 * g_vl / ng / R_VL_GT
-    gb = 1.0 / ng / R_VL_GT
+    # the high electrode sits one BAT54 drop below the (+) taps' diode cathodes
+    # plus the drop's rise with current (see microwand.cir): VL_DIODE_COMP_V of
+    # that residue, the middle of its 3..550 uA range, comes off the offset
+    gb = (v_off_v - VL_DIODE_COMP_V) / v_off_v / ng / R_VL_GT
     gc = 1.0 / R_VL_GT - ga - gb
     k_usb = ESP32_VIH_FRAC * v33 / a["usb_threshold_v"]
     return {
@@ -141,6 +161,17 @@ def design_values(board: dict) -> dict[str, float]:
         "R_D2": R_D2,
         "R_D1": R_D2 * v_lim / (v_ref - v_lim),
         "R_Z": R_Z,
+        "R_MD1": R_MD1,
+        "R_MD2": R_MD2,
+        "R_MDX": R_MDX,
+        "C_MD": C_MD,
+        "R_DL": R_DL,
+        "C_DL": C_DL,
+        "R_HSG": R_HSG,
+        "R_LSG": R_LSG,
+        "R_LVG": R_LVG,
+        "C_MILLER": C_MILLER,
+        "C_V10": C_V10,
         "R_VL_IN": R_VL_IN,
         "R_VL_FB": r_vl_fb,
         "R_VL_GM": r_vl_gm,
@@ -360,14 +391,11 @@ def _legs(pol: int, v33: float) -> list[str]:
 BODY_EXPRS = [
     "v(vl)-v(ls)",
     "v(vho)-v(vl)",
-    "v(ea)-v(vh)",
-    "v(eb)-v(vh)",
-    "v(k)-v(ea)",
-    "v(k)-v(eb)",
     "v(t)-v(k)",
+    "0-v(gmdx)",
 ]
 # the op-amp pole nodes agree at a true DC solution
-DQ_EXPR = "+".join("abs(v(%s.x1.n1)-v(%s.x1.n2))" % (u, u) for u in ("xu1a", "xu1b", "xu2", "xu3"))
+DQ_EXPR = "+".join("abs(v(%s.x1.nq))" % u for u in ("xu1a", "xu1b", "xu2", "xu3"))
 SWEEP_EXTRA = " ".join(BODY_EXPRS + [DQ_EXPR])
 
 
@@ -388,6 +416,7 @@ OP_VALUES = {
     "dq": DQ_EXPR,
 }
 OP_VALUES.update({"bd%d" % (i + 1): e for i, e in enumerate(BODY_EXPRS)})
+N_BODY = len(BODY_EXPRS)
 
 
 def op_point(tag: str, rl: float, pol: int, v33: float, powerup_v: float | None) -> list[str]:
@@ -547,7 +576,10 @@ def _run_ops(ctx: Ctx, scen: dict, loads, pols, temp_c: float, tag: str = "x") -
         raise CheckError("expected %d operating points, got %d" % (len(loads) * len(pols), len(rows)))
     vb = scen["BOOST_V"] if "BOOST_V" in scen else ctx.a["boost_v"]
     for i, r in enumerate(rows):
-        if r["dq"] > DC_EQ_TOL:
+        # a false solution: an op-amp not at equilibrium, or a floating node
+        # (output disconnected) parked on a forward-biased body diode; solve
+        # again by powering the boost up from 0 V, as on the bench
+        if r["dq"] > DC_EQ_TOL or max(r["bd%d" % k] for k in range(1, N_BODY + 1)) >= BODY_FWD_MAX:
             ctl = op_point(tag, r["rl"], int(r["pol"]), ctx.v33, vb * scen.get("K_VB", 1.0))
             again = run_deck(make_deck(scen, ctl, temp_c))["res"]
             if len(again) != 1 or again[0]["dq"] > DC_EQ_TOL:
@@ -556,7 +588,7 @@ def _run_ops(ctx: Ctx, scen: dict, loads, pols, temp_c: float, tag: str = "x") -
             r["powerup"] = 1
         r["i_ua"] = abs(r["iload"]) * 1e6
         r["ihigh_ua"] = r["ihigh"] * 1e6
-        r["body_fwd_v"] = max(r["bd%d" % i] for i in range(1, 8))
+        r["body_fwd_v"] = max(r["bd%d" % i] for i in range(1, N_BODY + 1))
     return rows
 
 
@@ -638,36 +670,49 @@ def sim_supervision(ctx: Ctx) -> dict:
     return {"points": out["res"]}
 
 
+def reversal_stimulus(v33: float, vdac: float, half: float, dac_to_zero: bool) -> list[str]:
+    """Legs and DAC as the firmware drives them (Supervisor.apply): leg A high
+    from t=0; at each reversal (every `half`, from t=half) the DAC goes to 0,
+    one pin write later the active leg drops, one later the other rises, one
+    later the DAC gets its code back. dac_to_zero=False: the DAC stays at its
+    code throughout (a DAC stuck at full scale, or firmware without the step)."""
+    w, e = PIN_WRITE_S, 1e-6
+    ctl = [
+        "alter @vlega[pulse] = [ %g 0 %g %g %g %g %g ]" % (v33, half + w, e, e, half + w - e, 2 * half),
+        "alter @vlegb[pulse] = [ 0 %g %g %g %g %g %g ]" % (v33, half + 2 * w, e, e, half - w - e, 2 * half),
+    ]
+    if dac_to_zero:
+        ctl.append(
+            "alter @vdacs[pulse] = [ %g 0 %g %g %g %g %g ]"
+            % (vdac, half, DAC_EDGE_S, DAC_EDGE_S, 3 * w - DAC_EDGE_S, half)
+        )
+    return ctl
+
+
 def sim_biphasic(ctx: Ctx) -> dict:
     """Transient: a 10 Hz square biphasic program into board.json's skin model
-    (series R, then R || C), with the firmware's break-before-make dead time.
-    Net charge per cycle (SR-04) and the current at the polarity changes."""
+    (series R, then R || C), driven as the firmware drives it (DAC to 0 around
+    the break-before-make gap). Net charge per cycle (SR-04)."""
     sk = ctx.board["skin_default"]
     period = 0.1
     cycles = 4
     out = []
     for ua in (200.0, 500.0):
         code = int(round(ua / ctx.ua_per_code))
+        vdac = code * ctx.v33 / 255.0
         scen = ctx.scen(
-            VDAC=code * ctx.v33 / 255.0,
+            VDAC=vdac,
             RLOAD=ABSENT,
             SKIN_RS=sk["series_ohms"],
             SKIN_RP=sk["parallel_ohms"],
             SKIN_CP=sk["parallel_nf"] * 1e-9,
         )
-        v, half, dead = ctx.v33, period / 2, DEAD_TIME_S
         name = "bip_%d.dat" % code
-        ctl = [
-            # leg A high for the first half period, then both low for the
-            # dead time, then leg B high (break before make, as the firmware)
-            "alter @vlega[pulse] = [ %g 0 %g 2u 2u %g %g ]" % (v, half, half - 4e-6, period),
-            "alter @vlegb[pulse] = [ 0 %g %g 2u 2u %g %g ]"
-            % (v, half + dead, half - 4e-6 - 2 * dead, period),
+        ctl = reversal_stimulus(ctx.v33, vdac, period / 2, True) + [
             "tran 20u %g 0 50u" % (period * cycles),
-            "wrdata %s i(vmeas) i(vmh) %s" % (name, " ".join(BODY_EXPRS)),
+            "wrdata %s i(vmeas) i(vmh)" % name,
         ]
         t = run_deck(make_deck(scen, ctl), (name,))["files"][name]
-        body = max(max(t[e][1:]) for e in BODY_EXPRS)
         ts, il = t["time"], t["i(vmeas)"]
         nets, phases = [], []
         for k in range(1, cycles):  # the first cycle starts from rest
@@ -679,25 +724,85 @@ def sim_biphasic(ctx: Ctx) -> dict:
                     qpos += 0.5 * (max(il[j], 0.0) + max(il[j - 1], 0.0)) * dt
             nets.append(q * 1e6)
             phases.append(qpos * 1e6)
-        # current at the polarity changes: the largest |I| and how long it
-        # stays above the setpoint by more than 10 %
-        peak = max(abs(x) for x in il[1:]) * 1e6
-        over = 0.0
-        for j in range(1, len(ts)):
-            if abs(il[j]) * 1e6 > 1.1 * code * ctx.ua_per_code + 5.0:
-                over += ts[j] - ts[j - 1]
-        out.append(
-            {
-                "code": code,
-                "iset_ua": code * ctx.ua_per_code,
-                "net_uc": nets,
-                "phase_uc": phases,
-                "peak_ua": peak,
-                "over_us_per_reversal": over / (2 * cycles - 1) * 1e6,
-                "body_fwd_v": body,
-            }
-        )
+        out.append({"code": code, "iset_ua": code * ctx.ua_per_code, "net_uc": nets, "phase_uc": phases})
     return {"runs": out, "period_s": period}
+
+
+# Polarity reversals (SR-01 at every instant). (name, setpoint uA or None for
+# the DAC at full scale, load, DAC to 0 around the gap?, corner, fault overrides)
+REVERSALS = [
+    (None, 200.0, "skin", True, ("nom", 25.0), {}),
+    (None, 500.0, "skin", True, ("nom", 25.0), {}),
+    (None, 200.0, 500.0, True, ("nom", 25.0), {}),
+    (None, 500.0, 500.0, True, ("nom", 25.0), {}),
+    (None, 200.0, 10e3, True, ("nom", 25.0), {}),
+    (None, 500.0, 10e3, True, ("nom", 25.0), {}),
+    ("DAC at full scale, no DAC-0 step", None, "skin", False, ("nom", 25.0), {}),
+    ("DAC at full scale, no DAC-0 step", None, 500.0, False, ("nom", 25.0), {}),
+    ("DAC at full scale, no DAC-0 step", None, 10e3, False, ("nom", 25.0), {}),
+    ("DAC at full scale, no DAC-0 step", None, "skin", False, ("max", 0.0), {}),
+    ("DAC at full scale, no DAC-0 step", None, "skin", False, ("max", 45.0), {}),
+    ("stage amplifier output at +rail", None, "skin", False, ("max", 0.0), {"F_U1A": 1}),
+    ("limiter amplifier output at -rail (limiter bypassed)", None, "skin", False, ("max", 0.0), {"F_U3": -1}),
+    ("enable stuck on", None, "skin", False, ("max", 0.0), {"F_OE": SHORT}),
+    ("electrode A to ground through the body (500 ohm)", None, "skin", False, ("max", 0.0), {"F_BODY": 500.0}),
+]
+
+
+def _reversal_run(ctx: Ctx, case) -> dict:
+    fault, ua, load, dac0, (kind, temp), over = case
+    c = corner(kind, temp)
+    temp_c = c.pop("TEMP")
+    v33 = ctx.v33 * c.get("K_V33", 1.0)
+    code = 255 if ua is None else int(round(ua / ctx.ua_per_code))
+    vdac = code * v33 / 255.0
+    s = dict(c, VDAC=vdac)
+    if load == "skin":
+        sk = ctx.board["skin_default"]
+        s.update(RLOAD=ABSENT, SKIN_RS=sk["series_ohms"], SKIN_RP=sk["parallel_ohms"], SKIN_CP=sk["parallel_nf"] * 1e-9)
+    else:
+        s["RLOAD"] = load
+    s.update(over)
+    half = REV_HALF_S
+    name = "rev.dat"
+    ctl = reversal_stimulus(v33, vdac, half, dac0) + [
+        "tran %g %g 0 %g" % (REV_TMAX_S, 2.5 * half, REV_TMAX_S),
+        "wrdata %s i(vmeas) i(vmh) v(ea)" % name,
+    ]
+    t = run_deck(make_deck(ctx.scen(**s), ctl, temp_c), (name,))["files"][name]
+    ts, il, ih = t["time"], t["i(vmeas)"], t["i(vmh)"]
+    r_body = over.get("F_BODY")
+    # current through the person: the load, plus the body path when it exists
+    person = [abs(x) + (abs(v) / r_body if r_body else 0.0) for x, v in zip(il, t["v(ea)"], strict=True)]
+    steady = [j for j in range(len(ts)) if half - 1e-3 <= ts[j] < half]
+    revs = []
+    for tr in (half, 2 * half):
+        idx = [j for j in range(1, len(ts)) if tr <= ts[j] <= tr + 2e-3]
+        jp = max(idx, key=lambda j: person[j])
+        revs.append({"peak_ua": person[jp] * 1e6, "at_us": (ts[jp] - tr) * 1e6, "high_side_peak_ua": max(abs(ih[j]) for j in idx) * 1e6})
+    return {
+        "fault": fault or "none",
+        "iset_ua": None if ua is None else code * ctx.ua_per_code,
+        "code": code,
+        "load": load,
+        "dac_to_zero": dac0,
+        "corner": corner_name(kind, temp),
+        "steady_ua": max(person[j] for j in steady) * 1e6,
+        "peak_ua": max(r["peak_ua"] for r in revs),
+        "peak_at_us": max(revs, key=lambda r: r["peak_ua"])["at_us"],
+        "high_side_peak_ua": max(r["high_side_peak_ua"] for r in revs),
+        "reversals": revs,
+    }
+
+
+def sim_reversals(ctx: Ctx, pool: ThreadPoolExecutor) -> dict:
+    """Transient: two polarity reversals (A->B, B->A) after 6 ms phases, the
+    legs and DAC switched as Supervisor.apply() does, into the skin model and
+    resistors, and with the DAC at full scale under single faults. The peak is
+    the largest instantaneous current through the person in the 2 ms after
+    each reversal (load current; plus the body path in the body fault)."""
+    futs = [pool.submit(_reversal_run, ctx, case) for case in REVERSALS]
+    return {"runs": [f.result() for f in futs], "half_s": REV_HALF_S}
 
 
 def simulate(board: dict | None = None) -> dict:
@@ -711,6 +816,7 @@ def simulate(board: dict | None = None) -> dict:
         f_comp = pool.submit(sim_compliance, ctx)
         f_sup = pool.submit(sim_supervision, ctx)
         f_bip = pool.submit(sim_biphasic, ctx)
+        rev = sim_reversals(ctx, pool)
         lim = sim_limiter_corners(ctx, pool)
         faults = sim_faults(ctx, pool)
         raw = {
@@ -719,6 +825,7 @@ def simulate(board: dict | None = None) -> dict:
             "compliance": f_comp.result(),
             "supervision": f_sup.result(),
             "biphasic": f_bip.result(),
+            "reversals": rev,
             "limiter": lim,
             "faults": faults,
         }
@@ -921,6 +1028,19 @@ def check_body_diodes(raw: dict) -> dict:
     return {"max_fwd_v": worst, "points": len(vals), "ok": worst < BODY_FWD_MAX}
 
 
+def check_reversals(raw: dict) -> dict:
+    """SR-01 at every instant: no polarity reversal pushes the current through
+    the person above the hardware ceiling; with the firmware's DAC-0 step the
+    peak is not above the steady current either (no overshoot at all)."""
+    lim = raw["board"]["hw_limit_max_ua"]
+    runs = raw["reversals"]["runs"]
+    worst = max(r["peak_ua"] for r in runs)
+    fw = [r for r in runs if r["dac_to_zero"]]
+    over = max(r["peak_ua"] - r["steady_ua"] for r in fw)
+    ok_fw = all(r["peak_ua"] <= r["steady_ua"] * (1 + REV_OVERSHOOT_PCT / 100) + REV_OVERSHOOT_UA for r in fw)
+    return {"max_peak_ua": worst, "max_fw_overshoot_ua": over, "ok": worst <= lim and ok_fw}
+
+
 def evaluate(raw: dict) -> dict:
     checks = {
         "tracking": check_tracking(raw),
@@ -934,6 +1054,7 @@ def evaluate(raw: dict) -> dict:
         "supervision": check_supervision(raw),
         "body_diodes": check_body_diodes(raw),
         "charge_balance": check_charge_balance(raw),
+        "reversals": check_reversals(raw),
     }
     checks["ok"] = all(c["ok"] for c in checks.values())
     return checks
@@ -1100,16 +1221,24 @@ def render_table(raw: dict, checks: dict) -> str:
                 _pf(worst <= CHARGE_BALANCE_PCT),
             )
         )
-    for r in raw["biphasic"]["runs"]:
+    for r in raw["reversals"]["runs"]:
+        load = "skin model" if r["load"] == "skin" else _ohms(r["load"])
+        if r["dac_to_zero"]:
+            cond = "%.0f µA, %s, firmware sequence (DAC 0 around the 20 µs gap)" % (r["iset_ua"], load)
+            limit = "≤ steady + 1 %%, ≤ %d µA" % lim_max
+            ok = r["peak_ua"] <= min(lim_max, r["steady_ua"] * (1 + REV_OVERSHOOT_PCT / 100) + REV_OVERSHOOT_UA)
+        else:
+            cond = "%s, %s, %s" % (r["fault"], load, r["corner"])
+            limit = "≤ %d µA" % lim_max
+            ok = r["peak_ua"] <= lim_max
         L.append(
-            "| Polarity change transient (OPEN ISSUE, not checked) | %.0f µA, same run | peak %.0f µA, "
-            "above setpoint + 10 %% for %.0f µs per reversal; body diodes would see %.2f V "
-            "(model not valid there) | none yet | info |"
-            % (r["iset_ua"], r["peak_ua"], r["over_us_per_reversal"], r["body_fwd_v"])
+            "| SR-01 polarity reversal (transient) | %s | peak %.1f µA (steady %.1f µA) | %s | %s |"
+            % (cond, r["peak_ua"], r["steady_ua"], limit, _pf(ok))
         )
     bd = checks["body_diodes"]
     L.append(
-        "| MOSFET body diodes stay off | every simulated point (netlist omits them, see models.lib) "
+        "| Unblocked MOSFET body diodes stay off | XMLIM, XMOE, Q1, XDA/XDB at every DC point (the bridge's"
+        " and XMD's are in series with an opposed diode) "
         "| max forward %.3f V | < %g V | %s |" % (bd["max_fwd_v"], BODY_FWD_MAX, _pf(bd["ok"]))
     )
     area = b["electrode_area_cm2"]
@@ -1117,8 +1246,10 @@ def render_table(raw: dict, checks: dict) -> str:
     L.append("")
     L.append(
         "Current density at the %g cm² electrodes: %.3f mA/cm² at the firmware ceiling (500 µA), "
-        "%.3f mA/cm² at the worst simulated single fault (%.1f µA), steady state (the polarity-change "
-        "transient above is not included)." % (area, 0.5 / area, worst / 1000.0 / area, worst)
+        "%.3f mA/cm² at the worst simulated single fault (%.1f µA), steady state; %.3f mA/cm² at the "
+        "largest instant of any simulated polarity reversal (%.1f µA)."
+        % (area, 0.5 / area, worst / 1000.0 / area, worst, checks["reversals"]["max_peak_ua"] / 1000.0 / area,
+           checks["reversals"]["max_peak_ua"])
     )
     L.append("")
     L.append("Overall: %s" % ("PASS" if checks["ok"] else "FAIL"))
@@ -1160,6 +1291,8 @@ def report(checks: dict) -> str:
         "vload",
         "supervision",
         "body_diodes",
+        "charge_balance",
+        "reversals",
     ):
         lines.append("%-12s %s" % (name, "ok" if checks[name]["ok"] else "FAIL"))
     return "\n".join(lines)
