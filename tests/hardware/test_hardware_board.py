@@ -128,7 +128,6 @@ def test_bom_values_match_the_netlist(check, board):
         ("R_VL_IN", "RVB"),
         ("R_VL_FB", "RVF"),
         ("R_VL_GM", "RVG"),
-        ("R_VL_A", "RVH"),
         ("R_VL_B", "RVO"),
         ("R_VL_C", "RVC"),
         ("R_BAT_TOP", "RBT"),
@@ -137,9 +136,32 @@ def test_bom_values_match_the_netlist(check, board):
         ("R_USB_BOT", "RUB"),
         ("R_Z", "RZ"),
     ]
+    # the reversal fix (hardware/README.md, "Polarity reversals")
+    pairs += [
+        ("R_MD1", "RMD1"),
+        ("R_MD2", "RMD2"),
+        ("R_MDX", "RMDA"),
+        ("R_DL", "RDLA"),
+        ("R_DL", "RDLB"),
+        ("R_HSG", "RPA1"),
+        ("R_HSG", "RPA2"),
+        ("R_HSG", "RPB1"),
+        ("R_HSG", "RPB2"),
+        ("R_LSG", "RGNA"),
+        ("R_LSG", "RGNB"),
+        ("R_LVG", "RGA"),
+        ("R_LVG", "RGB"),
+    ]
     for param, ref in pairs:
         assert ref in by_ref, ref
         assert _ohms(by_ref[ref]["value"]) == pytest.approx(p[param], rel=0.01), ref
+    # the (+) taps of the load-voltage sense: one from each high-side source
+    for ref in ("RVHA", "RVHB"):
+        assert _ohms(by_ref[ref]["value"]) == pytest.approx(2 * p["R_VL_A"], rel=0.01), ref
+    # every diode and capacitor of the netlist is in the BOM
+    for ref in ("DA", "DB", "DNA", "DNB", "DMD", "XMD", "XDA", "XDB", "CMA", "CMB", "C10", "CMD", "CDLA", "CDLB"):
+        assert ref in by_ref, ref
+    assert "bat54" in by_ref["DA"]["part_number"].lower()
 
 
 def test_ensure_ngspice_is_a_noop_when_installed():

@@ -3,8 +3,12 @@
 Every assertion here is on numbers ngspice produced in this session."""
 
 import copy
+import subprocess
+from pathlib import Path
 
 import pytest
+
+HW_NET = Path(__file__).resolve().parents[2] / "hardware" / "netlist"
 
 LOADS = (500.0, 2e3, 10e3, 47e3)
 
@@ -209,3 +213,116 @@ def test_sr04_net_charge_per_cycle_within_1_percent(hw, check, board):
             assert phase == pytest.approx(want, rel=0.05)
             assert abs(net) <= check.CHARGE_BALANCE_PCT / 100 * phase
     assert checks["charge_balance"]["ok"]
+
+
+# ---------------------------------------------------------------------------
+# SR-01 at every instant: polarity reversals (transient runs of check.py)
+# ---------------------------------------------------------------------------
+def _reversals(hw):
+    raw, _ = hw
+    return raw["reversals"]["runs"]
+
+
+def test_sr01_no_current_spike_at_polarity_reversal(hw, board):
+    """SR-01 layer 3 at every instant: the load current never exceeds 600 uA
+    at a polarity reversal, driven as Supervisor.apply() drives the bridge (DAC
+    0, leg off, other leg on, DAC code), into the skin model and resistors."""
+    raw, checks = hw
+    ceiling = board["analog"]["hw_limit_max_ua"]
+    fw = [r for r in _reversals(hw) if r["dac_to_zero"]]
+    assert {(round(r["iset_ua"]), r["load"]) for r in fw} == {
+        (i, load) for i in (201, 500) for load in ("skin", 500.0, 10e3)
+    }
+    for r in fw:
+        assert len(r["reversals"]) == 2  # A->B and B->A
+        assert r["peak_ua"] <= ceiling, r
+        # no overshoot at all: the peak is the steady phase current
+        assert r["peak_ua"] <= r["steady_ua"] * 1.01 + 2.0, r
+        assert r["steady_ua"] == pytest.approx(r["iset_ua"], rel=0.02, abs=2.0)
+    assert checks["reversals"]["ok"]
+
+
+def test_sr01_reversal_with_dac_stuck_at_full_scale_stays_under_600ua(hw, board):
+    """The DAC stuck at full scale (no DAC-0 step at the reversal): the hardware
+    alone keeps every instant under 600 uA, at the tolerance corners."""
+    ceiling = board["analog"]["hw_limit_max_ua"]
+    stuck = [r for r in _reversals(hw) if r["fault"] == "DAC at full scale, no DAC-0 step"]
+    assert {r["load"] for r in stuck} == {"skin", 500.0, 10e3}
+    assert {r["corner"] for r in stuck} >= {"nominal 25 C", "max 0 C", "max 45 C"}
+    for r in stuck:
+        assert r["code"] == 255 and not r["dac_to_zero"]
+        assert r["steady_ua"] > 540.0  # the stage really runs at full scale
+        assert r["peak_ua"] <= ceiling, r
+
+
+def test_sr01_reversal_under_single_faults_stays_under_600ua(hw, board):
+    """Reversals with the DAC at full scale and one more fault at the worst
+    corner: stage amplifier railed (the limiter alone holds the current),
+    limiter bypassed, enable stuck on, electrode A to ground through the body."""
+    ceiling = board["analog"]["hw_limit_max_ua"]
+    by = {r["fault"]: r for r in _reversals(hw)}
+    for name in (
+        "stage amplifier output at +rail",
+        "limiter amplifier output at -rail (limiter bypassed)",
+        "enable stuck on",
+        "electrode A to ground through the body (500 ohm)",
+    ):
+        r = by[name]
+        assert r["peak_ua"] <= ceiling, r
+    # the railed stage is held by the limiter, near its value, through the reversal
+    rail = by["stage amplifier output at +rail"]
+    assert rail["steady_ua"] > board["analog"]["hw_limit_ua"] * 0.95
+
+
+def test_check_flags_a_spike_at_a_reversal(hw, check):
+    """The checker itself fails on a reversal spike above 600 uA, and on any
+    overshoot with the firmware's sequence."""
+    raw, _ = hw
+    bad = copy.deepcopy(raw)
+    bad["reversals"]["runs"][-1]["peak_ua"] = raw["board"]["hw_limit_max_ua"] + 1.0
+    assert not check.evaluate(bad)["reversals"]["ok"]
+    bad = copy.deepcopy(raw)
+    r = next(r for r in bad["reversals"]["runs"] if r["dac_to_zero"])
+    r["peak_ua"] = r["steady_ua"] * 1.2
+    assert not check.evaluate(bad)["reversals"]["ok"]
+
+
+def test_reversal_runs_use_the_firmware_sequence(check):
+    """The transient stimulus is Supervisor.apply()'s order: DAC 0 first, leg
+    off one pin write later, the other leg on one later, the code one later."""
+    ctl = " ".join(check.reversal_stimulus(3.3, 2.0, 1e-3, True))
+    w = check.PIN_WRITE_S
+    assert "@vdacs[pulse] = [ 2 0 0.001 " in ctl  # DAC drops at the reversal
+    assert "@vlega[pulse] = [ 3.3 0 %g " % (1e-3 + w) in ctl  # leg A off after one write
+    assert "@vlegb[pulse] = [ 0 3.3 %g " % (1e-3 + 2 * w) in ctl  # leg B on after two
+    assert "@vdacs" not in " ".join(check.reversal_stimulus(3.3, 2.0, 1e-3, False))
+
+
+def test_model_has_body_diodes_and_the_bridge_blocks_them(ngspice, tmp_path):
+    """The level-1 MOSFETs carry their body diode as the bulk junction (bulk
+    tied to source): a P-MOSFET with its drain 0.7 V above its source conducts
+    mA. Every bridge switch and the steering switch has a series diode opposed
+    to its body diode, so the skin capacitance cannot discharge around the sink."""
+    deck = tmp_path / "bd.cir"
+    deck.write_text(
+        "* body diode\n.include %s\nVS s 0 10\nVG g 0 10\nVD d 0 10.7\nX1 d g s BSS84\n"
+        ".control\nop\necho \"RES i=$&i(vd)\"\nquit 0\n.endc\n.end\n" % (HW_NET / "models.lib"),
+        encoding="utf-8",
+    )
+    out = subprocess.run([ngspice, "-b", str(deck)], capture_output=True, text=True, timeout=60)
+    i = float(out.stdout.split("RES i=")[1].split()[0])
+    assert abs(i) > 1e-3
+    cir = (HW_NET / "microwand.cir").read_text(encoding="utf-8")
+    for line in (
+        "DA vh sa BAT54",
+        "XPA ea gpa sa BSS84",
+        "DB vh sb BAT54",
+        "XPB eb gpb sb BSS84",
+        "DNA ea na_d BAT54",
+        "XNA na_d gnag k BSS138",
+        "DNB eb nb_d BAT54",
+        "XNB nb_d gnbg k BSS138",
+        "DMD vh mdd BAS16",
+        "XMD mdd gmd k BSS138",
+    ):
+        assert line in cir, line
