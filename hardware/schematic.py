@@ -88,8 +88,13 @@ def draw(out: Path = OUT) -> Path:
     net(vh, "VH", loc="left")
     left, right = -5.5, 5.5
     add(elm.Line().at((left, vh[1])).to((right, vh[1])))
-    pa = add(elm.PFet().theta(0).anchor("source").at((left, vh[1])).label("XPA\nBSS84", loc="left"))
-    pb = add(elm.PFet().theta(0).anchor("source").at((right, vh[1])).label("XPB\nBSS84", loc="left"))
+    # series diodes opposed to the body diodes (reversal fix, hardware/README.md)
+    da = add(elm.Diode().down(1.2).at((left, vh[1])).label("DA BAT54", loc="right", fontsize=8))
+    db = add(elm.Diode().down(1.2).at((right, vh[1])).label("DB BAT54", loc="left", fontsize=8))
+    net(da.end, "SA", loc="right")
+    net(db.end, "SB", loc="left")
+    pa = add(elm.PFet().theta(0).anchor("source").at(da.end).label("XPA\nBSS84\nCMA %gp G-D" % (v["C_MILLER"] * 1e12), loc="left"))
+    pb = add(elm.PFet().theta(0).anchor("source").at(db.end).label("XPB\nBSS84\nCMB %gp G-D" % (v["C_MILLER"] * 1e12), loc="left"))
     ey = pa.drain[1] - 1.2
     add(elm.Line().at(pa.drain).to((left, ey)))
     add(elm.Line().at(pb.drain).to((right, ey)))
@@ -98,17 +103,43 @@ def draw(out: Path = OUT) -> Path:
     add(elm.Line().at((left, ey)).to((-1.5, ey)))
     add(elm.Resistor().at((-1.5, ey)).to((1.5, ey)).label("skin / test load\n500 Ω..47 kΩ", loc="bottom"))
     add(elm.Line().at((1.5, ey)).to((right, ey)))
-    ny = ey - 0.8
-    add(elm.Line().at((left, ey)).to((left, ny)))
-    add(elm.Line().at((right, ey)).to((right, ny)))
-    na = add(elm.NFet().theta(0).anchor("drain").at((left, ny)).label("XNA\nBSS138", loc="left"))
-    nb = add(elm.NFet().theta(0).anchor("drain").at((right, ny)).label("XNB\nBSS138", loc="left"))
+    dna = add(elm.Diode().down(1.2).at((left, ey)).label("DNA BAT54", loc="right", fontsize=8))
+    dnb = add(elm.Diode().down(1.2).at((right, ey)).label("DNB BAT54", loc="left", fontsize=8))
+    ny = dna.end[1]
+    na = add(elm.NFet().theta(0).anchor("drain").at((left, ny)).label("XNA\nBSS138\nRGNA %s" % _r(v["R_LSG"]), loc="left"))
+    nb = add(elm.NFet().theta(0).anchor("drain").at((right, ny)).label("XNB\nBSS138\nRGNB %s" % _r(v["R_LSG"]), loc="left"))
     ky = na.source[1] - 0.8
     wire(na.source, (0, ky), "|-")
     wire(nb.source, (0, ky), "|-")
     net((0, ky), "K", loc="left")
     q1 = add(elm.NFet().theta(0).anchor("drain").at((0, ky)).label("Q1\nBSS138", loc="left"))
     net(q1.source, "T", loc="left")
+    # current steering: VH to K while both legs are low (the sink never opens)
+    mx = 9.5
+    net((mx, vh[1]), "VH", loc="top")
+    dmd = add(elm.Diode().down(1.2).at((mx, vh[1])).label("DMD BAS16", loc="right", fontsize=8))
+    xmd = add(elm.NFet().theta(0).anchor("drain").at(dmd.end).label("XMD\nBSS138", loc="left", fontsize=8))
+    net(xmd.source, "K", loc="right")
+    add(
+        elm.Label()
+        .at((mx - 1.0, xmd.source[1] - 0.9))
+        .label(
+            "XMD gate: RMD1 %s / RMD2 %s from VB (%.1f V) with CMD %gp,\n"
+            "pulled down via RMDA %s by XDA/XDB ~100 µs after a leg rises\n"
+            "(RDLA/RDLB %s, CDLA/CDLB %gn from GPIO32/33, DDLA/DDLB reset)."
+            % (
+                _r(v["R_MD1"]),
+                _r(v["R_MD2"]),
+                a["boost_v"] * v["R_MD2"] / (v["R_MD1"] + v["R_MD2"]),
+                v["C_MD"] * 1e12,
+                _r(v["R_MDX"]),
+                _r(v["R_DL"]),
+                v["C_DL"] * 1e9,
+            ),
+            loc="right",
+            fontsize=8,
+        )
+    )
     rs = add(elm.Resistor().down().at(q1.source).label("RSENSE\n%s 0.1%%" % _r(v["R_SENSE"])))
     net(rs.end, "F", loc="left")
     rset = add(elm.Resistor().down().at(rs.end).label("RSET (r_set)\n%s 0.1%%" % _r(v["R_SET"])))
@@ -173,7 +204,7 @@ def draw(out: Path = OUT) -> Path:
     ):
         x = ox + i * 5.5
         net((x, oy), "VB", loc="top")
-        rv = "100k" if i == 0 else "10k"
+        rv = "100k" if i == 0 else _r(v["R_HSG"])
         r1 = add(elm.Resistor().down().at((x, oy)).label("%s\n%s" % (top, rv), loc="right", fontsize=8))
         net(r1.end, target, loc="right")
         r2 = add(elm.Resistor().down().at(r1.end).label("%s\n%s" % (bot, rv), loc="right", fontsize=8))
@@ -181,18 +212,19 @@ def draw(out: Path = OUT) -> Path:
             elm.NFet().theta(0).anchor("drain").at(r2.end).label("%s\nBSS138" % q, loc="left", fontsize=8)
         )
         gnd(q.source)
-        rgg = add(elm.Resistor().right(1.8).at(q.gate).label("%s 1k" % rg_, loc="top", fontsize=8))
+        rgv = "1k" if i == 0 else _r(v["R_LVG"])
+        rgg = add(elm.Resistor().right(1.8).at(q.gate).label("%s %s" % (rg_, rgv), loc="top", fontsize=8))
         net(rgg.end, gpio, loc="bottom")
         pd = add(elm.Resistor().down(1.8).at(rgg.end).label("%s\n100k" % rpd, loc="right", fontsize=8))
         gnd(pd.end)
-    net((ox, oy - 10.5), "V10 = VB x 0.4 (R10A 150k / R10B 100k): gate rail of XNA/XNB", loc="right")
+    net((ox, oy - 10.5), "V10 = VB x 0.4 (R10A 150k / R10B 100k, C10 %gn): gate rail of XNA/XNB" % (v["C_V10"] * 1e9), loc="right")
     add(
         elm.Label()
         .at((ox, oy - 9.0))
         .label(
             "XINA (BSS84, source V10, gate LXB) drives XNA: on while leg B is high; XINB/LXA drive XNB."
             " RNA/RNB 1M pull-downs.\n"
-            "Both legs low: all four bridge switches off, electrodes floating.",
+            "Both legs low: all four bridge switches off, electrodes floating, XMD carries the sink current.",
             loc="right",
             fontsize=8,
         )
@@ -250,9 +282,12 @@ def draw(out: Path = OUT) -> Path:
         .label("RVB %s\nfrom EB" % _r(v["R_VL_IN"]), loc="left", fontsize=8)
     )
     rvh = add(
-        elm.Resistor().left().at(u2.in2).label("RVH %s from VH" % _r(v["R_VL_A"]), loc="bottom", fontsize=8)
+        elm.Resistor()
+        .left()
+        .at(u2.in2)
+        .label("RVHA / RVHB %s\nfrom SA / SB" % _r(2 * v["R_VL_A"]), loc="bottom", fontsize=8)
     )
-    net(rvh.end, "VH", loc="left")
+    net(rvh.end, "SA, SB", loc="left")
     fb2 = u2.in1[1] + 1.6
     wire((u2.in1[0] - 0.2, u2.in1[1]), (u2.in1[0] - 0.2, fb2), "-|")
     add(
@@ -269,7 +304,8 @@ def draw(out: Path = OUT) -> Path:
         .at((lvx - 2, lvy - 3.5))
         .label(
             "(-) node: RVG %s to GND.  (+) node: RVO %s to VOFF, RVC %s to GND.\n"
-            "2*V(VH) - V(EA) - V(EB) = |V_load|: no rectifier, same for both polarities."
+            "V(SA) + V(SB) - V(EA) - V(EB) = |V_load| (+ a BAT54 residue, offset trimmed):\n"
+            "no rectifier, same for both polarities."
             % (_r(v["R_VL_GM"]), _r(v["R_VL_B"]), _r(v["R_VL_C"])),
             loc="right",
             fontsize=8,
