@@ -42,5 +42,5 @@ echo "cpython: $py_pass passed, $py_fail failed; micropython: $mp_pass passed, $
 if [ "$status" -ne 0 ] && [ "$py_fail" -eq 0 ] && [ "$mp_fail" -eq 0 ]; then
     py_fail=1  # a step failed outside the test runners
 fi
-echo "total: $((py_pass + mp_pass)) passed, $((py_fail + mp_fail)) failed"
+echo "total: $((py_pass + mp_pass)) passed, $((py_fail + mp_fail)) failed" | tee build/test-summary.txt
 exit $status
