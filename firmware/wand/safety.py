@@ -25,7 +25,7 @@ _STUCK_SAME_SAMPLES = const(25)  # 250 ms of a bit-identical reading
 _STUCK_FOLLOW_UA = const(40)  # command moved this much, reading did not
 _STUCK_FOLLOW_SAMPLES = const(3)
 _STUCK_BAND_UV = const(1500)
-_DRIFT_MIN_UA = const(50)
+_DRIFT_MIN_UA = const(20)  # the sense resolves 20 % of 20 µA with a 7-sigma margin
 _DRIFT_SAMPLES = const(10)  # 100 ms at 10 ms ticks, well inside 500 ms
 BOOT_ZERO_UA = const(15)
 

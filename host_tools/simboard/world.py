@@ -82,6 +82,20 @@ class SimEnd(BaseException):
     """The scripted end of the simulation was reached."""
 
 
+def enter():
+    """Every call into the chip starts here: the attached world, halted chips
+    raise again, and the call's cost (call_us) advances the clock."""
+    w = _current
+    if w is None:
+        raise RuntimeError("simboard: no world attached")
+    if w.halt is not None:
+        w.raise_halt()
+    w.now += w.call_us
+    if w.now >= w.next_due:
+        w._due()
+    return w
+
+
 def attach(world):
     global _current
     _current = world

@@ -47,5 +47,12 @@ def test_sr01_sr04_sr12_invariants_hold_under_random_sequences(user_max, level, 
         tc = min([c for c in clears if c > tf], default=10**9)
         assert all(abs(s.ua) < 1 for s in run.samples if tf + 10 < s.t < tc), (tf, tc)
     if program != "smooth":
-        cyc = cycle_stats(as_simresult(run))
+        # A step of the stage or sense gain, or of the load, in the middle of a
+        # cycle makes that one cycle unbalanced by the step (the code that was
+        # booked did not deliver what it used to): those cycles are exempt;
+        # every other cycle must balance.
+        steps = [t for t, act in events if act[0] in ("inject", "load")]
+        res = as_simresult(run)
+        res.events = res.events + [(int(t * 1000), "fault", ["step"]) for t in steps]
+        cyc = cycle_stats(res)
         assert cyc["net_per_cycle_max_ratio"] <= 0.01 or cyc["net_per_cycle_max_uc"] <= 0.05, cyc
