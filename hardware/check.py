@@ -296,9 +296,7 @@ FAULT_CORNERS = [("nom", 25.0), ("max", 0.0), ("max", 45.0)]
 def ngspice_path() -> str:
     path = shutil.which("ngspice")
     if not path:
-        raise CheckError(
-            "ngspice not found: run `bash hardware/ensure_ngspice.sh` (installs Debian's ngspice)"
-        )
+        raise CheckError("ngspice not found: run `bash hardware/ensure_ngspice.sh` (installs Debian's ngspice)")
     return path
 
 
@@ -338,11 +336,7 @@ def run_deck(deck: str, outputs: tuple[str, ...] = ()) -> dict:
         path.write_text(deck, encoding="utf-8")
         proc = subprocess.run([exe, "-b", str(path)], cwd=tmp, capture_output=True, text=True, timeout=300)
         text = proc.stdout + proc.stderr
-        bad = [
-            ln
-            for ln in text.splitlines()
-            if re.search(r"\berror\b|singular|no convergence|aborted", ln, re.I)
-        ]
+        bad = [ln for ln in text.splitlines() if re.search(r"\berror\b|singular|no convergence|aborted", ln, re.I)]
         if proc.returncode != 0 or bad:  # "quit 0" ends a clean run with 0
             raise CheckError("ngspice failed:\n" + "\n".join((bad or text.splitlines()[-20:])[:15]))
         res = []
@@ -535,9 +529,7 @@ def sim_sense_transfer(ctx: Ctx) -> dict:
     out = run_deck(make_deck(ctx.scen(F_U3=-1), control), ("sense.dat",))
     t = out["files"]["sense.dat"]
     body = sweep_health(t)
-    rows = [
-        {"i_ua": abs(i) * 1e6, "vadc_mv": v * 1e3} for i, v in zip(t["i(vmeas)"], t["v(adc_i)"], strict=True)
-    ]
+    rows = [{"i_ua": abs(i) * 1e6, "vadc_mv": v * 1e3} for i, v in zip(t["i(vmeas)"], t["v(adc_i)"], strict=True)]
     return {"rows": rows, "body_fwd_v": body}
 
 
@@ -779,7 +771,13 @@ def _reversal_run(ctx: Ctx, case) -> dict:
     for tr in (half, 2 * half):
         idx = [j for j in range(1, len(ts)) if tr <= ts[j] <= tr + 2e-3]
         jp = max(idx, key=lambda j: person[j])
-        revs.append({"peak_ua": person[jp] * 1e6, "at_us": (ts[jp] - tr) * 1e6, "high_side_peak_ua": max(abs(ih[j]) for j in idx) * 1e6})
+        revs.append(
+            {
+                "peak_ua": person[jp] * 1e6,
+                "at_us": (ts[jp] - tr) * 1e6,
+                "high_side_peak_ua": max(abs(ih[j]) for j in idx) * 1e6,
+            }
+        )
     return {
         "fault": fault or "none",
         "iset_ua": None if ua is None else code * ctx.ua_per_code,
@@ -1114,8 +1112,7 @@ def render_table(raw: dict, checks: dict) -> str:
     for c in raw["limiter"]["corners"]:
         L.append(
             "| SR-01 hardware limiter | stage amplifier railed, %s, loads 500 Ω..10 kΩ | %.1f .."
-            " %.1f µA | ≤ %d µA | %s |"
-            % (c["corner"], c["min_ua"], c["max_ua"], lim_max, _pf(c["max_ua"] <= lim_max))
+            " %.1f µA | ≤ %d µA | %s |" % (c["corner"], c["min_ua"], c["max_ua"], lim_max, _pf(c["max_ua"] <= lim_max))
         )
     lim = checks["limiter"]
     L.append(
@@ -1248,8 +1245,14 @@ def render_table(raw: dict, checks: dict) -> str:
         "Current density at the %g cm² electrodes: %.3f mA/cm² at the firmware ceiling (500 µA), "
         "%.3f mA/cm² at the worst simulated single fault (%.1f µA), steady state; %.3f mA/cm² at the "
         "largest instant of any simulated polarity reversal (%.1f µA)."
-        % (area, 0.5 / area, worst / 1000.0 / area, worst, checks["reversals"]["max_peak_ua"] / 1000.0 / area,
-           checks["reversals"]["max_peak_ua"])
+        % (
+            area,
+            0.5 / area,
+            worst / 1000.0 / area,
+            worst,
+            checks["reversals"]["max_peak_ua"] / 1000.0 / area,
+            checks["reversals"]["max_peak_ua"],
+        )
     )
     L.append("")
     L.append("Overall: %s" % ("PASS" if checks["ok"] else "FAIL"))

@@ -93,8 +93,20 @@ def draw(out: Path = OUT) -> Path:
     db = add(elm.Diode().down(1.2).at((right, vh[1])).label("DB BAT54", loc="left", fontsize=8))
     net(da.end, "SA", loc="right")
     net(db.end, "SB", loc="left")
-    pa = add(elm.PFet().theta(0).anchor("source").at(da.end).label("XPA\nBSS84\nCMA %gp G-D" % (v["C_MILLER"] * 1e12), loc="left"))
-    pb = add(elm.PFet().theta(0).anchor("source").at(db.end).label("XPB\nBSS84\nCMB %gp G-D" % (v["C_MILLER"] * 1e12), loc="left"))
+    pa = add(
+        elm.PFet()
+        .theta(0)
+        .anchor("source")
+        .at(da.end)
+        .label("XPA\nBSS84\nCMA %gp G-D" % (v["C_MILLER"] * 1e12), loc="left")
+    )
+    pb = add(
+        elm.PFet()
+        .theta(0)
+        .anchor("source")
+        .at(db.end)
+        .label("XPB\nBSS84\nCMB %gp G-D" % (v["C_MILLER"] * 1e12), loc="left")
+    )
     ey = pa.drain[1] - 1.2
     add(elm.Line().at(pa.drain).to((left, ey)))
     add(elm.Line().at(pb.drain).to((right, ey)))
@@ -104,10 +116,14 @@ def draw(out: Path = OUT) -> Path:
     add(elm.Resistor().at((-1.5, ey)).to((1.5, ey)).label("skin / test load\n500 Ω..47 kΩ", loc="bottom"))
     add(elm.Line().at((1.5, ey)).to((right, ey)))
     dna = add(elm.Diode().down(1.2).at((left, ey)).label("DNA BAT54", loc="right", fontsize=8))
-    dnb = add(elm.Diode().down(1.2).at((right, ey)).label("DNB BAT54", loc="left", fontsize=8))
+    add(elm.Diode().down(1.2).at((right, ey)).label("DNB BAT54", loc="left", fontsize=8))
     ny = dna.end[1]
-    na = add(elm.NFet().theta(0).anchor("drain").at((left, ny)).label("XNA\nBSS138\nRGNA %s" % _r(v["R_LSG"]), loc="left"))
-    nb = add(elm.NFet().theta(0).anchor("drain").at((right, ny)).label("XNB\nBSS138\nRGNB %s" % _r(v["R_LSG"]), loc="left"))
+    na = add(
+        elm.NFet().theta(0).anchor("drain").at((left, ny)).label("XNA\nBSS138\nRGNA %s" % _r(v["R_LSG"]), loc="left")
+    )
+    nb = add(
+        elm.NFet().theta(0).anchor("drain").at((right, ny)).label("XNB\nBSS138\nRGNB %s" % _r(v["R_LSG"]), loc="left")
+    )
     ky = na.source[1] - 0.8
     wire(na.source, (0, ky), "|-")
     wire(nb.source, (0, ky), "|-")
@@ -180,9 +196,7 @@ def draw(out: Path = OUT) -> Path:
     net(rd1.end, "REFN (VB-%.2f V)" % (a["hw_limit_ua"] * 1e-6 * v["R_LIM"]), loc="right")
     rd2 = add(elm.Resistor().down().at(rd1.end).label("RD2\n%s" % _r(v["R_D2"]), loc="right"))
     add(elm.Line().at(rd2.end).to((lx, rd2.end[1])))
-    u3 = add(
-        elm.Opamp(leads=True).theta(0).anchor("in2").at((lx + 2.0, -7.0)).label("U3\nMCP6041", loc="center")
-    )
+    u3 = add(elm.Opamp(leads=True).theta(0).anchor("in2").at((lx + 2.0, -7.0)).label("U3\nMCP6041", loc="center"))
     add(elm.Line().at(u3.in2).to((u3.in2[0] - 0.5, u3.in2[1])))
     add(elm.Label().at((u3.in2[0] - 0.5, u3.in2[1])).label("REFN", loc="left", fontsize=9, color="#1f4e9c"))
     add(elm.Line().at(u3.in1).to((u3.in1[0] - 0.5, u3.in1[1])))
@@ -208,16 +222,18 @@ def draw(out: Path = OUT) -> Path:
         r1 = add(elm.Resistor().down().at((x, oy)).label("%s\n%s" % (top, rv), loc="right", fontsize=8))
         net(r1.end, target, loc="right")
         r2 = add(elm.Resistor().down().at(r1.end).label("%s\n%s" % (bot, rv), loc="right", fontsize=8))
-        q = add(
-            elm.NFet().theta(0).anchor("drain").at(r2.end).label("%s\nBSS138" % q, loc="left", fontsize=8)
-        )
+        q = add(elm.NFet().theta(0).anchor("drain").at(r2.end).label("%s\nBSS138" % q, loc="left", fontsize=8))
         gnd(q.source)
         rgv = "1k" if i == 0 else _r(v["R_LVG"])
         rgg = add(elm.Resistor().right(1.8).at(q.gate).label("%s %s" % (rg_, rgv), loc="top", fontsize=8))
         net(rgg.end, gpio, loc="bottom")
         pd = add(elm.Resistor().down(1.8).at(rgg.end).label("%s\n100k" % rpd, loc="right", fontsize=8))
         gnd(pd.end)
-    net((ox, oy - 10.5), "V10 = VB x 0.4 (R10A 150k / R10B 100k, C10 %gn): gate rail of XNA/XNB" % (v["C_V10"] * 1e9), loc="right")
+    net(
+        (ox, oy - 10.5),
+        "V10 = VB x 0.4 (R10A 150k / R10B 100k, C10 %gn): gate rail of XNA/XNB" % (v["C_V10"] * 1e9),
+        loc="right",
+    )
     add(
         elm.Label()
         .at((ox, oy - 9.0))
@@ -234,8 +250,7 @@ def draw(out: Path = OUT) -> Path:
     sx, sy = -6.0, -27.0
     s.title(
         (sx - 1, sy + 2.2),
-        "Current sense (GPIO36): %g mV + %g mV/µA"
-        % (a["sense_offset_mv"], chk.derived(board)["sense_mv_per_ua"]),
+        "Current sense (GPIO36): %g mV + %g mV/µA" % (a["sense_offset_mv"], chk.derived(board)["sense_mv_per_ua"]),
     )
     u1b = add(elm.Opamp(leads=True).theta(0).at((sx + 3.5, sy)).label("U1B\nMCP6002", loc="center"))
     ra = add(elm.Resistor().left().at(u1b.in1).label("RSA1 %s" % _r(v["R_SA_IN"]), loc="top", fontsize=8))
@@ -305,8 +320,7 @@ def draw(out: Path = OUT) -> Path:
         .label(
             "(-) node: RVG %s to GND.  (+) node: RVO %s to VOFF, RVC %s to GND.\n"
             "V(SA) + V(SB) - V(EA) - V(EB) = |V_load| (+ a BAT54 residue, offset trimmed):\n"
-            "no rectifier, same for both polarities."
-            % (_r(v["R_VL_GM"]), _r(v["R_VL_B"]), _r(v["R_VL_C"])),
+            "no rectifier, same for both polarities." % (_r(v["R_VL_GM"]), _r(v["R_VL_B"]), _r(v["R_VL_C"])),
             loc="right",
             fontsize=8,
         )
@@ -315,16 +329,12 @@ def draw(out: Path = OUT) -> Path:
     # ---------------- supervision ------------------------------------------------
     px, py = -6.0, -37.0
     s.title((px - 1, py + 1.6), "Supervision")
-    rbt = add(
-        elm.Resistor().down().at((px, py)).label("RBT %s" % _r(v["R_BAT_TOP"]), loc="right", fontsize=8)
-    )
+    rbt = add(elm.Resistor().down().at((px, py)).label("RBT %s" % _r(v["R_BAT_TOP"]), loc="right", fontsize=8))
     net((px, py), "VBAT (cell)", loc="top")
     net(rbt.end, "GPIO34", loc="right")
     rbb = add(elm.Resistor().down().at(rbt.end).label("RBB %s" % _r(v["R_BAT_BOT"]), loc="right", fontsize=8))
     gnd(rbb.end)
-    rut = add(
-        elm.Resistor().down().at((px + 6, py)).label("RUT %s" % _r(v["R_USB_TOP"]), loc="right", fontsize=8)
-    )
+    rut = add(elm.Resistor().down().at((px + 6, py)).label("RUT %s" % _r(v["R_USB_TOP"]), loc="right", fontsize=8))
     net((px + 6, py), "VBUS (USB 5 V)", loc="top")
     net(rut.end, "GPIO35 (high with USB)", loc="right")
     rub = add(elm.Resistor().down().at(rut.end).label("RUB %s" % _r(v["R_USB_BOT"]), loc="right", fontsize=8))

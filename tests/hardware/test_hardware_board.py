@@ -28,12 +28,8 @@ def test_netlist_params_are_generated_from_board_json(check, board):
     assert p["R_SA_FB"] / p["R_SA_IN"] == pytest.approx(a["sense_gain"])
     v33 = p["V33"]
     assert v33 * 1000 == pytest.approx(a["dac_full_scale_mv"])
-    assert v33 * p["R_OFF_BOT"] / (p["R_OFF_BOT"] + p["R_OFF_TOP_I"]) * 1000 == pytest.approx(
-        a["sense_offset_mv"]
-    )
-    assert v33 * p["R_OFF_BOT"] / (p["R_OFF_BOT"] + p["R_OFF_TOP_V"]) * 1000 == pytest.approx(
-        a["vload_offset_mv"]
-    )
+    assert v33 * p["R_OFF_BOT"] / (p["R_OFF_BOT"] + p["R_OFF_TOP_I"]) * 1000 == pytest.approx(a["sense_offset_mv"])
+    assert v33 * p["R_OFF_BOT"] / (p["R_OFF_BOT"] + p["R_OFF_TOP_V"]) * 1000 == pytest.approx(a["vload_offset_mv"])
     v_lim = p["LIM_REF_V"] * p["R_D1"] / (p["R_D1"] + p["R_D2"])
     assert v_lim / p["R_LIM"] * 1e6 == pytest.approx(a["hw_limit_ua"])
     assert p["BOOST_V"] == a["boost_v"]

@@ -306,7 +306,7 @@ def test_model_has_body_diodes_and_the_bridge_blocks_them(ngspice, tmp_path):
     deck = tmp_path / "bd.cir"
     deck.write_text(
         "* body diode\n.include %s\nVS s 0 10\nVG g 0 10\nVD d 0 10.7\nX1 d g s BSS84\n"
-        ".control\nop\necho \"RES i=$&i(vd)\"\nquit 0\n.endc\n.end\n" % (HW_NET / "models.lib"),
+        '.control\nop\necho "RES i=$&i(vd)"\nquit 0\n.endc\n.end\n' % (HW_NET / "models.lib"),
         encoding="utf-8",
     )
     out = subprocess.run([ngspice, "-b", str(deck)], capture_output=True, text=True, timeout=60)
