@@ -33,6 +33,7 @@ _BAT_CRIT_TICKS = const(5)
 _USB_TICKS = const(3)
 RESET_NAMES = {1: "power_on", 2: "hard", 3: "watchdog", 4: "deepsleep", 5: "soft"}
 _WDT_RESET = const(3)
+_PWRON_RESET = const(1)
 
 
 class _FirstByte:
@@ -94,6 +95,9 @@ class App:
         self._done_ms = 0
         self._usb_refused_until = -1
         self._faults = []
+        self._restoring = False
+        self._dirty = {}  # settings changed by buttons during a session, saved after it
+        self._sleep_when_done = False
         # The console is loaded on demand: a standalone session on battery has
         # nobody on the USB serial, and the console's code is a fifth of the
         # firmware's RAM. One byte is read per tick until someone types.
@@ -123,7 +127,16 @@ class App:
         self._bat_avg16 = self.battery_mv * 16
         # SR-08: with the output off, the sense must read near zero.
         self.sup.boot_check(0, b.read_current_uv())
-        # SR-12: a watchdog reset comes back up in the fault state.
+        # SR-12: a latched fault survives every reset but a power cycle, and a
+        # watchdog reset comes back up in the fault state.
+        stored = b.stored_fault()
+        if self.reset_cause == _PWRON_RESET:
+            if stored:
+                b.store_fault(0)  # a power cycle is a deliberate act: cleared
+        elif stored:
+            self._restoring = True
+            self.sup.trip(0, stored)
+            self._restoring = False
         if self.reset_cause == _WDT_RESET:
             self.sup.trip(0, faults.WATCHDOG)
         # SR-09: bench mode needs the level button held at power-up: pressed
@@ -177,6 +190,8 @@ class App:
             self._log(now_ms, kind)
 
     def _on_fault(self, now_ms, code):
+        if not self._restoring:
+            self.board.store_fault(code)
         rec = {"t_ms": now_ms, "code": code, "name": faults.name(code), "boot": self.log.boot}
         hist = self._faults
         hist.append(rec)
@@ -184,7 +199,7 @@ class App:
             hist.pop(0)
         self._log(now_ms, "fault", code, faults.name(code))
         self.observer.event(now_ms, "fault", code, faults.name(code))
-        self.session.fault(now_ms)
+        self.session.fault(now_ms, ses.END_USB if code == faults.USB_POWER else ses.END_FAULT)
         self.ui.play(now_ms, uimod.TONE_FAULT)
 
     # --- the control tick -----------------------------------------------------------
@@ -234,14 +249,24 @@ class App:
         else:
             session.step(now, elapsed, load)
             code = sup.clamp_code(rg.code_for(session.amp_ua()))
-            self.engine.step(code)
-            sup.apply(self.engine.code, self.engine.polarity, self.engine.running)
+            eng = self.engine
+            eng.step(code)
+            code = eng.code
+            pol = eng.polarity
+            # probe in positive halves only: the negative half then mirrors the
+            # lower charge, where a probe would leave a debt at its end
+            # (the sense reads |I| ahead of the bridge: the last tick's polarity
+            # does not matter, only that the code is the same)
+            steady = load == reg.LOAD_OK and pol > 0 and sup.output_on and code == sup.code
+            sup.apply(sup.probe(code, steady), pol, eng.running)
         # 4. feedback, console
         self._feedback(now)
         con = self.console
         if con is not None:
             con.poll(now)
-        elif self.serial is not None and self.serial.read_into(self._peek):
+        elif self.serial is not None and (self.bench or not session.active()) \
+                and self.serial.read_into(self._peek):
+            # (not during a standalone session: loading takes a while)
             self.open_console(self._peek[0]).poll(now)
         return ok
 
@@ -275,7 +300,7 @@ class App:
             except Exception as e:  # noqa: BLE001 - nothing may escape the loop
                 self.sup.trip(self.now, faults.INTERNAL)
                 self._log(self.now, "exception", type(e).__name__)
-                ok = not self.sup.output_on
+                ok = False  # no fresh passing check this tick (SR-02)
             if ok:
                 b.feed_watchdog()
             if self._idle_expired():
@@ -303,8 +328,8 @@ class App:
         else:
             self._usb_n = 0
         session = self.session
-        if self.usb and not self.bench and session.active():
-            session.stop(now, ses.END_USB)
+        if self.usb and not self.bench and session.active() and not self.sup.fault:
+            self.sup.trip(now, faults.USB_POWER)  # SR-09: cut at once, not a ramp
         if self.usb:
             self._bat_crit_n = self._bat_low_n = 0
             self.battery_low = False
@@ -385,10 +410,19 @@ class App:
         return 0  # no level gestures during the window
 
     def _save_quiet(self, name, value):
-        try:
-            self.settings.set(name, value)
-        except (OSError, SettingsError):
-            pass
+        """Remember a button's setting; written when no session runs (a flash
+        write can take longer than a tick)."""
+        self._dirty[name] = value
+        if not self.session.active():
+            self._flush_settings()
+
+    def _flush_settings(self):
+        for name in self._dirty:
+            try:
+                self.settings.set(name, self._dirty[name])
+            except (OSError, SettingsError):
+                pass
+        self._dirty = {}
 
     def start_session(self, now):
         """Start if SR-09 allows it (no USB power unless bench mode; battery not low)."""
@@ -414,19 +448,37 @@ class App:
             return
         code = self.sup.fault
         self.sup.clear()
+        self.board.store_fault(0)
         self.session.fault_cleared(now)
         self._log(now, "fault_cleared", code, how)
         self.observer.event(now, "fault_cleared", code, how)
 
     def _idle_expired(self):
         """SR-07: off after idling; a session, the done display and a
-        calibration count as activity, so idling starts when they end."""
+        calibration count as activity, so idling starts when they end. A
+        session paused (hold, or no contact) for the idle time is ended first."""
         s = self.session
-        if self.bench or s.active() or s.state == ses.DONE or self._cal is not None:
-            self._last_activity = self.now
+        now = self.now
+        if self._dirty and not s.active():
+            self._flush_settings()
+        paused = s.state == ses.HOLD or s.state == ses.NO_CONTACT
+        if self.bench or (s.active() and not paused) or self._cal is not None:
+            self._last_activity = now
+            return False
+        if s.state == ses.DONE:
+            if self._sleep_when_done:
+                self._sleep_when_done = False
+                return True
+            self._last_activity = now
             return False
         limit = self.settings.values["idle_off_s"] * 1000
-        return self.now - self._last_activity >= limit
+        if now - self._last_activity < limit:
+            return False
+        if paused:
+            s.stop(now, ses.END_IDLE)
+            self._sleep_when_done = True
+            return False
+        return True
 
     # --- feedback ---------------------------------------------------------------------
     def _feedback(self, now):
@@ -478,7 +530,10 @@ def main(machine, time, esp32=None, observer=None, serial=None, fs=None, dac=Non
         # Ctrl-C (mpremote): output off, then a hard reset into the plain REPL,
         # which is the only way to get rid of the watchdog (SR-03).
         b.output_off()
-        app._log(app.now, "interrupted")
+        try:
+            app._log(app.now, "interrupted")
+        except KeyboardInterrupt:
+            pass  # a second Ctrl-C: go on to the REPL all the same
         b.request_maintenance()
     finally:
         b.output_off()

@@ -410,12 +410,25 @@ class Console:
             cmds[name] = _TABLE[name][3]
         return self._ok({"protocol": PROTOCOL, "maxlen": self._maxlen, "commands": cmds})
 
+    def _session_running(self):
+        """reboot/repl cut the output at once: not while a session runs (SR-05)."""
+        st = self._target.status().get("state")
+        if st in ("idle", "done", "fault"):
+            return None
+        return self._err("state", "stop the session first (state %s)" % st)
+
     def _c_reboot(self, args, now_ms):
+        refused = self._session_running()
+        if refused:
+            return refused
         self._action = _ACT_REBOOT
         self._action_armed = False
         return self._ok({"reboot": True})
 
     def _c_repl(self, args, now_ms):
+        refused = self._session_running()
+        if refused:
+            return refused
         self._action = _ACT_REPL
         self._action_armed = False
         self._stream_ms = 0

@@ -12,6 +12,7 @@ SHORT = const(6)  # SR-06
 WATCHDOG = const(7)  # SR-12
 BATTERY_CRITICAL = const(8)  # SR-09
 INTERNAL = const(9)  # exception in the control loop
+USB_POWER = const(10)  # USB power appeared during a session outside bench mode (SR-09)
 
 _NAMES = (
     "none",
@@ -24,6 +25,7 @@ _NAMES = (
     "watchdog",
     "battery_critical",
     "internal",
+    "usb_power",
 )
 
 

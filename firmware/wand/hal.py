@@ -17,7 +17,7 @@ from wand import board
 _WDT_MAX_MS = const(1000)
 _LED_FREQ = const(1000)
 _TONE_DUTY = const(32768)
-_MAINTENANCE_FLAG = b"wand:repl"
+_RTC_TAG = b"wand:"
 
 
 class Esp32Board:
@@ -173,18 +173,45 @@ class Esp32Board:
         self.output_off()
         self._machine.reset()
 
+    # RTC memory survives every reset but a power cycle. It holds flags:
+    # b"wand:" + "r" (boot to the plain REPL once) + "f<code>" (a latched fault,
+    # SR-12: a reset, deep sleep or reboot must not clear it).
+    def _rtc_flags(self):
+        m = self._rtc.memory()
+        if not m.startswith(_RTC_TAG):
+            return b""
+        return m[len(_RTC_TAG):]
+
+    def _rtc_write(self, repl, fault):
+        flags = (b"r" if repl else b"") + (b"f%d" % fault if fault else b"")
+        self._rtc.memory(_RTC_TAG + flags if flags else b"")
+
     def maintenance_requested(self):
         """True once after `request_maintenance()`: boot to the REPL, no app."""
-        return self._rtc.memory() == _MAINTENANCE_FLAG
+        return self._rtc_flags().startswith(b"r")
 
     def clear_maintenance(self):
-        self._rtc.memory(b"")
+        self._rtc_write(False, self.stored_fault())
 
     def request_maintenance(self):
         """Hard-reset into the plain REPL with the output off and no watchdog."""
         self.output_off()
-        self._rtc.memory(_MAINTENANCE_FLAG)
+        self._rtc_write(True, self.stored_fault())
         self._machine.reset()
+
+    def stored_fault(self):
+        f = self._rtc_flags()
+        i = f.find(b"f")
+        if i < 0:
+            return 0
+        try:
+            return int(f[i + 1:])
+        except ValueError:
+            return 0
+
+    def store_fault(self, code):
+        """Keep (code > 0) or forget (0) the latched fault across resets."""
+        self._rtc_write(self.maintenance_requested(), code)
 
     def deepsleep(self):
         """Idle auto-off: sleep until the power button is pressed."""

@@ -15,6 +15,7 @@ and the App calls that only on a deliberate user act.
 from micropython import const
 
 from wand import faults
+from wand.regulator import Calibration
 
 HARD_CEILING_UA = const(500)  # hard: no setting can raise it (SR-01)
 _TRIP_SAMPLES = const(2)
@@ -28,6 +29,15 @@ _STUCK_BAND_UV = const(1500)
 _DRIFT_MIN_UA = const(20)  # the sense resolves 20 % of 20 µA with a 7-sigma margin
 _DRIFT_SAMPLES = const(10)  # 100 ms at 10 ms ticks, well inside 500 ms
 BOOT_ZERO_UA = const(15)
+# Layers 1 and 2 also check against the board's nominal gains (board.json),
+# independent of the stored calibration: a calibration made with a wrong
+# resistor value skews stage and sense alike and would fool both otherwise.
+# The parts hold the real gains within this of nominal.
+_GAIN_TOL_PCT = const(6)
+_PROBE_EVERY = const(16)  # ticks between sense-follow probes (SR-08)
+_PROBE_STEP = const(4)  # codes the probe tick is lowered by (about 9 µA)
+_PROBE_MIN_CODE = const(20)  # no probe below about 43 µA
+_PROBE_FAILS = const(3)
 
 
 class Supervisor:
@@ -39,6 +49,13 @@ class Supervisor:
         self.fault_ms = 0
         self.limit_ua = 0
         self._limit_code = 0
+        self._nominal = Calibration()  # board.json's gains, never stored or changed
+        self._probe_n = 0
+        self._probe_sent = False
+        self._probe_base = 0
+        self._probe_step_ua = 0
+        self._probe_fail = 0
+        self._last_measured = 0
         self.set_user_max(user_max_ua)
         self.code = 0  # last code written
         self.polarity = 0
@@ -66,7 +83,9 @@ class Supervisor:
         code = cal.code_for(lim)
         while code > 0 and cal.ua_for_code(code) > lim:
             code -= 1
-        self._limit_code = code
+        # never more codes than the nominal gain allows, plus the part tolerance
+        nominal = self._nominal.code_for(lim) * (100 + _GAIN_TOL_PCT) // 100
+        self._limit_code = code if code < nominal else nominal
 
     def clamp_code(self, code):
         """The single clamp every DAC value passes through."""
@@ -126,9 +145,13 @@ class Supervisor:
         ratio_valid: the load can take the commanded current (not in
         compliance, contact present), so measured/expected must agree.
         """
-        # SR-01 layer 2: measured current against the active limit.
+        # SR-01 layer 2: measured current against the active limit, read with
+        # the stored calibration and, independently, with the nominal gains.
         limit = self.limit_ua if self.output_on else _OFF_LIMIT_UA
-        if measured_ua > limit + limit // 10 + 10:
+        nominal_ua = self._nominal.sense_ua(raw_uv) * (100 + _GAIN_TOL_PCT) // 100
+        worst = measured_ua if measured_ua > nominal_ua else nominal_ua
+        margin = 10 if self.output_on else BOOT_ZERO_UA
+        if worst > limit + limit // 10 + margin:
             self._over_n += 1
             if self._over_n >= _TRIP_SAMPLES:
                 self.trip(now_ms, faults.OVERCURRENT)
@@ -187,13 +210,40 @@ class Supervisor:
             self._drift_n = 0
             self._ref_raw = raw_uv
             self._ref_expected = 0
+        # SR-08: the active probe (see probe()) must show in the sense.
+        if self._probe_sent:
+            self._probe_sent = False
+            if ratio_valid and self.output_on:
+                if (self._probe_base - measured_ua) * 3 < self._probe_step_ua:
+                    self._probe_fail += 1
+                    if self._probe_fail >= _PROBE_FAILS:
+                        self.trip(now_ms, faults.SENSE_STUCK)
+                else:
+                    self._probe_fail = 0
+        self._last_measured = measured_ua
         self._last_raw = raw_uv
         if self.fault:
             # Latched: fine to keep the loop alive only while nothing flows.
-            self.passed = not self.output_on and measured_ua <= limit + 10
+            self.passed = not self.output_on and worst <= limit + margin
         else:
             self.passed = True
         return self.passed
+
+    def probe(self, code, steady):
+        """SR-08, active: every 16th steady tick the code is 4 lower (about
+        9 µA, booked like any code); the next measurement must drop by at
+        least a third of that, or a sense frozen at a plausible value would
+        go unseen. `steady`: same code and polarity as the last tick, into a
+        load that takes it. Returns the code to write."""
+        self._probe_n += 1
+        if self._probe_n < _PROBE_EVERY or not steady or code < _PROBE_MIN_CODE:
+            return code
+        self._probe_n = 0
+        cal = self.cal
+        self._probe_sent = True
+        self._probe_base = self._last_measured
+        self._probe_step_ua = cal.ua_for_code(code) - cal.ua_for_code(code - _PROBE_STEP)
+        return code - _PROBE_STEP
 
     # --- SR-12 ------------------------------------------------------------------
     def trip(self, now_ms, code):
@@ -215,3 +265,5 @@ class Supervisor:
         self.board.output_off()
         self.fault = faults.NONE
         self._over_n = self._open_n = self._same_n = self._follow_n = self._drift_n = 0
+        self._probe_fail = 0
+        self._probe_sent = False

@@ -35,6 +35,7 @@ END_BUTTON = "button"
 END_FAULT = "fault"
 END_BATTERY = "battery"
 END_USB = "usb"
+END_IDLE = "idle"
 
 
 def _noop(now_ms, kind, a=None, b=None):
@@ -114,7 +115,9 @@ class Session:
         """End the session with a ramp-down (SR-05)."""
         if not self.active():
             return
-        if self.state in (NO_CONTACT, HOLD) and self.amp_na == 0:
+        # nothing flowing and nothing owed (or no contact to pay it into)
+        if self.amp_na == 0 and (self.state == NO_CONTACT or (self.state == HOLD and (
+                not self.engine.running or self.engine.settled()))):
             self._finish(now_ms, why)
             return
         self._stop_reason = why
@@ -151,15 +154,15 @@ class Session:
         self.program = programs.PROGRAMS[i]
         self.on_event(now_ms, "program", self.program[0])
 
-    def fault(self, now_ms):
+    def fault(self, now_ms, why=END_FAULT):
         """The supervisor latched a fault: the output is already off."""
         self.engine.stop()
         self.amp_na = 0
         was_active = self.active()
         self._set(now_ms, FAULT)
         if was_active:
-            self.ended_by = END_FAULT
-            self.on_event(now_ms, "session_end", END_FAULT, self.delivered_ms // 1000)
+            self.ended_by = why
+            self.on_event(now_ms, "session_end", why, self.delivered_ms // 1000)
 
     def fault_cleared(self, now_ms):
         if self.state == FAULT:

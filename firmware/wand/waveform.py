@@ -96,6 +96,8 @@ class OutputEngine:
     def account(self, elapsed_du, delivered_code):
         """Book the interval that just ended (elapsed in 100 µs units) with the
         code that was really written."""
+        if not self.running:
+            return  # (and no counter grows while stopped)
         self.q += delivered_code * self._prev_sign * elapsed_du
         self._t_in += elapsed_du
         if self._prev_gate:

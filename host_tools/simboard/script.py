@@ -19,7 +19,7 @@ comment, blank lines are ignored. Times are seconds since the world started.
     152   power_on
 
 Injection specs (`inject SPEC`, or `--inject SPEC[@seconds]` on the command
-line): gain_drift=F, sense_stuck, sense_open, sense_gain=F, short, short=off,
+line): gain_drift=F, sense_stuck, sense_frozen, sense_open, sense_gain=F, short, short=off,
 battery_low, battery_critical, usb=on|off, load_ohms=N|skin, contact=on|off,
 clear (removes sense faults, short and gain drift).
 """

@@ -430,6 +430,10 @@ class World:
             pl.set_input("gain_drift", float(val))
         elif key == "sense_stuck":
             self.stuck_uv = self._adc_uv(pl.sense_mv(), 3, False)
+        elif key == "sense_frozen":
+            # the sense amplifier's output freezes at a plausible value; the
+            # ADC still adds its noise (unlike sense_stuck, which is bit-exact)
+            pl.sense_stuck_mv = pl.sense_mv()
         elif key == "sense_open":
             pl.sense_open = True
         elif key == "sense_gain":
@@ -448,6 +452,7 @@ class World:
             self.act_contact(val)
         elif key == "clear":
             self.stuck_uv = None
+            pl.sense_stuck_mv = None
             pl.sense_open = False
             pl.sense_gain_f = 1.0
             pl.short = False

@@ -118,6 +118,12 @@ class BenchBoard:
     def maintenance_requested(self):
         return False
 
+    def stored_fault(self):
+        return 0
+
+    def store_fault(self, code):
+        pass
+
     def clear_maintenance(self):
         pass
 

@@ -48,6 +48,7 @@ INJECT_NAMES = {
     "contact_off": "duration",
     "short": None,
     "sense_stuck": None,
+    "sense_frozen": None,
     "sense_open": None,
     "gain_drift": "factor",
     "sense_gain": "factor",

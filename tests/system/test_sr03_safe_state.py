@@ -89,21 +89,31 @@ def test_sr03_ctrl_c_leaves_output_off_and_drops_to_repl_without_watchdog():
 
 
 def test_sr03_exception_in_the_loop_leaves_output_off():
+    """A bug that raises on every tick: the output is cut at once (INTERNAL),
+    and with no passing check the watchdog is not fed (SR-02): the chip resets
+    and comes back in the fault state (SR-12)."""
+
     def hook(world, run, g):
         import wand.session as ses
 
         orig = ses.Session.step
 
         def step(self, now_ms, elapsed_ms, load):
-            if world.now >= 5_000_000:
+            if 5_000_000 <= world.now < 7_000_000:
                 raise RuntimeError("injected bug")
             return orig(self, now_ms, elapsed_ms, load)
 
         ses.Session.step = step
 
-    run = simulate([press(1.0)], seconds=8, before_main=hook)
+    run = simulate([press(1.0)], seconds=9, before_main=hook)
     assert 9 in run.faults()  # INTERNAL
     t = run.first("fault")[0]
     assert 5000 <= t <= 5020
     assert all(abs(s.ua) < 1 for s in run.samples if s.t > t + 10)
-    assert not run.result["resets"], "the loop survives and keeps feeding with the output off"
+    resets = run.result["resets"]
+    assert resets and resets[0][1] in ("wdt", "watchdog") and resets[0][0] <= t + 1100, resets
+    # back up in the fault state after the watchdog reset: the first cause
+    # (INTERNAL) is restored from RTC memory and stays the latched one
+    after = [e for e in run.events if e[1] == "fault" and e[0] >= 0 and e[2][0] in (7, 9)]
+    assert len(after) >= 2, run.events
+    assert all(abs(s.ua) < 1 for s in run.samples if s.t > resets[-1][0])
