@@ -257,7 +257,8 @@ class App:
             # lower charge, where a probe would leave a debt at its end
             # (the sense reads |I| ahead of the bridge: the last tick's polarity
             # does not matter, only that the code is the same)
-            steady = load == reg.LOAD_OK and pol > 0 and sup.output_on and code == sup.code
+            steady = (load == reg.LOAD_OK and pol > 0 and sup.output_on and code == sup.code
+                      and not session.ramping())  # (a dip on a ramp would read as a steeper ramp)
             sup.apply(sup.probe(code, steady), pol, eng.running)
         # 4. feedback, console
         self._feedback(now)

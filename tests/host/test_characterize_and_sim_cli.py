@@ -43,7 +43,9 @@ def test_sim_default_session_writes_summary_and_plot(tmp_path):
         assert key in s, key
     assert s["ended_by"] == "timer" and s["delivered_s"] == s["planned_s"] == 300
     assert s["level"] == 5 and s["contact_losses"] == 1 and s["faults"] == [] and s["resets"] == []
-    assert s["max_ramp_ua_per_s"] <= 200
+    # SR-05 allows 200; the design (90 µA/s envelope) keeps a clear margin, so
+    # an artefact such as a probe dip on a ramp shows up here first
+    assert s["max_ramp_ua_per_s"] <= 150
     assert s["net_per_cycle_max_ratio"] <= 0.01
     assert plot.stat().st_size > 20000 and plot.read_bytes()[:4] == b"\x89PNG"
 
