@@ -224,7 +224,7 @@ class App:
         i_uv = b.read_current_uv()
         rg.measure(i_uv, b.read_vload_uv())
         expected = sup.expected_ua()
-        load = rg.update(expected, not session.ramping())
+        load = rg.update(expected)
         # 2. safety check (SR-01, SR-08)
         ok = sup.check(now, i_uv, rg.measured_ua, load == reg.LOAD_OK)
         # Book what flowed: nothing into an open load; into a load in

@@ -110,13 +110,13 @@ class Regulator:
         self.vload_mv = v
         self._vload_avg8 += v - (self._vload_avg8 >> 3)
 
-    def update(self, expected_ua, steady):
+    def update(self, expected_ua):
         """Judge the load from this tick's measurement of the last output.
 
         expected_ua: what the last DAC code should deliver by calibration alone.
         The trim compares the measurement with what the code was meant to
         deliver (expected / trim); the stage follows the code within a tick, so
-        this holds during ramps too. (`steady` is kept for callers; unused.)
+        this holds during ramps too.
         """
         if expected_ua < _JUDGE_MIN_UA:
             self.flowing = expected_ua > 0
@@ -147,7 +147,7 @@ class Regulator:
         self._ok_n += 1
         if self._ok_n >= _OK_TICKS:
             self.load = LOAD_OK
-        # Slow trim, only on a healthy, steady, well-measured load (anti-windup).
+        # Slow trim, only on a healthy, well-measured load (anti-windup).
         target_ua = expected_ua * _TRIM_ONE // self.trim
         if self.load == LOAD_OK and target_ua >= _TRIM_MIN_UA and m * 2 >= target_ua:
             # integrate the relative error (1/1024 units), gain 1/32 per tick
