@@ -14,9 +14,10 @@ try:
     BOOT_DAC.write(0)
 except OSError:
     # The DAC channel is still held from before a soft reset (ESP-IDF's oneshot
-    # driver has no deinit). Enable and legs are already low; a hard reset
-    # frees the channel and turns the DAC off.
-    machine.reset()
+    # driver has no deinit). Enable and legs are already low, so no current can
+    # flow; no reset here, so mpremote's raw-REPL soft reset keeps its session.
+    # main.py (friendly mode only) hard-resets to get the DAC back.
+    BOOT_DAC = None
 
 try:
     import micropython

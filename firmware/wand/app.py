@@ -508,16 +508,42 @@ class App:
         b.set_leds(ui.green, ui.red)
         b.set_tone(ui.tone_hz)
 
+def leave(b, app, reason):
+    """The one way out of the firmware (Klipper's shutdown): output off and
+    locked, watchdog relaxed, the reason logged; then a hard reset for
+    "reboot", else back to the caller, which returns to the plain REPL with no
+    reset (mpremote's Ctrl-A follows at once). A Ctrl-C landing while this runs
+    starts the steps again; output_off() is always the first one. Whatever
+    enables the output again must re-arm the 1000 ms watchdog first (SR-02):
+    Esp32Board.set_enable refuses until arm_watchdog()."""
+    while True:
+        try:
+            b.relax_watchdog()  # output off, locked, then the watchdog relaxed
+            if app is not None:
+                app._log(app.now, "leave", reason)
+                app.observer.event(app.now, "leave", reason)
+            break
+        except KeyboardInterrupt:
+            pass
+    if reason == "reboot":
+        b.hard_reset()
+    print("microwand: %s: output off and locked, watchdog relaxed; plain REPL (Ctrl-D restarts)" % reason)
+
+
 def main(machine, time, esp32=None, observer=None, serial=None, fs=None, dac=None):
     """Entry point from main.py (the simulated board calls it the same way)."""
-    from wand.hal import Esp32Board
+    from wand.hal import Esp32Board, Leave
 
-    b = Esp32Board(machine, time, esp32, dac=dac)
-    b.output_off()
-    if b.maintenance_requested():
-        b.clear_maintenance()
-        print("microwand: maintenance mode: REPL only, output off, watchdog not armed")
+    try:
+        b = Esp32Board(machine, time, esp32, dac=dac)
+    except OSError:
+        # After a soft reset ESP-IDF still holds the DAC channel, so boot.py
+        # could not make one. Enable and legs are low (boot.py): a hard reset
+        # frees the channel and starts the wand cleanly.
+        print("microwand: the DAC is still held from before the soft reset: hard reset")
+        machine.reset()
         return None
+    b.output_off()
     b.arm_watchdog(WDT_TIMEOUT_MS)  # SR-02: armed before the output can be enabled
     if serial is None:
         from wand.usbserial import UsbSerial
@@ -527,15 +553,11 @@ def main(machine, time, esp32=None, observer=None, serial=None, fs=None, dac=Non
     try:
         app.boot()
         app.run()
-    except KeyboardInterrupt:
-        # Ctrl-C (mpremote): output off, then a hard reset into the plain REPL,
-        # which is the only way to get rid of the watchdog (SR-03).
-        b.output_off()
-        try:
-            app._log(app.now, "interrupted")
-        except KeyboardInterrupt:
-            pass  # a second Ctrl-C: go on to the REPL all the same
-        b.request_maintenance()
-    finally:
-        b.output_off()
+    except Leave as e:  # console `repl` / `reboot`
+        leave(b, app, e.args[0])
+    except KeyboardInterrupt:  # Ctrl-C (mpremote)
+        leave(b, app, "interrupted")
+    except Exception:  # escaped the loop's own guard (boot): off, then the traceback
+        leave(b, app, "exception")
+        raise
     return app

@@ -432,7 +432,7 @@ class Console:
         self._action = _ACT_REPL
         self._action_armed = False
         self._stream_ms = 0
-        return self._ok({"repl": True, "output": "off", "watchdog": "none after the hard reset"})
+        return self._ok({"repl": True, "output": "off", "watchdog": "relaxed"})
 
     def _pending_action(self, now_ms):
         """reboot/repl: let the reply leave completely, then hand over."""

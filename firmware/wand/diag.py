@@ -254,10 +254,10 @@ class Diagnostics:
                 ses.STATE_NAMES[s.state])
 
     def reboot(self):
-        self.app.board.output_off()
-        self.app.board.hard_reset()
+        """Output off, then the one way out (wand.app.leave) hard-resets."""
+        self.app.board.leave("reboot")
 
     def enter_repl(self):
-        """Leave to the plain REPL: output off, hard reset (disarms the WDT)."""
-        self.app._log(self.app.now, "repl")
-        self.app.board.request_maintenance()
+        """Output off, then the one way out (wand.app.leave) drops to the plain
+        REPL with no reset: output locked off, watchdog relaxed."""
+        self.app.board.leave("repl")

@@ -14,7 +14,20 @@ from micropython import const
 
 from wand import board
 
+
+class Leave(BaseException):
+    """Unwinds the control loop to the one way out, `wand.app.leave(reason)`.
+
+    A BaseException, so the loop's `except Exception` (a bug becomes a fault)
+    does not swallow it. args[0] is the reason: "repl" or "reboot".
+    """
+
 _WDT_MAX_MS = const(1000)
+# The watchdog after leave(): the task watchdog cannot be stopped, but creating
+# WDT(0, timeout=...) again reconfigures it (ports/esp32/machine_wdt.c calls
+# esp_task_wdt_reconfigure). 24 h lets a REPL or mpremote session run without
+# anyone feeding it; the output is locked off meanwhile.
+WDT_RELAXED_MS = const(86_400_000)
 _LED_FREQ = const(1000)
 _TONE_DUTY = const(32768)
 _RTC_TAG = b"wand:"
@@ -49,6 +62,9 @@ class Esp32Board:
         self._dac_code = 0
         self._polarity = 0
         self._wdt = None
+        # 0 until arm_watchdog(<= 1000 ms): the output enable is locked off
+        # until then (SR-02), and again after relax_watchdog().
+        self._wdt_ms = 0
         self._rtc = machine.RTC()
 
     # --- output stage -----------------------------------------------------
@@ -71,7 +87,19 @@ class Esp32Board:
         return self._dac_code
 
     def set_enable(self, on):
+        if on and self._wdt_ms == 0:
+            # SR-02: locked off until the 1000 ms watchdog is (re-)armed
+            self._oe.value(0)
+            raise RuntimeError("output locked: the watchdog is not armed")
         self._oe.value(1 if on else 0)
+
+    def output_locked(self):
+        return self._wdt_ms == 0
+
+    def leave(self, reason):
+        """Output off now, then unwind to wand.app.leave(reason) (never returns)."""
+        self.output_off()
+        raise Leave(reason)
 
     def set_polarity(self, polarity):
         """+1: leg A high, -1: leg B high, 0: both low.
@@ -128,13 +156,24 @@ class Esp32Board:
 
     # --- watchdog (SR-02) -------------------------------------------------
     def arm_watchdog(self, timeout_ms):
-        if timeout_ms > _WDT_MAX_MS:
-            raise ValueError("watchdog timeout above 1000 ms")
-        if self._wdt is None:
-            self._wdt = self._machine.WDT(0, timeout_ms)
+        """(Re)arm the task watchdog at timeout_ms (<= 1000): creating WDT(0, ...)
+        again reconfigures the running one, so this also undoes relax_watchdog().
+        The only way to unlock the output enable."""
+        if timeout_ms <= 0 or timeout_ms > _WDT_MAX_MS:
+            raise ValueError("watchdog timeout must be 1..1000 ms")
+        self._wdt = self._machine.WDT(0, timeout_ms)
+        self._wdt_ms = timeout_ms
+
+    def relax_watchdog(self):
+        """Output off and locked, then the running watchdog (if any) set to
+        WDT_RELAXED_MS, so the plain REPL survives without a feeder."""
+        self.output_off()
+        self._wdt_ms = 0
+        if self._wdt is not None:
+            self._wdt = self._machine.WDT(0, WDT_RELAXED_MS)
 
     def watchdog_armed(self):
-        return self._wdt is not None
+        return self._wdt_ms != 0
 
     def feed_watchdog(self):
         """Called only from wand.app.run()'s loop after a passing safety check."""
@@ -174,30 +213,17 @@ class Esp32Board:
         self._machine.reset()
 
     # RTC memory survives every reset but a power cycle. It holds flags:
-    # b"wand:" + "r" (boot to the plain REPL once) + "f<code>" (a latched fault,
-    # SR-12: a reset, deep sleep or reboot must not clear it).
+    # b"wand:" + "f<code>" (a latched fault, SR-12: a reset, deep sleep or
+    # reboot must not clear it). An "r" left by older firmware is ignored.
     def _rtc_flags(self):
         m = self._rtc.memory()
         if not m.startswith(_RTC_TAG):
             return b""
         return m[len(_RTC_TAG):]
 
-    def _rtc_write(self, repl, fault):
-        flags = (b"r" if repl else b"") + (b"f%d" % fault if fault else b"")
+    def _rtc_write(self, fault):
+        flags = b"f%d" % fault if fault else b""
         self._rtc.memory(_RTC_TAG + flags if flags else b"")
-
-    def maintenance_requested(self):
-        """True once after `request_maintenance()`: boot to the REPL, no app."""
-        return self._rtc_flags().startswith(b"r")
-
-    def clear_maintenance(self):
-        self._rtc_write(False, self.stored_fault())
-
-    def request_maintenance(self):
-        """Hard-reset into the plain REPL with the output off and no watchdog."""
-        self.output_off()
-        self._rtc_write(True, self.stored_fault())
-        self._machine.reset()
 
     def stored_fault(self):
         f = self._rtc_flags()
@@ -211,7 +237,7 @@ class Esp32Board:
 
     def store_fault(self, code):
         """Keep (code > 0) or forget (0) the latched fault across resets."""
-        self._rtc_write(self.maintenance_requested(), code)
+        self._rtc_write(code)
 
     def deepsleep(self):
         """Idle auto-off: sleep until the power button is pressed."""

@@ -212,18 +212,24 @@ def test_real_app_bench_session_monitor_and_stop(tmp_path):
         assert r.returncode == 0 and "err" not in r.stdout, r.stdout
 
 
-def test_real_app_repl_hard_resets_into_maintenance():
+def test_real_app_repl_leaves_to_the_plain_repl_without_a_reset_sr02():
+    """`repl`: output off and locked, the watchdog relaxed (SR-02: not fed, yet
+    no reset), main() returns to the REPL; no hard reset, no RTC flag."""
+    from wand.hal import WDT_RELAXED_MS
+
     with MainBoard() as b:
         r = wandctl("console", "--port", b.port, stdin="repl\n")
         assert r.returncode == 0, r.stderr
         assert "plain MicroPython REPL" in r.stdout
         for _ in range(50):
-            if b.ended is not None:
+            if not b._thread.is_alive():
                 break
             time.sleep(0.1)
-        assert isinstance(b.ended, ChipReset)
-        assert b.world.rtc_mem.startswith(b"wand:r")  # next boot: REPL only, no watchdog armed
+        assert not b._thread.is_alive() and b.ended is None  # main() returned: the REPL
+        assert b.world.resets == []
+        assert b.world.wdt_on and b.world.wdt_timeout == WDT_RELAXED_MS * 1000
         assert b.world.pout[b.world.pin_oe] == 0
+        assert not b.world.rtc_mem.startswith(b"wand:r")
 
 
 def test_real_app_calibrate_with_a_known_resistor():
