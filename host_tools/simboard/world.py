@@ -519,6 +519,28 @@ class World:
         else:
             self._boot(HARD_RESET, "hard")
 
+    def reboot_now(self, reason, cause=None):
+        """reboot() for a supervisor that did the waiting itself on the wall
+        clock (the pty board): no clock movement here. reason: 'soft' or a
+        ChipReset; cause overrides the reset_cause of the next boot (the ROM
+        loader hands over with PWRON_RESET)."""
+        self.in_repl = False
+        self.interrupt_pending = False
+        self.soft_reset_requested = False
+        self.halt = None
+        if reason == "soft":
+            self.soft_reset_state()
+            self._boot(SOFT_RESET, "soft")
+            return
+        c = reason.cause
+        if c == "power_cut":
+            for fs in self.flash_fs:
+                fs.power_restored()
+        names = {DEEPSLEEP_RESET: "deepsleep", PWRON_RESET: "power_on", WDT_RESET: "wdt", HARD_RESET: "hard"}
+        if cause is None:
+            cause = {"deepsleep": DEEPSLEEP_RESET, "power_cut": PWRON_RESET, "wdt": WDT_RESET}.get(c, HARD_RESET)
+        self._boot(cause, names[cause])
+
     def _boot(self, cause, name):
         self.gen += 1
         self.boot_count += 1

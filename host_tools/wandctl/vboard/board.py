@@ -8,29 +8,23 @@ One supervisor thread plays the silicon and the USB-serial bridge:
   flash folder (which is the board's filesystem, kept across every reset);
   its stdin/stdout are the UART; Ctrl-C from the host becomes SIGINT (the
   chip's keyboard interrupt) while the interpreter has its handler installed;
-- the *chip state* that MicroPython cannot keep across a process restart
-  (GPIO levels, DAC values, RTC memory, the armed watchdog, the REPL mode) is
-  held here, updated from control sequences the chip modules print
-  (`ESC ] vb:<msg> BEL`, never shown to the host), and handed to the next
-  interpreter in a state file;
-- the *watchdog* runs here, in real time: once armed it resets the chip when
-  not fed for its timeout, whatever the interpreter is doing (a busy loop, a
-  raw REPL waiting for `mpremote`, a soft reset);
+- the *chip and the physics* are simboard's: one `simboard.world.World` per
+  board, on the wall clock, holds the pins, the DAC registration, ADC, PWM,
+  the reconfigurable watchdog, RTC memory, the one reset table, and the plant
+  (stage, limiter, skin or resistor, battery, USB, buttons with bounce). The
+  child's `machine`/`esp32` (chip/) forward every call to it over a pipe pair
+  separate from the UART stream (`chiplink.py`), so the pty board, `wandctl
+  sim` and the tests run the same chip model and the same physics;
+- the *watchdog* is the World's, advanced here in real time: once armed it
+  resets the chip when not fed for its timeout, whatever the interpreter is
+  doing (a busy loop, a raw REPL waiting for `mpremote`, a soft reset);
 - the *ROM loader*: in bootloader mode the UART talks to
   `wandctl.romloader.RomLoader` over the SPI flash image file instead.
 
-What each reset keeps (PLATFORM.md; *inferred* marks silicon facts not in it):
-
-| event          | reset_cause | GPIO/DAC | WDT      | RTC memory | REPL mode | files |
-|----------------|-------------|----------|----------|------------|-----------|-------|
-| soft reset     | SOFT (5)    | kept     | running  | kept       | kept      | kept  |
-| machine.reset  | HARD (2)    | reset    | disarmed | kept       | friendly  | kept  |
-| EN pin (press) | HARD (2)    | reset    | disarmed | lost*      | friendly  | kept  |
-| WDT expiry     | WDT (3)     | reset    | disarmed | kept       | friendly  | kept  |
-| deepsleep      | DEEPSLEEP(4)| reset    | disarmed | kept       | friendly  | kept  |
-| power cycle/cut| PWRON (1)   | reset    | disarmed | lost       | friendly  | kept (1)  |
-
-(1) a file open for writing keeps its old content (littlefs commits at close).
+What each reset keeps is simboard's reset table (host_tools/simboard/README.md);
+the EN pin also clears RTC memory here (*inferred*), and the REPL mode (raw or
+friendly) survives a soft reset only. A file open for writing when the power
+goes keeps its old content (littlefs commits at close).
 
 Bytes the host sends while the chip is in reset or booting are lost, as on a
 real board (the UART FIFO is cleared); bytes the board sends while no program
@@ -55,7 +49,11 @@ import time
 import tty
 from pathlib import Path
 
+from simboard.world import ChipReset, World
+
 from wandctl.romloader import RomLoader
+from wandctl.vboard import chiplink
+from wandctl.vboard.chiplink import WORLD_LOCK, ChipLink, LinkError, encode_reply
 
 HERE = Path(__file__).resolve().parent
 VBOOT = HERE / "mpy" / "vboot.py"
@@ -64,8 +62,6 @@ REPO = HERE.parents[2]
 BOARD_JSON = REPO / "hardware" / "board.json"
 
 PWRON_RESET, HARD_RESET, WDT_RESET, DEEPSLEEP_RESET, SOFT_RESET = 1, 2, 3, 4, 5
-CTL_START = b"\x1b]vb:"
-CTL_END = b"\x07"
 FLASH_SIZE = 4 * 1024 * 1024
 APP_IMAGE_OFFSET = 0x1000  # where the ROM looks for the second-stage bootloader (ESP32)
 VFS_PARTITION = (0x200000, 0x200000)  # MicroPython ESP32_GENERIC: the filesystem partition
@@ -81,32 +77,6 @@ ROM_BANNER = {
 
 class VirtualBoardError(RuntimeError):
     pass
-
-
-def _analog_constants() -> dict:
-    try:
-        board = json.loads(BOARD_JSON.read_text())
-    except (OSError, ValueError):
-        return {}
-    a, p = board["analog"], board["pins"]
-    return {
-        "gain_ua_per_code": a["dac_full_scale_mv"] / 255 * a["vi_divider_ratio"] / a["r_set_ohms"] * 1000,
-        "hw_limit_ua": a["hw_limit_ua"],
-        "compliance_v": a["boost_v"] - a["stage_headroom_v"],
-        "sense_offset_mv": a["sense_offset_mv"],
-        "sense_mv_per_ua": a["sense_r_ohms"] * a["sense_gain"] / 1000,
-        "vload_offset_mv": a["vload_offset_mv"],
-        "vload_gain": a["vload_gain"],
-        "vbat_divider": a["vbat_divider"],
-        "pin_dac": p["dac"],
-        "pin_out_enable": p["out_enable"],
-        "pin_bridge_a": p["bridge_a"],
-        "pin_bridge_b": p["bridge_b"],
-        "pin_i_sense": p["i_sense"],
-        "pin_v_load": p["v_load"],
-        "pin_v_bat": p["v_bat"],
-        "pin_usb_sense": p["usb_sense"],
-    }
 
 
 def find_micropython() -> str:
@@ -145,6 +115,9 @@ class VirtualBoard:
         micropython: str | None = None,
         mac: bytes | None = None,
         uart_baud: int | None = None,
+        load_ohms: float | str | None = None,
+        bench: bool = False,
+        usb: bool = True,
     ):
         self.flash_dir = Path(flash_dir).resolve()
         self.flash_dir.mkdir(parents=True, exist_ok=True)
@@ -165,24 +138,18 @@ class VirtualBoard:
         self._uart = {"tx": [0.0, time.monotonic()], "rx": [0.0, time.monotonic()]}
         self._tmp = Path(tempfile.mkdtemp(prefix="vboard-"))
         self._state_file = self._tmp / "state.json"
-        self._input_file = self._tmp / "inputs.json"
-        self._analog = _analog_constants()
-        # chip state kept by the "silicon"
-        self.pins: dict[int, int] = {}
-        self.dac: dict[int, int] = {}
-        self.rtc = b""
-        self.wdt_ms = 0
-        self._wdt_deadline: float | None = None
+        # The chip and the physics: simboard's World on the wall clock (call_us 0: the
+        # child's own CPU time is real). Inputs: USB present, the wand lifted, unless told.
+        self.world = World({"call_us": 0}, seed=self.seed, flash_dir=str(self.flash_dir))
+        self.link = ChipLink(self.world)
+        self._t0 = time.monotonic()
         self.mode = "friendly"
-        self.reset_cause = PWRON_RESET
         self.resets: list[tuple[float, int]] = []  # (time, cause) of every boot
-        self.inputs = {
-            "13": 1,
-            "14": 1,
-            str(self._analog.get("pin_usb_sense", 35)): 1,
-            "load_ohms": None,
-            "battery_v": 3.8,
-        }
+        self._pending = None  # (reason, cause) the next boot comes from: None (first), "soft", ChipReset
+        self._bench = bench
+        with WORLD_LOCK:
+            self.world.act_usb(usb)
+            self._apply_load(load_ohms)
         # processes and I/O
         self._child: subprocess.Popen | None = None
         self._child_out_buf = b""
@@ -193,6 +160,8 @@ class VirtualBoard:
         self._boot_at: float | None = None  # pending boot (chip held in reset until then)
         self._sleep_until: float | None = None
         self._deep_sleeping = False
+        self._link_fds: tuple[int, int] | None = None  # (requests from the child, replies to it)
+        self._link_in = b""
         self._rom: RomLoader | None = None
         self._spi: bytearray | None = None
         self._requests: queue.Queue = queue.Queue()
@@ -222,7 +191,6 @@ class VirtualBoard:
         os.set_blocking(self._master, False)
         self.port = os.ttyname(self._slave)
         self._load_spi_flash()
-        self._write_inputs()
         self._thread = threading.Thread(target=self._loop, name="vboard", daemon=True)
         self._thread.start()
         if self._start_in_bootloader:
@@ -273,6 +241,16 @@ class VirtualBoard:
         if wait:
             self.wait_ready()
 
+    def power_up_in_bench_mode(self, wait: bool = True):
+        """The physical act that turns bench mode on (SR-09): power off, the level button
+        held while the power comes back, released 1.5 s later."""
+        self.power_cut()
+        self._bench = True
+        time.sleep(0.05)
+        self.power_on()
+        if wait:
+            self.wait_ready()
+
     def reset(self):
         """The EN button (or esptool's RTS pulse): a chip reset that boots the firmware."""
         self._call(lambda: self._hard_reset(HARD_RESET, en_pin=True))
@@ -282,35 +260,130 @@ class VirtualBoard:
         self._call(self._enter_bootloader)
 
     def press(self, button: str, held: bool | None = None, duration_s: float | None = None):
-        """Press a button ("power" or "level"). held=True keeps it down until release();
-        duration_s presses and releases after that long (blocking)."""
-        pin = str(BUTTON_PINS[button])
-        self._call(lambda: self._set_input(pin, 0))
-        if self._deep_sleeping and button == "power":
-            self._call(lambda: self._wake_from_deepsleep())
+        """Press a button ("power" or "level"), with the World's contact bounce. held=True keeps
+        it down until release(); duration_s presses and releases after that long (blocking)."""
+        if button not in BUTTON_PINS:
+            raise VirtualBoardError("unknown button %r (power, level)" % button)
+        self._call(lambda: self._act("hold", button))
+        if self._deep_sleeping and button == "power" and self.world.ext0 is None:
+            self._call(lambda: self._wake_from_deepsleep())  # no wake source armed: the power switch
         if held:
             return
         time.sleep(duration_s if duration_s is not None else 0.15)
         self.release(button)
 
     def release(self, button: str):
-        pin = str(BUTTON_PINS[button])
-        self._call(lambda: self._set_input(pin, 1))
+        if button not in BUTTON_PINS:
+            raise VirtualBoardError("unknown button %r (power, level)" % button)
+        self._call(lambda: self._act("release", button))
 
     def inject(self, **values):
-        """Change the world the board senses: load_ohms (None = wand lifted), battery_v, usb (bool)."""
+        """Change the world the board senses: load_ohms (a number: a resistor; "skin": the skin
+        model; None or "open": the wand lifted), battery_v (open-circuit volts), usb (bool)."""
 
         def apply():
             for key, value in values.items():
                 if key == "usb":
-                    self.inputs[str(self._analog.get("pin_usb_sense", 35))] = 1 if value else 0
-                elif key in ("load_ohms", "battery_v"):
-                    self.inputs[key] = value
+                    self._act("usb", "on" if value else "off")
+                elif key == "load_ohms":
+                    self._advance()
+                    with WORLD_LOCK:
+                        self._apply_load(value)
+                elif key == "battery_v":
+                    self._advance()
+                    with WORLD_LOCK:
+                        self.world.plant.advance(self.world.now)
+                        self.world.plant.set_soc_for_ocv(float(value))
                 else:
                     raise VirtualBoardError("unknown input %r (load_ohms, battery_v, usb)" % key)
-            self._write_inputs()
 
         self._call(apply)
+
+    def scenario(self, line: str) -> None:
+        """One scenario action now, in simboard's script vocabulary without the time:
+        `press power 0.2`, `hold level`, `release level`, `contact off`, `load 2000|skin`,
+        `inject gain_drift=1.3`, `usb on`, `stall 3000`, `power_cut`, `power_on`, `interrupt`
+        (Ctrl-C on the UART), `soft_reset` (Ctrl-C, Ctrl-D)."""
+        from simboard.script import ScriptError, parse_script
+
+        try:
+            ((_, act, args),) = parse_script("0 " + line)
+        except ScriptError as e:
+            raise VirtualBoardError(str(e).replace("line 1: ", "")) from None
+        if act == "power_cut":
+            self.power_cut()
+        elif act == "power_on":
+            self.power_on()
+        elif act in ("interrupt", "soft_reset"):
+            data = b"\r\x03" + (b"\x04" if act == "soft_reset" else b"")
+            self._call(lambda: self._from_host(data))
+        elif act == "stall":
+            raise VirtualBoardError("stall needs the virtual clock (`wandctl sim`); the pty board runs in real time")
+        elif act in ("press", "hold", "release") and args[0] not in BUTTON_PINS:
+            raise VirtualBoardError("unknown button %r (power, level)" % args[0])
+        else:
+            self._call(lambda: self._act(act, *args))
+
+    def _act(self, action, *args):
+        """A World action (act_<action>) at the present instant."""
+        self._advance()
+        with WORLD_LOCK:
+            getattr(self.world, "act_" + action)(*args)
+            self.world._update_due()
+
+    def _apply_load(self, value):
+        w = self.world
+        if value is None or value == "open":
+            w.act_contact("off")
+        elif value == "skin":
+            w.act_load("skin")
+            w.act_contact("on")
+        else:
+            ohms = float(value)
+            if not ohms > 0:
+                raise VirtualBoardError("load_ohms must be above 0 (or skin, open)")
+            w.act_load(ohms)
+            w.act_contact("on")
+
+    # --- the chip's state, read from the World ----------------------------------
+    @property
+    def pins(self) -> dict[int, int]:
+        """Levels of the pins configured as outputs (empty after a hard reset)."""
+        with WORLD_LOCK:
+            w = self.world
+            return {n: w.pout[n] for n in range(40) if w.pmode[n] in (3, 7) and n not in w.pwm}
+
+    @property
+    def dac(self) -> dict[int, int]:
+        with WORLD_LOCK:
+            pl = self.world.plant
+            return {self.world.pin_dac: pl.dac_code} if pl.dac_on else {}
+
+    @property
+    def rtc(self) -> bytes:
+        return bytes(self.world.rtc_mem)
+
+    @property
+    def wdt_ms(self) -> int:
+        w = self.world
+        return w.wdt_timeout // 1000 if w.wdt_on else 0
+
+    @property
+    def reset_cause(self) -> int:
+        return self.world.cause
+
+    def load_current_ua(self) -> float:
+        """The true current through the load now (µA, signed), from the plant."""
+        return self._call(lambda: self._true("load_current") * 1e6)
+
+    def stats(self) -> dict:
+        """simboard's true-output accounting since the board started."""
+        return self._call(lambda: self._true("stats"))
+
+    def _true(self, what):
+        self._advance()
+        with WORLD_LOCK:
+            return getattr(self.world, what)()
 
     @property
     def in_bootloader(self) -> bool:
@@ -358,7 +431,10 @@ class VirtualBoard:
 
     def _step(self):
         now = time.monotonic()
-        deadlines = [d for d in (self._boot_at, self._wdt_deadline, self._sleep_until) if d is not None]
+        due = self._world_due()
+        deadlines = [d for d in (self._boot_at, due, self._sleep_until) if d is not None]
+        if self._deep_sleeping:
+            deadlines.append(now + 0.02)  # watch the ext0 wake pin
         timeout = max(0.0, min(deadlines) - now) if deadlines else 0.5
         if self.uart_baud and (self._to_host or self._to_child):
             timeout = min(timeout, 0.002)
@@ -366,6 +442,8 @@ class VirtualBoard:
         child = self._child
         if child is not None:
             rl += [child.stdout.fileno(), child.stderr.fileno()]
+            if self._link_fds is not None:
+                rl.append(self._link_fds[0])
         wl = []
         if self._to_host:
             wl.append(self._master)
@@ -387,6 +465,8 @@ class VirtualBoard:
                 except BaseException as e:  # noqa: B036
                     box["error"] = e
                 done.set()
+        if self._child is not child:
+            return  # a control reset the chip: `r` holds the old interpreter's fds
         if self._master in r:
             try:
                 data = os.read(self._master, 4096)
@@ -397,6 +477,10 @@ class VirtualBoard:
             if data:
                 self._from_host(data)
         child = self._child
+        if child is not None and self._link_fds is not None and self._link_fds[0] in r:
+            self._from_link()
+            if self._child is not child:
+                return  # reset: the fds in `r` were the old interpreter's (their numbers are reused)
         if child is not None:
             if child.stdout.fileno() in r:
                 data = os.read(child.stdout.fileno(), 65536)
@@ -429,11 +513,15 @@ class VirtualBoard:
             except OSError:
                 self._to_child.clear()
         now = time.monotonic()
-        if self._wdt_deadline is not None and now >= self._wdt_deadline:
-            self._send_host(b"E (%d) task_wdt: Task watchdog got triggered.\r\n" % int(now * 1000 % 100000))
-            self._hard_reset(WDT_RESET)
-        if self._sleep_until is not None and now >= self._sleep_until:
-            self._wake_from_deepsleep()
+        if self._powered and self._rom is None:
+            self._advance()  # the World's due events (the watchdog among them) on the wall clock
+        if self._deep_sleeping:
+            if self._sleep_until is not None and now >= self._sleep_until:
+                self.world.wake_reason = 4  # TIMER_WAKE
+                self._wake_from_deepsleep()
+            elif self._ext0_level():
+                self.world.wake_reason = 2  # EXT0_WAKE
+                self._wake_from_deepsleep()
         if self._boot_at is not None and now >= self._boot_at:
             self._boot_at = None
             self._boot()
@@ -513,73 +601,130 @@ class VirtualBoard:
         return False
 
     def _from_chip(self, data: bytes):
-        buf = self._child_out_buf + data
-        out = bytearray()
-        while buf:
-            i = buf.find(CTL_START)
+        self._send_host(data)
+
+    # --- the chip link (chiplink.py) ----------------------------------------------
+    def _wall_us(self) -> int:
+        return int((time.monotonic() - self._t0) * 1e6)
+
+    def _world_due(self) -> float | None:
+        """Wall time of the World's next due event (watchdog, scheduled release), if any."""
+        nd = self.world.next_due
+        if nd >= 1 << 61 or not self._powered or self._rom is not None:
+            return None
+        return self._t0 + nd / 1e6
+
+    def _advance(self) -> None:
+        """Bring the World up to the wall clock; a reset it raises (watchdog) resets the chip."""
+        with WORLD_LOCK:
+            w = self.world
+            halted = w.halt is not None
+            try:
+                w.run_to(self._wall_us())
+            except ChipReset as e:
+                if not halted:
+                    self._chip_reset(e)
+
+    def _ext0_level(self) -> bool:
+        with WORLD_LOCK:
+            ext = self.world.ext0
+            if ext is None:
+                return False
+            t = self.world._first_level_time(ext[0], ext[1])
+            return t is not None and t <= self.world.now
+
+    def _from_link(self):
+        fd = self._link_fds[0]
+        try:
+            data = os.read(fd, 65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            return  # the child went away; its stdout reports that
+        buf = self._link_in + data
+        while True:
+            i = buf.find(b"\n")
             if i < 0:
-                # keep a possible partial start sequence for the next read
-                keep = 0
-                for k in range(min(len(CTL_START) - 1, len(buf)), 0, -1):
-                    if CTL_START.startswith(buf[-k:]):
-                        keep = k
-                        break
-                out += buf[: len(buf) - keep]
-                buf = buf[len(buf) - keep :]
                 break
-            out += buf[:i]
-            j = buf.find(CTL_END, i)
-            if j < 0:
-                buf = buf[i:]
-                break
-            msg = buf[i + len(CTL_START) : j].decode("ascii", "replace")
-            buf = buf[j + 1 :]
-            if out:
-                self._send_host(bytes(out))
-                out.clear()
-            if self._control(msg):  # the chip was reset: drop the rest of its output
-                self._child_out_buf = b""
+            line, buf = buf[:i], buf[i + 1 :]
+            try:
+                seq, req = self.link.request(line)
+            except LinkError as e:
+                self._link_in = b""
+                self._send_host(b"\r\nvboard: chip link: %s\r\n" % str(e).encode())
+                self._child_died()
                 return
-        self._child_out_buf = buf
-        if out:
-            self._send_host(bytes(out))
+            if req[0] == "ctl":
+                if self._control(req[1]):  # the chip was reset: nothing more from this child
+                    self._link_in = b""
+                    return
+                continue
+            self._advance()
+            if self._child is None:
+                self._link_in = b""
+                return  # the watchdog fired first
+            with WORLD_LOCK:
+                try:
+                    from simboard import world as simworld
+
+                    simworld.attach(self.world)
+                    reply = self.link.run(req)
+                except ChipReset as e:
+                    reply = e
+                except LinkError as e:
+                    reply = e
+            if isinstance(reply, ChipReset):
+                self._link_in = b""
+                self._chip_reset(reply)
+                return
+            if isinstance(reply, LinkError):
+                reply = ("err", "RuntimeError", (str(reply),))
+            out = encode_reply(seq, reply)
+            try:
+                os.write(self._link_fds[1], out)
+            except OSError:
+                pass
+        self._link_in = buf
 
     def _control(self, msg: str) -> bool:
-        """Handle one control message from the chip; True when it reset the chip."""
+        """A notice from vboot (REPL mode, code running or not, soft reset); True when it
+        reset the chip."""
         parts = msg.split()
         if not parts:
             return False
         cmd = parts[0]
-        if cmd == "feed":
-            if self.wdt_ms:
-                self._wdt_deadline = time.monotonic() + self.wdt_ms / 1000
-        elif cmd == "wdt":
-            self.wdt_ms = int(parts[1])
-            self._wdt_deadline = time.monotonic() + self.wdt_ms / 1000
-        elif cmd == "pin":
-            self.pins[int(parts[1])] = int(parts[2])
-        elif cmd == "dac":
-            self.dac[int(parts[1])] = int(parts[2])
-        elif cmd == "rtc":
-            self.rtc = bytes.fromhex(parts[1]) if len(parts) > 1 else b""
-        elif cmd == "run":
+        if cmd == "run":
             self._code_running = True
         elif cmd == "idle":
             self._code_running = False
         elif cmd == "mode":
             self.mode = parts[1]
             self._ready.set()
-        elif cmd == "reset":
-            kind = parts[1]
-            if kind == "soft":
-                self._soft_reset()
-            elif kind == "hard":
-                self._hard_reset(HARD_RESET)
-            elif kind == "deepsleep":
-                ms = int(parts[2]) if len(parts) > 2 else 0
-                self._hard_reset(DEEPSLEEP_RESET, sleep_ms=ms)
+        elif cmd == "reset" and parts[1:] == ["soft"]:
+            self._drain_child_stdout()
+            self._soft_reset()
             return True
         return False
+
+    def _drain_child_stdout(self):
+        """What the interpreter printed before it asked for the soft reset (MPY: soft reboot)."""
+        child = self._child
+        if child is None:
+            return
+        fd = child.stdout.fileno()
+        while True:
+            r, _, _ = select.select([fd], [], [], 0)
+            if not r:
+                return
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            self._from_chip(data)
 
     # --- resets ------------------------------------------------------------------
     def _kill_child(self):
@@ -589,6 +734,7 @@ class VirtualBoard:
         self._code_running = False
         self._to_child.clear()
         self._child_out_buf = b""
+        self._link_in = b""
         if child is not None:
             if child.poll() is None:
                 child.kill()
@@ -598,6 +744,13 @@ class VirtualBoard:
                     f.close()
                 except OSError:
                     pass
+        if self._link_fds is not None:
+            for fd in self._link_fds:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            self._link_fds = None
 
     def _child_died(self):
         """The interpreter ended on its own: vboot exits only when something broke."""
@@ -608,41 +761,55 @@ class VirtualBoard:
             b"\r\nGuru Meditation Error: Core  1 panic'ed (interpreter exited with %s)\r\n"
             % str(code).encode()
         )
-        self._hard_reset(HARD_RESET)
+        self._halt_world(ChipReset("hard"))
+        self._schedule_boot()
 
-    def _clear_chip(self, keep_rtc: bool):
-        self.pins.clear()
-        self.dac.clear()
-        self.wdt_ms = 0
-        self._wdt_deadline = None
-        if not keep_rtc:
-            self.rtc = b""
-        self.mode = "friendly"
+    def _halt_world(self, exc: ChipReset) -> None:
+        """The chip stops now: the World takes the reset state of its hardware."""
+        with WORLD_LOCK:
+            if self.world.halt is None:
+                try:
+                    self.world._halt(exc)
+                except ChipReset:
+                    pass
+            self._pending = (exc, None)
+
+    def _chip_reset(self, exc: ChipReset):
+        """The World reset the chip (watchdog, machine.reset(), deepsleep): end the child."""
+        self._kill_child()
+        self._pending = (exc, None)
+        if exc.cause == "wdt":
+            self._send_host(b"E (%d) task_wdt: Task watchdog got triggered.\r\n" % (self._wall_us() // 1000 % 100000))
+        if exc.cause == "deepsleep":
+            ms = exc.arg or 0
+            self._deep_sleeping = True
+            self._sleep_until = time.monotonic() + ms / 1000 if ms > 0 else None
+            return
+        self._schedule_boot()
 
     def _soft_reset(self):
         self._kill_child()
-        self.reset_cause = SOFT_RESET
+        self._pending = ("soft", None)
         self._boot()  # MicroPython restarts at once; the WDT keeps running
 
-    def _hard_reset(self, cause: int, en_pin: bool = False, sleep_ms: int | None = None):
+    def _hard_reset(self, cause: int, en_pin: bool = False):
+        """A reset from outside the firmware (the EN pin): RTC memory goes too (*inferred*)."""
         self._kill_child()
         self._rom = None
-        self._clear_chip(keep_rtc=not en_pin)
-        self.reset_cause = cause
-        if sleep_ms is not None:
-            self._deep_sleeping = True
-            self._sleep_until = time.monotonic() + sleep_ms / 1000 if sleep_ms > 0 else None
-            return
+        self._halt_world(ChipReset("hard"))
+        if en_pin:
+            self.world.rtc_mem = b""
+        self.mode = "friendly"
         self._schedule_boot()
 
     def _wake_from_deepsleep(self):
         if self._deep_sleeping:
             self._deep_sleeping = False
             self._sleep_until = None
-            self.reset_cause = DEEPSLEEP_RESET
             self._schedule_boot()
 
     def _schedule_boot(self):
+        self.mode = "friendly"
         self._boot_at = time.monotonic() + self.boot_delay_s
 
     def _power_on(self):
@@ -650,8 +817,6 @@ class VirtualBoard:
             return
         self._powered = True
         self._rom = None
-        self._clear_chip(keep_rtc=False)
-        self.reset_cause = PWRON_RESET
         self._schedule_boot()
 
     def _power_off(self):
@@ -661,7 +826,10 @@ class VirtualBoard:
         self._boot_at = None
         self._sleep_until = None
         self._deep_sleeping = False
-        self._clear_chip(keep_rtc=False)
+        if self.resets:
+            self._halt_world(ChipReset("power_cut"))
+            self._pending = (ChipReset("power_cut"), None)
+            self.world.rtc_mem = b""
 
     def _enter_bootloader(self):
         self._kill_child()
@@ -669,7 +837,9 @@ class VirtualBoard:
         self._boot_at = None
         self._sleep_until = None
         self._deep_sleeping = False
-        self._clear_chip(keep_rtc=False)
+        self._halt_world(ChipReset("hard"))
+        self.world.rtc_mem = b""
+        self._pending = (ChipReset("hard"), PWRON_RESET)  # the ROM hands over as after power-on
         self._load_spi_flash()
         self._rom = RomLoader(self._spi, "esp32", mac=self.mac)
         self._send_host(
@@ -691,7 +861,6 @@ class VirtualBoard:
         if rom.run_user_code or rom.reboot_requested:
             self._flush_host_now()
             self._rom = None
-            self.reset_cause = PWRON_RESET
             self._schedule_boot()
 
     def _flush_host_now(self):
@@ -733,71 +902,70 @@ class VirtualBoard:
                 if name.endswith(".~lfs") or name.endswith(".~lfc"):
                     os.unlink(os.path.join(root, name))
 
-    def _write_inputs(self):
-        # In place, one write of a fixed size: the chip keeps the file open.
-        data = json.dumps(self.inputs).encode().ljust(2048)
-        fd = os.open(self._input_file, os.O_WRONLY | os.O_CREAT, 0o644)
-        try:
-            os.pwrite(fd, data, 0)
-        finally:
-            os.close(fd)
-
-    def _set_input(self, pin: str, value: int):
-        self.inputs[pin] = value
-        self._write_inputs()
-
     def _boot(self):
+        """The chip leaves reset: the World boots (reset_cause), then the interpreter starts."""
         spi = self._spi
-        if self.reset_cause != SOFT_RESET:
-            self._send_host(b"ets Jun  8 2016 00:22:57\r\n\r\n%s\r\n" % ROM_BANNER[self.reset_cause].encode())
+        pending, self._pending = self._pending, None
+        with WORLD_LOCK:
+            if pending is not None:
+                self.world.reboot_now(*pending)
+            self.link.new_boot()
+            if self._bench and self.world.cause == PWRON_RESET:
+                # bench: the level button held at power-up, released after 1.5 s (SR-09)
+                self._bench = False
+                self.world.act_hold("level")
+                self.world.at(self.world.now / 1000 + 1500, "release", "level")
+        cause = self.world.cause
+        if cause != SOFT_RESET:
+            self.mode = "friendly"
+            self._send_host(b"ets Jun  8 2016 00:22:57\r\n\r\n%s\r\n" % ROM_BANNER[cause].encode())
             if spi is None or spi[APP_IMAGE_OFFSET] != 0xE9:
                 word = int.from_bytes(spi[APP_IMAGE_OFFSET : APP_IMAGE_OFFSET + 4], "little") if spi else 0
                 self._send_host(b"invalid header: 0x%08x\r\n" % word)
-                self.resets.append((time.monotonic(), self.reset_cause))
+                self.resets.append((time.monotonic(), cause))
                 return  # nothing to run: the ROM keeps complaining until the next reset
             self._remove_shadows()
-        self.resets.append((time.monotonic(), self.reset_cause))
-        state = {
-            "mode": self.mode,
-            "reset_cause": self.reset_cause,
-            "pins": {str(k): v for k, v in self.pins.items()},
-            "dac": {str(k): v for k, v in self.dac.items()},
-            "rtc": self.rtc.hex(),
-            "wdt_ms": self.wdt_ms,
-            "mac": self.mac.hex(),
-            "seed": self.seed,
-            "boots": len(self.resets),
-            "analog": self._analog,
-        }
+        self.resets.append((time.monotonic(), cause))
+        state = {"mode": self.mode, "boots": len(self.resets)}
         self._state_file.write_text(json.dumps(state))
+        req_r, req_w = os.pipe()  # child -> board: requests and notices
+        rep_r, rep_w = os.pipe()  # board -> child: replies
+        os.set_blocking(rep_r, False)  # the child polls, then reads what is there
         env = dict(os.environ)
         env.update(
             {
                 "VBOARD_STATE_FILE": str(self._state_file),
-                "VBOARD_INPUT_FILE": str(self._input_file),
                 "VBOARD_CHIP_DIR": str(self.chip_dir),
-                "VBOARD_SEED": str(self.seed),
+                "VBOARD_LINK_R": str(rep_r),
+                "VBOARD_LINK_W": str(req_w),
             }
         )
         env.pop("MICROPYPATH", None)
-        self._child = subprocess.Popen(
-            [
-                self.micropython,
-                "-X",
-                "heapsize=" + self.heap,
-                str(VBOOT),
-                str(self.chip_dir),
-                str(self.flash_dir),
-                str(self._state_file),
-            ],
-            cwd=self.flash_dir,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            bufsize=0,
-            start_new_session=True,
-        )
+        try:
+            self._child = subprocess.Popen(
+                [
+                    self.micropython,
+                    "-X",
+                    "heapsize=" + self.heap,
+                    str(VBOOT),
+                    str(self.chip_dir),
+                    str(self.flash_dir),
+                    str(self._state_file),
+                ],
+                cwd=self.flash_dir,
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                bufsize=0,
+                start_new_session=True,
+                pass_fds=(rep_r, req_w),
+            )
+        finally:
+            os.close(rep_r)
+            os.close(req_w)
+        self._link_fds = (req_r, rep_w)
+        self._link_in = b""
         os.set_blocking(self._child.stdin.fileno(), False)
 
 

@@ -1,20 +1,15 @@
-"""A strict `esp32` module for the virtual board (see machine.py next to it)."""
+"""`esp32` on the pty board: simboard's esp32 module, over the link (see machine.py)."""
 
+import _link
 import machine
 
-WAKEUP_ALL_LOW = False
-WAKEUP_ANY_HIGH = True
+_c = _link.call("consts")["esp32"]
+WAKEUP_ALL_LOW = _c["WAKEUP_ALL_LOW"]
+WAKEUP_ANY_HIGH = _c["WAKEUP_ANY_HIGH"]
 
-_ext0 = None
 
-
-def wake_on_ext0(pin, level):
-    global _ext0
-    if pin is not None and not isinstance(pin, machine.Pin):
-        raise TypeError("expecting a Pin")
-    if level not in (WAKEUP_ALL_LOW, WAKEUP_ANY_HIGH):
-        raise ValueError("invalid level")
-    _ext0 = (pin, level)
+def wake_on_ext0(pin, level=WAKEUP_ALL_LOW):
+    _link.call("fn", "esp32", "wake_on_ext0", (machine._arg(pin), level), {})
 
 
 def raw_temperature():

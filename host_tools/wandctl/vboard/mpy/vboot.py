@@ -8,9 +8,10 @@ one (Ctrl-A; with raw-paste mode, which `mpremote` uses), byte for byte as
 pyexec.c prints them, so `mpremote` and `pyserial` see a board.
 
 A soft reset (Ctrl-D on an empty REPL line, `sys.exit()`, `machine.soft_reset()`)
-prints `MPY: soft reboot` and asks the supervisor (control sequence
-`ESC ] vb:reset soft BEL` on stdout) to start a fresh interpreter: the heap and
-the Python state go, the chip state stays (the supervisor keeps it).
+prints `MPY: soft reboot` and asks the supervisor (notice `reset soft` on the
+chip link, a pipe separate from the UART: chip/_link.py) to start a fresh
+interpreter: the heap and the Python state go, the chip state stays (the
+supervisor's simboard World keeps it).
 
 Files opened for writing follow littlefs: the data goes to a shadow file and
 replaces the target only at close() or flush(); a new file exists (empty) from
@@ -36,11 +37,10 @@ import io  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402 - the chip's os
 
+import _link  # noqa: E402 - the chip link, opened before the VFS mount
 import esp32  # noqa: E402, F401
 import machine  # noqa: E402, F401
 
-_ESC = "\x1b]vb:"
-_BEL = "\x07"
 _out = sys.stdout
 _inb = sys.stdin.buffer
 _one = bytearray(1)
@@ -51,7 +51,7 @@ def _w(s):
 
 
 def _ctl(msg):
-    _out.write(_ESC + msg + _BEL)
+    _link.ctl(msg)
 
 
 with open(_sf) as _f:
