@@ -50,9 +50,7 @@ import tty
 from pathlib import Path
 
 from simboard.world import ChipReset, World
-
 from wandctl.romloader import RomLoader
-from wandctl.vboard import chiplink
 from wandctl.vboard.chiplink import WORLD_LOCK, ChipLink, LinkError, encode_reply
 
 HERE = Path(__file__).resolve().parent
