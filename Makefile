@@ -39,7 +39,7 @@ bench: venv
 	$(BIN)/wandctl bench
 
 board: venv
-	$(BIN)/wandctl sim --serve
+	$(BIN)/wandctl sim --serve --deploy --bench --load-ohms skin
 
 hardware-check: venv
 	bash hardware/ensure_ngspice.sh

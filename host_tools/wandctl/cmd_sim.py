@@ -66,8 +66,12 @@ def run(args) -> int:
 
     if args.seconds is not None and not (1 <= args.seconds <= 3600):
         raise WandctlError("--seconds must be between 1 and 3600")
+    if args.load_ohms == "open":  # --load-ohms takes R|skin|open (shared with --serve)
+        raise WandctlError("--load-ohms open is for --serve; in a session lift the wand with `contact off` "
+                           "in --script")
     opts = simrun.SimOptions(program=args.program, level=args.level, minutes=args.minutes,
-                             load_ohms=args.load_ohms, script=args.script, injects=args.inject,
+                             load_ohms=None if args.load_ohms == "skin" else args.load_ohms,
+                             script=args.script, injects=args.inject,
                              seed=1 if args.seed is None else args.seed, interpreter=args.interpreter,
                              seconds=args.seconds)
     simrun.validate_options(opts)

@@ -473,6 +473,7 @@ def wait_hello(port: str, timeout: float = HELLO_TIMEOUT_S) -> dict:
                         except ValueError:
                             continue
                         if "protocol" in reply:
+                            _drain(ser)  # answers to the hellos still queued: not the next client's
                             return reply
                 else:
                     line.append(b)
@@ -484,6 +485,18 @@ def wait_hello(port: str, timeout: float = HELLO_TIMEOUT_S) -> dict:
         "ended with:\n%s\nCheck the firmware with `mpremote connect %s repl`"
         % (timeout, tail or "(nothing)", port)
     )
+
+
+def _drain(ser, quiet: float = 0.3, most: float = 2.0) -> None:
+    """Read until the board has been silent for `quiet` s (at most `most` s)."""
+    end = time.monotonic() + most
+    last = time.monotonic()
+    while time.monotonic() < end and time.monotonic() - last < quiet:
+        try:
+            if ser.read(ser.in_waiting or 1):
+                last = time.monotonic()
+        except (OSError, serial_exception()):
+            return
 
 
 # --- the deploy --------------------------------------------------------------------------

@@ -144,7 +144,7 @@ def test_sr10_power_loss_at_random_instants_never_corrupts_settings(real_board):
         real_board.power_cut()  # at a random instant of the write traffic
         stop.set()
         t.join(10)
-        raw = (real_board.flash_dir / "settings.json").read_text()
+        raw = (real_board.files / "settings.json").read_text()
         json.loads(raw)  # never a broken file
         real_board.power_on()
         real_board.wait_ready()

@@ -29,10 +29,10 @@ def test_full_deploy_then_unchanged_redeploy_copies_nothing(board, fw_v1):
         "boot.py",
         "main.py",
     }
-    assert (board.flash_dir / "wand" / "app.mpy").exists()  # .mpy, in the /wand slot
+    assert (board.files / "wand" / "app.mpy").exists()  # .mpy, in the /wand slot
     # boot.py and main.py stay source
-    assert (board.flash_dir / "main.py").read_bytes() == (fw_v1 / "main.py").read_bytes()
-    assert not (board.flash_dir / ".stage").exists()
+    assert (board.files / "main.py").read_bytes() == (fw_v1 / "main.py").read_bytes()
+    assert not (board.files / ".stage").exists()
     again = deploy_json(board.port, fw_v1)
     assert again["files_copied"] == [] and again["bytes_copied"] == 0 and not again["switched"]
     assert again["hello"]["fw"] == "fixture-1"
@@ -49,8 +49,8 @@ def test_deploy_while_the_watchdog_is_armed(board, fw_v1, tmp_path):
     assert result["hello"]["fw"] == "fixture-2" and result["sessions"] == 1
     assert "wand/version.mpy" in result["files_copied"] and "wand/app.mpy" not in result["files_copied"]
     assert WDT_RESET not in [cause for _, cause in board.resets]
-    assert (board.flash_dir / "lib" / "wand" / "pad03.mpy").exists()  # the other slot now
-    assert not (board.flash_dir / "wand").exists()
+    assert (board.files / "lib" / "wand" / "pad03.mpy").exists()  # the other slot now
+    assert not (board.files / "wand").exists()
 
 
 @pytest.mark.parametrize("how", ["kill-deploy", "power-cut"])

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from vbhelpers import assert_user_error, esptool, wandctl
+from vbhelpers import assert_user_error, esptool, mpremote, wandctl
 
 from wandctl import flash as fl
 from wandctl.vboard import VirtualBoard
@@ -43,7 +43,7 @@ def test_real_esptool_detects_writes_verifies_and_reads_back_identical(loader_bo
 
 
 def test_wandctl_flash_writes_at_the_offset_and_waits_for_the_banner(loader_board, image):
-    (loader_board.flash_dir / "keep.txt").write_text("files outside the written sectors stay")
+    (loader_board.files / "keep.txt").write_text("files outside the written sectors stay")
     r = wandctl("flash", "--port", loader_board.port, "--firmware", image, "--no-deploy", timeout=180)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "image: ESP32 merged image of MicroPython v1.29.0" in r.stderr and "goes at 0x1000" in r.stderr
@@ -53,13 +53,30 @@ def test_wandctl_flash_writes_at_the_offset_and_waits_for_the_banner(loader_boar
     assert not loader_board.in_bootloader and loader_board.running
 
 
-def test_erasing_the_filesystem_partition_empties_the_flash_folder(loader_board, tmp_path):
-    (loader_board.flash_dir / "main.py").write_text("print('old')\n")
+def test_esptool_and_the_board_share_the_littlefs_bytes(loader_board, tmp_path):
+    """The filesystem is littlefs in the SPI flash image: erasing its superblocks with esptool
+    leaves nothing to mount; the chip then formats it (inisetup) and the host reads it back."""
+    from wandctl.vboard.lfsview import open_image_fs
+
+    (loader_board.files / "main.py").write_text("print('old')\n")
+    assert (loader_board.files / "main.py").read_text() == "print('old')\n"
     blank = tmp_path / "blank.bin"
-    blank.write_bytes(b"\xff" * 4096)
+    blank.write_bytes(b"\xff" * 8192)  # littlefs keeps its superblock pair in blocks 0 and 1
     r = esptool(loader_board.port, "write-flash", "0x200000", blank)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert list(loader_board.flash_dir.iterdir()) == []
+    assert list(loader_board.files.iterdir()) == []
+    assert not (loader_board.files / "main.py").exists()
+    # the same bytes read with esptool and mounted with littlefs-python after the chip formats it
+    loader_board.power_cycle()
+    r = mpremote(loader_board.port, "exec", "open('x.txt', 'w').write('from the chip')")
+    assert r.returncode == 0, r
+    loader_board.enter_bootloader()
+    back = tmp_path / "fs.bin"
+    r = esptool(loader_board.port, "read-flash", "0x200000", "0x200000", back)
+    assert r.returncode == 0, r.stdout + r.stderr
+    fs = open_image_fs(back.read_bytes())
+    assert sorted(fs.listdir("/")) == ["boot.py", "x.txt"]
+    assert fs.open("x.txt", "r").read() == "from the chip"
 
 
 def test_flash_errors_not_in_bootloader_and_wrong_chip(tmp_path, image):

@@ -45,9 +45,9 @@ def test_mpremote_exec_and_fs_commands_work_inside_the_flash_folder(board, tmp_p
     import hashlib
 
     assert hashlib.sha256(src.read_bytes()).hexdigest() in r.stdout
-    assert "10240 data.bin" in r.stdout  # ilistdir gives sizes, as littlefs does
-    assert (board.flash_dir / "lib" / "data.bin").read_bytes() == src.read_bytes()
-    assert (board.flash_dir / "top.bin").exists()  # ":/top.bin" is the board's root, not the host's
+    assert "10240 data.bin" in r.stdout  # littlefs's ilistdir gives sizes
+    assert (board.files / "lib" / "data.bin").read_bytes() == src.read_bytes()
+    assert (board.files / "top.bin").exists()  # ":/top.bin" is the board's root, not the host's
     r = mpremote(board.port, "fs", "cp", src, ":lib/data.bin")
     assert "Up to date" in r.stdout  # mpremote's sha256 skip works against the board
     r = mpremote(
@@ -59,8 +59,8 @@ def test_mpremote_exec_and_fs_commands_work_inside_the_flash_folder(board, tmp_p
         "exec",
         "import os; print(os.getcwd(), sorted(os.listdir('/')))",
     )
-    assert r.returncode == 0 and not (board.flash_dir / "lib" / "data.bin").exists()
-    assert r.stdout.strip().splitlines()[-1] == "/ ['lib', 'top.bin']"
+    assert r.returncode == 0 and not (board.files / "lib" / "data.bin").exists()
+    assert r.stdout.strip().splitlines()[-1] == "/ ['boot.py', 'lib', 'top.bin']"  # boot.py: inisetup's
 
 
 def test_reset_kinds_keep_and_lose_chip_state_as_platform_md_says(board):
@@ -99,14 +99,17 @@ def test_reset_kinds_keep_and_lose_chip_state_as_platform_md_says(board):
 
 
 def test_watchdog_keeps_running_through_soft_reset_and_resets_a_long_session(board):
-    r = mpremote(board.port, "exec", "import machine; machine.WDT(0, 600)")
-    assert r.returncode == 0 and board.wdt_ms == 600
     n = len(board.resets)
-    # a soft reset does not stop it (mpremote's first exec soft-resets)
-    r = mpremote(board.port, "exec", "print('still here')")
-    assert "still here" in r.stdout and board.resets[-1][1] == SOFT_RESET
+    # one mpremote session: arm, soft-reset (Ctrl-D in the raw REPL), and still run code
+    r = mpremote(
+        board.port, "exec", "import machine; machine.WDT(0, 1500)", "+", "soft-reset", "+",
+        "exec", "print('still here')",
+    )
+    assert r.returncode == 0 and "still here" in r.stdout, r
+    causes = [c for _, c in board.resets[n:]]
+    assert causes[:2] == [SOFT_RESET, SOFT_RESET], board.resets  # mpremote's own, then soft-reset
     # nobody feeds it from the REPL: the chip resets, whatever the REPL is doing
-    board.wait_boots(n + 2, timeout=10)
+    wait_for(lambda: WDT_RESET in [c for _, c in board.resets[n:]], what="watchdog reset")
     assert board.resets[-1][1] == WDT_RESET and board.wdt_ms == 0
     board.wait_ready()
     r = mpremote(board.port, "resume", "exec", "import machine; print(machine.reset_cause())")
@@ -114,7 +117,7 @@ def test_watchdog_keeps_running_through_soft_reset_and_resets_a_long_session(boa
 
 
 def test_ctrl_c_interrupts_main_and_friendly_repl_behaves(board):
-    (board.flash_dir / "main.py").write_text(
+    (board.files / "main.py").write_text(
         "import time\ntry:\n    while True:\n        time.sleep_ms(5)\nexcept KeyboardInterrupt:\n"
         "    print('main interrupted')\n    raise\n"
     )
@@ -144,7 +147,7 @@ def _read_until(s, ending, timeout=10):
 
 def test_power_cut_while_a_file_is_open_keeps_its_old_content(board):
     """littlefs: a file is committed at close; a new file can survive empty."""
-    (board.flash_dir / "cfg.txt").write_text("old")
+    (board.files / "cfg.txt").write_text("old")
     with serial.Serial(board.port, 115200, timeout=0.2) as s:
         s.write(b"\x03\r")
         _read_until(s, b">>> ")
@@ -154,9 +157,9 @@ def test_power_cut_while_a_file_is_open_keeps_its_old_content(board):
     board.power_cut()
     board.power_on()
     board.wait_ready()
-    assert (board.flash_dir / "cfg.txt").read_text() == "old"
-    assert (board.flash_dir / "fresh.txt").read_text() == ""
-    assert sorted(p.name for p in board.flash_dir.iterdir()) == ["cfg.txt", "fresh.txt"]
+    assert (board.files / "cfg.txt").read_text() == "old"
+    assert (board.files / "fresh.txt").read_text() == ""
+    assert sorted(p.name for p in board.files.iterdir()) == ["boot.py", "cfg.txt", "fresh.txt"]
 
 
 def test_serve_prints_the_port_first_and_takes_controls(tmp_path):

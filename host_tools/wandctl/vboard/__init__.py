@@ -69,4 +69,36 @@ def add_serve_arguments(parser):
         help="folder with the chip modules (machine.py, esp32.py, os.py) put first on the "
         "board's sys.path (default: the virtual board's own, wandctl/vboard/chip)",
     )
+    parser.add_argument(
+        "--load-ohms",
+        metavar="R|skin|open",
+        type=_load_arg,
+        default=None,
+        help="what the electrodes touch: a resistor of R ohms, the skin model, or nothing (the wand "
+        "lifted; the default of --serve). Without --serve: a pure resistive load instead of the skin model",
+    )
+    parser.add_argument(
+        "--bench",
+        action="store_true",
+        help="power up with the level button held: bench mode (SR-09), as the physical act on a wand",
+    )
+    parser.add_argument(
+        "--deploy",
+        action="store_true",
+        help="deploy this checkout's firmware (wandctl deploy) before the port is handed out",
+    )
     return parser
+
+
+def _load_arg(text):
+    import argparse
+
+    if text in ("skin", "open"):
+        return text
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected ohms, skin or open, not %r" % text) from None
+    if not v > 0:
+        raise argparse.ArgumentTypeError("expected ohms above 0, skin or open")
+    return v

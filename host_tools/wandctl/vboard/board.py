@@ -49,6 +49,7 @@ import time
 import tty
 from pathlib import Path
 
+from simboard import flashlayout
 from simboard.world import ChipReset, World
 from wandctl.romloader import RomLoader
 from wandctl.vboard.chiplink import WORLD_LOCK, ChipLink, LinkError, encode_reply
@@ -60,9 +61,9 @@ REPO = HERE.parents[2]
 BOARD_JSON = REPO / "hardware" / "board.json"
 
 PWRON_RESET, HARD_RESET, WDT_RESET, DEEPSLEEP_RESET, SOFT_RESET = 1, 2, 3, 4, 5
-FLASH_SIZE = 4 * 1024 * 1024
-APP_IMAGE_OFFSET = 0x1000  # where the ROM looks for the second-stage bootloader (ESP32)
-VFS_PARTITION = (0x200000, 0x200000)  # MicroPython ESP32_GENERIC: the filesystem partition
+FLASH_SIZE = flashlayout.FLASH_SIZE
+APP_IMAGE_OFFSET = flashlayout.APP_IMAGE_OFFSET  # where the ROM looks for the second-stage bootloader
+VFS_PARTITION = (flashlayout.VFS_OFFSET, FLASH_SIZE - flashlayout.VFS_OFFSET)  # littlefs, to the end of flash
 OUT_LIMIT = 64 * 1024
 BUTTON_PINS = {"power": 13, "level": 14}
 ROM_BANNER = {
@@ -392,7 +393,37 @@ class VirtualBoard:
         return self._child is not None and self._child.poll() is None
 
     def spi_flash(self) -> bytes:
-        return bytes(self._call(lambda: bytes(self._spi or b"")))
+        """The whole SPI flash image as it is now (the running chip writes its filesystem there)."""
+        return self._call(lambda: bytes(self._spi) if self._rom is not None else self.spi_flash_path.read_bytes())
+
+    @property
+    def files(self):
+        """The board's littlefs as the host sees it (littlefs-python on the SPI flash image):
+        a Path-like root, `board.files / "lib" / "x.py"`. Writing stops the chip (power off),
+        edits the image, and powers it on again as it was."""
+        from wandctl.vboard.lfsview import FlashPath
+
+        return FlashPath(self, "")
+
+    def _fs_region(self) -> bytes:
+        lo, size = VFS_PARTITION
+        if self._rom is not None and self._spi is not None:
+            return bytes(self._spi[lo : lo + size])
+        with open(self.spi_flash_path, "rb") as f:
+            f.seek(lo)
+            return f.read(size)
+
+    def _fs_region_write(self, data: bytes) -> None:
+        lo, size = VFS_PARTITION
+        assert len(data) == size
+        if self._spi is not None:
+            self._spi[lo : lo + size] = data
+        fd = os.open(self.spi_flash_path, os.O_WRONLY)
+        try:
+            os.pwrite(fd, data, lo)
+        finally:
+            os.close(fd)
+
 
     def wait_boots(self, count: int, timeout: float = 30.0) -> None:
         end = time.monotonic() + timeout
@@ -852,10 +883,7 @@ class VirtualBoard:
             return
         changes = rom.take_changes()
         if changes:
-            self._save_spi_flash()
-            lo, size = VFS_PARTITION
-            if any(off < lo + size and off + n > lo for off, n in changes):
-                self._wipe_filesystem()
+            self._save_spi_flash()  # the filesystem region included: littlefs lives in the image
         if rom.run_user_code or rom.reboot_requested:
             self._flush_host_now()
             self._rom = None
@@ -872,15 +900,6 @@ class VirtualBoard:
             except OSError:
                 break
 
-    def _wipe_filesystem(self):
-        """The littlefs partition was erased or overwritten: MicroPython will find it blank."""
-        for entry in self.flash_dir.iterdir():
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry)
-            else:
-                entry.unlink()
-
-    # --- booting -----------------------------------------------------------------
     def _load_spi_flash(self):
         if self.spi_flash_path.exists() and self.spi_flash_path.stat().st_size == FLASH_SIZE:
             self._spi = bytearray(self.spi_flash_path.read_bytes())
@@ -892,13 +911,6 @@ class VirtualBoard:
         tmp = self.spi_flash_path.with_name(self.spi_flash_path.name + ".tmp")
         tmp.write_bytes(self._spi)
         os.replace(tmp, self.spi_flash_path)
-
-    def _remove_shadows(self):
-        """littlefs: a file being written when the power went keeps its committed content."""
-        for root, _dirs, files in os.walk(self.flash_dir):
-            for name in files:
-                if name.endswith(".~lfs") or name.endswith(".~lfc"):
-                    os.unlink(os.path.join(root, name))
 
     def _boot(self):
         """The chip leaves reset: the World boots (reset_cause), then the interpreter starts."""
@@ -922,9 +934,13 @@ class VirtualBoard:
                 self._send_host(b"invalid header: 0x%08x\r\n" % word)
                 self.resets.append((time.monotonic(), cause))
                 return  # nothing to run: the ROM keeps complaining until the next reset
-            self._remove_shadows()
         self.resets.append((time.monotonic(), cause))
-        state = {"mode": self.mode, "boots": len(self.resets)}
+        state = {
+            "mode": self.mode,
+            "boots": len(self.resets),
+            "spi_flash": str(self.spi_flash_path.resolve()),
+            "vfs": flashlayout.geometry(FLASH_SIZE),
+        }
         self._state_file.write_text(json.dumps(state))
         req_r, req_w = os.pipe()  # child -> board: requests and notices
         rep_r, rep_w = os.pipe()  # board -> child: replies
@@ -971,8 +987,10 @@ def serve(options) -> int:
     """`python -m wandctl.vboard` / `wandctl sim --serve`: run a board until Ctrl-C.
 
     options: an argparse namespace or a dict with flash (folder), seed, bootloader,
-    spi_flash, heap. Prints `port: /dev/pts/N` as the first stdout line. While it
-    runs, lines on stdin control the board (see CONTROL_HELP); SIGUSR1 puts it in
+    spi_flash, heap, load_ohms (a number, "skin" or "open"), bench (power up with the
+    level button held), deploy (deploy the checkout's firmware first). Prints
+    `port: /dev/pts/N` as the first stdout line. While it runs, lines on stdin
+    control the board (see CONTROL_HELP); SIGUSR1 puts it in
     bootloader mode, SIGUSR2 presses EN.
     """
     get = options.get if isinstance(options, dict) else (lambda k, d=None: getattr(options, k, d))
@@ -984,8 +1002,25 @@ def serve(options) -> int:
         spi_flash=get("spi_flash"),
         heap=get("heap") or "200K",
         chip_dir=get("chip_dir"),
+        load_ohms=get("load_ohms"),
+        bench=bool(get("bench")) and not get("deploy"),
     )
     board.start()
+    if get("deploy"):
+        from wandctl.deploy import FIRMWARE_DIR, deploy
+        from wandctl.errors import WandctlError
+
+        try:
+            deploy(board.port, FIRMWARE_DIR, progress=False)
+        except WandctlError as e:
+            board.close()
+            print("wandctl: the deploy to the virtual board failed: %s" % e, file=sys.stderr)
+            return 1
+        if get("bench"):
+            board.power_up_in_bench_mode()
+    if get("bench"):
+        # the level button is released 1.5 s after power-up: hand the port out after that
+        time.sleep(max(0.0, 1.7 - (time.monotonic() - board.resets[-1][0])))
     print("port: %s" % board.port, flush=True)
     print("flash folder: %s (SPI flash image: %s)" % (board.flash_dir, board.spi_flash_path), flush=True)
     print("type `help` for the controls; Ctrl-C stops the board", flush=True)
@@ -1026,12 +1061,20 @@ CONTROL_HELP = """controls (one per line on stdin):
   power-cycle         power off and on
   power-cut           power off (stays off until power-on)
   power-on            power on
-  press power|level   press and release a button (hold BUTTON / release BUTTON)
-  load OHMS|open      put the wand on a load, or lift it
-  battery VOLTS       battery voltage
+  bench               power-cycle with the level button held (bench mode, SR-09)
+  press power|level [SECONDS]   press and release a button, with contact bounce
+  hold power|level    press and keep pressed (release BUTTON)
+  load OHMS|skin|open put the wand on a resistor or on skin, or lift it
+  contact on|off      the wand on the skin, or lifted
+  inject SPEC         a fault or condition, as `wandctl sim --inject` (gain_drift=1.3, sense_stuck,
+                      sense_open, sense_gain=F, short, short=off, battery_low, battery_critical, clear)
+  battery VOLTS       battery open-circuit voltage
   usb on|off          USB power sense
+  interrupt           Ctrl-C on the UART;  soft_reset: Ctrl-C, Ctrl-D
+  current             the true load current now (uA) and the output accounting
   status              chip state
-  quit                stop the board"""
+  quit                stop the board
+(the scenario actions are simboard's script vocabulary: host_tools/simboard/README.md)"""
 
 
 def control(board: VirtualBoard, line: str) -> str:
@@ -1047,22 +1090,22 @@ def control(board: VirtualBoard, line: str) -> str:
         board.enter_bootloader()
     elif cmd == "power-cycle":
         board.power_cycle()
-    elif cmd == "power-cut":
+    elif cmd in ("power-cut", "power_cut"):
         board.power_cut()
-    elif cmd == "power-on":
+    elif cmd in ("power-on", "power_on"):
         board.power_on()
-    elif cmd == "press":
+    elif cmd == "bench":
+        board.power_up_in_bench_mode()
+    elif cmd == "press" and len(args) == 1:
         board.press(args[0])
-    elif cmd == "hold":
-        board.press(args[0], held=True)
-    elif cmd == "release":
-        board.release(args[0])
-    elif cmd == "load":
-        board.inject(load_ohms=None if args[0] == "open" else float(args[0]))
-    elif cmd == "battery":
+    elif cmd == "load" and len(args) == 1:
+        board.inject(load_ohms=args[0] if args[0] in ("open", "skin") else _ohms(args[0]))
+    elif cmd == "battery" and len(args) == 1:
         board.inject(battery_v=float(args[0]))
-    elif cmd == "usb":
-        board.inject(usb=args[0] == "on")
+    elif cmd == "current":
+        st = board.stats()
+        return json.dumps({"load_ua": round(board.load_current_ua(), 1),
+                           **{k: (round(v, 3) if isinstance(v, float) else v) for k, v in st.items()}})
     elif cmd == "status":
         return json.dumps(
             {
@@ -1079,5 +1122,19 @@ def control(board: VirtualBoard, line: str) -> str:
     elif cmd == "quit":
         return "quit"
     else:
-        raise ValueError("unknown control %r (type `help`)" % cmd)
+        from simboard.script import ACTIONS
+
+        if cmd not in ACTIONS:
+            raise ValueError("unknown control %r (type `help`)" % cmd)
+        board.scenario(line)
     return "ok"
+
+
+def _ohms(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise ValueError("load takes ohms, skin or open, not %r" % text) from None
+    if not v > 0:
+        raise ValueError("load takes ohms above 0, skin or open")
+    return v

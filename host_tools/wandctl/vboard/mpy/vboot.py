@@ -13,13 +13,13 @@ chip link, a pipe separate from the UART: chip/_link.py) to start a fresh
 interpreter: the heap and the Python state go, the chip state stays (the
 supervisor's simboard World keeps it).
 
-Files opened for writing follow littlefs: the data goes to a shadow file and
-replaces the target only at close() or flush(); a new file exists (empty) from
-open(). After a power cut the supervisor deletes the shadows, so a file that
-was being written keeps its old content.
+The filesystem is real littlefs: MicroPython's VfsLfs2 on a block device over
+the SPI flash image (chip/flashbdev.py, region from simboard/flashlayout.py),
+so what esptool writes and what mpremote copies are the same bytes.
 
-Arguments: CHIP_DIR (machine.py, esp32.py, os.py: imported first), FLASH_DIR
-(mounted as the VFS root "/"), STATE_FILE (JSON: mode, reset_cause, ...).
+Arguments: CHIP_DIR (machine.py, esp32.py, flashbdev.py, _link.py: imported
+first), FLASH_DIR (the working folder), STATE_FILE (JSON: mode, the image and
+the filesystem geometry).
 """
 
 import sys
@@ -27,7 +27,7 @@ import sys
 # argv: vboot.py CHIP_DIR FLASH_DIR STATE_FILE
 _chip, _flash, _sf = sys.argv[1], sys.argv[2], sys.argv[3]
 
-# The chip modules (machine, esp32, and an `os` that fixes VfsPosix) come first
+# The chip modules (machine, esp32 over the chip link; flashbdev) come first
 # and are imported now, before the flash folder becomes the VFS root: after
 # that, host paths are out of reach, as they would be on the chip.
 sys.path.clear()
@@ -59,18 +59,35 @@ with open(_sf) as _f:
 _mode = _state.get("mode", "friendly")
 _banner = _state.get("banner", "MicroPython v1.29.0 on 2026-01-01; Generic ESP32 module with ESP32")
 
+# The filesystem: littlefs v2 (MicroPython's own VfsLfs2) on the SPI flash image's
+# region (simboard/flashlayout.py), mounted at "/" as ports/esp32/modules/_boot.py
+# does; a blank or foreign region is formatted as inisetup.py does.
+from flashbdev import FlashBdev  # noqa: E402
+
+_g = _state["vfs"]
+_bdev = FlashBdev(_state["spi_flash"], _g["offset"], _g["block_size"], _g["block_count"])
+_lfs_kw = {"readsize": _g["read_size"], "progsize": _g["prog_size"], "lookahead": _g["lookahead_size"]}
 os.umount("/")
-os.mount(os.VfsPosix(_flash), "/")
+try:
+    _fs = os.VfsLfs2(_bdev, **_lfs_kw)
+    _fresh = False
+except OSError:
+    os.VfsLfs2.mkfs(_bdev, **_lfs_kw)
+    _fs = os.VfsLfs2(_bdev, **_lfs_kw)
+    _fresh = True
+os.mount(_fs, "/")
 os.chdir("/")
 sys.path.clear()
 sys.path.append("")
 sys.path.append(".frozen")
 sys.path.append("/lib")
-
-
-# --- littlefs semantics for files opened to write ------------------------------
+if _fresh:  # inisetup.py: a new filesystem gets the port's default boot.py
+    with open("boot.py", "w") as _f:
+        _f.write(
+            "# This file is executed on every boot (including wake-boot from deepsleep)\n"
+            "#import esp\n#esp.osdebug(None)\n#import webrepl\n#webrepl.start()\n"
+        )
 _real_open = builtins.open
-_SHADOW = ".~lfs"
 
 
 def _exists(path):
@@ -79,68 +96,6 @@ def _exists(path):
         return True
     except OSError:
         return False
-
-
-def _copy(src, dst):
-    with _real_open(src, "rb") as a:
-        with _real_open(dst, "wb") as b:
-            while True:
-                chunk = a.read(512)
-                if not chunk:
-                    break
-                b.write(chunk)
-
-
-class _LfsFile:
-    def __init__(self, path, mode, args, kw):
-        if path.endswith(_SHADOW):
-            raise OSError(22)
-        exists = _exists(path)
-        if "x" in mode and exists:
-            raise OSError(17)
-        if "r" in mode and not exists:
-            raise OSError(2)
-        self._path = path
-        self._shadow = path + _SHADOW
-        if not exists:
-            _real_open(path, "wb").close()  # littlefs: the new file exists, empty
-        if exists and ("a" in mode or "r" in mode):
-            _copy(path, self._shadow)
-        self._f = _real_open(self._shadow, mode.replace("x", "w"), *args, **kw)
-        self._open = True
-
-    def __getattr__(self, name):
-        return getattr(self._f, name)
-
-    def __iter__(self):
-        return iter(self._f)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def flush(self):
-        self._f.flush()
-        tmp = self._path + ".~lfc"
-        _copy(self._shadow, tmp)
-        os.rename(tmp, self._path)
-
-    def close(self):
-        if self._open:
-            self._open = False
-            self._f.close()
-            os.rename(self._shadow, self._path)
-
-
-def _open(path, mode="r", *args, **kw):
-    if isinstance(path, str) and ("w" in mode or "a" in mode or "x" in mode or "+" in mode):
-        return _LfsFile(path, mode, args, kw)
-    return _real_open(path, mode, *args, **kw)
-
-
-builtins.open = _open
 
 
 # --- running code ----------------------------------------------------------------
