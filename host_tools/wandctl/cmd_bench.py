@@ -113,6 +113,17 @@ def deploy_figures() -> dict:
     return figures
 
 
+def deploy_vs_mpremote_figures() -> dict:
+    """deploy_unchanged_vs_mpremote (goal <= 1.5) and deploy_full_vs_mpremote_115200 (goal <= 0.5),
+    measured in one run against the real `mpremote cp` (wandctl.deploy.bench_vs_mpremote)."""
+    try:
+        from wandctl.deploy import bench_vs_mpremote
+
+        return bench_vs_mpremote()
+    except Exception as e:  # a benchmark reports, it never fails the build
+        return {"deploy_vs_mpremote_note": "unavailable: %s" % e}
+
+
 def run(args) -> int:
     figures: dict = {}
     print("measuring the firmware on the MicroPython unix port ...", file=sys.stderr)
@@ -122,6 +133,7 @@ def run(args) -> int:
     if not args.no_deploy:
         print("timing deploys to the virtual board ...", file=sys.stderr)
         figures.update(deploy_figures())
+        figures.update(deploy_vs_mpremote_figures())
     width = max(len(k) for k in figures)
     for k, v in figures.items():
         goal = GOALS.get(k)

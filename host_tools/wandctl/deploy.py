@@ -2,11 +2,12 @@
 
 Steps (`deploy(port, ...)`):
 
-1. **Plain REPL.** The firmware arms a watchdog that `mpremote` cannot feed, so
-   the board is first sent Ctrl-C: the firmware turns the output off, sets its
-   RTC flag and hard-resets into the plain REPL (no watchdog after a hard
-   reset). A board already at the REPL just shows a new prompt. A board that
-   ignores Ctrl-C is asked with the console command `repl`.
+1. **Plain REPL.** The board is sent Ctrl-C: the firmware leaves by its one
+   way out (output off and locked, its 1000 ms watchdog reconfigured to a long
+   timeout) and drops to the plain REPL with no reset; older firmware
+   hard-resets into it, which is waited for. A board already at the REPL just
+   shows a new prompt. A board that ignores Ctrl-C is asked with the console
+   command `repl`.
 2. **Compile** every module of the `wand` package with `mpy-cross` for the
    `.mpy` version the board reports (`sys.implementation._mpy`: format, sub-version
    and architecture, so `-march` matches). `boot.py` and `main.py` stay source:
@@ -24,7 +25,9 @@ Steps (`deploy(port, ...)`):
    new one. `boot.py` and `main.py` come last, each written to a temporary
    name and renamed over the old one. Settings and logs are never touched.
 5. **Verify** the live files by sha256, **reset** (`machine.reset()`), and wait
-   for the firmware to answer `hello` on its console.
+   for the firmware to answer `hello` on its console. When nothing changed
+   there is no reset: main.py runs again in the REPL's globals (boot.py's DAC
+   is still there) and re-arms its watchdog itself.
 
 A cut-off deploy leaves `/.stage`, which the next deploy removes first.
 If the board resets during the session (a watchdog still armed after a soft
@@ -427,6 +430,15 @@ class Session:
         except self._TransportError:
             pass
 
+    def resume_firmware(self):
+        """Nothing changed: start main.py again in the REPL's globals (boot.py's BOOT_DAC is
+        still there), with no reset. The firmware re-arms its 1000 ms watchdog itself."""
+        try:
+            with self._quiet():
+                self.t.exec_raw_no_follow("exec(open('main.py').read())")
+        except self._TransportError:
+            pass
+
     def close(self):
         try:
             self.t.close()
@@ -524,7 +536,10 @@ def deploy(
             if attempt == 0:
                 log("board: " + session.how)
             _deploy_in_session(session, Path(firmware_dir), result, progress, log, build_dir)
-            session.reset_board()
+            if result.files_copied:
+                session.reset_board()
+            else:
+                session.resume_firmware()  # no reset when nothing changed
             break
         except BoardReset as e:
             log("the board reset during the deploy (%s); starting a new session" % str(e).strip()[:80])
@@ -535,7 +550,8 @@ def deploy(
                 ) from None
         finally:
             session.close()
-    log("reset; waiting for the firmware to answer hello")
+    log(("reset" if result.files_copied else "firmware started again, no reset")
+        + "; waiting for the firmware to answer hello")
     result.hello = wait_hello(port, hello_timeout)
     result.seconds = time.monotonic() - t0
     return result
@@ -700,3 +716,93 @@ def bench_deploy(
         "bytes_full": full.bytes_copied,
         "bytes_unchanged": again.bytes_copied,
     }
+
+
+def bench_vs_mpremote(firmware_dir: Path | str = FIRMWARE_DIR) -> dict:
+    """Deploy against the real `mpremote cp` of the same files to the same kind of board, in one
+    run (figures only, never a verdict):
+
+    - `deploy_unchanged_vs_mpremote`: an unchanged re-deploy over `mpremote cp` of the deployed
+      files (the compiled package, boot.py, main.py; all unchanged, so mpremote skips them by
+      sha256), on one unthrottled virtual board; goal <= 1.5;
+    - `deploy_full_vs_mpremote_115200`: a full deploy to a fresh board over `mpremote cp` of the
+      sources (firmware/wand/*.py, boot.py, main.py) to another fresh board, both UARTs at
+      115200 baud; goal <= 0.5.
+
+    Both tools start against the running firmware (mpremote's Ctrl-C leaves it to the REPL).
+    """
+    import tempfile
+
+    from wandctl.vboard import VirtualBoard
+
+    firmware_dir = Path(firmware_dir)
+    mpremote = str(Path(sys.executable).parent / "mpremote")
+    quiet = lambda msg: None  # noqa: E731
+
+    def mp(port, *args):
+        t0 = time.perf_counter()
+        proc = subprocess.run([mpremote, "connect", port, *map(str, args)], capture_output=True, text=True,
+                              timeout=600, check=False)
+        if proc.returncode != 0:
+            raise WandctlError("mpremote %s failed: %s" % (args[0], (proc.stderr or proc.stdout).strip()[-200:]))
+        return time.perf_counter() - t0
+
+    def cp_args(pkg_dir: Path, tops: list[Path], dest_pkg: str):
+        return ["cp", "-r", str(pkg_dir), dest_pkg, "+", "cp", *map(str, tops), ":"]
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-mpremote-"))
+    out: dict = {}
+    try:
+        # unthrottled: both tools on one board, each after a first copy of its own
+        with VirtualBoard(tmp / "a" / "flash") as board:
+            deploy(board.port, firmware_dir, progress=False, log=quiet)
+            fmt, sub = mpy_cross_version()
+            sys_mpy = _ask_mpy(board.port)
+            files, tops = build(firmware_dir, fmt, sub, decode_mpy(sys_mpy)[2])
+            staged = tmp / "mpy" / PACKAGE
+            for f in files:
+                (staged / f.device_rel).parent.mkdir(parents=True, exist_ok=True)
+                (staged / f.device_rel).write_bytes(f.data)
+            top_paths = [firmware_dir / t.device_rel for t in tops]
+            live = "/lib" if (board.files / "lib" / PACKAGE).exists() else "/"
+            args = cp_args(staged, top_paths, ":" + live.rstrip("/") + "/")
+            mp(board.port, *args)  # first copy (the files are the deployed ones: mostly skipped)
+            wait_restart = lambda: (board.reset(), board.wait_ready(), wait_hello(board.port))  # noqa: E731
+            wait_restart()
+            t_mp = mp(board.port, *args)
+            wait_restart()
+            t0 = time.perf_counter()
+            again = deploy(board.port, firmware_dir, progress=False, log=quiet)
+            t_dep = time.perf_counter() - t0
+        out["deploy_unchanged_s"] = round(t_dep, 3)
+        out["mpremote_cp_unchanged_s"] = round(t_mp, 3)
+        out["deploy_unchanged_copied"] = len(again.files_copied)
+        out["deploy_unchanged_vs_mpremote"] = round(t_dep / t_mp, 3)
+        # 115200 baud: a full deploy, and mpremote copying the sources, each to a fresh board
+        with VirtualBoard(tmp / "b" / "flash", uart_baud=115200) as board:
+            t0 = time.perf_counter()
+            full = deploy(board.port, firmware_dir, progress=False, log=quiet)
+            t_full = time.perf_counter() - t0
+        with VirtualBoard(tmp / "c" / "flash", uart_baud=115200) as board:
+            src = tmp / "src" / PACKAGE  # the sources only (no __pycache__)
+            for path in sorted((firmware_dir / PACKAGE).rglob("*.py")):
+                (src / path.relative_to(firmware_dir / PACKAGE)).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(path, src / path.relative_to(firmware_dir / PACKAGE))
+            src_tops = [firmware_dir / name for name in TOP_FILES]
+            t_mp_full = mp(board.port, *cp_args(src, src_tops, ":"))
+        out["deploy_full_115200_s"] = round(t_full, 3)
+        out["deploy_full_bytes"] = full.bytes_copied
+        out["mpremote_cp_sources_115200_s"] = round(t_mp_full, 3)
+        out["deploy_full_vs_mpremote_115200"] = round(t_full / t_mp_full, 3)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def _ask_mpy(port: str) -> int:
+    s = Session(port)
+    try:
+        s.start()
+        return int(s.eval("__import__('sys').implementation._mpy"))
+    finally:
+        s.close()
