@@ -405,12 +405,7 @@ class Session:
 
         try:
             with self._quiet():
-                self.t.fs_writefile(
-                    path,
-                    data,
-                    chunk_size=1024,
-                    progress_callback=(lambda done, total: progress(done)) if progress else None,
-                )
+                self._write_b64(path, data, progress)
         except self._TransportError as e:
             raise BoardReset(str(e)) from None
         except TransportExecError as e:
@@ -422,6 +417,24 @@ class Session:
                 "the board could not write %s: %s (is its filesystem full? `mpremote connect "
                 "%s df`)" % (path, e, self.port)
             ) from None
+
+    def _write_b64(self, path: str, data: bytes, progress=None, chunk: int = 3072):
+        """mpremote's fs_writefile sends repr(bytes): a .mpy is mostly non-printable, so that is
+        up to 4 bytes on the wire per byte. Base64 through the same transport (exec) is 1.33."""
+        import binascii
+
+        from mpremote.transport import TransportExecError, _convert_filesystem_error
+
+        try:
+            self.t.exec("f=open(%r,'wb')\nw=f.write\nfrom binascii import a2b_base64 as _d" % path)
+            for i in range(0, len(data), chunk):
+                b64 = binascii.b2a_base64(data[i : i + chunk], newline=False).decode()
+                self.t.exec("w(_d(%r))" % b64)
+                if progress:
+                    progress(min(i + chunk, len(data)))
+            self.t.exec("f.close()")
+        except TransportExecError as e:
+            raise _convert_filesystem_error(e, path) from None
 
     def reset_board(self):
         try:

@@ -196,8 +196,10 @@ def _micropython() -> str:
     return str(BIN / "micropython")
 
 
-def test_board_at_the_plain_micropython_repl_is_other_firmware():
-    with ProcessBoard([_micropython(), "-i"]) as b:
+def test_board_at_the_plain_micropython_repl_is_other_firmware(tmp_path):
+    from wandctl.vboard import VirtualBoard
+
+    with VirtualBoard(tmp_path / "flash") as b:  # the one simulated board, no wand firmware on it
         r = wandctl("status", "--port", b.port, "--timeout", "3")
     assert r.returncode == 1
     assert "this board does not run the microwand firmware (it answered" in r.stderr

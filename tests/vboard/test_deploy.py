@@ -125,7 +125,7 @@ def test_deploy_user_errors(tmp_path, board):
 
 def test_deploy_resumes_when_a_watchdog_armed_at_the_repl_resets_the_board(tmp_path):
     """A WDT armed at the REPL survives Ctrl-C and resets the board mid-deploy: a new session resumes."""
-    fw = make_firmware(tmp_path / "fw", "fixture-1", pad_kb=24)
+    fw = make_firmware(tmp_path / "fw", "fixture-1", pad_kb=96)
     with VirtualBoard(tmp_path / "flash", uart_baud=115200) as board:  # slow enough to be cut
         r = subprocess.run(
             [
@@ -135,7 +135,7 @@ def test_deploy_resumes_when_a_watchdog_armed_at_the_repl_resets_the_board(tmp_p
                 "connect",
                 board.port,
                 "exec",
-                "import machine; machine.WDT(0, 1500)",
+                "import machine; machine.WDT(0, 5000)",
             ],
             capture_output=True,
             text=True,

@@ -117,6 +117,11 @@ class ChipLink:
         """The reply tuple for one request (not for ctl). ChipReset propagates."""
         self.calls += 1
         op = req[0]
+        shape = {"consts": 1, "new": 4, "call": 5, "fn": 5}
+        if len(req) != shape.get(op, -1) or not all(isinstance(x, (tuple, list)) for x in req[-2:-1]):
+            raise LinkError("malformed request %r" % (req,))
+        if op in ("new", "call", "fn") and not isinstance(req[-1], dict):
+            raise LinkError("malformed request %r" % (req,))
         try:
             if op == "consts":
                 return ("ok", constants())
