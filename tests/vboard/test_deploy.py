@@ -126,6 +126,10 @@ def test_deploy_user_errors(tmp_path, board):
 def test_deploy_resumes_when_a_watchdog_armed_at_the_repl_resets_the_board(tmp_path):
     """A WDT armed at the REPL survives Ctrl-C and resets the board mid-deploy: a new session resumes."""
     fw = make_firmware(tmp_path / "fw", "fixture-1", pad_kb=96)
+    from wandctl.deploy import build, mpy_cross_version
+
+    for arch in (None, "x64"):  # compiled before the watchdog is armed: the copy itself is cut
+        build(fw, *mpy_cross_version(), arch)
     with VirtualBoard(tmp_path / "flash", uart_baud=115200) as board:  # slow enough to be cut
         r = subprocess.run(
             [

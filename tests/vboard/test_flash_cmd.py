@@ -68,7 +68,7 @@ def test_esptool_and_the_board_share_the_littlefs_bytes(loader_board, tmp_path):
     assert not (loader_board.files / "main.py").exists()
     # the same bytes read with esptool and mounted with littlefs-python after the chip formats it
     loader_board.power_cycle()
-    r = mpremote(loader_board.port, "exec", "open('x.txt', 'w').write('from the chip')")
+    r = mpremote(loader_board.port, "exec", "with open('x.txt', 'w') as f: f.write('from the chip')")
     assert r.returncode == 0, r
     loader_board.enter_bootloader()
     image = loader_board.spi_flash()

@@ -14,10 +14,11 @@ FIXTURE_FW = HERE / "fixtures" / "fw"
 BIN = Path(sys.executable).parent
 
 
-def wandctl(*args, timeout=120, user=None, check=False):
-    """Run the real `wandctl` CLI in a subprocess."""
+def wandctl(*args, timeout=120, user=None, check=False, stdin=None):
+    """Run the real `wandctl` CLI in a subprocess (stdin: text fed to it)."""
     proc = subprocess.run(
         [sys.executable, "-m", "wandctl", *map(str, args)],
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout,

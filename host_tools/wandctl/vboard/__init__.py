@@ -4,7 +4,10 @@
     with VirtualBoard("build/vboard/flash") as board:
         print(board.port)          # /dev/pts/N
         board.power_cycle(); board.reset(); board.enter_bootloader()
-        board.press("power", held=True); board.inject(load_ohms=2000)
+        board.press("power", held=True); board.inject(load_ohms=2000)   # or "skin", None (lifted)
+        board.scenario("inject gain_drift=1.3")   # simboard's script vocabulary
+        (board.files / "settings.json").read_text()   # its littlefs, via littlefs-python
+        board.world                # simboard's World: the chip and the physics, on the wall clock
 
 `serve(options)` runs one until Ctrl-C (`python -m wandctl.vboard`,
 `wandctl sim --serve`, `make board`). See board.py for what each reset keeps.
@@ -42,13 +45,15 @@ def add_serve_arguments(parser):
         "--flash",
         metavar="DIR",
         default="build/vboard/flash",
-        help="folder that is the board's filesystem, kept across resets (default: %(default)s)",
+        help="the board's folder: its SPI flash image (with the littlefs filesystem) is DIR.spiflash.bin, "
+        "kept across resets and runs (default: %(default)s)",
     )
     parser.add_argument(
         "--spi-flash",
         metavar="FILE",
         default=None,
-        help="raw 4 MiB SPI flash image the ROM loader writes (default: DIR.spiflash.bin)",
+        help="raw 4 MiB SPI flash image: the ROM loader writes it, the filesystem lives in it from "
+        "0x200000 (default: DIR.spiflash.bin)",
     )
     parser.add_argument("--seed", type=int, default=None, help="seed (MAC address and any randomness)")
     parser.add_argument(
@@ -66,8 +71,8 @@ def add_serve_arguments(parser):
         "--chip-dir",
         metavar="DIR",
         default=None,
-        help="folder with the chip modules (machine.py, esp32.py, os.py) put first on the "
-        "board's sys.path (default: the virtual board's own, wandctl/vboard/chip)",
+        help="folder with the chip modules (machine.py, esp32.py over the chip link, flashbdev.py, "
+        "_link.py) put first on the board's sys.path (default: wandctl/vboard/chip)",
     )
     parser.add_argument(
         "--load-ohms",
