@@ -65,6 +65,7 @@ FLASH_SIZE = flashlayout.FLASH_SIZE
 APP_IMAGE_OFFSET = flashlayout.APP_IMAGE_OFFSET  # where the ROM looks for the second-stage bootloader
 VFS_PARTITION = (flashlayout.VFS_OFFSET, FLASH_SIZE - flashlayout.VFS_OFFSET)  # littlefs, to the end of flash
 OUT_LIMIT = 64 * 1024
+BENCH_HOLD_MS = 2500  # the level button held this long after the interpreter is up (bench power-up)
 BUTTON_PINS = {"power": 13, "level": 14}
 ROM_BANNER = {
     PWRON_RESET: "rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)",
@@ -146,6 +147,8 @@ class VirtualBoard:
         self.resets: list[tuple[float, int]] = []  # (time, cause) of every boot
         self._pending = None  # (reason, cause) the next boot comes from: None (first), "soft", ChipReset
         self._bench = bench
+        self._bench_release = False
+        self.bench_released_at: float | None = None  # when the bench power-up lets go of the button
         with WORLD_LOCK:
             self.world.act_usb(usb)
             self._apply_load(load_ohms)
@@ -249,6 +252,16 @@ class VirtualBoard:
         self.power_on()
         if wait:
             self.wait_ready()
+            self.wait_bench_released()
+
+    def wait_bench_released(self, timeout: float = 20.0) -> None:
+        """Until the bench power-up has released the level button."""
+        end = time.monotonic() + timeout
+        while self._bench or self._bench_release or self.bench_released_at is None:
+            if time.monotonic() > end:
+                raise VirtualBoardError("the bench power-up did not finish")
+            time.sleep(0.05)
+        time.sleep(max(0.0, self.bench_released_at + 0.1 - time.monotonic()))
 
     def reset(self):
         """The EN button (or esptool's RTS pulse): a chip reset that boots the firmware."""
@@ -731,6 +744,12 @@ class VirtualBoard:
         elif cmd == "mode":
             self.mode = parts[1]
             self._ready.set()
+            if self._bench_release:
+                self._bench_release = False
+                self._advance()
+                with WORLD_LOCK:
+                    self.world.at(self.world.now / 1000 + BENCH_HOLD_MS, "release", "level")
+                    self.bench_released_at = time.monotonic() + BENCH_HOLD_MS / 1000
         elif cmd == "reset" and parts[1:] == ["soft"]:
             self._drain_child_stdout()
             self._soft_reset()
@@ -921,10 +940,11 @@ class VirtualBoard:
                 self.world.reboot_now(*pending)
             self.link.new_boot()
             if self._bench and self.world.cause == PWRON_RESET:
-                # bench: the level button held at power-up, released after 1.5 s (SR-09)
+                # bench: the level button held at power-up (SR-09), released 2.5 s after the
+                # interpreter is up (see _control "mode"), as a person holds it through the boot
                 self._bench = False
+                self._bench_release = True
                 self.world.act_hold("level")
-                self.world.at(self.world.now / 1000 + 1500, "release", "level")
         cause = self.world.cause
         if cause != SOFT_RESET:
             self.mode = "friendly"
@@ -1019,8 +1039,8 @@ def serve(options) -> int:
         if get("bench"):
             board.power_up_in_bench_mode()
     if get("bench"):
-        # the level button is released 1.5 s after power-up: hand the port out after that
-        time.sleep(max(0.0, 1.7 - (time.monotonic() - board.resets[-1][0])))
+        board.wait_ready()
+        board.wait_bench_released()  # hand the port out once the button is let go
     print("port: %s" % board.port, flush=True)
     print("flash folder: %s (SPI flash image: %s)" % (board.flash_dir, board.spi_flash_path), flush=True)
     print("type `help` for the controls; Ctrl-C stops the board", flush=True)
