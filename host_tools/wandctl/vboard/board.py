@@ -79,6 +79,15 @@ class VirtualBoardError(RuntimeError):
     pass
 
 
+def _runqueue_ns(path: str) -> int:
+    """Time (ns) a task waited on a run queue (2nd field of /proc/.../schedstat); 0 if unknown."""
+    try:
+        with open(path) as f:
+            return int(f.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def find_micropython() -> str:
     cand = Path(sys.executable).parent / "micropython"
     if cand.exists():
@@ -143,6 +152,11 @@ class VirtualBoard:
         self.world = World({"call_us": 0}, seed=self.seed, flash_dir=str(self.flash_dir))
         self.link = ChipLink(self.world)
         self._t0 = time.monotonic()
+        self._lag_ns = 0  # see _wall_us
+        self._lag_base_ns = 0  # run-queue delay of the interpreters that already ended
+        self._lag_read_at = 0.0
+        self._thread_schedstat = ""
+        self._thread_lag0 = 0
         self.mode = "friendly"
         self.resets: list[tuple[float, int]] = []  # (time, cause) of every boot
         self._pending = None  # (reason, cause) the next boot comes from: None (first), "soft", ChipReset
@@ -462,6 +476,11 @@ class VirtualBoard:
         return box.get("value")
 
     def _loop(self):
+        tid = threading.get_native_id()
+        path = "/proc/self/task/%d/schedstat" % tid
+        if os.path.exists(path):
+            self._thread_schedstat = path
+            self._thread_lag0 = _runqueue_ns(path)
         try:
             while not self._stop:
                 self._step()
@@ -649,6 +668,28 @@ class VirtualBoard:
     def _wall_us(self) -> int:
         return int((time.monotonic() - self._t0) * 1e6)
 
+    def _starved_us(self) -> int:
+        """How much longer the host kept the firmware's interpreter and this board thread waiting
+        for a CPU (run-queue delay, /proc/<pid>/schedstat) since the last call: time a real
+        chip never loses. The watchdog's deadline moves by it (see _advance), so a busy host
+        slows the firmware down instead of firing its watchdog; the plant stays on the wall
+        clock, as the firmware's own clock is."""
+        now = time.monotonic()
+        if now - self._lag_read_at < 0.002:
+            return 0
+        self._lag_read_at = now
+        child = self._child
+        lag = self._lag_base_ns
+        if child is not None:
+            lag += _runqueue_ns("/proc/%d/schedstat" % child.pid)
+        if self._thread_schedstat:
+            lag += _runqueue_ns(self._thread_schedstat) - self._thread_lag0
+        delta = lag - self._lag_ns
+        if delta <= 0:
+            return 0
+        self._lag_ns = lag
+        return delta // 1000
+
     def _world_due(self) -> float | None:
         """Wall time of the World's next due event (watchdog, scheduled release), if any."""
         nd = self.world.next_due
@@ -661,6 +702,10 @@ class VirtualBoard:
         with WORLD_LOCK:
             w = self.world
             halted = w.halt is not None
+            starved = self._starved_us()
+            if starved and w.wdt_on and w.wdt_deadline < 1 << 61:
+                w.wdt_deadline += starved
+                w._update_due()
             try:
                 w.run_to(self._wall_us())
             except ChipReset as e:
@@ -777,6 +822,8 @@ class VirtualBoard:
     # --- resets ------------------------------------------------------------------
     def _kill_child(self):
         child = self._child
+        if child is not None:
+            self._lag_base_ns += _runqueue_ns("/proc/%d/schedstat" % child.pid)
         self._child = None
         self._ready.clear()
         self._code_running = False
@@ -1042,7 +1089,7 @@ def serve(options) -> int:
         board.wait_ready()
         board.wait_bench_released()  # hand the port out once the button is let go
     print("port: %s" % board.port, flush=True)
-    print("flash folder: %s (SPI flash image: %s)" % (board.flash_dir, board.spi_flash_path), flush=True)
+    print("SPI flash image: %s (littlefs from 0x%x)" % (board.spi_flash_path, VFS_PARTITION[0]), flush=True)
     print("type `help` for the controls; Ctrl-C stops the board", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGUSR1, lambda *_: threading.Thread(target=board.enter_bootloader).start())
