@@ -18,9 +18,8 @@ Found:
 """
 
 import pytest
-from rt import flowing_s, peak, simulate
-
 from harness import press
+from rt import flowing_s, peak, simulate
 
 
 def _hold_toggles(t_end):
@@ -31,8 +30,11 @@ def _hold_toggles(t_end):
     return script
 
 
-@pytest.mark.xfail(strict=True, reason="SR-07: session_min=1 with pause/resume every 5 s: 110.7 s of current "
-                   "before the session ended (ramp-down in HOLD is not timed); 20 min -> about 37 min")
+@pytest.mark.xfail(
+    strict=True,
+    reason="SR-07: session_min=1 with pause/resume every 5 s: 110.7 s of current "
+    "before the session ended (ramp-down in HOLD is not timed); 20 min -> about 37 min",
+)
 def test_sr07_redteam_pause_resume_outlasts_the_session_time():
     run = simulate(_hold_toggles(110.0), seconds=116, settings=dict(level=10, user_max_ua=400, session_min=1))
     end = run.first("session_end")
@@ -41,24 +43,30 @@ def test_sr07_redteam_pause_resume_outlasts_the_session_time():
     assert flowing_s(run, 0, end[0]) <= 65.0, flowing_s(run, 0, end[0])
 
 
-@pytest.mark.xfail(strict=True, reason="SR-07: user_max_ua=20, level 1 (2 uA): the session never ends, current "
-                   "flows past session_min=1 (and past 20 min: nothing bounds it), no idle auto-off")
+@pytest.mark.xfail(
+    strict=True,
+    reason="SR-07: user_max_ua=20, level 1 (2 uA): the session never ends, current "
+    "flows past session_min=1 (and past 20 min: nothing bounds it), no idle auto-off",
+)
 def test_sr07_redteam_tiny_setpoint_session_never_ends():
     run = simulate([press(1.0)], seconds=75, settings=dict(user_max_ua=20, level=1, session_min=1))
-    assert peak(run, 70000, 75000) == 0.0, ("still flowing at 70..75 s", peak(run, 70000, 75000),
-                                            run.states())
+    assert peak(run, 70000, 75000) == 0.0, ("still flowing at 70..75 s", peak(run, 70000, 75000), run.states())
 
 
-@pytest.mark.xfail(strict=True, reason="SR-06: user_max_ua=50, level 1 (5 uA): a lift is never detected nor "
-                   "told (load judged only from 8 uA)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="SR-06: user_max_ua=50, level 1 (5 uA): a lift is never detected nor told (load judged only from 8 uA)",
+)
 def test_sr06_redteam_tiny_setpoint_lift_never_told():
     run = simulate([press(1.0), (6.0, "contact", "off")], seconds=8, settings=dict(user_max_ua=50, level=1))
     lost = run.first("contact_lost")
     assert lost is not None and lost[0] <= 6100, (lost, run.states())
 
 
-@pytest.mark.xfail(strict=True, reason="SR-06: 10 ohm short at a 40 uA setpoint: no fault, session goes on "
-                   "(short judged only from 50 uA)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="SR-06: 10 ohm short at a 40 uA setpoint: no fault, session goes on (short judged only from 50 uA)",
+)
 def test_sr06_redteam_short_below_50ua_setpoint_not_detected():
     run = simulate([press(1.0)], seconds=5, settings=dict(user_max_ua=40, level=10), load_ohms=10)
     assert 6 in run.faults(), (run.faults(), peak(run, 4000, 5000))
@@ -73,13 +81,17 @@ def test_sr06_redteam_short_at_or_above_50ua_is_a_fault(ohms, user_max):
     assert peak(run, run.first("fault")[0] + 10) == 0.0
 
 
-@pytest.mark.xfail(strict=True, reason="SR-06: pulse program, lift in a gap: told 421 ms later (nothing is "
-                   "judged while the code is 0)")
+@pytest.mark.xfail(
+    strict=True, reason="SR-06: pulse program, lift in a gap: told 421 ms later (nothing is judged while the code is 0)"
+)
 def test_sr06_redteam_lift_in_pulse_gap_told_late():
     worst = 0
     for t in (9.82, 9.41):
-        run = simulate([press(1.0), (t, "contact", "off")], seconds=t + 1.0,
-                       settings=dict(level=8, user_max_ua=500, program="pulse"))
+        run = simulate(
+            [press(1.0), (t, "contact", "off")],
+            seconds=t + 1.0,
+            settings=dict(level=8, user_max_ua=500, program="pulse"),
+        )
         lost = run.first("contact_lost")
         d = (lost[0] - t * 1000) if lost else 10**6
         worst = max(worst, d)
@@ -98,11 +110,15 @@ def test_sr06_redteam_lift_at_any_phase_detected_and_soft_return(program, t_lift
     assert peak(run, t_lift * 1000 + 1500, t_lift * 1000 + 8000) <= 400 * 1.05
 
 
-@pytest.mark.xfail(strict=True, reason="SR-06/SR-05: light contact at 80 kOhm (above compliance for 400 uA) is "
-                   "driven as COMPLIANCE at 269 uA; firm contact snaps it to 402 uA within 10 ms")
+@pytest.mark.xfail(
+    strict=True,
+    reason="SR-06/SR-05: light contact at 80 kOhm (above compliance for 400 uA) is "
+    "driven as COMPLIANCE at 269 uA; firm contact snaps it to 402 uA within 10 ms",
+)
 def test_sr06_redteam_light_contact_then_firm_snaps():
-    run = simulate([press(1.0), (12.0, "load", "skin")], seconds=13, settings=dict(level=8, user_max_ua=500),
-                   load_ohms=80000)
+    run = simulate(
+        [press(1.0), (12.0, "load", "skin")], seconds=13, settings=dict(level=8, user_max_ua=500), load_ohms=80000
+    )
     before = peak(run, 11500, 11990)
     after = peak(run, 12000, 12100)
     # contact regained: from zero at <= 200 uA/s (20 uA per 100 ms), or at least no step

@@ -7,9 +7,8 @@ whose sense drops out one tick in three (a worn connector, a noisy divider)
 is never seen: 8 s of stimulation with USB present 2/3 of the time."""
 
 import pytest
-from rt import flowing_s, peak, simulate
-
 from harness import press
+from rt import flowing_s, peak, simulate
 
 
 def _usb_flaps(t0_ms, t1_ms, on_ms, off_ms):
@@ -37,8 +36,11 @@ def _current_while_usb(run, script):
     return n * 0.01
 
 
-@pytest.mark.xfail(strict=True, reason="SR-09: USB present 20 ms / absent 10 ms for 8 s: never detected, "
-                   "243 uA delivered for about 5 s while on USB power")
+@pytest.mark.xfail(
+    strict=True,
+    reason="SR-09: USB present 20 ms / absent 10 ms for 8 s: never detected, "
+    "243 uA delivered for about 5 s while on USB power",
+)
 def test_sr09_redteam_usb_flapping_faster_than_debounce_never_refused():
     script = [press(1.0)] + _usb_flaps(6000, 14000, 20, 10)
     run = simulate(script, seconds=14.5, settings=dict(level=6))

@@ -18,9 +18,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from rt import simulate
-
 from harness import ROOT, press
+from rt import simulate
 
 
 def _flash_with(tmp, name, data):
@@ -39,8 +38,10 @@ def _boots_to_a_session(flash):
     return run
 
 
-@pytest.mark.xfail(strict=True, reason="SR-10: 20000-deep JSON settings -> RecursionError out of App.boot, "
-                   "watchdog reset every 1 s, never boots")
+@pytest.mark.xfail(
+    strict=True,
+    reason="SR-10: 20000-deep JSON settings -> RecursionError out of App.boot, watchdog reset every 1 s, never boots",
+)
 def test_sr10_redteam_deeply_nested_settings_boot_loop(tmp_path):
     flash = _flash_with(tmp_path, "settings.json", "[" * 20000 + "]" * 20000)
     run = _boots_to_a_session(flash)
@@ -61,39 +62,67 @@ MP = ROOT / ".venv" / "bin" / "micropython"
 
 
 @pytest.mark.skipif(not MP.exists(), reason="needs the MicroPython unix port (make venv)")
-@pytest.mark.xfail(strict=True, reason="SR-10: on the MicroPython port a 300 KB settings file, a 370 KB log file "
-                   "or 20000-deep JSON raise MemoryError in App.boot: watchdog reset loop")
-@pytest.mark.parametrize("name,make", [
-    ("settings.json", lambda: '{"x": "' + "a" * 300000 + '"}'),
-    ("log0.txt", lambda: "".join("%d 1 0 boot x y\n" % i for i in range(20000))),
-    ("settings.json", lambda: "[" * 20000 + "]" * 20000),
-])
+@pytest.mark.xfail(
+    strict=True,
+    reason="SR-10: on the MicroPython port a 300 KB settings file, a 370 KB log file "
+    "or 20000-deep JSON raise MemoryError in App.boot: watchdog reset loop",
+)
+@pytest.mark.parametrize(
+    "name,make",
+    [
+        ("settings.json", lambda: '{"x": "' + "a" * 300000 + '"}'),
+        ("log0.txt", lambda: "".join("%d 1 0 boot x y\n" % i for i in range(20000))),
+        ("settings.json", lambda: "[" * 20000 + "]" * 20000),
+    ],
+)
 def test_sr10_redteam_huge_files_on_micropython_boot_loop(name, make, tmp_path):
     flash = _flash_with(tmp_path, name, make())
     script = tmp_path / "user.script"
     script.write_text("1.0 press power 0.2\n")
-    cmd = [str(MP), "-X", "heapsize=400K", str(ROOT / "host_tools" / "simboard" / "runner.py"),
-           "--firmware", str(ROOT / "firmware"), "--flash", flash, "--seconds", "3", "--script", str(script),
-           "--trace-ms", "500"]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=240,
-                         env=dict(os.environ, MICROPYPATH=str(ROOT / "host_tools") + ":.frozen"), cwd=str(ROOT))
+    cmd = [
+        str(MP),
+        "-X",
+        "heapsize=400K",
+        str(ROOT / "host_tools" / "simboard" / "runner.py"),
+        "--firmware",
+        str(ROOT / "firmware"),
+        "--flash",
+        flash,
+        "--seconds",
+        "3",
+        "--script",
+        str(script),
+        "--trace-ms",
+        "500",
+    ]
+    out = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=dict(os.environ, MICROPYPATH=str(ROOT / "host_tools") + ":.frozen"),
+        cwd=str(ROOT),
+    )
     lines = out.stdout.splitlines()
     resets = [x for x in lines if x.startswith("R ")]
     starts = [x for x in lines if x.startswith("E ") and " session_start " in x]
     assert not resets and starts, (resets, [x for x in lines if x.startswith("X ")][:1])
 
 
-@pytest.mark.parametrize("text", [
-    '{"level": NaN, "user_max_ua": Infinity}',
-    '{"level": 1' + "0" * 5000 + "}",
-    '{"user_max_ua": 100, "user_max_ua": 600}',
-    '{"level": 3.0, "user_max_ua": 1e3, "session_min": 21, "cal_gain_na": 99999}',
-    '{"level": "9", "program": 5, "mute": 1}',
-    "\ufeff{\"level\": 9}",
-    '{"x": "' + "a" * 200000 + '"}',
-    "[1, 2, 3]",
-    "",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"level": NaN, "user_max_ua": Infinity}',
+        '{"level": 1' + "0" * 5000 + "}",
+        '{"user_max_ua": 100, "user_max_ua": 600}',
+        '{"level": 3.0, "user_max_ua": 1e3, "session_min": 21, "cal_gain_na": 99999}',
+        '{"level": "9", "program": 5, "mute": 1}',
+        '\ufeff{"level": 9}',
+        '{"x": "' + "a" * 200000 + '"}',
+        "[1, 2, 3]",
+        "",
+    ],
+)
 def test_sr10_redteam_hostile_parseable_files_fall_back_and_log(text, tmp_path):
     """Passing (CPython): defaults for every bad field, an event, a session
     starts, and no hard limit is raised (true peak <= 500 µA)."""

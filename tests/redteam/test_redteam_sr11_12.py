@@ -13,13 +13,14 @@ Found:
 """
 
 import pytest
+from harness import press
 from rt import FakeSerial, peak, simulate
 
-from harness import press
 
-
-@pytest.mark.xfail(strict=True, reason="SR-11: `repl` outside bench mode is accepted: hard reset into the REPL "
-                   "with the watchdog disarmed")
+@pytest.mark.xfail(
+    strict=True,
+    reason="SR-11: `repl` outside bench mode is accepted: hard reset into the REPL with the watchdog disarmed",
+)
 def test_sr11_redteam_repl_outside_bench_mode_stops_the_watchdog():
     from appboard import SimApp
 
@@ -36,8 +37,7 @@ def test_sr11_redteam_repl_outside_bench_mode_stops_the_watchdog():
     except ChipReset as e:
         reset = e
     # the requirement: refused (err), no reset, nothing that leaves the watchdog off
-    assert reset is None and not sim.world.rtc_mem.startswith(b"wand:r"), (reset, sim.world.rtc_mem,
-                                                                          ser.replies())
+    assert reset is None and not sim.world.rtc_mem.startswith(b"wand:r"), (reset, sim.world.rtc_mem, ser.replies())
 
 
 def test_sr11_redteam_console_junk_during_a_session_changes_nothing():
@@ -57,8 +57,19 @@ def test_sr11_redteam_console_junk_during_a_session_changes_nothing():
         for i in range(900):
             if junk and i == 400:
                 ser.inbox += bytes(range(256)) * 8 + b"x" * 3000 + b"\n"
-                for cmd in ("set user_max_ua 500", "set session_min 20", "start", "level 10", "clear",
-                            "calibrate 10000", "reboot", "repl", "selftest", "set cal_gain_na 1", "stream on 50"):
+                for cmd in (
+                    "set user_max_ua 500",
+                    "set session_min 20",
+                    "start",
+                    "level 10",
+                    "clear",
+                    "calibrate 10000",
+                    "reboot",
+                    "repl",
+                    "selftest",
+                    "set cal_gain_na 1",
+                    "stream on 50",
+                ):
                     ser.send(cmd)
             sim.tick()
             cur.append(round(w.load_current() * 1e6, 3))
@@ -74,11 +85,19 @@ def test_sr11_redteam_console_junk_during_a_session_changes_nothing():
     assert [r.split(" ", 1)[0] for r in last] == ["err"] * 8 + ["ok", "err", "ok"], last
 
 
-@pytest.mark.xfail(strict=True, reason="SR-12: power held (to stop) while the loop hangs -> watchdog reset -> the "
-                   "still-held button clears the WATCHDOG latch 1.5 s after boot; the next press starts a session")
+@pytest.mark.xfail(
+    strict=True,
+    reason="SR-12: power held (to stop) while the loop hangs -> watchdog reset -> the "
+    "still-held button clears the WATCHDOG latch 1.5 s after boot; the next press starts a session",
+)
 def test_sr12_redteam_press_started_before_watchdog_reset_clears_the_latch():
-    script = [press(1.0), (8.0, "hold", "power"), (8.05, "stall", 1500), (11.5, "release", "power"),
-              (13.0, "press", "power", 0.2)]
+    script = [
+        press(1.0),
+        (8.0, "hold", "power"),
+        (8.05, "stall", 1500),
+        (11.5, "release", "power"),
+        (13.0, "press", "power", 0.2),
+    ]
     run = simulate(script, seconds=15, settings=dict(level=6))
     assert run.result["resets"] and run.result["resets"][0][1] == "wdt"
     assert run.first("fault_cleared") is None, run.first("fault_cleared")
@@ -108,6 +127,7 @@ def test_sr12_redteam_latch_survives_reset_kinds(kind):
     if kind.startswith("idle"):
         assert any(c == "deepsleep" for _, c in run.result["resets"]), run.result["resets"]
     # then the deliberate act clears it
-    run2 = simulate(script + [(t_try + 3, "press", "power", 2.0)], seconds=t_try + 6,
-                    settings=dict(level=6, idle_off_s=30))
+    run2 = simulate(
+        script + [(t_try + 3, "press", "power", 2.0)], seconds=t_try + 6, settings=dict(level=6, idle_off_s=30)
+    )
     assert run2.first("fault_cleared") is not None
