@@ -105,3 +105,21 @@ def test_sr05_redteam_fast_programs_ramp_softly_at_full_scale(program):
     )
     assert run.stats()["ramp_max_ua_per_s"] <= 200.0, run.stats()["ramp_max_ua_per_s"]
     assert peak(run, 10300, 10600) > 50  # the end was a ramp, not a cut
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="SR-04: smooth, 8 lifts of 0.6 s with contact back each time, then a normal stop: +4.08 uC DC left "
+    "= 166 % of a 2.46 uC phase (the tick in which contact is lost is booked as 0: app.tick `if not rg.flowing: "
+    "booked = 0`, though current flowed until the lift)",
+)
+def test_sr04_redteam_lifts_with_return_leave_dc_on_fast_programs():
+    script = [press(1.0)]
+    for k in range(8):
+        t = 9.0 + k * 1.7
+        script += [(t, "contact", "off"), (t + 0.6, "contact", "on")]
+    script.append((25.0, "press", "power", 2.0))
+    run = simulate(script, seconds=33, settings=dict(level=10, user_max_ua=500, program="smooth"))
+    assert run.first("session_end") is not None
+    ratio, st = _residue(run)
+    assert ratio <= 0.01, ("net charge after the session", st["net_charge_uc"], "phase", st["phase_charge_max_uc"])
