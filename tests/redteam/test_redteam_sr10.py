@@ -74,6 +74,7 @@ MP = ROOT / ".venv" / "bin" / "micropython"
         ("log0.txt", lambda: "".join("%d 1 0 boot x y\n" % i for i in range(20000))),
         ("settings.json", lambda: "[" * 20000 + "]" * 20000),
     ],
+    ids=["settings_300KB", "log_370KB", "settings_deep_json"],
 )
 def test_sr10_redteam_huge_files_on_micropython_boot_loop(name, make, tmp_path):
     flash = _flash_with(tmp_path, name, make())
