@@ -40,11 +40,12 @@ def test_sr10_redteam_power_cut_at_every_flash_op_of_a_console_set(n):
     app.open_console()
     for _ in range(5):
         _tick(app, b)
-    for i in range(40):
-        app._log(0, "filler", i)
     from wand.eventlog import HALF
 
-    app.log._count = HALF  # the current file is full: the `setting` event rotates (opens the other with "w")
+    for i in range(40):
+        app._log(0, "filler", i)
+    while app.log._count < HALF:  # fill the current file: the `setting` event rotates (opens the other, "w")
+        app._log(0, "filler", -1)
     ser.send("set level 7")
     fs.cut_after(n)
     cut = False
