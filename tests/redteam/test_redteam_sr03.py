@@ -13,11 +13,6 @@ from harness import press
 from rt import peak, simulate
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SR-03: 3 Ctrl-C 87 us apart -> KeyboardInterrupt escapes except and finally; 980 ms of DC current "
-    "in the REPL until the watchdog",
-)
 def test_sr03_redteam_ctrl_c_burst_leaves_output_on():
     script = [press(1.0)] + [(8.0 + k * 87e-6, "interrupt") for k in range(3)]
     run = simulate(script, seconds=9.5, settings=dict(level=6))

@@ -36,11 +36,6 @@ def _current_while_usb(run, script):
     return n * 0.01
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SR-09: USB present 20 ms / absent 10 ms for 8 s: never detected, "
-    "243 uA delivered for about 5 s while on USB power",
-)
 def test_sr09_redteam_usb_flapping_faster_than_debounce_never_refused():
     script = [press(1.0)] + _usb_flaps(6000, 14000, 20, 10)
     run = simulate(script, seconds=14.5, settings=dict(level=6))

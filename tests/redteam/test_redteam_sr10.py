@@ -38,10 +38,6 @@ def _boots_to_a_session(flash):
     return run
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SR-10: 20000-deep JSON settings -> RecursionError out of App.boot, watchdog reset every 1 s, never boots",
-)
 def test_sr10_redteam_deeply_nested_settings_boot_loop(tmp_path):
     flash = _flash_with(tmp_path, "settings.json", "[" * 20000 + "]" * 20000)
     run = _boots_to_a_session(flash)
@@ -49,7 +45,6 @@ def test_sr10_redteam_deeply_nested_settings_boot_loop(tmp_path):
     assert run.first("session_start") is not None
 
 
-@pytest.mark.xfail(strict=True, reason="SR-10: non-UTF-8 settings file -> defaults with no settings_invalid event")
 def test_sr10_redteam_binary_settings_file_is_logged(tmp_path):
     flash = _flash_with(tmp_path, "settings.json", bytes(range(256)) * 4)
     run = _boots_to_a_session(flash)
@@ -62,11 +57,6 @@ MP = ROOT / ".venv" / "bin" / "micropython"
 
 
 @pytest.mark.skipif(not MP.exists(), reason="needs the MicroPython unix port (make venv)")
-@pytest.mark.xfail(
-    strict=True,
-    reason="SR-10: on the MicroPython port a 300 KB settings file, a 370 KB log file "
-    "or 20000-deep JSON raise MemoryError in App.boot: watchdog reset loop",
-)
 @pytest.mark.parametrize(
     "name,make",
     [

@@ -20,10 +20,6 @@ from harness import press
 from rt import FakeSerial, peak, simulate
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SR-11: `repl` outside bench mode is accepted: hard reset into the REPL with the watchdog disarmed",
-)
 def test_sr11_redteam_repl_outside_bench_mode_stops_the_watchdog():
     from appboard import SimApp
 
@@ -88,11 +84,6 @@ def test_sr11_redteam_console_junk_during_a_session_changes_nothing():
     assert [r.split(" ", 1)[0] for r in last] == ["err"] * 8 + ["ok", "err", "ok"], last
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SR-12: power held (to stop) while the loop hangs -> watchdog reset -> the "
-    "still-held button clears the WATCHDOG latch 1.5 s after boot; the next press starts a session",
-)
 def test_sr12_redteam_press_started_before_watchdog_reset_clears_the_latch():
     script = [
         press(1.0),
@@ -136,12 +127,6 @@ def test_sr12_redteam_latch_survives_reset_kinds(kind):
     assert run2.first("fault_cleared") is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SR-12: a fault found by the power-on boot check (SENSE_OPEN) is erased from RTC memory in the same "
-    "boot (App.boot clears the stored fault on PWRON after boot_check stored it): after Ctrl-C + soft reset "
-    "the wand boots clean and starts a 240.8 uA session",
-)
 def test_sr12_redteam_power_on_boot_fault_lost_on_the_next_reset():
     script = [
         (0, "inject", "sense_open"),
