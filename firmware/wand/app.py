@@ -115,8 +115,8 @@ class App:
         self.reset_cause = b.reset_cause()
         try:
             self.log.open()
-        except OSError:
-            pass
+        except (OSError, MemoryError):
+            pass  # the log is bounded and its reads too; a failing flash never stops the wand
         problems = self.settings.load()
         self._apply_settings()
         self._log(0, "boot", RESET_NAMES.get(self.reset_cause, self.reset_cause), VERSION)
@@ -125,10 +125,10 @@ class App:
         bat_uv = b.read_battery_uv()
         self.battery_mv = bat_uv // self._bat_div
         self._bat_avg16 = self.battery_mv * 16
-        # SR-08: with the output off, the sense must read near zero.
-        self.sup.boot_check(0, b.read_current_uv())
         # SR-12: a latched fault survives every reset but a power cycle, and a
-        # watchdog reset comes back up in the fault state.
+        # watchdog reset comes back up in the fault state. (Before the boot
+        # check: a fault that check finds now is stored, and must survive the
+        # next reset, not be erased as the power cycle's.)
         stored = b.stored_fault()
         if self.reset_cause == _PWRON_RESET:
             if stored:
@@ -139,6 +139,14 @@ class App:
             self._restoring = False
         if self.reset_cause == _WDT_RESET:
             self.sup.trip(0, faults.WATCHDOG)
+        # SR-08: with the output off, the sense must read near zero.
+        self.sup.boot_check(0, b.read_current_uv())
+        # SR-12: a power button already held when the chip came up (held to
+        # stop a session when the watchdog reset it, or to wake it) is not a
+        # press: it must be released first, or it could clear a latched fault.
+        if b.buttons() & 1:
+            self.btn_power.pressed = True
+            self.btn_power.ignore_until_release()
         # SR-09: bench mode needs the level button held at power-up: pressed
         # within the first 150 ms and still held (debounced) at 1 s.
         self._bench_until = _BENCH_HOLD_MS
@@ -318,16 +326,26 @@ class App:
         self._bat_avg16 += mv - (self._bat_avg16 >> 4)
         bat = self._bat_avg16 >> 4
         self.battery_mv = bat
-        usb_now = b.usb_present()
+        # USB: an up/down count of the readings, 0.._USB_TICKS. Present after
+        # _USB_TICKS more present readings than absent ones, gone only once it
+        # is back at 0: a connector flapping faster than any debounce still
+        # reads as present, never as a stream of restarts (SR-09).
+        n = self._usb_n
+        if b.usb_present():
+            if n < _USB_TICKS:
+                n += 1
+        elif n > 0:
+            n -= 1
+        self._usb_n = n
+        usb_now = self.usb
+        if n >= _USB_TICKS:
+            usb_now = True
+        elif n == 0:
+            usb_now = False
         if usb_now != self.usb:
-            self._usb_n += 1
-            if self._usb_n >= _USB_TICKS:
-                self.usb = usb_now
-                self._usb_n = 0
-                self._log(now, "usb", "on" if usb_now else "off")
-                self.observer.event(now, "usb", "on" if usb_now else "off")
-        else:
-            self._usb_n = 0
+            self.usb = usb_now
+            self._log(now, "usb", "on" if usb_now else "off")
+            self.observer.event(now, "usb", "on" if usb_now else "off")
         session = self.session
         if self.usb and not self.bench and session.active() and not self.sup.fault:
             self.sup.trip(now, faults.USB_POWER)  # SR-09: cut at once, not a ramp

@@ -8,6 +8,12 @@ with open/rename/remove/exists so tests can cut the power at every step.
 
 import os
 
+from micropython import const
+
+# No file of ours comes near this; a larger one is not ours and is read only
+# this far (a whole-file read of a huge file would exhaust the heap, SR-10).
+MAX_READ = const(16384)
+
 
 class OsFs:
     """The board's real filesystem (littlefs on the ESP32)."""
@@ -45,16 +51,19 @@ def write(fs, name, text):
     fs.rename(tmp, name)
 
 
-def read(fs, name):
-    """The file's text, or None if it is missing or unreadable."""
+def read(fs, name, limit=MAX_READ):
+    """The file's text (at most `limit` + 1 characters, so a caller can tell
+    a file that is too long), None if it is missing, or "" if it is there but
+    unreadable (not text, an I/O error, too big for the heap): the caller
+    reports that as corrupt, never as "no file" (SR-10)."""
     try:
         f = fs.open(name, "r")
     except OSError:
         return None
     try:
-        return f.read()
-    except (OSError, UnicodeError):
-        return None
+        return f.read(limit + 1)
+    except (OSError, UnicodeError, MemoryError):
+        return ""
     finally:
         f.close()
 

@@ -426,7 +426,10 @@ class Console:
         return self._ok({"reboot": True})
 
     def _c_repl(self, args, now_ms):
-        refused = self._session_running()
+        # SR-11: the REPL relaxes the watchdog (with the output locked off):
+        # from the console only in bench mode, the deliberate physical act.
+        # (Ctrl-C, as mpremote sends, always leaves to the REPL the same way.)
+        refused = self._bench_only() or self._session_running()
         if refused:
             return refused
         self._action = _ACT_REPL

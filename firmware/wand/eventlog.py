@@ -14,6 +14,10 @@ from micropython import const
 
 HALF = const(32)
 FILES = ("log0.txt", "log1.txt")
+# A file of ours holds at most HALF lines of well under 128 bytes. A longer
+# file is not ours: only this much of it is read, and it counts as full, so the
+# next append moves on to the other file and the next turn truncates it (SR-10).
+_MAX_BYTES = const(4096)
 
 
 class EventLog:
@@ -23,18 +27,24 @@ class EventLog:
         self.boot = 0
         self._cur = 0
         self._count = 0  # lines in the current file
+        self._oversize = False
 
     def _lines(self, i):
+        """The readable records of file i; self._oversize says it was too long."""
+        self._oversize = False
         try:
             f = self.fs.open(FILES[i], "r")
         except OSError:
             return []
         try:
-            text = f.read()
-        except (OSError, UnicodeError):
+            text = f.read(_MAX_BYTES + 1)
+        except (OSError, UnicodeError, MemoryError):
             text = ""
         finally:
             f.close()
+        if len(text) > _MAX_BYTES:
+            self._oversize = True
+            text = text[:_MAX_BYTES]
         out = []
         for line in text.split("\n"):
             rec = parse_line(line)
@@ -45,13 +55,15 @@ class EventLog:
     def open(self):
         """Find the newest file and the next sequence number; count this boot."""
         a = self._lines(0)
+        full_a = self._oversize
         b = self._lines(1)
+        full_b = self._oversize
         last_a = a[-1]["seq"] if a else -1
         last_b = b[-1]["seq"] if b else -1
         if last_b > last_a:
-            self._cur, self._count, last = 1, len(b), last_b
+            self._cur, self._count, last = 1, HALF if full_b else len(b), last_b
         else:
-            self._cur, self._count, last = 0, len(a), last_a
+            self._cur, self._count, last = 0, HALF if full_a else len(a), last_a
         self.seq = last + 1
         boots = [r["boot"] for r in a + b]
         self.boot = (max(boots) + 1) if boots else 1

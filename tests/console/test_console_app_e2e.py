@@ -217,7 +217,8 @@ def test_real_app_repl_leaves_to_the_plain_repl_without_a_reset_sr02():
     no reset), main() returns to the REPL; no hard reset, no RTC flag."""
     from wand.hal import WDT_RELAXED_MS
 
-    with MainBoard() as b:
+    with MainBoard(bench=True) as b:  # console `repl` needs bench mode (SR-11)
+        b.wait_bench()
         r = wandctl("console", "--port", b.port, stdin="repl\n")
         assert r.returncode == 0, r.stderr
         assert "plain MicroPython REPL" in r.stdout

@@ -1,0 +1,111 @@
+"""SR-01 red team: the TRUE load current against min(user_max_ua, 500 µA).
+
+Found: every setting the validator accepts must keep the ceiling, but a
+calibration 15 % low in gain (and matching sense, as a calibration against a
+wrong resistor produces) lets the DAC clamp use its 6 % "part tolerance"
+headroom over the nominal gain; a stage-gain drift at the lowest user limit is
+below every check (drift check from 20 µA, trim from 30 µA, monitor margin
++10 µA = +50 % at a 20 µA limit)."""
+
+import pytest
+from harness import max_consecutive_above, press
+from rt import G_NOM, S_NOM, FakeSerial, peak, simulate
+
+# A calibration that believes the stage and the sense are 15 % weaker than they
+# are (both within the validator's +-20 %): what `calibrate 11700` says about a
+# real 10 kOhm resistor.
+K = 0.85
+LOW_CAL = {"cal_gain_na": int(G_NOM * K), "cal_sense_uv_per_ua": int(S_NOM / K)}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="SR-01: cal 15 % low (accepted) -> 526.7 uA true at the 500 uA hard ceiling; "
+    "safety.Supervisor.set_user_max allows nominal code * 1.06 and the monitor trips only at 560",
+)
+def test_sr01_redteam_accepted_low_calibration_exceeds_hard_ceiling():
+    run = simulate([press(1.0)], seconds=10, settings=dict(LOW_CAL, user_max_ua=500, level=10))
+    assert not run.faults()
+    # measured on the load, whole run
+    assert run.stats()["peak_ua"] <= 500.0, (run.stats()["peak_ua"], max_consecutive_above(run.samples, 500))
+
+
+@pytest.mark.xfail(strict=True, reason="SR-01: same with user_max_ua=100: 103.2 uA sustained, no fault")
+def test_sr01_redteam_accepted_low_calibration_exceeds_user_limit():
+    run = simulate([press(1.0)], seconds=6, settings=dict(LOW_CAL, user_max_ua=100, level=10))
+    assert run.stats()["peak_ua"] <= 100.0, run.stats()["peak_ua"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="SR-01: console `calibrate 11700` on a real 10 kOhm resistor is stored "
+    "(gain/sense 14 % low), then drives 535.6 uA at user_max_ua=500 until the monitor trips",
+)
+def test_sr01_redteam_calibrate_against_wrong_resistor_then_full_level():
+    from appboard import SimApp
+
+    ser = FakeSerial()
+    sim = SimApp(ser, bench=True, usb=True)
+    w = sim.world
+    sim.app.open_console()
+    w.act_load(10000)  # the resistor really is 10 kOhm, the builder types 11700
+    ser.send("calibrate 11700")
+    for _ in range(400):
+        sim.tick()
+    cal = [r for r in ser.replies() if r.startswith('ok {"ohms"')]
+    assert cal, ser.replies()  # the wrong calibration was accepted and stored
+    w.act_load("skin")
+    for cmd in ("set user_max_ua 500", "set level 10", "start"):
+        ser.send(cmd)
+    w.plant.reset_stats()
+    above = 0
+    for _ in range(900):  # 9 s: ramp to the top level and stay there
+        sim.tick()
+        if abs(w.load_current()) * 1e6 > 500.0:
+            above += 1
+    # (on this board the monitor trips OVERCURRENT only after seconds above 500)
+    assert w.stats()["peak_ua"] <= 500.0, (w.stats()["peak_ua"], "ticks above 500 uA", above, sim.app._faults)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="SR-01/SR-08: user_max_ua=20, stage gain drift x1.6 -> 31 uA sustained "
+    "(+55 %), no fault: no drift check under 20 uA, monitor trips only above 32 uA",
+)
+def test_sr01_redteam_gain_drift_at_lowest_user_limit():
+    run = simulate([press(1.0), (5.0, "inject", "gain_drift=1.6")], seconds=9, settings=dict(user_max_ua=20, level=10))
+    over = max_consecutive_above(run.samples, 20.0)
+    assert over <= 2, ("10 ms samples in a row above 20 uA", over, "peak", peak(run), run.faults())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="SR-01: a stage drift x1.15 present from the start is trimmed to the setpoint "
+    "as the sense sees it: 504 uA true at user_max_ua=500 (no clamp margin left once the trim "
+    "lowers the code)",
+)
+def test_sr01_redteam_gain_drift_within_trim_range_at_hard_ceiling():
+    run = simulate(
+        [(0.5, "inject", "gain_drift=1.15"), press(1.0)], seconds=10, settings=dict(user_max_ua=500, level=10)
+    )
+    assert run.stats()["peak_ua"] <= 500.0, run.stats()["peak_ua"]
+
+
+# Passing coverage: every single calibration field at its accepted extreme,
+# at the hard ceiling and at the lowest user limit, never exceeds the limit
+# (it may fault, which is allowed).
+@pytest.mark.parametrize(
+    "cal",
+    [
+        {"cal_gain_na": G_NOM * 8 // 10},
+        {"cal_gain_na": G_NOM * 12 // 10},
+        {"cal_offset_na": -20000},
+        {"cal_offset_na": 20000},
+        {"cal_sense_offset_uv": 160000},
+        {"cal_sense_offset_uv": 240000},
+    ],
+)
+@pytest.mark.parametrize("user_max", [500, 20])
+def test_sr01_redteam_single_calibration_extremes_keep_the_limit(cal, user_max):
+    run = simulate([press(1.0)], seconds=7.5, settings=dict(cal, user_max_ua=user_max, level=10))
+    assert run.stats()["peak_ua"] <= user_max, (cal, run.stats()["peak_ua"], run.faults())

@@ -1,0 +1,125 @@
+"""SR-04 (charge balance, no DC residue) and SR-05 (soft transitions) red team,
+measured on the true load current.
+
+Found:
+- a lift that precedes or coincides with the end of a session leaves the
+  unpaid half-phase as DC: `Session.stop()` in NO_CONTACT and
+  `Session.step()` (RAMP_DOWN + LOAD_OPEN) call `_finish()`, which drops
+  `_owed`, even when contact returns a second later;
+- during a ramp, the negative half of `lift` and `pulse` is played at the
+  MEAN of the positive half (waveform.OutputEngine.step) while the session
+  envelope keeps rising, so the next positive half starts with a step
+  (lift: +137.6 µA at a reversal; pulse: 118 -> 499 µA from one pulse to the next).
+"""
+
+import pytest
+from harness import press
+from rt import peak, pulses, simulate
+
+
+def _residue(run):
+    st = run.stats()
+    return abs(st["net_charge_uc"]) / st["phase_charge_max_uc"], st
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="SR-04: lift mid-phase, stop while lifted, contact back 1.5 s later: "
+    "+202.7 uC DC left (51 % of a 397 uC phase); Session.stop() in NO_CONTACT drops _owed",
+)
+def test_sr04_redteam_lift_then_stop_leaves_dc_residue():
+    script = [press(1.0), (12.7, "contact", "off"), (14.0, "press", "power", 2.0), (17.0, "contact", "on")]
+    run = simulate(script, seconds=21, settings=dict(level=10, user_max_ua=400))
+    assert run.first("session_end") is not None
+    ratio, st = _residue(run)
+    assert ratio <= 0.01, ("net charge after the session", st["net_charge_uc"], "phase", st["phase_charge_max_uc"])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="SR-04: a 0.9 s lift during the end-of-session ramp-down ends the session "
+    "at once (Session.step RAMP_DOWN+LOAD_OPEN -> _finish): +230.7 uC DC left (58 % of a phase)",
+)
+def test_sr04_redteam_lift_during_ramp_down_leaves_dc_residue():
+    script = [press(1.0), (12.0, "press", "power", 2.0), (14.6, "contact", "off"), (15.5, "contact", "on")]
+    run = simulate(script, seconds=19, settings=dict(level=10, user_max_ua=400))
+    ratio, st = _residue(run)
+    assert ratio <= 0.01, ("net charge after the session", st["net_charge_uc"], "phase", st["phase_charge_max_uc"])
+
+
+def test_sr04_redteam_lift_and_return_mid_session_pays_back():
+    """Passing: lift at a phase end, contact back, then stop: balanced (<= 1 % of a phase)."""
+    script = [press(1.0), (12.7, "contact", "off"), (14.0, "contact", "on"), (17.0, "press", "power", 2.0)]
+    run = simulate(script, seconds=27, settings=dict(level=10, user_max_ua=400))
+    ratio, st = _residue(run)
+    assert ratio <= 0.01, st
+
+
+@pytest.mark.parametrize("program", ["smooth", "pulse", "lift"])
+def test_sr04_redteam_loop_stall_just_below_watchdog_leaves_no_dc(program):
+    """Passing: a 975 ms loop stall (the output holds its last value for a
+    second: one DC block of up to I x 1 s, e.g. 235 uC on `smooth` at level 6,
+    which no firmware can prevent) is paid back: no reset, no DC once the
+    session has ended."""
+    script = [press(1.0), (8.003, "stall", 975), (11.0, "press", "power", 2.0)]
+    run = simulate(script, seconds=20, settings=dict(level=6, program=program), sample_ms=5)
+    assert not run.result.get("resets"), run.result.get("resets")
+    st = run.stats()
+    assert abs(st["net_charge_uc"]) <= 0.01 * st["phase_charge_max_uc"], st
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="SR-05: pulse at start: positive pulses ramp to 234 uA, the negative half "
+    "plays 118 uA for 3 s, the next pulse jumps to 499 uA (761 uA/s pulse to pulse)",
+)
+def test_sr05_redteam_pulse_amplitude_jumps_after_first_polarity_period():
+    run = simulate([press(1.0)], seconds=10, settings=dict(level=10, user_max_ua=500, program="pulse"))
+    p = pulses(run)
+    assert len(p) >= 12
+    worst = max(abs(b[2] - a[2]) / ((b[0] - a[0]) / 1000.0) for a, b in zip(p, p[1:], strict=False))
+    assert worst <= 200.0, ("pulse-to-pulse amplitude change, uA/s", worst, [(x[0], round(x[2])) for x in p[:14]])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="SR-05: lift ramp-up: |I| steps by 137.6 uA at the -/+ reversal "
+    "(plant envelope 1440 uA/s over 100 ms) because the envelope kept rising during the "
+    "negative half",
+)
+def test_sr05_redteam_lift_half_wave_steps_at_reversal_during_ramp():
+    run = simulate([press(1.0)], seconds=8, settings=dict(level=10, user_max_ua=500))
+    st = run.stats()
+    assert st["ramp_max_ua_per_s"] <= 200.0, (st["ramp_max_ua_per_s"], st["ramp_max_at_ms"])
+
+
+@pytest.mark.parametrize("program", ["tone", "smooth"])
+def test_sr05_redteam_fast_programs_ramp_softly_at_full_scale(program):
+    """Passing: 0 -> 500 µA start, a level change and the end, plant envelope <= 200 µA/s."""
+    script = [press(1.0), (7.0, "press", "level", 3.0), (10.0, "press", "power", 2.0)]
+    run = simulate(
+        script,
+        seconds=17,
+        settings=dict(level=10, user_max_ua=500, program=program),
+        sample_ms=1 if program == "smooth" else 10,
+    )
+    assert run.stats()["ramp_max_ua_per_s"] <= 200.0, run.stats()["ramp_max_ua_per_s"]
+    assert peak(run, 10300, 10600) > 50  # the end was a ramp, not a cut
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="SR-04: smooth, 8 lifts of 0.6 s with contact back each time, then a normal stop: +4.08 uC DC left "
+    "= 166 % of a 2.46 uC phase (the tick in which contact is lost is booked as 0: app.tick `if not rg.flowing: "
+    "booked = 0`, though current flowed until the lift)",
+)
+def test_sr04_redteam_lifts_with_return_leave_dc_on_fast_programs():
+    script = [press(1.0)]
+    for k in range(8):
+        t = 9.0 + k * 1.7
+        script += [(t, "contact", "off"), (t + 0.6, "contact", "on")]
+    script.append((25.0, "press", "power", 2.0))
+    run = simulate(script, seconds=33, settings=dict(level=10, user_max_ua=500, program="smooth"))
+    assert run.first("session_end") is not None
+    ratio, st = _residue(run)
+    assert ratio <= 0.01, ("net charge after the session", st["net_charge_uc"], "phase", st["phase_charge_max_uc"])
