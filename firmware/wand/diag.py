@@ -140,6 +140,10 @@ class Diagnostics:
     def fault_history(self):
         return list(self.app._faults)
 
+    def history(self):
+        """The stored session records (wand.history), oldest first."""
+        return self.app.hist.records()
+
     def selftest(self):
         """Output-off checks; refuses while a session runs."""
         if self.app.session.active():
@@ -250,8 +254,9 @@ class Diagnostics:
 
     def telemetry(self):
         s = self.app.session
-        return (self.app.now, s.amp_ua(), self.app.reg.measured_ua if self.app.sup.output_on else 0,
-                ses.STATE_NAMES[s.state])
+        rg = self.app.reg
+        return (self.app.now, s.amp_ua(), rg.measured_ua if self.app.sup.output_on else 0,
+                ses.STATE_NAMES[s.state], rg.load_ohms if rg.load != reg.LOAD_OPEN else -1)
 
     def reboot(self):
         self.app.board.output_off()
