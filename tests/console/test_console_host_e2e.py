@@ -92,7 +92,8 @@ def test_set_changes_the_setting_and_refusals_exit_1(board):
     assert r.stderr == "wandctl: the wand refused `set user_max_ua 900`: above the hard ceiling of 500 uA\n"
     r = wandctl("get", "nope", "--port", board.port)
     assert r.returncode == 1 and "err" not in r.stdout
-    assert r.stderr == "wandctl: the wand has no setting 'nope'; its settings are: idle_off_s, session_min, user_max_ua\n"
+    assert r.stderr == ("wandctl: the wand has no setting 'nope'; its settings are: idle_off_s, session_min, "
+                        "user_max_ua\n")
     with board.lock:
         assert board.board.target.settings["user_max_ua"] == 250
 

@@ -19,7 +19,7 @@ One supervisor thread plays the silicon and the USB-serial bridge:
 - the *ROM loader*: in bootloader mode the UART talks to
   `wandctl.romloader.RomLoader` over the SPI flash image file instead.
 
-What each reset keeps (PLATFORM.md; *inferred* marks silicon facts not in it):
+What each reset keeps (docs/platform.md; *inferred* marks silicon facts not in it):
 
 | event          | reset_cause | GPIO/DAC | WDT      | RTC memory | REPL mode | files |
 |----------------|-------------|----------|----------|------------|-----------|-------|
