@@ -229,7 +229,7 @@ class App:
         rg.measure(i_uv, b.read_vload_uv())
         expected = sup.expected_ua()
         load = rg.update(expected)
-        self.hist.step(elapsed, rg.measured_ua, sup.polarity)  # session history: charge
+        self.hist.step(elapsed, rg.measured_ua, sup.polarity, rg.load_ohms)  # session history
         # 2. safety check (SR-01, SR-08)
         ok = sup.check(now, i_uv, rg.measured_ua, load == reg.LOAD_OK)
         # Book what flowed: nothing into an open load; into a load in

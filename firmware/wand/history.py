@@ -3,23 +3,24 @@
 A record holds: when the session started (boot number and uptime), the
 program, the lowest and highest level used, the seconds of current, the
 charge delivered (µA·s, |I| integrated), the net charge (µA·s, signed: a
-balanced biphasic wave keeps it near zero), the contact losses and how it
-ended (timer, button, fault, battery, usb, idle; `cut` when a power cut or a
+balanced biphasic wave keeps it near zero), the contact losses, the load
+between the probes (the regulator's last estimate while current flowed, ohms;
+-1 if none) and how it ended (timer, button, fault, battery, usb, idle; `cut` when a power cut or a
 reset ended it before its end was written).
 
 The App feeds it:
 - `event(now_ms, kind, a, b)` from its event callback: session_start opens
   a record and writes it as unfinished, level and contact_lost update it,
   session_end completes it and writes it;
-- `step(elapsed_ms, ua, polarity)` once per control tick: two integer
-  additions while a session runs (small ints: nothing is allocated).
+- `step(elapsed_ms, ua, polarity, load_ohms)` once per control tick: a few
+  integer additions while a session runs (small ints: nothing is allocated).
 
 Storage: FILE holds at most MAX lines, rewritten whole with an atomic
 temp-and-rename (wand.atomicfile), only at session start and end. Power lost
 at any instant leaves the old or the new file. Unreadable lines are skipped.
 
 Line format: "<seq> <boot> <start_ms> <program> <lvl_min> <lvl_max> <current_s>
-<charge_uas> <net_uas> <losses> <ended>"
+<charge_uas> <net_uas> <losses> <load_ohms> <ended>"
 """
 
 from micropython import const
@@ -30,7 +31,7 @@ FILE = "history.txt"
 MAX = const(16)
 _SPILL = const(1000000)  # µA·ms moved into whole µA·s before a small int could overflow
 CUT = "cut"  # a session whose end was never written (power cut, reset)
-_FIELDS = const(11)
+_FIELDS = const(12)
 
 
 def parse_line(line):
@@ -39,11 +40,11 @@ def parse_line(line):
     if len(p) != _FIELDS:
         return None
     try:
-        nums = [int(x) for x in (p[0], p[1], p[2], p[4], p[5], p[6], p[7], p[8], p[9])]
+        nums = [int(x) for x in (p[0], p[1], p[2], p[4], p[5], p[6], p[7], p[8], p[9], p[10])]
     except ValueError:
         return None
     prog = p[3]
-    ended = p[10]
+    ended = p[11]
     if not prog or not ended or len(prog) > 24 or len(ended) > 12:
         return None
     return {
@@ -57,15 +58,17 @@ def parse_line(line):
         "charge_uas": nums[6],
         "net_uas": nums[7],
         "contact_losses": nums[8],
+        "load_ohms": nums[9] if nums[9] >= 0 else None,
         "ended": CUT if ended == "-" else ended,
     }
 
 
 def _line(r):
-    return "%d %d %d %s %d %d %d %d %d %d %s\n" % (
+    ohms = r["load_ohms"]
+    return "%d %d %d %s %d %d %d %d %d %d %d %s\n" % (
         r["seq"], r["boot"], r["start_s"] * 1000 + r.get("_ms", 0), r["program"], r["level_min"],
         r["level_max"], r["current_s"], r["charge_uas"], r["net_uas"], r["contact_losses"],
-        "-" if r["ended"] == CUT else r["ended"],
+        -1 if ohms is None else ohms, "-" if r["ended"] == CUT else r["ended"],
     )
 
 
@@ -80,6 +83,7 @@ class History:
         self._lmin = 0
         self._lmax = 0
         self._losses = 0
+        self._ohms = -1
         # charge: whole µA·s plus a µA·ms remainder, |I| and signed
         self._abs_uas = 0
         self._abs_uams = 0
@@ -89,12 +93,22 @@ class History:
     # --- reading -------------------------------------------------------------------
     def records(self):
         """The stored records, oldest first."""
-        text = atomicfile.read(self.fs, FILE)
         out = []
-        if not text:
+        try:
+            f = self.fs.open(FILE, "rb")
+        except OSError:
             return out
-        for line in text.split("\n"):
-            r = parse_line(line.strip())
+        try:
+            data = f.read()
+        except OSError:
+            data = b""
+        finally:
+            f.close()
+        for raw in data.split(b"\n"):  # line by line: a bad byte costs its line only
+            try:
+                r = parse_line(raw.decode().strip())
+            except UnicodeError:
+                continue
             if r is not None:
                 out.append(r)
         out.sort(key=lambda r: r["seq"])
@@ -106,10 +120,12 @@ class History:
         self.boot = boot
 
     # --- the control tick ----------------------------------------------------------
-    def step(self, elapsed_ms, ua, polarity):
+    def step(self, elapsed_ms, ua, polarity, load_ohms=-1):
         """Integrate the measured current (no allocation: small-int arithmetic)."""
         if not self.active or polarity == 0 or ua <= 0:
             return
+        if load_ohms >= 0:
+            self._ohms = load_ohms
         q = ua * elapsed_ms
         a = self._abs_uams + q
         if a >= _SPILL:
@@ -146,6 +162,7 @@ class History:
         self._program = str(program)
         self._lmin = self._lmax = level if isinstance(level, int) else 0
         self._losses = 0
+        self._ohms = -1
         self._abs_uas = self._abs_uams = self._net_uas = self._net_uams = 0
         self._store(CUT, 0)  # unfinished until its end is written
 
@@ -166,6 +183,7 @@ class History:
             "charge_uas": self._abs_uas + (self._abs_uams + 500) // 1000,
             "net_uas": self._net_uas + _round_div(self._net_uams, 1000),
             "contact_losses": self._losses,
+            "load_ohms": self._ohms if self._ohms >= 0 else None,
             "ended": ended,
         }
 

@@ -3,7 +3,7 @@
 The firmware keeps one record per session (wand/history.py, at most 16, kept
 through power cuts): when it started (boot number, uptime), the program, the
 level range, the seconds of current, the charge delivered and the net charge
-in µA·s, the contact losses and how it ended.
+in µA·s, the contact losses, the load between the probes and how it ended.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from wandctl.errors import WandctlError
 from wandctl.serialport import PORT_HELP
 
 FIELDS = ["seq", "boot", "start_s", "program", "level_min", "level_max", "current_s", "charge_uas",
-          "net_uas", "contact_losses", "ended"]
+          "net_uas", "contact_losses", "load_ohms", "ended"]
 ENDED = {"timer": "timer", "button": "power button", "fault": "FAULT", "battery": "battery low",
          "usb": "USB power", "idle": "idle", "cut": "cut off (power or reset)"}
 HIST_MAX = 16
@@ -59,7 +59,7 @@ def _start(r: dict) -> str:
 def format_table(sessions: list[dict]) -> str:
     if not sessions:
         return "(no sessions recorded yet)"
-    head = ("#", "started", "program", "levels", "current", "charge", "net", "contact lost", "ended by")
+    head = ("#", "started", "program", "levels", "current", "charge", "net", "contact lost", "load", "ended by")
     rows = [head]
     for r in sessions:
         lv = ("%d" % r["level_min"]) if r["level_min"] == r["level_max"] else "%d-%d" % (r["level_min"],
@@ -67,6 +67,7 @@ def format_table(sessions: list[dict]) -> str:
         cur = int(r["current_s"])
         rows.append((str(r["seq"]), _start(r), str(r["program"]), lv, "%d:%02d" % divmod(cur, 60),
                      _fmt_uas(int(r["charge_uas"])), _fmt_uas(int(r["net_uas"])), str(r["contact_losses"]),
+                     "-" if r.get("load_ohms") is None else "%.1f kOhm" % (r["load_ohms"] / 1000.0),
                      ENDED.get(str(r["ended"]), str(r["ended"]))))
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows)
@@ -77,7 +78,7 @@ def to_csv(sessions: list[dict]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(FIELDS)
     for r in sessions:
-        w.writerow([r.get(k, "") for k in FIELDS])
+        w.writerow(["" if r.get(k) is None else r.get(k) for k in FIELDS])
     return buf.getvalue()
 
 
