@@ -234,6 +234,9 @@ def format_reply(command: str, payload) -> str:
         if name in ("get", "set"):
             return format_settings(payload)
         if name == "help":
+            about = payload.get("about")
+            if isinstance(about, list):
+                return "\n".join(_help_line(a[0], a[1:]) for a in sorted(about) if isinstance(a, list) and a)
             cmds = payload.get("commands", {})
             return "\n".join(_help_line(k, v) for k, v in sorted(cmds.items()))
         if name == "hello":
