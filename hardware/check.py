@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Simulate the microwand analog path in ngspice and check it against SAFETY.md.
+"""Simulate the microwand analog path in ngspice and check it against docs/safety.md.
 
 `make hardware-check` runs this file. It
 
@@ -70,7 +70,7 @@ R_LVG = 220e3  # level-shifter gate resistors: the drains swing 24 V in microsec
 R_LSG = 1e6  # low-side gate resistors: slow edges, no kick into the electrodes
 C_MILLER = 47e-12  # high-side gate-drain capacitor: electrode slew rate ~0.4 V/us
 C_V10 = 100e-9  # decoupling of the 9.6 V low-side gate rail
-ADC_LINEAR_MV = (150.0, 2450.0)  # ESP32 ADC at 11 dB (PLATFORM.md)
+ADC_LINEAR_MV = (150.0, 2450.0)  # ESP32 ADC at 11 dB (docs/platform.md)
 GPIO_R = 50.0  # ESP32 pin output resistance
 
 # Tolerances of the check.

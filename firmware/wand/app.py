@@ -18,6 +18,7 @@ from wand import ui as uimod
 from wand.atomicfile import OsFs
 from wand.buttons import LONG, REPEAT, SHORT, Button
 from wand.eventlog import EventLog
+from wand.history import History
 from wand.regulator import Calibration, Regulator
 from wand.safety import Supervisor
 from wand.settings import Settings, SettingsError
@@ -67,6 +68,7 @@ class App:
         self.observer = observer if observer is not None else _NoObserver()
         self.settings = Settings(self.fs)
         self.log = EventLog(self.fs)
+        self.hist = History(self.fs)
         self.cal = Calibration()
         self.reg = Regulator(self.cal)
         self.engine = OutputEngine()
@@ -117,6 +119,7 @@ class App:
             self.log.open()
         except (OSError, MemoryError):
             pass  # the log is bounded and its reads too; a failing flash never stops the wand
+        self.hist.open(self.log.boot)
         problems = self.settings.load()
         self._apply_settings()
         self._log(0, "boot", RESET_NAMES.get(self.reset_cause, self.reset_cause), VERSION)
@@ -171,6 +174,7 @@ class App:
             pass  # a full or failing flash never stops the loop
 
     def _on_event(self, now_ms, kind, a=None, b=None):
+        self.hist.event(now_ms, kind, a, b)
         obs = self.observer
         if a is None:
             obs.event(now_ms, kind)
@@ -233,6 +237,7 @@ class App:
         rg.measure(i_uv, b.read_vload_uv())
         expected = sup.expected_ua()
         load = rg.update(expected)
+        self.hist.step(elapsed, rg.measured_ua, sup.polarity, rg.load_ohms)  # session history
         # 2. safety check (SR-01, SR-08)
         ok = sup.check(now, i_uv, rg.measured_ua, load == reg.LOAD_OK)
         # Book what flowed: nothing into an open load; into a load in

@@ -39,6 +39,7 @@ _TX_CHUNK = const(96)  # bytes written per tick at most (about 8 ms at 115200 ba
 _TX_BYTES_PER_MS = const(11)  # 115200 baud, 10 bits per byte: 11.5 bytes per ms
 _LOG_DEFAULT = const(10)
 _LOG_MAX = const(32)
+_HIST_MAX = const(16)  # wand.history.MAX
 _HZ_DEFAULT = const(10)
 _HZ_MAX = const(50)
 _ACTION_DELAY_MS = const(50)  # after the reply has left, before reboot/repl
@@ -243,7 +244,7 @@ class Console:
         entry = _TABLE.get(name)
         if entry is None:
             return self._err("unknown", "no command %s: send help for the list" % name[:24])
-        handler, lo, hi, usage = entry
+        handler, lo, hi, usage, _about = entry
         args = words[1:]
         if len(args) < lo or len(args) > hi:
             return self._err("arg", "usage: %s %s" % (name, usage) if usage else "usage: " + name)
@@ -274,6 +275,15 @@ class Console:
 
     def _c_faults(self, args, now_ms):
         return self._ok({"faults": list(self._target.fault_history())})
+
+    def _c_history(self, args, now_ms):
+        n = _HIST_MAX
+        if args:
+            n = _parse_int(args[0], 1, _HIST_MAX)
+            if n is None:
+                return self._err("arg", "history [n]: n is a whole number from 1 to %d" % _HIST_MAX)
+        sessions = list(self._target.history())
+        return self._ok({"sessions": sessions[-n:]})
 
     def _c_selftest(self, args, now_ms):
         checks = [list(c) for c in self._target.selftest()]
@@ -405,10 +415,14 @@ class Console:
         return self._state_reply()
 
     def _c_help(self, args, now_ms):
+        """`commands`: name -> usage; `about`: one [name, usage, what it does] per command, sorted."""
         cmds = {}
-        for name in _TABLE:
-            cmds[name] = _TABLE[name][3]
-        return self._ok({"protocol": PROTOCOL, "maxlen": self._maxlen, "commands": cmds})
+        about = []
+        for name in sorted(_TABLE):
+            entry = _TABLE[name]
+            cmds[name] = entry[3]
+            about.append([name, entry[3], entry[4]])
+        return self._ok({"protocol": PROTOCOL, "maxlen": self._maxlen, "commands": cmds, "about": about})
 
     def _session_running(self):
         """reboot/repl cut the output at once: not while a session runs (SR-05)."""
@@ -471,8 +485,11 @@ class Console:
             self._dropped += 1
             return
         try:
-            t, sp, meas, st = self._target.telemetry()
-            line = "~ t=%d set=%d meas=%d st=%s\r\n" % (int(t), int(sp), int(meas), st)
+            tel = self._target.telemetry()
+            line = "~ t=%d set=%d meas=%d st=%s" % (int(tel[0]), int(tel[1]), int(tel[2]), tel[3])
+            if len(tel) > 4:  # the load in ohms (-1: not measured)
+                line += " ohm=%d" % int(tel[4])
+            line += "\r\n"
         except Exception as e:
             self.internal += 1
             self._stream_ms = 0
@@ -480,22 +497,23 @@ class Console:
         self._tx.append(line)
 
 
-# name: (handler, min args, max args, usage)
+# name: (handler, min args, max args, usage, what it does)
 _TABLE = {
-    "hello": (Console._c_hello, 0, 0, ""),
-    "help": (Console._c_help, 0, 0, ""),
-    "status": (Console._c_status, 0, 0, ""),
-    "log": (Console._c_log, 0, 1, "[n]"),
-    "faults": (Console._c_faults, 0, 0, ""),
-    "selftest": (Console._c_selftest, 0, 0, ""),
-    "calibrate": (Console._c_calibrate, 1, 1, "OHMS"),
-    "get": (Console._c_get, 0, 1, "[NAME]"),
-    "set": (Console._c_set, 2, 8, "NAME VALUE"),
-    "stream": (Console._c_stream, 1, 2, "on [hz] | off"),
-    "start": (Console._c_start, 0, 0, ""),
-    "stop": (Console._c_stop, 0, 0, ""),
-    "level": (Console._c_level, 1, 1, "N"),
-    "clear": (Console._c_clear, 0, 0, ""),
-    "reboot": (Console._c_reboot, 0, 0, ""),
-    "repl": (Console._c_repl, 0, 0, ""),
+    "calibrate": (Console._c_calibrate, 1, 1, "OHMS", "calibrate the current sense with a known resistor (bench)"),
+    "clear": (Console._c_clear, 0, 0, "", "clear a latched fault (bench mode)"),
+    "faults": (Console._c_faults, 0, 0, "", "the faults recorded since power-up"),
+    "get": (Console._c_get, 0, 1, "[NAME]", "show the settings, or one of them"),
+    "hello": (Console._c_hello, 0, 0, "", "firmware version, board, protocol, reset cause"),
+    "help": (Console._c_help, 0, 0, "", "this list"),
+    "history": (Console._c_history, 0, 1, "[n]", "the last n sessions (start, program, levels, charge, end)"),
+    "level": (Console._c_level, 1, 1, "N", "set the level 1..10 of the running session (bench mode)"),
+    "log": (Console._c_log, 0, 1, "[n]", "the newest n events of the event log (1..32)"),
+    "reboot": (Console._c_reboot, 0, 0, "", "hard reset into the firmware (no session running)"),
+    "repl": (Console._c_repl, 0, 0, "", "hard reset into the plain MicroPython REPL, output off"),
+    "selftest": (Console._c_selftest, 0, 0, "", "run the output-off self-test"),
+    "set": (Console._c_set, 2, 8, "NAME VALUE", "change a setting (checked against the hard limits)"),
+    "start": (Console._c_start, 0, 0, "", "start a session (bench mode)"),
+    "status": (Console._c_status, 0, 0, "", "state, current, load and contact, battery, fault"),
+    "stop": (Console._c_stop, 0, 0, "", "end the session with a ramp down (bench mode)"),
+    "stream": (Console._c_stream, 1, 2, "on [hz] | off", "telemetry lines `~ t= set= meas= st= ohm=`"),
 }

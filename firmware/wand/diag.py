@@ -122,7 +122,9 @@ class Diagnostics:
             "limit_ua": self.app.sup.limit_ua,
             "hard_ceiling_ua": HARD_CEILING_UA,
             "load": reg.LOAD_NAMES[self.app.reg.load],
-            "load_ohms": self.app.reg.load_ohms if self.app.reg.load_ohms >= 0 else None,
+            # the load is known only while current flows into it
+            "load_ohms": self.app.reg.load_ohms if self.app.reg.load_ohms >= 0 and self.app.sup.output_on
+            and self.app.session.active() else None,
             "battery_v": self.app.battery_mv / 1000,
             "battery_low": self.app.battery_low,
             "usb": self.app.usb,
@@ -139,6 +141,10 @@ class Diagnostics:
 
     def fault_history(self):
         return list(self.app._faults)
+
+    def history(self):
+        """The stored session records (wand.history), oldest first."""
+        return self.app.hist.records()
 
     def selftest(self):
         """Output-off checks; refuses while a session runs."""
@@ -250,8 +256,9 @@ class Diagnostics:
 
     def telemetry(self):
         s = self.app.session
-        return (self.app.now, s.amp_ua(), self.app.reg.measured_ua if self.app.sup.output_on else 0,
-                ses.STATE_NAMES[s.state])
+        rg = self.app.reg
+        return (self.app.now, s.amp_ua(), rg.measured_ua if self.app.sup.output_on else 0,
+                ses.STATE_NAMES[s.state], rg.load_ohms if rg.load != reg.LOAD_OPEN and s.active() else -1)
 
     def reboot(self):
         """Output off, then the one way out (wand.app.leave) hard-resets."""

@@ -481,7 +481,7 @@ class World:
         raise exc
 
     def soft_reset_state(self):
-        """What a soft reset does to the hardware (PLATFORM.md)."""
+        """What a soft reset does to the hardware (docs/platform.md)."""
         pl = self.plant
         pl.advance(self.now)
         for n in self.pwm:

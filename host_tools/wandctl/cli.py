@@ -24,6 +24,9 @@ COMMAND_MODULES = [
     "wandctl.cmd_flash",
     "wandctl.cmd_deploy",
     "wandctl.cmd_test",
+    "wandctl.cmd_reset",
+    "wandctl.cmd_repl",
+    "wandctl.cmd_history",
     "wandctl.cmd_doctor",
 ]
 
@@ -31,8 +34,8 @@ COMMAND_MODULES = [
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse prints usage and exits 2; we want our format
         self.print_usage(sys.stderr)
-        raise WandctlError(message + " (see `wandctl %s --help`)" % self.prog.split(" ", 1)[-1]
-                           if " " in self.prog else message + " (see `wandctl --help`)")
+        name = self.prog.split(" ", 1)[-1] if " " in self.prog else ""
+        raise WandctlError("%s (see `wandctl %s--help`)" % (message, name + " " if name else ""))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="wandctl",
         description="Host tools for the microwand: flash and deploy the firmware, talk to its "
         "console, run the simulated board, characterize the output, benchmark.",
+        epilog="Every command that talks to a board takes --port PORT, `--port auto` (the one attached "
+        "board) or $WANDCTL_PORT. Docs: README.md, docs/console.md, docs/safety.md (the safety "
+        "requirements SR-01..SR-12), docs/platform.md (the chip facts the simulated board follows).",
     )
     parser.add_argument("--version", action="version", version="wandctl " + __version__)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -51,13 +57,24 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         module.register(sub)
+    parser.set_defaults(_subparsers=sub)
     return parser
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """parse_args, but an unknown option of a subcommand is reported with that subcommand's usage."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        sub = getattr(args, "_subparsers", None)
+        chosen = sub.choices.get(getattr(args, "command", None)) if sub is not None else None
+        (chosen or parser).error("unrecognized arguments: %s" % " ".join(extra))
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = _parse(parser, argv)
         if not getattr(args, "func", None):
             parser.print_help()
             return 0

@@ -125,6 +125,9 @@ def deploy_vs_mpremote_figures() -> dict:
 
 
 def run(args) -> int:
+    from wandctl.argcheck import output_file, write_text
+
+    json_path = output_file(args.json, "--json", example="bench.json") if args.json else None  # before the run
     figures: dict = {}
     print("measuring the firmware on the MicroPython unix port ...", file=sys.stderr)
     figures.update(firmware_figures())
@@ -143,7 +146,6 @@ def run(args) -> int:
         if k == "redeploy_ratio":
             note = "  (goal: < 0.2)"
         print("%-*s  %s%s" % (width, k, v, note))
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
+    if json_path is not None:
+        write_text(json_path, json.dumps(figures, indent=2) + "\n", "--json")
     return 0

@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import pathlib
 import sys
 import time
 
+from wandctl.argcheck import int_range, output_file, positive_float
 from wandctl.console_client import (
     CALIBRATE_TIMEOUT,
     DEFAULT_TIMEOUT,
@@ -23,10 +23,22 @@ from wandctl.console_client import (
     Sample,
 )
 from wandctl.errors import WandctlError
+from wandctl.serialport import PORT_HELP, resolve_port
 
 HISTORY = pathlib.Path.home() / ".cache" / "microwand" / "history"
-COMMANDS = ["hello", "help", "status", "log", "faults", "selftest", "calibrate", "get", "set", "stream",
-            "start", "stop", "level", "clear", "reboot", "repl"]
+COMMANDS = sorted(["hello", "help", "status", "log", "faults", "selftest", "calibrate", "get", "set", "stream",
+                   "start", "stop", "level", "clear", "reboot", "repl", "history"])
+LOG_MAX = 32  # the firmware's `log N` takes 1..32
+
+# Contact bands of the load between the probes (kOhm). Below 200 Ohm the
+# firmware calls the load a short (SR-06); above about 40 kOhm the stage runs
+# out of voltage at the lowest levels (21.5 V compliance).
+CONTACT_BANDS = (
+    (0.2, "short: the probes touch each other"),
+    (5.0, "good contact"),
+    (20.0, "fair contact: moisten the skin or the probes"),
+    (float("inf"), "poor contact: dry skin or a probe lifting; add conductive gel"),
+)
 
 
 # ----------------------------------------------------------------- formatting
@@ -55,18 +67,33 @@ def _duration(seconds) -> str:
     return "%d s" % s
 
 
+def contact_band(ohms, load_state=None) -> str:
+    """Words for the contact the probes make, from the load in ohms and the firmware's load state."""
+    if load_state == "open":
+        return "no contact: put both probes on the skin"
+    if load_state == "short":
+        return CONTACT_BANDS[0][1]
+    if ohms is None:
+        return "not measured yet (needs current flowing)"
+    kohm = ohms / 1000.0
+    for top, words in CONTACT_BANDS:
+        if kohm < top:
+            return words
+    return CONTACT_BANDS[-1][1]
+
+
+def format_load(ohms, load_state=None) -> str:
+    """`2.0 kOhm, good contact` (the load between the probes)."""
+    band = contact_band(ohms, load_state)
+    if ohms is None or load_state == "open":
+        return band
+    return "%.1f kOhm, %s" % (ohms / 1000.0, band)
+
+
 def format_status(st: dict) -> str:
     fault = st.get("fault")
     fault_text = "none" if not fault else "%s (code %s)" % (fault.get("name"), fault.get("code"))
-    ohms = st.get("load_ohms")
-    if ohms is None:
-        load_text = "not measured"
-    elif ohms >= 1000:
-        load_text = "%.1f kOhm" % (ohms / 1000.0)
-    else:
-        load_text = "%d Ohm" % ohms
-    if st.get("load") is not None:
-        load_text += " (%s)" % st["load"]
+    load_text = format_load(st.get("load_ohms"), st.get("load"))
     battery = "%s V" % _fmt_value(st.get("battery_v"))
     if st.get("battery_low"):
         battery += " (low)"
@@ -102,25 +129,79 @@ def format_status(st: dict) -> str:
     return "\n".join("%-*s  %s" % (width, k, v) for k, v in rows)
 
 
+def _since_boot(ms) -> str:
+    """Time since boot: `12.345 s`, `3 min 04.2 s`, `1 h 02 min 03 s`."""
+    if not isinstance(ms, int):
+        return _fmt_value(ms)
+    s = ms / 1000.0
+    if s < 60:
+        return "%.3f s" % s
+    if s < 3600:
+        return "%d min %04.1f s" % (s // 60, s % 60)
+    return _duration(s)
+
+
+_END_WORDS = {"timer": "the timer ran out", "button": "the power button", "fault": "a fault",
+              "battery": "a low battery", "usb": "USB power", "idle": "idling too long"}
+
+
+def describe_event(kind: str, a=None, b=None) -> str:
+    """An event-log record in words."""
+    if kind == "boot":
+        return "booted (reset cause %s, firmware %s)" % (a or "?", b or "?")
+    if kind == "session_start":
+        return "session started: program %s, level %s" % (a, b)
+    if kind == "session_end":
+        return "session ended by %s after %s s of current" % (_END_WORDS.get(str(a), a), b)
+    if kind == "contact_lost":
+        return "contact lost: output paused"
+    if kind == "contact_back":
+        return "contact back: output resumed"
+    if kind == "fault":
+        return "FAULT %s (code %s): output cut" % (b, a)
+    if kind == "fault_cleared":
+        return "fault %s cleared (%s)" % (a, "power button" if b == "button" else b)
+    if kind == "bench":
+        return "bench mode %s" % a
+    if kind == "usb":
+        return "USB power %s" % a
+    if kind == "usb_refused":
+        return "start refused: USB power present"
+    if kind == "battery_low":
+        return "battery low (%s mV)" % a
+    if kind == "setting":
+        return "setting %s changed to %s" % (a, b)
+    if kind == "settings_invalid":
+        return "settings file had invalid values, defaults used for: %s" % a
+    if kind == "calibrated":
+        return "calibrated (stage %s nA per code, sense %s uV per uA)" % (a, b)
+    if kind == "auto_off":
+        return "switched off after idling"
+    if kind == "power_off":
+        return "switched off with the power button"
+    if kind == "repl":
+        return "left to the MicroPython REPL (console `repl`)"
+    if kind == "interrupted":
+        return "interrupted by Ctrl-C: reset into the MicroPython REPL"
+    if kind == "exception":
+        return "firmware error in the control loop (%s): output cut" % a
+    extra = " ".join(str(x) for x in (a, b) if x is not None)
+    return (kind.replace("_", " ") + (" " + extra if extra else ""))
+
+
 def format_record(rec) -> str:
-    """One log event or fault, time first."""
+    """One log event or fault: boot number, time since boot, what happened."""
     if not isinstance(rec, dict):
         return _fmt_value(rec)
-    rec = dict(rec)
-    rec.pop("seq", None)  # storage order, not news
-    head = []
-    for key in ("t", "t_ms", "time", "uptime_s"):
-        if key in rec:
-            v = rec.pop(key)
-            head.append("%8s" % (("%.3f s" % (v / 1000.0)) if key == "t_ms" and isinstance(v, int)
-                                 else _fmt_value(v)))
-            break
-    for key in ("event", "kind", "name"):
-        if key in rec:
-            head.append(_fmt_value(rec.pop(key)))
-            break
-    head += ["%s=%s" % (k, _fmt_value(v)) for k, v in rec.items()]
-    return "  ".join(head)
+    boot = rec.get("boot")
+    when = _since_boot(rec.get("t_ms"))
+    if "kind" in rec:
+        what = describe_event(str(rec.get("kind")), rec.get("a"), rec.get("b"))
+    elif "name" in rec:  # a fault record
+        what = "FAULT %s (code %s)" % (rec.get("name"), rec.get("code"))
+    else:
+        what = ", ".join("%s=%s" % (k, _fmt_value(v)) for k, v in rec.items() if k not in ("boot", "t_ms", "seq"))
+    return "boot %-3s %14s  %s" % ("-" if boot is None else boot, when, what)
 
 
 def format_selftest(res: dict) -> str:
@@ -153,8 +234,11 @@ def format_reply(command: str, payload) -> str:
         if name in ("get", "set"):
             return format_settings(payload)
         if name == "help":
+            about = payload.get("about")
+            if isinstance(about, list):
+                return "\n".join(_help_line(a[0], a[1:]) for a in sorted(about) if isinstance(a, list) and a)
             cmds = payload.get("commands", {})
-            return "\n".join(("%s %s" % (k, v)).rstrip() for k, v in cmds.items())
+            return "\n".join(_help_line(k, v) for k, v in sorted(cmds.items()))
         if name == "hello":
             return "microwand %s on %s, console protocol %s, reset cause: %s" % (
                 payload.get("fw"), payload.get("board"), payload.get("protocol"), payload.get("reset_cause"))
@@ -163,9 +247,18 @@ def format_reply(command: str, payload) -> str:
     return _fmt_value(payload)
 
 
+def _help_line(name: str, entry) -> str:
+    """`log [n]          the newest n events` from the firmware's help entry."""
+    if isinstance(entry, list) and len(entry) == 2:
+        usage, what = entry
+    else:
+        usage, what = entry, ""
+    return ("%-24s %s" % (("%s %s" % (name, usage)).rstrip(), what)).rstrip()
+
+
 # ----------------------------------------------------------------- plumbing
 def _connect(args) -> ConsoleClient:
-    port = args.port or os.environ.get("WANDCTL_PORT", "")
+    port = resolve_port(args.port)
     client = ConsoleClient(port, baudrate=args.baud, timeout=args.timeout)
     try:
         client.hello()
@@ -184,9 +277,24 @@ def _emit(args, command: str, payload) -> None:
 
 def _one_shot(args, line: str, timeout: float | None = None):
     with _connect(args) as client:
-        payload = client.call(line, timeout=timeout)
+        try:
+            payload = client.call(line, timeout=timeout)
+        except BoardError as e:
+            raise _explain(client, e) from None
     _emit(args, line, payload)
     return payload
+
+
+def _explain(client: ConsoleClient, e: BoardError) -> WandctlError:
+    """A refusal in the user's words: an unknown setting lists the known ones."""
+    if e.message.startswith("no setting") or e.message.startswith("unknown setting"):
+        name = e.command.split()[1] if len(e.command.split()) > 1 else "?"
+        try:
+            names = sorted(client.call("get") or {})  # type: ignore[arg-type]
+        except WandctlError:
+            names = []
+        return WandctlError("the wand has no setting %r; its settings are: %s" % (name, ", ".join(names) or "?"))
+    return e
 
 
 def _run_status(args) -> int:
@@ -214,8 +322,6 @@ def _run_selftest(args) -> int:
 
 
 def _run_calibrate(args) -> int:
-    if args.ohms <= 0:
-        raise WandctlError("the resistor value must be positive ohms, for example 10000")
     if not args.json:
         print("calibrating with %d Ohm (bench mode, resistor across the electrodes)..." % args.ohms,
               file=sys.stderr)
@@ -234,20 +340,22 @@ def _run_set(args) -> int:
 
 
 # ----------------------------------------------------------------- monitor
+def _kohm(s: Sample) -> str:
+    return "-" if s.load_ohms is None else "%.1f" % (s.load_ohms / 1000.0)
+
+
 def _run_monitor(args) -> int:
-    if not 1 <= args.hz <= 50:
-        raise WandctlError("--hz must be from 1 to 50")
     writer = None
     csv_file = None
     if args.csv:
-        path = pathlib.Path(args.csv)
+        path = output_file(args.csv, "--csv", example="monitor.csv")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             csv_file = open(path, "w", newline="")
         except OSError as e:
-            raise WandctlError("cannot write %s: %s" % (path, e)) from None
+            raise WandctlError("--csv %s: cannot write it: %s" % (path, e.strerror or e)) from None
         writer = csv.writer(csv_file)
-        writer.writerow(["t_ms", "setpoint_ua", "measured_ua", "state"])
+        writer.writerow(["t_ms", "setpoint_ua", "measured_ua", "state", "load_ohms"])
     plot = sys.stdout.isatty() and not args.text
     count = 0
     try:
@@ -255,12 +363,14 @@ def _run_monitor(args) -> int:
             if plot:
                 count = _monitor_plot(client, args, writer)
             else:
-                print("t_ms setpoint_ua measured_ua state", flush=True)
+                print("t_ms setpoint_ua measured_ua state load_kohm", flush=True)
                 for s in client.stream(args.hz, args.seconds):
                     count += 1
                     if writer:
-                        writer.writerow([s.t_ms, s.setpoint_ua, s.measured_ua, s.state])
-                    print("%d %d %d %s" % (s.t_ms, s.setpoint_ua, s.measured_ua, s.state), flush=True)
+                        writer.writerow([s.t_ms, s.setpoint_ua, s.measured_ua, s.state,
+                                         "" if s.load_ohms is None else s.load_ohms])
+                    print("%d %d %d %s %s" % (s.t_ms, s.setpoint_ua, s.measured_ua, s.state, _kohm(s)),
+                          flush=True)
     finally:
         if csv_file:
             csv_file.close()
@@ -280,7 +390,8 @@ def _monitor_plot(client: ConsoleClient, args, writer) -> int:
         count += 1
         samples.append(s)
         if writer:
-            writer.writerow([s.t_ms, s.setpoint_ua, s.measured_ua, s.state])
+            writer.writerow([s.t_ms, s.setpoint_ua, s.measured_ua, s.state,
+                             "" if s.load_ohms is None else s.load_ohms])
         while samples and s.t_ms - samples[0].t_ms > window_ms:
             samples.pop(0)
         now = time.monotonic()
@@ -292,9 +403,12 @@ def _monitor_plot(client: ConsoleClient, args, writer) -> int:
         plt.clear_figure()
         plt.plot(xs, [x.setpoint_ua for x in samples], label="setpoint")
         plt.plot(xs, [x.measured_ua for x in samples], label="measured")
-        plt.title("microwand %s: %s, measured %d uA, setpoint %d uA (Ctrl-C to stop)"
-                  % (client.port, s.state, s.measured_ua, s.setpoint_ua))
-        plt.xlabel("seconds")
+        top = max([x.setpoint_ua for x in samples] + [x.measured_ua for x in samples] + [50])
+        plt.ylim(0, top * 1.1)  # zero stays on the axis: a small current looks small
+        load = "-" if s.load_ohms is None else "%.1f kOhm, %s" % (s.load_ohms / 1000.0,
+                                                                   contact_band(s.load_ohms).split(":")[0])
+        plt.title("%s: measured %d uA, setpoint %d uA, load %s" % (s.state, s.measured_ua, s.setpoint_ua, load))
+        plt.xlabel("seconds (%s; Ctrl-C stops)" % client.port)
         plt.ylabel("uA")
         plt.clear_terminal()
         plt.show()
@@ -409,62 +523,73 @@ def _interactive(client: ConsoleClient, settings: list[str], as_json: bool) -> i
 
 # ----------------------------------------------------------------- parsers
 def _common(p: argparse.ArgumentParser, json_flag: bool = True) -> None:
-    p.add_argument("--port", "-p", default=None,
-                   help="serial port of the wand, e.g. /dev/ttyUSB0 (default: $WANDCTL_PORT)")
-    p.add_argument("--baud", type=int, default=115200, help="baud rate (default 115200)")
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
-                   help="seconds to wait for a reply (default %g)" % DEFAULT_TIMEOUT)
+    p.add_argument("--port", "-p", default=None, help=PORT_HELP)
+    p.add_argument("--baud", type=int_range(1200, 4000000, "the baud rate"), default=115200,
+                   help="baud rate of the serial port (default 115200, what the firmware uses)")
+    p.add_argument("--timeout", type=positive_float("the timeout in seconds"), default=DEFAULT_TIMEOUT,
+                   metavar="SECONDS", help="seconds to wait for each reply (default %g)" % DEFAULT_TIMEOUT)
     if json_flag:
-        p.add_argument("--json", action="store_true", help="print the board's JSON reply as is")
+        p.add_argument("--json", action="store_true", help="print the board's JSON reply as is (for scripts)")
+
+
+def _add(sub, name, help_text, description, func, json_flag=True):
+    p = sub.add_parser(name, help=help_text, description=description)
+    _common(p, json_flag)
+    p.set_defaults(func=func)
+    return p
 
 
 def register(sub) -> None:
-    p = sub.add_parser("console", help="interactive console on the wand (history, completion)",
-                       description="Talk to the wand's console. Type `help` for its commands. "
-                       "With stdin not a terminal, reads one command per line from stdin.")
-    _common(p)
-    p.set_defaults(func=_run_console)
+    _add(sub, "console", "interactive console on the wand (history, completion)",
+         "Talk to the wand's console. Type `help` for its commands, one line each. With stdin not a "
+         "terminal, reads one command per line from stdin and prints each reply.", _run_console)
 
-    p = sub.add_parser("status", help="state, current, battery and fault of the wand")
-    _common(p)
-    p.set_defaults(func=_run_status)
+    _add(sub, "status", "state, current, load and contact, battery and fault of the wand",
+         "Ask the wand for its status: session state, program and level, the current (setpoint and "
+         "measured), the load between the probes in kOhm with the contact it means, battery, USB "
+         "power, bench mode, a latched fault, uptime and the watchdog.", _run_status)
 
-    p = sub.add_parser("log", help="the newest events of the wand's event log")
-    _common(p)
-    p.add_argument("n", nargs="?", type=int, default=10, help="how many events (1..32, default 10)")
-    p.set_defaults(func=_run_log)
+    p = _add(sub, "log", "the newest events of the wand's event log, in words",
+             "Print the newest events of the wand's event log (it survives power cuts): boot number, "
+             "time since that boot, and what happened.", _run_log)
+    p.add_argument("n", nargs="?", type=int_range(1, LOG_MAX, "the number of events"), default=10,
+                   help="how many events (1..%d, default 10)" % LOG_MAX)
 
-    p = sub.add_parser("faults", help="the wand's fault history")
-    _common(p)
-    p.set_defaults(func=_run_faults)
+    _add(sub, "faults", "the faults the wand latched since it was powered up",
+         "Print the faults latched since power-up (boot number, time since boot, fault name and code). "
+         "What each fault means: docs/console.md and docs/safety.md.", _run_faults)
 
-    p = sub.add_parser("selftest", help="run the self-test (output off); exit 1 if a check fails")
-    _common(p)
-    p.set_defaults(func=_run_selftest)
+    _add(sub, "selftest", "run the self-test (output off); exit 1 if a check fails",
+         "Run the firmware's output-off self-test (sense path, zero current, load sense, battery, DAC, "
+         "watchdog, current ceiling, settings, fault) and print each check. Exit code 1 if one fails.",
+         _run_selftest)
 
-    p = sub.add_parser("calibrate", help="calibrate the current sense with a known resistor (bench mode)",
-                       description="Put a known resistor across the electrodes, start the wand in bench "
-                       "mode (power button held at power-up), then run this with its value in ohms.")
-    _common(p)
-    p.add_argument("ohms", type=int, help="resistor value in ohms, e.g. 10000")
-    p.set_defaults(func=_run_calibrate)
+    p = _add(sub, "calibrate", "calibrate the current sense with a known resistor (bench mode)",
+             "Put a known resistor (1 to 20 kOhm, e.g. 10 kOhm 1 %%) across the electrodes, start the wand "
+             "in bench mode (hold the LEVEL button while powering it up), then run this with the "
+             "resistor's value in ohms.", _run_calibrate)
+    p.add_argument("ohms", type=int_range(1000, 20000, "the resistor value in ohms"),
+                   help="resistor value in ohms, 1000..20000, e.g. 10000")
 
-    p = sub.add_parser("get", help="show settings (all, or one by name)")
-    _common(p)
-    p.add_argument("name", nargs="?", help="setting name (default: all)")
-    p.set_defaults(func=_run_get)
+    p = _add(sub, "get", "show the wand's settings (all, or one by name)",
+             "Print the wand's settings, or the one named. `wandctl set` changes them.", _run_get)
+    p.add_argument("name", nargs="?", help="setting name (default: all of them)")
 
-    p = sub.add_parser("set", help="change a setting (validated on the wand; hard limits cannot be raised)")
-    _common(p)
+    p = _add(sub, "set", "change a setting (checked on the wand; hard limits cannot be raised)",
+             "Change one setting. The wand checks the value against its limits and refuses what is "
+             "outside them (user_max_ua never above the 500 uA hard ceiling, session_min 1..20).", _run_set)
     p.add_argument("name", help="setting name (see `wandctl get`)")
-    p.add_argument("value", help="new value")
-    p.set_defaults(func=_run_set)
+    p.add_argument("value", help="new value, e.g. 300 or on/off")
 
-    p = sub.add_parser("monitor", help="live plot of the output current (optionally to CSV)")
-    _common(p, json_flag=False)
-    p.add_argument("--hz", type=int, default=20, help="samples per second (1..50, default 20)")
+    p = _add(sub, "monitor", "live plot of the output current and the load (optionally to CSV)",
+             "Stream the wand's telemetry: setpoint and measured current, state, and the load between "
+             "the probes in kOhm. A plot in a terminal, text lines otherwise (or with --text).",
+             _run_monitor, json_flag=False)
+    p.add_argument("--hz", type=int_range(1, 50, "the sample rate"), default=20,
+                   help="samples per second (1..50, default 20)")
     p.add_argument("--csv", metavar="PATH", help="also record the samples to this CSV file")
-    p.add_argument("--seconds", type=float, default=None, help="stop after this many seconds")
-    p.add_argument("--window", type=float, default=10.0, help="seconds shown in the plot (default 10)")
+    p.add_argument("--seconds", type=positive_float("the time in seconds"), default=None,
+                   help="stop after this many seconds (default: until Ctrl-C)")
+    p.add_argument("--window", type=positive_float("the window in seconds"), default=10.0,
+                   help="seconds shown in the plot (default 10)")
     p.add_argument("--text", action="store_true", help="print samples as text lines instead of a plot")
-    p.set_defaults(func=_run_monitor)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from wandctl.deploy import FIRMWARE_DIR, deploy
 from wandctl.errors import WandctlError
+from wandctl.serialport import PORT_HELP, resolve_port
 
 
 def register(sub):
@@ -19,7 +20,7 @@ def register(sub):
         "reset the board and check that the firmware answers `hello`. Safe to cut off at any "
         "point: the board then boots the old or the new firmware.",
     )
-    p.add_argument("--port", "-p", required=True, help="serial port of the board, e.g. /dev/ttyUSB0")
+    p.add_argument("--port", "-p", default=None, help=PORT_HELP)
     p.add_argument(
         "--firmware",
         metavar="DIR",
@@ -33,8 +34,13 @@ def register(sub):
 
 def run(args) -> int:
     fw = Path(args.firmware)
+    if fw.is_file():
+        raise WandctlError("--firmware %s is a file: deploy takes the firmware folder (with boot.py, main.py "
+                           "and wand/); to put MicroPython itself on the board use `wandctl flash --firmware "
+                           "%s`" % (fw, fw))
     if not fw.is_dir():
         raise WandctlError("firmware folder %s does not exist (pass --firmware DIR)" % fw)
+    args.port = resolve_port(args.port)
     log = (lambda msg: None) if args.json else (lambda msg: print(msg, file=sys.stderr))
     result = deploy(args.port, fw, progress=not args.no_progress and not args.json, log=log)
     if args.json:

@@ -145,11 +145,27 @@ def run(args) -> int:
         print("  %-24s %s" % (k, v if v is not None else "NOT INSTALLED (run `make venv`)"))
     print("\nserial ports:")
     if not ports:
-        print("  none found: plug the board in with a data USB cable (charge-only cables have no data lines)")
+        print("  none found")
     for p in ports:
         print("  %-16s %-10s %s" % (p["device"], p["vid_pid"] or "-", p["bridge"]))
         if p.get("problem"):
             print("      problem: %s" % p["problem"])
         if p.get("answer"):
             print("      answers: %s" % p["answer"])
+    boards = [p for p in ports if (p["vid"], p["pid"]) in BRIDGES or p["device"] in args.port]
+    if not boards:
+        print("\nno board found (`--port auto` needs one). Check:")
+        for line in NO_BOARD_CHECKS:
+            print("  - " + line)
     return 0
+
+
+NO_BOARD_CHECKS = (
+    "the USB cable carries data: charge-only cables have no data lines (try another cable)",
+    "the board is powered: its power LED is on",
+    "the port appears when you plug the board in: `dmesg -w` (Linux) shows ttyUSBn or ttyACMn",
+    "the USB-serial chip's driver: CP210x and CH340 are built into Linux; macOS and Windows may need "
+    "the vendor's driver",
+    "you may open the port: `ls -l /dev/ttyUSB0`, then `sudo usermod -aG dialout $USER` and log in again",
+    "a virtual board (`make board`) has no USB: pass its /dev/pts/N with --port",
+)

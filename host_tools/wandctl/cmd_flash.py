@@ -22,7 +22,7 @@ from pathlib import Path
 
 from wandctl import flash as fl
 from wandctl.errors import WandctlError
-from wandctl.serialport import check_port, has_modem_lines, open_serial
+from wandctl.serialport import PORT_HELP, check_port, has_modem_lines, open_serial, resolve_port
 
 BANNER_TIMEOUT_S = 15.0
 
@@ -35,7 +35,7 @@ def register(sub):
         "for that chip, erase, write at the right offset, verify, wait for the MicroPython "
         "banner and offer to deploy the wand firmware.",
     )
-    p.add_argument("--port", "-p", required=True, help="serial port, e.g. /dev/ttyUSB0")
+    p.add_argument("--port", "-p", default=None, help=PORT_HELP)
     p.add_argument(
         "--firmware",
         "-f",
@@ -175,6 +175,7 @@ def wait_banner(port: str, timeout: float = BANNER_TIMEOUT_S) -> str:
 
 def run(args) -> int:
     data, info = read_firmware(args.firmware, args.force)
+    args.port = resolve_port(args.port)
     check_port(args.port)
     virtual = not has_modem_lines(args.port)
     no_reset = args.no_reset or virtual

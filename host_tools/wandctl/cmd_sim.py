@@ -20,8 +20,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
+from wandctl.argcheck import image_types, output_file, write_text
 from wandctl.errors import WandctlError
 
 
@@ -38,8 +38,9 @@ def register(sub):
                    help="inject a fault or event (repeatable)")
     p.add_argument("--seed", type=int, default=None, help="simulation seed (default 1)")
     p.add_argument("--seconds", type=float, help="simulated run length (default: session + 45 s)")
-    p.add_argument("--summary-json", metavar="PATH", help="write the summary as JSON")
-    p.add_argument("--plot", metavar="PATH", help="write a PNG of current against time")
+    p.add_argument("--summary-json", metavar="PATH", help="write the summary as JSON to this file")
+    p.add_argument("--plot", metavar="PATH", help="write a plot of the session to this image file "
+                   "(.png, .svg or .pdf): the current, its envelope, the states, a zoom on one ramp")
     p.add_argument("--interpreter", choices=("cpython", "micropython"), default="cpython",
                    help="run the simulated board on CPython or on the MicroPython unix port")
     p.add_argument("--json", action="store_true", help="print the summary as JSON only")
@@ -69,6 +70,11 @@ def run(args) -> int:
     if args.load_ohms == "open":  # --load-ohms takes R|skin|open (shared with --serve)
         raise WandctlError("--load-ohms open is for --serve; in a session lift the wand with `contact off` "
                            "in --script")
+    _check_ranges(args, simrun)
+    # Output paths are checked now, not after a run of minutes.
+    summary_path = output_file(args.summary_json, "--summary-json", example="summary.json") \
+        if args.summary_json else None
+    plot_path = output_file(args.plot, "--plot", image_types(), example="session.png") if args.plot else None
     opts = simrun.SimOptions(program=args.program, level=args.level, minutes=args.minutes,
                              load_ohms=None if args.load_ohms == "skin" else args.load_ohms,
                              script=args.script, injects=args.inject,
@@ -83,14 +89,12 @@ def run(args) -> int:
         if bar:
             bar.close()
     summ = simrun.summary(res)
-    if args.summary_json:
-        path = Path(args.summary_json)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(summ, indent=2) + "\n")
-    if args.plot:
+    if summary_path is not None:
+        write_text(summary_path, json.dumps(summ, indent=2) + "\n", "--summary-json")
+    if plot_path is not None:
         from wandctl.simplot import plot
 
-        plot(res, Path(args.plot), "microwand simulated session: program %s, %s"
+        plot(res, plot_path, "microwand simulated session: program %s, %s"
              % (summ["program"], summ["load"]))
     if args.json:
         print(json.dumps(summ, indent=2))
@@ -105,11 +109,25 @@ def run(args) -> int:
               "current_density_ma_cm2", "contact_losses", "faults", "max_ramp_ua_per_s", "resets",
               "sim_speed_x"):
         print("  %-24s %s" % (k, summ[k]))
+    for k in ("load_kohm", "contact"):  # the firmware's own load estimate, when the run has one
+        if k in summ:
+            print("  %-24s %s" % (k, summ[k]))
     if args.summary_json:
         print("wrote %s" % args.summary_json)
     if args.plot:
         print("wrote %s" % args.plot)
     return 0
+
+
+def _check_ranges(args, simrun) -> None:
+    """--level and --minutes against the firmware's own limits, in the flags' words."""
+    fields = simrun._firmware_settings().INT_FIELDS
+    for flag, name, what in (("--level", "level", "the level"), ("--minutes", "session_min", "the session length")):
+        value = getattr(args, flag[2:])
+        _, lo, hi = fields[name]
+        if value is not None and not lo <= value <= hi:
+            raise WandctlError("%s %d: %s must be from %d to %d%s" % (flag, value, what, lo, hi,
+                                                                     " minutes" if name == "session_min" else ""))
 
 
 class _Bar:

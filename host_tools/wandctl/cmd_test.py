@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 import time
 
+from wandctl.argcheck import positive_float
 from wandctl.errors import WandctlError
+from wandctl.serialport import PORT_HELP, resolve_port
 
 RAMP_LIMIT_UA_PER_S = 200.0
 
@@ -25,14 +27,15 @@ def register(sub):
         help="run on-device checks (selftest, optional bench ramp)",
         description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
     )
-    p.add_argument("--port", "-p", required=True, help="serial port of the board")
+    p.add_argument("--port", "-p", default=None, help=PORT_HELP)
     p.add_argument(
         "--ramp",
         action="store_true",
         help="also run a short ramp (needs bench mode and a dummy load across the electrodes)",
     )
     p.add_argument(
-        "--ramp-seconds", type=float, default=3.0, help="how long to watch the ramp (default %(default)s)"
+        "--ramp-seconds", type=positive_float("the ramp time in seconds"), default=3.0, metavar="SECONDS",
+        help="how long to watch the ramp, in seconds (default %(default)s)"
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run)
@@ -139,7 +142,7 @@ def _ramp(c, results, seconds, BoardError):
         bool(reached),
         "measured reached the setpoint (%s uA)" % (reached[-1][1] if reached else "-")
         if reached
-        else "measured never came within 20 %% of the setpoint: is the dummy load connected?",
+        else "measured never came within 20 % of the setpoint: is the dummy load connected?",
     )
     end = time.monotonic() + 5 + top / RAMP_LIMIT_UA_PER_S
     last = None
@@ -153,7 +156,7 @@ def _ramp(c, results, seconds, BoardError):
 
 
 def run(args) -> int:
-    results = run_checks(args.port, args.ramp, args.ramp_seconds)
+    results = run_checks(resolve_port(args.port), args.ramp, args.ramp_seconds)
     passed = all(r["ok"] for r in results)
     if args.json:
         print(json.dumps({"pass": passed, "checks": results}))

@@ -8,15 +8,14 @@ telemetry (`~ `), info lines (`# `) and anything else the board prints.
 
 from __future__ import annotations
 
-import errno
 import json
 import time
 from dataclasses import dataclass
 
 import serial
-from serial.tools import list_ports
 
 from wandctl.errors import WandctlError
+from wandctl.serialport import open_serial
 
 PROTOCOL = 1
 PRODUCT = "microwand"
@@ -26,19 +25,15 @@ CALIBRATE_TIMEOUT = 20.0
 
 _REPL_SIGNS = (">>>", "Traceback (most recent call last)", "raw REPL", "NameError", "SyntaxError")
 
-DIALOUT_HINT = (
-    "add yourself to the dialout group: sudo usermod -aG dialout $USER, then log out and in"
-)
-
-
 @dataclass
 class Sample:
-    """One telemetry line: `~ t=<ms> set=<uA> meas=<uA> st=<state>`."""
+    """One telemetry line: `~ t=<ms> set=<uA> meas=<uA> st=<state> ohm=<load>`."""
 
     t_ms: int
     setpoint_ua: int
     measured_ua: int
     state: str
+    load_ohms: int | None = None  # `ohm=` (firmware 0.1.1+); None: not measured
 
 
 def parse_telemetry(line: str) -> Sample | None:
@@ -51,58 +46,16 @@ def parse_telemetry(line: str) -> Sample | None:
         if sep:
             fields[key] = value
     try:
-        return Sample(int(fields["t"]), int(fields["set"]), int(fields["meas"]), fields.get("st", "?"))
+        ohm = int(fields.get("ohm", "-1"))
+        return Sample(int(fields["t"]), int(fields["set"]), int(fields["meas"]), fields.get("st", "?"),
+                      ohm if ohm >= 0 else None)
     except (KeyError, ValueError):
         return None
 
 
-def available_ports() -> list[str]:
-    try:
-        return sorted(p.device for p in list_ports.comports())
-    except Exception:  # listing is only a hint
-        return []
-
-
-def _ports_hint() -> str:
-    ports = available_ports()
-    if ports:
-        return "ports found: " + ", ".join(ports)
-    return "no serial ports found: is the wand plugged in (and the USB cable a data cable)?"
-
-
 def open_port(port: str, baudrate: int = 115200) -> serial.Serial:
-    """Open PORT exclusively, turning every failure into a WandctlError."""
-    if not port:
-        raise WandctlError("no serial port given: pass --port (or set WANDCTL_PORT); " + _ports_hint())
-    try:
-        return serial.Serial(port, baudrate, timeout=0.05, write_timeout=2, exclusive=True)
-    except serial.SerialException as e:
-        raise _open_error(port, e) from None
-    except OSError as e:
-        raise _open_error(port, e) from None
-    except ValueError as e:
-        raise WandctlError("cannot open %s: %s" % (port, e)) from None
-
-
-def _open_error(port: str, e: Exception) -> WandctlError:
-    code = getattr(e, "errno", None)
-    text = str(e)
-    if code == errno.ENOENT or "No such file" in text or "FileNotFoundError" in text:
-        return WandctlError("serial port %s does not exist; %s" % (port, _ports_hint()))
-    if code == errno.EACCES or "Permission denied" in text:
-        return WandctlError("permission denied on %s: %s" % (port, DIALOUT_HINT))
-    if code in (errno.EBUSY, errno.EAGAIN, errno.EWOULDBLOCK) or "exclusively lock" in text or "busy" in text:
-        return WandctlError(
-            "serial port %s is busy: another program has it open (a serial monitor, mpremote, "
-            "or another wandctl); close it and retry" % port
-        )
-    if code in (errno.ENXIO, errno.ENODEV, errno.EIO):
-        return WandctlError(
-            "serial port %s is not usable (%s): unplug the wand, plug it in, and retry" % (port, text)
-        )
-    if code == errno.ENOTTY:
-        return WandctlError("%s is not a serial port; %s" % (port, _ports_hint()))
-    return WandctlError("cannot open serial port %s: %s" % (port, text))
+    """Open PORT exclusively (wandctl.serialport: one wording for every port error)."""
+    return open_serial(port, baudrate, timeout=0.05, write_timeout=2)
 
 
 class BoardError(WandctlError):
@@ -117,7 +70,7 @@ class BoardError(WandctlError):
             "busy": " (the board is busy: wait a moment and retry)",
             "internal": " (a firmware error: `wandctl log` shows its trace; please report it)",
         }.get(code, "")
-        super().__init__("the wand refused `%s`: %s %s%s" % (command, code, message, hint))
+        super().__init__("the wand refused `%s`: %s%s" % (command, message, hint))
 
 
 class ConsoleClient:
@@ -270,6 +223,12 @@ class ConsoleClient:
         said = " | ".join(self.noise[:4])
         if len(said) > 160:
             said = said[:157] + "..."
+        if any(sign in line for line in self.noise for sign in _REPL_SIGNS):
+            return WandctlError(
+                "the board on %s sits at the MicroPython REPL: the microwand firmware is not running. "
+                "Start it with `wandctl reset --port %s` (a reset runs it when it is deployed, also after "
+                "`repl`), or install it with `wandctl deploy --port %s`" % (self.port, self.port, self.port)
+            )
         return WandctlError(
             "this board does not run the microwand firmware (it answered %r); flash/deploy it with "
             "`wandctl deploy`" % said

@@ -8,7 +8,7 @@ version and project name; MicroPython's project name is "micropython".
 
 A MicroPython download for an ESP32 (`ESP32_GENERIC-*.bin`) is a *merged*
 image: second-stage bootloader first (written at the chip's bootloader offset,
-PLATFORM.md: ESP32 and S2 0x1000, S3/C3/C6/C2/H2 0x0, C5/P4 0x2000), partition
+docs/platform.md: ESP32 and S2 0x1000, S3/C3/C6/C2/H2 0x0, C5/P4 0x2000), partition
 table at 0x8000, application at 0x10000. An application image alone goes at
 0x10000.
 
@@ -43,7 +43,7 @@ CHIP_IDS = {
 }
 CHIP_ID_OF = {name: cid for cid, name in CHIP_IDS.items()}
 
-# Where a MicroPython (merged) image goes: the bootloader offset (PLATFORM.md).
+# Where a MicroPython (merged) image goes: the bootloader offset (docs/platform.md).
 BOOTLOADER_OFFSET = {
     "esp32": 0x1000,
     "esp32s2": 0x1000,

@@ -69,60 +69,130 @@ def permission_hint(port: str) -> str:
     return "run `sudo chmod a+rw %s`, or add a udev rule that gives your user access to it" % port
 
 
+def not_serial(port: str) -> WandctlError:
+    """The one wording for a path that is no serial port (a file, a folder, /dev/null)."""
+    return WandctlError(
+        "%s is not a serial device (a character device such as /dev/ttyUSB0 or /dev/ttyACM0 is "
+        "needed; `wandctl doctor` lists them)" % port
+    )
+
+
+def no_such_port(port: str) -> WandctlError:
+    found = _known_ports()
+    listing = ", ".join(found) if found else "none found"
+    return WandctlError(
+        "serial port %s does not exist (serial ports here: %s): check the cable (a charge-only USB "
+        "cable has no data lines) and run `wandctl doctor`" % (port, listing)
+    )
+
+
+def permission_denied(port: str) -> WandctlError:
+    return WandctlError("permission denied on %s: %s" % (port, permission_hint(port)))
+
+
+def busy(port: str) -> WandctlError:
+    return WandctlError(
+        "serial port %s is busy: another program has it open (a serial monitor, mpremote, the "
+        "Arduino IDE or another wandctl); close it and retry" % port
+    )
+
+
+NO_PORT = ("no serial port given: pass --port PORT (or --port auto, or set WANDCTL_PORT); "
+           "`wandctl doctor` lists the ports")
+
+# The help text of every --port option.
+PORT_HELP = ("serial port of the wand, e.g. /dev/ttyUSB0, or `auto` for the one attached board "
+             "(default: $WANDCTL_PORT)")
+
+
+def resolve_port(port: str | None) -> str:
+    """The port to use: --port, else $WANDCTL_PORT; `auto` picks the one attached board."""
+    if not port:
+        port = os.environ.get("WANDCTL_PORT", "").strip()
+    if not port:
+        raise WandctlError(NO_PORT)
+    if port == "auto":
+        return auto_port()
+    return port
+
+
+def auto_port() -> str:
+    """The single attached ESP32 board (like mpremote's `connect auto`, USB ports only)."""
+    usb = [p for p in list_serial_ports() if p["vid"] is not None]
+    boards = [p for p in usb if (p["vid"], p["pid"]) in BRIDGES or p["vid"] == 0x303A]
+    if not boards:
+        seen = ", ".join("%s (%s)" % (p["device"], p["vid_pid"]) for p in usb) or "none"
+        raise WandctlError(
+            "--port auto: no board found (USB serial ports: %s). Check that the board is plugged in "
+            "with a data USB cable and powered, and run `wandctl doctor`; a virtual board has no USB: "
+            "pass its /dev/pts/N with --port" % seen
+        )
+    if len(boards) > 1:
+        raise WandctlError(
+            "--port auto: %d boards are attached (%s): pick one with --port"
+            % (len(boards), ", ".join("%s %s" % (p["device"], p["bridge"]) for p in boards))
+        )
+    return boards[0]["device"]
+
+
 def check_port(port: str) -> None:
     """Raise WandctlError unless `port` is a character device we may read and write."""
     if not port:
-        raise WandctlError("no serial port given: pass --port PORT (`wandctl doctor` lists the ports)")
+        raise WandctlError(NO_PORT)
     if port.startswith(("rfc2217://", "socket://", "loop://")):
         return
     try:
         st = os.stat(port)
     except FileNotFoundError:
-        found = _known_ports()
-        listing = ", ".join(found) if found else "none found"
-        raise WandctlError(
-            "no such port %s (serial ports here: %s). Check the cable (a charge-only USB "
-            "cable has no data lines) and run `wandctl doctor`" % (port, listing)
-        ) from None
+        raise no_such_port(port) from None
+    except NotADirectoryError:
+        raise no_such_port(port) from None
     except PermissionError:
-        raise WandctlError("permission denied on %s: %s" % (port, permission_hint(port))) from None
-    if not stat.S_ISCHR(st.st_mode):
-        raise WandctlError(
-            "%s is not a serial device (a character device such as /dev/ttyUSB0 or "
-            "/dev/ttyACM0 is needed; `wandctl doctor` lists them)" % port
-        )
+        raise permission_denied(port) from None
+    # major 1: /dev/null, /dev/zero, /dev/random...: character devices, but no serial
+    if not stat.S_ISCHR(st.st_mode) or os.major(st.st_rdev) == 1:
+        raise not_serial(port)
     if not os.access(port, os.R_OK | os.W_OK):
-        raise WandctlError("permission denied on %s: %s" % (port, permission_hint(port)))
+        raise permission_denied(port)
 
 
-def open_serial(port: str, baudrate: int = 115200, timeout: float = 0.1, exclusive: bool = True):
-    """pyserial Serial on `port`, with every failure turned into a WandctlError."""
+def open_serial(port: str, baudrate: int = 115200, timeout: float = 0.1, exclusive: bool = True,
+                write_timeout: float | None = None):
+    """pyserial Serial on `port`, with every failure turned into a WandctlError.
+
+    Every wandctl command opens its port here (or checks it with check_port()
+    before handing it to esptool/mpremote), so a port error reads the same everywhere.
+    """
     import serial
 
     check_port(port)
     try:
-        return serial.Serial(port, baudrate, timeout=timeout, exclusive=exclusive)
+        return serial.Serial(port, baudrate, timeout=timeout, write_timeout=write_timeout,
+                             exclusive=exclusive)
     except serial.SerialException as e:
         raise translate_open_error(port, e) from None
     except OSError as e:
         raise translate_open_error(port, e) from None
+    except ValueError as e:
+        raise WandctlError("cannot open %s: %s" % (port, e)) from None
 
 
 def translate_open_error(port: str, e: BaseException) -> WandctlError:
     text = str(e)
     code = getattr(e, "errno", None)
     if code == errno.EACCES or "Permission denied" in text:
-        return WandctlError("permission denied on %s: %s" % (port, permission_hint(port)))
+        return permission_denied(port)
     if code == errno.ENOENT or "No such file" in text:
-        return WandctlError(
-            "no such port %s: is the board plugged in? (`wandctl doctor` lists the ports)" % port
-        )
+        return no_such_port(port)
     if code in (errno.EBUSY, errno.EAGAIN) or "exclusively lock" in text or "busy" in text.lower():
+        return busy(port)
+    if code in (errno.ENOTTY, errno.EINVAL) or "Inappropriate ioctl" in text or "Could not configure" in text:
+        return not_serial(port)
+    if code in (errno.ENXIO, errno.ENODEV, errno.EIO):
         return WandctlError(
-            "%s is in use by another program (a serial monitor, mpremote, the Arduino IDE or "
-            "another wandctl): close it and try again" % port
+            "serial port %s is not usable (%s): unplug the wand, plug it in, and retry" % (port, text)
         )
-    return WandctlError("cannot open %s: %s" % (port, text))
+    return WandctlError("cannot open serial port %s: %s" % (port, text))
 
 
 def has_modem_lines(port_or_fd) -> bool:

@@ -84,6 +84,7 @@ class SimResult:
     options: SimOptions
     events: list = field(default_factory=list)  # (t_ms, kind, args)
     samples: list = field(default_factory=list)  # (t_ms, ua, dac, g, r, tone)
+    history: str = ""  # the firmware's session history file (wand/history.py) at the end
     resets: list = field(default_factory=list)
     exceptions: list = field(default_factory=list)
     phase_records: list = field(default_factory=list)  # exact (t0_ms, t1_ms, charge_uC) from the plant
@@ -268,6 +269,7 @@ def run(o: SimOptions, on_progress=None) -> SimResult:
     rc = proc.wait()
     res.wall_s = time.perf_counter() - t0
     res.sim_s = seconds
+    res.history = (flash / "history.txt").read_text() if (flash / "history.txt").is_file() else ""
     shutil.rmtree(flash, ignore_errors=True)
     script_path.unlink(missing_ok=True)
     if rc != 0 or not res.plant:
@@ -510,7 +512,24 @@ def summary(res: SimResult) -> dict:
         "sim_speed_x": round(res.sim_s / res.wall_s, 1) if res.wall_s > 0 else None,
         "exceptions": [list(x) for x in res.exceptions],
     }
+    out.update(_contact(res))
     return out
+
+
+def _contact(res: SimResult) -> dict:
+    """The firmware's own load estimate (its session history) in kOhm, with the contact it means."""
+    from wandctl.cmd_console import contact_band
+
+    lines = [ln.split(" ") for ln in res.history.splitlines() if ln.count(" ") == 11]
+    ohms = None
+    if lines:
+        try:
+            ohms = int(lines[-1][10])
+        except ValueError:
+            ohms = None
+    if ohms is None or ohms < 0:
+        return {"load_kohm": None, "contact": "not measured"}
+    return {"load_kohm": round(ohms / 1000.0, 2), "contact": contact_band(ohms)}
 
 
 def timeline(res: SimResult) -> list[str]:

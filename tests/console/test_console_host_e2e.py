@@ -89,9 +89,11 @@ def test_set_changes_the_setting_and_refusals_exit_1(board):
     assert json.loads(r.stdout) == {"user_max_ua": 250}
     r = wandctl("set", "user_max_ua", "900", "--port", board.port)
     assert r.returncode == 1
-    assert r.stderr.startswith("wandctl: the wand refused `set user_max_ua 900`: denied")
+    assert r.stderr == "wandctl: the wand refused `set user_max_ua 900`: above the hard ceiling of 500 uA\n"
     r = wandctl("get", "nope", "--port", board.port)
-    assert r.returncode == 1 and "err" not in r.stdout and "no setting nope" in r.stderr
+    assert r.returncode == 1 and "err" not in r.stdout
+    assert r.stderr == ("wandctl: the wand has no setting 'nope'; its settings are: idle_off_s, session_min, "
+                        "user_max_ua\n")
     with board.lock:
         assert board.board.target.settings["user_max_ua"] == 250
 
@@ -118,12 +120,12 @@ def test_monitor_records_csv_and_prints_text_when_not_a_tty(board, tmp_path):
     r = wandctl("monitor", "--port", board.port, "--hz", "20", "--seconds", "1.5", "--csv", str(path))
     assert r.returncode == 0, r.stderr
     out = r.stdout.splitlines()
-    assert out[0] == "t_ms setpoint_ua measured_ua state"
-    assert out[1] == "1234 100 99 idle"
+    assert out[0] == "t_ms setpoint_ua measured_ua state load_kohm"
+    assert out[1] == "1234 100 99 idle -"  # the fake target reports no load (a 4-field telemetry line)
     rows = list(csv.reader(path.open()))
-    assert rows[0] == ["t_ms", "setpoint_ua", "measured_ua", "state"]
+    assert rows[0] == ["t_ms", "setpoint_ua", "measured_ua", "state", "load_ohms"]
     assert 15 <= len(rows) - 1 <= 35, len(rows)
-    assert rows[1] == ["1234", "100", "99", "idle"]
+    assert rows[1] == ["1234", "100", "99", "idle", ""]
     assert "wrote %d samples" % (len(rows) - 1) in r.stderr
     with board.lock:
         assert board.board.console.streaming_hz() == 0  # switched off again on the way out
@@ -143,7 +145,7 @@ def test_completion_offers_commands_settings_and_stream_modes():
     from wandctl.cmd_console import _Completer
 
     comp = _Completer(["session_min", "user_max_ua"])
-    assert [w for w, _ in comp.words("st")] == ["status", "stream", "start", "stop"]
+    assert [w for w, _ in comp.words("st")] == ["start", "status", "stop", "stream"]
     assert [w for w, _ in comp.words("set us")] == ["user_max_ua"]
     assert [w for w, _ in comp.words("stream o")] == ["on", "off"]
     assert comp.words("level 3 ") == []
@@ -153,7 +155,7 @@ def test_completion_offers_commands_settings_and_stream_modes():
 def test_missing_port_says_which_ports_exist():
     r = wandctl("status", "--port", "/dev/ttyUSB-not-there")
     assert r.returncode == 1
-    assert r.stderr.startswith("wandctl: serial port /dev/ttyUSB-not-there does not exist;")
+    assert r.stderr.startswith("wandctl: serial port /dev/ttyUSB-not-there does not exist (serial ports here: ")
     r = wandctl("status")
     assert r.returncode == 1 and "no serial port given: pass --port" in r.stderr
 
@@ -170,18 +172,18 @@ def test_busy_port_is_reported(board):
 
 
 def test_permission_denied_says_how_to_fix_it(tmp_path):
-    from wandctl.console_client import _open_error
+    from wandctl.serialport import translate_open_error
 
     e = serial.SerialException(errno.EACCES, "could not open port /dev/ttyUSB0: [Errno 13] Permission denied")
-    msg = str(_open_error("/dev/ttyUSB0", e))
-    assert msg == ("permission denied on /dev/ttyUSB0: add yourself to the dialout group: "
-                   "sudo usermod -aG dialout $USER, then log out and in")
+    msg = str(translate_open_error("/dev/ttyUSB-missing", e))
+    assert msg.startswith("permission denied on /dev/ttyUSB-missing: ")
+    assert "sudo chmod a+rw /dev/ttyUSB-missing" in msg
     if os.geteuid() != 0:  # root opens anything: the real path can only be shown as a user
         dev = tmp_path / "ttyLOCKED"
         dev.write_text("")
         dev.chmod(0)
         r = wandctl("status", "--port", str(dev))
-        assert r.returncode == 1 and "sudo usermod -aG dialout $USER" in r.stderr
+        assert r.returncode == 1 and "permission denied on" in r.stderr
 
 
 def test_silent_board_times_out_with_advice():
@@ -202,8 +204,10 @@ def test_board_at_the_plain_micropython_repl_is_other_firmware(tmp_path):
     with VirtualBoard(tmp_path / "flash") as b:  # the one simulated board, no wand firmware on it
         r = wandctl("status", "--port", b.port, "--timeout", "3")
     assert r.returncode == 1
-    assert "this board does not run the microwand firmware (it answered" in r.stderr
-    assert "flash/deploy it with `wandctl deploy`" in r.stderr
+    assert r.stderr == (
+        "wandctl: the board on {p} sits at the MicroPython REPL: the microwand firmware is not running. "
+        "Start it with `wandctl reset --port {p}` (a reset runs it when it is deployed, also after `repl`), "
+        "or install it with `wandctl deploy --port {p}`\n".format(p=b.port))
 
 
 def test_real_usbserial_under_micropython_answers_wandctl():

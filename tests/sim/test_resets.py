@@ -1,4 +1,4 @@
-"""Reset semantics (PLATFORM.md) with the runner booting code on the world."""
+"""Reset semantics (docs/platform.md) with the runner booting code on the world."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Image checks behind `wandctl flash`: magic, chip id, MicroPython descriptor, offsets (PLATFORM.md)."""
+"""Image checks behind `wandctl flash`: magic, chip id, MicroPython descriptor, offsets (docs/platform.md)."""
 
 import pytest
 

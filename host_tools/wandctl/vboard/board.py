@@ -21,7 +21,7 @@ One supervisor thread plays the silicon and the USB-serial bridge:
 - the *ROM loader*: in bootloader mode the UART talks to
   `wandctl.romloader.RomLoader` over the SPI flash image file instead.
 
-What each reset keeps is simboard's reset table (host_tools/simboard/README.md);
+What each reset keeps is simboard's reset table (host_tools/simboard/README.md, docs/platform.md);
 the EN pin also clears RTC memory here (*inferred*), and the REPL mode (raw or
 friendly) survives a soft reset only. A file open for writing when the power
 goes keeps its old content (littlefs commits at close).

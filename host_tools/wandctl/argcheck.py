@@ -1,0 +1,107 @@
+"""Checks of command-line values made before anything slow starts.
+
+- number types for argparse (`positive_float`, `int_range`): a bad value is an
+  argparse error, so it is reported (with the subcommand's usage) before a port
+  is opened or a simulation runs;
+- `output_file()`: an output path the command will write at the end of a long
+  run, checked at the start: not a folder, its folder creatable, and for images
+  a file type the plotting library writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from pathlib import Path
+
+from wandctl.errors import WandctlError
+
+
+def positive_float(what: str = "a number of seconds"):
+    """argparse type: a finite number above 0."""
+
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError("%r is not a number (%s above 0 is needed)" % (text, what)) from None
+        if not math.isfinite(v) or v <= 0:
+            raise argparse.ArgumentTypeError("%s must be above 0, not %s" % (what, text))
+        return v
+
+    return parse
+
+
+def int_range(lo: int, hi: int, what: str = "a whole number"):
+    """argparse type: a whole number from lo to hi."""
+
+    def parse(text: str) -> int:
+        try:
+            v = int(text, 10)
+        except ValueError:
+            raise argparse.ArgumentTypeError("%r is not a whole number (%s from %d to %d)"
+                                             % (text, what, lo, hi)) from None
+        if not lo <= v <= hi:
+            raise argparse.ArgumentTypeError("%s must be from %d to %d, not %d" % (what, lo, hi, v))
+        return v
+
+    return parse
+
+
+def image_types() -> list[str]:
+    """The file types matplotlib's Agg backend writes (png, svg, pdf, ...)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    return sorted(Figure().canvas.get_supported_filetypes())
+
+
+def output_file(path: str, flag: str, suffixes: list[str] | None = None, example: str = "out.json") -> Path:
+    """Check that `path` can be written at the end of a run; return it as a Path.
+
+    A missing folder is created (as `make sim` needs for build/sim/), but only if
+    every existing part of the path is a folder we may write in.
+    """
+    p = Path(path)
+    if not path or path.endswith(("/", os.sep)) or p.is_dir():
+        raise WandctlError("%s %s is a folder: give a file name, e.g. %s" % (flag, path, Path(path) / example))
+    if suffixes is not None:
+        ext = p.suffix.lower().lstrip(".")
+        if ext not in suffixes:
+            shown = ", ".join("." + s for s in suffixes if s in ("png", "svg", "pdf", "jpg"))
+            if not ext:
+                raise WandctlError("%s %s has no file extension: end the name with %s (e.g. %s.png)"
+                                   % (flag, path, shown, path))
+            raise WandctlError("%s %s: cannot write .%s images; use %s" % (flag, path, ext, shown))
+    parent = p.parent if str(p.parent) else Path(".")
+    probe = parent
+    while not probe.exists():
+        if probe.is_symlink():
+            raise WandctlError("%s %s: %s is a broken link" % (flag, path, probe))
+        probe = probe.parent
+    if not probe.is_dir():
+        raise WandctlError("%s %s: %s is a file, not a folder" % (flag, path, probe))
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise WandctlError("%s %s: no permission to write in %s" % (flag, path, probe))
+    if p.exists() and not os.access(p, os.W_OK):
+        raise WandctlError("%s %s: the file exists and is read-only" % (flag, path))
+    return p
+
+
+def make_parent(p: Path, flag: str) -> None:
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise WandctlError("%s %s: cannot create its folder: %s" % (flag, p, e.strerror or e)) from None
+
+
+def write_text(p: Path, text: str, flag: str) -> None:
+    """Write `text` to `p` (checked with output_file first) as a user-facing step."""
+    make_parent(p, flag)
+    try:
+        p.write_text(text)
+    except OSError as e:
+        raise WandctlError("%s %s: cannot write it: %s" % (flag, p, e.strerror or e)) from None

@@ -1,0 +1,105 @@
+"""wandctl history --port P [--csv PATH | --json]: the sessions the wand remembers.
+
+The firmware keeps one record per session (wand/history.py, at most 16, kept
+through power cuts): when it started (boot number, uptime), the program, the
+level range, the seconds of current, the charge delivered and the net charge
+in µA·s, the contact losses, the load between the probes and how it ended.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+
+from wandctl.argcheck import int_range, output_file, positive_float, write_text
+from wandctl.console_client import DEFAULT_TIMEOUT
+from wandctl.errors import WandctlError
+from wandctl.serialport import PORT_HELP
+
+FIELDS = ["seq", "boot", "start_s", "program", "level_min", "level_max", "current_s", "charge_uas",
+          "net_uas", "contact_losses", "load_ohms", "ended"]
+ENDED = {"timer": "timer", "button": "power button", "fault": "FAULT", "battery": "battery low",
+         "usb": "USB power", "idle": "idle", "cut": "cut off (power or reset)"}
+HIST_MAX = 16
+
+
+def register(sub) -> None:
+    p = sub.add_parser("history", help="the wand's session history (table, CSV or JSON)",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--port", "-p", default=None, help=PORT_HELP)
+    p.add_argument("--baud", type=int_range(1200, 4000000, "the baud rate"), default=115200,
+                   help="baud rate of the serial port (default 115200)")
+    p.add_argument("--timeout", type=positive_float("the timeout in seconds"), default=DEFAULT_TIMEOUT,
+                   metavar="SECONDS", help="seconds to wait for each reply (default %g)" % DEFAULT_TIMEOUT)
+    p.add_argument("-n", type=int_range(1, HIST_MAX, "the number of sessions"), default=HIST_MAX,
+                   help="how many of the newest sessions (1..%d, default all)" % HIST_MAX)
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--csv", metavar="PATH", help="write the sessions to this CSV file (`-` for stdout)")
+    out.add_argument("--json", action="store_true", help="print the sessions as JSON")
+    p.set_defaults(func=run)
+
+
+def _fmt_uas(uas: int) -> str:
+    """A charge in µA·s (= µC) as `850 uC` or `60.0 mC`."""
+    if abs(uas) >= 1000:
+        return "%.1f mC" % (uas / 1000.0)
+    return "%d uC" % uas
+
+
+def _start(r: dict) -> str:
+    s = int(r.get("start_s", 0))
+    h, rest = divmod(s, 3600)
+    m, s = divmod(rest, 60)
+    return "boot %d +%d:%02d:%02d" % (r.get("boot", 0), h, m, s)
+
+
+def format_table(sessions: list[dict]) -> str:
+    if not sessions:
+        return "(no sessions recorded yet)"
+    head = ("#", "started", "program", "levels", "current", "charge", "net", "contact lost", "load", "ended by")
+    rows = [head]
+    for r in sessions:
+        lv = ("%d" % r["level_min"]) if r["level_min"] == r["level_max"] else "%d-%d" % (r["level_min"],
+                                                                                           r["level_max"])
+        cur = int(r["current_s"])
+        rows.append((str(r["seq"]), _start(r), str(r["program"]), lv, "%d:%02d" % divmod(cur, 60),
+                     _fmt_uas(int(r["charge_uas"])), _fmt_uas(int(r["net_uas"])), str(r["contact_losses"]),
+                     "-" if r.get("load_ohms") is None else "%.1f kOhm" % (r["load_ohms"] / 1000.0),
+                     ENDED.get(str(r["ended"]), str(r["ended"]))))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows)
+
+
+def to_csv(sessions: list[dict]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(FIELDS)
+    for r in sessions:
+        w.writerow(["" if r.get(k) is None else r.get(k) for k in FIELDS])
+    return buf.getvalue()
+
+
+def run(args) -> int:
+    from wandctl.cmd_console import _connect
+
+    target = None
+    if args.csv and args.csv != "-":
+        target = output_file(args.csv, "--csv", example="history.csv")
+    with _connect(args) as client:
+        payload = client.call("history %d" % args.n)
+    if not isinstance(payload, dict) or not isinstance(payload.get("sessions"), list):
+        raise WandctlError("the wand's reply to `history` has no session list: is wandctl out of date?")
+    sessions = [r for r in payload["sessions"] if isinstance(r, dict)]
+    if args.json:
+        print(json.dumps(sessions))
+    elif args.csv == "-":
+        sys.stdout.write(to_csv(sessions))
+    elif target is not None:
+        write_text(target, to_csv(sessions), "--csv")
+        print("wrote %d sessions to %s" % (len(sessions), target), file=sys.stderr)
+    else:
+        print(format_table(sessions))
+    return 0

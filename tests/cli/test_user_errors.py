@@ -1,0 +1,194 @@
+"""Every user mistake is one `wandctl: message` line on stderr with exit code 1, before any long run
+or any port is opened. These run the real `wandctl` in a subprocess and compare the exact text."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NOT_SERIAL = ("wandctl: {p} is not a serial device (a character device such as /dev/ttyUSB0 or /dev/ttyACM0 is "
+              "needed; `wandctl doctor` lists them)\n")
+NO_PORT = ("wandctl: no serial port given: pass --port PORT (or --port auto, or set WANDCTL_PORT); "
+           "`wandctl doctor` lists the ports\n")
+
+
+def wandctl(*args, env=None, timeout=120):
+    e = dict(os.environ)
+    e.pop("WANDCTL_PORT", None)
+    e.update(env or {})
+    return subprocess.run([sys.executable, "-m", "wandctl", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT, env=e)
+
+
+def one_error(r, text):
+    """Exit 1, the exact message as the last stderr line, no traceback, nothing on stdout."""
+    assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr, r.stderr
+    assert r.stdout == "", r.stdout
+    last = r.stderr.splitlines(keepends=True)[-1]
+    assert last == text, (last, text)
+    return r.stderr
+
+
+@pytest.fixture
+def afile(tmp_path):
+    f = tmp_path / "notaport"
+    f.write_text("x")
+    return f
+
+
+@pytest.mark.parametrize("cmd", [["status"], ["console"], ["log"], ["faults"], ["selftest"], ["get"],
+                                 ["set", "level", "3"], ["monitor", "--seconds", "1"], ["calibrate", "10000"],
+                                 ["history"], ["test"], ["deploy"], ["reset"], ["repl"]])
+def test_one_wording_for_a_path_that_is_not_a_serial_port(cmd, afile, tmp_path):
+    for port in ("/dev/null", str(afile), str(tmp_path)):
+        one_error(wandctl(*cmd, "--port", port), NOT_SERIAL.format(p=port))
+
+
+@pytest.mark.parametrize("cmd", [["status"], ["log"], ["history"], ["test"], ["deploy"], ["reset"], ["repl"]])
+def test_wandctl_port_is_honoured_by_every_command(cmd):
+    one_error(wandctl(*cmd, env={"WANDCTL_PORT": "/dev/null"}), NOT_SERIAL.format(p="/dev/null"))
+    one_error(wandctl(*cmd), NO_PORT)
+
+
+def test_wandctl_port_for_flash_after_its_image_check(tmp_path):
+    from wandctl import flash as fl
+
+    image = tmp_path / "ESP32_GENERIC-test.bin"
+    image.write_bytes(fl.build_merged_image("esp32", version="v1.29.0", code_size=12000, seed=9))
+    r = wandctl("flash", "--firmware", image, env={"WANDCTL_PORT": "/dev/null"})
+    one_error(r, NOT_SERIAL.format(p="/dev/null"))
+    one_error(wandctl("flash", "--firmware", image), NO_PORT)
+
+
+def test_missing_port_names_the_ports_there_are():
+    r = wandctl("status", "--port", "/dev/ttyUSB-not-there")
+    assert r.returncode == 1
+    assert r.stderr.startswith("wandctl: serial port /dev/ttyUSB-not-there does not exist (serial ports here: ")
+    assert r.stderr.endswith("check the cable (a charge-only USB cable has no data lines) and run "
+                             "`wandctl doctor`\n")
+
+
+def test_port_auto_with_no_board_says_what_to_check():
+    r = wandctl("status", "--port", "auto")
+    assert r.returncode == 1
+    msg = r.stderr.splitlines()[-1]
+    assert msg.startswith("wandctl: --port auto: no board found (USB serial ports: "), msg
+    assert "data USB cable" in msg and "`wandctl doctor`" in msg
+
+
+@pytest.mark.parametrize("args,text", [
+    (["log", "-3"], "wandctl: argument n: the number of events must be from 1 to 32, not -3 "
+                    "(see `wandctl log --help`)\n"),
+    (["log", "40"], "wandctl: argument n: the number of events must be from 1 to 32, not 40 "
+                    "(see `wandctl log --help`)\n"),
+    (["status", "--timeout", "-1"], "wandctl: argument --timeout: the timeout in seconds must be above 0, "
+                                    "not -1 (see `wandctl status --help`)\n"),
+    (["monitor", "--seconds", "-5"], "wandctl: argument --seconds: the time in seconds must be above 0, "
+                                     "not -5 (see `wandctl monitor --help`)\n"),
+    (["monitor", "--hz", "0"], "wandctl: argument --hz: the sample rate must be from 1 to 50, not 0 "
+                               "(see `wandctl monitor --help`)\n"),
+    (["test", "--ramp-seconds", "-1"], "wandctl: argument --ramp-seconds: the ramp time in seconds must be "
+                                       "above 0, not -1 (see `wandctl test --help`)\n"),
+    (["calibrate", "5"], "wandctl: argument ohms: the resistor value in ohms must be from 1000 to 20000, "
+                         "not 5 (see `wandctl calibrate --help`)\n"),
+    (["history", "-n", "0"], "wandctl: argument -n: the number of sessions must be from 1 to 16, not 0 "
+                             "(see `wandctl history --help`)\n"),
+    (["sim", "--minutes", "30"], "wandctl: --minutes 30: the session length must be from 1 to 20 minutes\n"),
+    (["sim", "--level", "0"], "wandctl: --level 0: the level must be from 1 to 10\n"),
+])
+def test_range_errors_come_before_any_port_or_run(args, text):
+    # /dev/ttyUSB-not-there: had the port been opened first, its error would show instead
+    port = [] if args[0] == "sim" else ["--port", "/dev/ttyUSB-not-there"]
+    t0 = time.monotonic()
+    r = wandctl(*args, *port)
+    one_error(r, text)
+    assert "session_min" not in r.stderr
+    assert time.monotonic() - t0 < 60  # (a generous bound: no simulation ran)
+
+
+def test_a_subcommands_bad_flag_prints_that_subcommands_usage():
+    r = wandctl("status", "--bogus")
+    one_error(r, "wandctl: unrecognized arguments: --bogus (see `wandctl status --help`)\n")
+    assert r.stderr.startswith("usage: wandctl status [-h] [--port PORT]")
+    r = wandctl("sim", "--plott", "x.png")
+    assert r.stderr.startswith("usage: wandctl sim ")
+
+
+def test_sim_output_paths_are_checked_before_the_run(tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    cases = [
+        (["--plot", tmp_path], "wandctl: --plot {t} is a folder: give a file name, e.g. {t}/session.png\n"),
+        (["--plot", tmp_path / "x"], "wandctl: --plot {t}/x has no file extension: end the name with .jpg, .pdf, "
+                                     ".png, .svg (e.g. {t}/x.png)\n"),
+        (["--plot", tmp_path / "x.bmpx"], "wandctl: --plot {t}/x.bmpx: cannot write .bmpx images; use .jpg, "
+                                          ".pdf, .png, .svg\n"),
+        (["--plot", afile / "x.png"], "wandctl: --plot {t}/afile/x.png: {t}/afile is a file, not a folder\n"),
+        (["--summary-json", tmp_path], "wandctl: --summary-json {t} is a folder: give a file name, e.g. "
+                                       "{t}/summary.json\n"),
+        (["--summary-json", afile / "deeper" / "s.json"], "wandctl: --summary-json {t}/afile/deeper/s.json: "
+                                                          "{t}/afile is a file, not a folder\n"),
+    ]
+    for args, text in cases:
+        one_error(wandctl("sim", *args), text.format(t=tmp_path))
+
+
+def test_sim_writes_exactly_the_files_it_names(tmp_path):
+    plot = tmp_path / "new" / "folder" / "s.svg"
+    summ = tmp_path / "new" / "summary.json"
+    r = wandctl("sim", "--minutes", "1", "--seconds", "20", "--plot", plot, "--summary-json", summ)
+    assert r.returncode == 0, r.stderr
+    assert "wrote %s\nwrote %s\n" % (summ, plot) in r.stdout
+    assert plot.read_text().startswith("<?xml") and json.loads(summ.read_text())["program"] == "lift"
+
+
+def test_bench_json_path_is_checked_before_the_run(tmp_path):
+    one_error(wandctl("bench", "--json", tmp_path),
+              "wandctl: --json %s is a folder: give a file name, e.g. %s/bench.json\n" % (tmp_path, tmp_path))
+
+
+def test_deploy_names_a_firmware_file_as_a_file(tmp_path):
+    f = tmp_path / "ESP32_GENERIC.bin"
+    f.write_bytes(b"\xe9" + bytes(100))
+    one_error(wandctl("deploy", "--port", "/dev/null", "--firmware", f),
+              "wandctl: --firmware {f} is a file: deploy takes the firmware folder (with boot.py, main.py and "
+              "wand/); to put MicroPython itself on the board use `wandctl flash --firmware {f}`\n".format(f=f))
+
+
+def test_calibrate_help_names_the_level_button():
+    r = wandctl("calibrate", "--help")
+    text = " ".join(r.stdout.split())
+    assert "hold the LEVEL button while powering it up" in text and "power button" not in text
+
+
+@pytest.mark.parametrize("cmd", ["status", "log", "faults", "selftest", "get", "set", "monitor", "history",
+                                 "reset", "repl", "console", "calibrate", "test", "deploy", "flash", "sim"])
+def test_every_command_and_option_has_help(cmd):
+    import argparse
+
+    from wandctl.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    p = sub.choices[cmd]
+    assert p.description or cmd in {c.dest for c in sub._choices_actions if c.help}, cmd
+    assert any(c.dest == cmd and c.help for c in sub._choices_actions), cmd
+    for action in p._actions:
+        if isinstance(action, argparse._HelpAction):
+            continue
+        assert action.help and action.help != argparse.SUPPRESS, (cmd, action.dest)
+
+
+def test_top_level_help_points_at_the_projects_own_docs():
+    r = wandctl("--help")
+    text = " ".join(r.stdout.split())
+    assert "docs/safety.md" in text and "docs/platform.md" in text and "SAFETY.md" not in text.replace(
+        "docs/safety.md", "")
