@@ -32,6 +32,21 @@ def release(tmp_path_factory):
     return mp, out, report
 
 
+class _Proc:
+    def __init__(self, returncode, stdout, stderr):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+def cli(capsys, *args):
+    """wandctl's main() in this process (the same argparse, checks and messages, without the start-up time)."""
+    from wandctl.cli import main
+
+    capsys.readouterr()
+    code = main([str(a) for a in args])
+    out = capsys.readouterr()
+    return _Proc(code, out.out, out.err)
+
+
 def _manifest(out, size):
     return json.loads((out / ("microwand-0.1.0-esp32-%s.manifest.json" % size)).read_text())
 
@@ -112,7 +127,7 @@ def test_micropython_before_1_26_gets_the_fixed_vfs_partition(tmp_path):
     assert set(_files(_mount(image[0x1FF000:], 512))) == set(man["files"])
 
 
-def test_refuses_images_it_cannot_serve(tmp_path):
+def test_refuses_images_it_cannot_serve(tmp_path, capsys):
     cases = {
         "main.py": (b"print('hi')\n" * 10, ["not a micropython image for the esp32", "magic 0xe9"]),
         "s3.bin": (fl.build_merged_image("esp32s3"), ["micropython for esp32-s3", "esp32_generic"]),
@@ -127,29 +142,33 @@ def test_refuses_images_it_cannot_serve(tmp_path):
     cases["damaged.bin"] = (bytes(damaged), ["checksum"])
     for name, (data, phrases) in cases.items():
         (tmp_path / name).write_bytes(data)
-        assert_user_error(wandctl("image", "-m", tmp_path / name, "-o", tmp_path / "out"), *phrases)
+        assert_user_error(cli(capsys, "image", "-m", tmp_path / name, "-o", tmp_path / "out"), *phrases)
     assert not (tmp_path / "out").exists()  # nothing written for any of them
-    assert_user_error(wandctl("image", "-m", tmp_path / "missing.bin"), "does not exist")
-    assert_user_error(wandctl("image", "-m", tmp_path), "is a folder")
+    assert_user_error(cli(capsys, "image", "-m", tmp_path / "missing.bin"), "does not exist")
+    assert_user_error(cli(capsys, "image", "-m", tmp_path), "is a folder")
     good = tmp_path / "good.bin"
     good.write_bytes(fl.build_merged_image("esp32"))
+    # the real CLI once, in its own process: argparse's own refusal comes out as a wandctl message
     assert_user_error(wandctl("image", "-m", good, "--flash-size", "2MB"), "invalid choice", "2MB")
 
 
-def test_flash_image_refuses_inconsistent_or_plain_images_offline(release, tmp_path):
+def test_flash_image_refuses_inconsistent_or_plain_images_offline(release, tmp_path, capsys):
     _mp, out, _ = release
     image = bytearray((out / "microwand-0.1.0-esp32-4MB.bin").read_bytes())
     image[3] = (image[3] & 0x0F) | 0x30  # header says 8MB, filesystem made for 4MB
     lie = tmp_path / "lie.bin"
     lie.write_bytes(bytes(image))
     assert_user_error(
-        wandctl("flash", "--port", "/dev/null", "--image", lie), "does not mount with 1536 blocks", "corrupted"
+        cli(capsys, "flash", "--port", "/dev/null", "--image", lie), "does not mount with 1536 blocks", "corrupted"
     )
     plain = tmp_path / "plain.bin"
     plain.write_bytes(fl.build_merged_image("esp32"))
-    assert_user_error(wandctl("flash", "--port", "/dev/null", "--image", plain), "no filesystem at 0x200000")
+    assert_user_error(cli(capsys, "flash", "--port", "/dev/null", "--image", plain), "no filesystem at 0x200000")
     assert_user_error(
-        wandctl("flash", "--port", "/dev/null", "--image", tmp_path / "nope.bin"), "does not exist", "wandctl image"
+        cli(capsys, "flash", "--port", "/dev/null", "--image", tmp_path / "nope.bin"), "does not exist", "wandctl image"
+    )
+    assert_user_error(
+        cli(capsys, "flash", "--port", "/dev/null", "--image", lie, "--firmware", plain), "not allowed with"
     )
 
 
