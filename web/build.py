@@ -56,7 +56,7 @@ def safety_html(readme: Path = REPO / "README.md") -> str:
         raise SystemExit("web/build.py: README.md has no '> **Not for**' paragraph to show before the button")
     text = html.escape(" ".join(lines), quote=False)
     text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
-    text = re.sub(r"\[([^\]]+)\]\(([^)]+)\)", r"\1 (\2 in the source)", text)
+    text = re.sub(r"\[([^\]]+)\]\(([^)]+)\)", r"\1, \2 in the source", text)  # no link off the page
     return '<p id="not-for" class="not-for">%s</p>' % text
 
 
