@@ -42,7 +42,9 @@ def register(sub):
         help="flash MicroPython onto a board (esptool)",
         description="Detect the chip with esptool, check that the image is a MicroPython image "
         "for that chip, erase, write at the right offset, verify, wait for the MicroPython "
-        "banner and offer to deploy the wand firmware.",
+        "banner and offer to deploy the wand firmware. With --image (a one-file image from "
+        "`wandctl image`), check the board's flash size against the image's before writing "
+        "anything, and wait for the firmware to answer hello.",
     )
     p.add_argument("--port", "-p", required=True, help="serial port, e.g. /dev/ttyUSB0")
     what = p.add_mutually_exclusive_group(required=True)
