@@ -439,9 +439,12 @@ def inspect_release(data: bytes, name: str = "the image") -> ReleaseInfo:
 
 def _micropython_part(data: bytes) -> bytes:
     """The MicroPython download inside a merged image: up to the end of its application image."""
-    info = fl.classify_firmware(data) if data[:1] == b"\xe9" else None
-    if info is None or info.kind != "merged":
-        return data
-    app_at = fl.APP_OFFSET - info.offset
-    app = fl.parse_image(data[app_at:])
+    try:
+        info = fl.classify_firmware(data)
+        if info.kind != "merged":
+            return data
+        app_at = fl.APP_OFFSET - info.offset
+        app = fl.parse_image(data[app_at:])
+    except fl.ImageError:
+        return data  # inspect_micropython says what is wrong with it
     return data[: app_at + app.length]

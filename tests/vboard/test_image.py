@@ -247,3 +247,37 @@ def test_manifest_files_are_what_deploy_would_copy(release):
     want = {"/lib/wand/" + f.device_rel: f.sha256 for f in files}
     want.update({"/" + t.device_rel: t.sha256 for t in tops})
     assert {p: f["sha256"] for p, f in man["files"].items()} == want
+
+
+def test_any_damage_to_an_image_gets_a_message_never_a_traceback():
+    """Bad input anywhere: truncations and flipped bytes of MicroPython and of one-file images."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from wandctl.errors import WandctlError
+
+    mp = fl.build_merged_image("esp32", version="v1.29.0")
+    files = {"/main.py": b"print(1)\n", "/lib/wand/x.mpy": b"M\x06\x00\x1f"}
+    fs = im.build_littlefs(files, 512)
+    release = mp + b"\xff" * (0x1FF000 - len(mp)) + fs.rstrip(b"\xff")
+    assert im.inspect_release(release).files == files
+
+    @settings(max_examples=150, deadline=None)
+    @given(
+        which=st.sampled_from(["mp", "release"]),
+        cut=st.one_of(st.integers(min_value=0, max_value=0x11000), st.integers(min_value=0, max_value=len(release))),
+        flips=st.lists(st.tuples(st.integers(0, len(release) - 1), st.integers(1, 255)), max_size=4),
+    )
+    def check(which, cut, flips):
+        data = bytearray(mp if which == "mp" else release)
+        for at, x in flips:
+            if at < len(data):
+                data[at] ^= x
+        data = bytes(data[:cut])
+        for fn in (im.inspect_micropython, im.inspect_release):
+            try:
+                fn(data, "damaged.bin")
+            except WandctlError as e:
+                assert str(e) and "damaged.bin" in str(e)
+
+    check()
