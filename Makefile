@@ -14,6 +14,8 @@ help:
 	@echo "make bench           report allocation, heap, tick time, simulation speed, deploy times"
 	@echo "make board           start a virtual board on a pty"
 	@echo "make hardware-check  run the SPICE netlist in ngspice and check the analog design"
+	@echo "make image           one-file images per flash size (MICROPYTHON=ESP32_GENERIC-....bin; default: the synthetic test image)"
+	@echo "make web             the browser installer (ESP Web Tools) with the images, in build/web"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,3 +49,19 @@ hardware-check: venv
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache
+
+# One-file release images and the browser installer (docs/flashing.md). Without
+# MICROPYTHON they use the synthetic MicroPython the tests use: it does not boot a
+# real board, and the page built from it says so.
+.PHONY: image web
+TEST_MICROPYTHON := build/image/ESP32_GENERIC-SYNTHETIC-TEST-v1.29.0.bin
+MICROPYTHON ?= $(TEST_MICROPYTHON)
+
+$(TEST_MICROPYTHON): $(STAMP) host_tools/wandctl/flash.py
+	$(BIN)/python tools/synthetic_micropython.py $@
+
+image: venv $(if $(filter $(TEST_MICROPYTHON),$(MICROPYTHON)),$(TEST_MICROPYTHON))
+	$(BIN)/wandctl image --micropython $(MICROPYTHON) -o build/image
+
+web: venv $(if $(filter $(TEST_MICROPYTHON),$(MICROPYTHON)),$(TEST_MICROPYTHON))
+	$(BIN)/python web/build.py --micropython $(MICROPYTHON) -o build/web

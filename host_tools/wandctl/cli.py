@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "wandctl.cmd_console",
     "wandctl.cmd_boardgen",
     "wandctl.cmd_flash",
+    "wandctl.cmd_image",
     "wandctl.cmd_deploy",
     "wandctl.cmd_test",
     "wandctl.cmd_reset",

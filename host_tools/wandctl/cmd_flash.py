@@ -1,10 +1,16 @@
-"""wandctl flash --port PORT --firmware FILE: put MicroPython on a bare board with esptool.
+"""wandctl flash --port PORT --firmware FILE | --image FILE: write a board with esptool's API.
 
-1. check the port and the file (an ESP image, MicroPython, for which chip, which offset);
-2. detect the chip with esptool (the ROM loader must answer SYNC);
-3. refuse an image built for another chip;
+1. check the port and the file (an ESP image, MicroPython, for which chip, which offset;
+   for `--image`, a one-file release image: its flash size and a filesystem that mounts);
+2. detect the chip with esptool (`esptool.cmds.detect_chip`: the ROM loader must answer SYNC);
+3. refuse an image built for another chip, and (`--image`) one built for another flash size
+   (`attach_flash` + the JEDEC id, esptool's `flash-id`): nothing is written;
 4. erase and write with esptool's progress bar, verify (esptool checks the MD5);
-5. reset, wait for the MicroPython banner, offer to deploy the firmware.
+5. reset, wait for the MicroPython banner (`--firmware`, then offer to deploy) or for the
+   firmware to answer `hello` (`--image`).
+
+Everything goes through `esptool.cmds` (detect_chip, run_stub, attach_flash,
+detect_flash_size, erase_flash, write_flash, reset_chip), never `esptool.main(argv)`.
 
 Real boards are reset into the bootloader by esptool (DTR/RTS). A port without
 modem lines (the virtual board's pty) cannot be reset that way: the board must
@@ -16,6 +22,9 @@ that behaviour on a real board whose BOOT button you hold.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import sys
 import time
 from pathlib import Path
@@ -33,15 +42,24 @@ def register(sub):
         help="flash MicroPython onto a board (esptool)",
         description="Detect the chip with esptool, check that the image is a MicroPython image "
         "for that chip, erase, write at the right offset, verify, wait for the MicroPython "
-        "banner and offer to deploy the wand firmware.",
+        "banner and offer to deploy the wand firmware. With --image (a one-file image from "
+        "`wandctl image`), check the board's flash size against the image's before writing "
+        "anything, and wait for the firmware to answer hello.",
     )
     p.add_argument("--port", "-p", default=None, help=PORT_HELP)
-    p.add_argument(
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument(
         "--firmware",
         "-f",
-        required=True,
         metavar="FILE",
         help="MicroPython image (.bin) from micropython.org/download for your chip",
+    )
+    what.add_argument(
+        "--image",
+        "-i",
+        metavar="FILE",
+        help="one-file release image from `wandctl image` (MicroPython + wand firmware); its flash "
+        "size must match the board's",
     )
     p.add_argument(
         "--no-reset",
@@ -124,27 +142,69 @@ def _esptool_error(port: str, e: Exception, virtual: bool) -> WandctlError:
     )
 
 
-def detect(port: str, before: str, connect_attempts: int = 2):
-    """esptool's chip detection; returns (chip key, description, mac)."""
+def open_loader(port: str, before: str, *, no_stub: bool, baud: int, connect_attempts: int = 2):
+    """esptool's chip detection (and its flasher stub, unless `no_stub`), flash attached."""
     import esptool
-    from esptool.cmds import detect_chip
+    from esptool.cmds import attach_flash, detect_chip, run_stub
 
+    virtual = before == "no-reset"
     try:
-        esp = detect_chip(port, 115200, before, connect_attempts=connect_attempts)
+        with _quiet():
+            esp = detect_chip(port, 115200, before, connect_attempts=connect_attempts)
     except esptool.FatalError as e:
-        raise _esptool_error(port, e, before == "no-reset") from None
+        raise _esptool_error(port, e, virtual) from None
     except OSError as e:
         raise WandctlError("cannot open %s: %s" % (port, e)) from None
     try:
-        name = esp.CHIP_NAME
-        try:
-            desc = esp.get_chip_description()
-        except Exception:  # noqa: BLE001 - descriptive only
-            desc = name
-        mac = ":".join("%02x" % b for b in esp.read_mac())
+        with _quiet():
+            if not no_stub:
+                esp = run_stub(esp)
+                if baud != 115200:
+                    esp.change_baud(baud)
+            attach_flash(esp)
+    except esptool.FatalError as e:
+        esp._port.close()
+        raise _esptool_error(port, e, virtual) from None
+    return esp
+
+
+@contextlib.contextmanager
+def _quiet():
+    """esptool prints its own chatter to stdout; wandctl says what matters on stderr."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        yield
+
+
+def describe(esp) -> tuple[str, str, str]:
+    """(chip key, description, MAC) of a connected board."""
+    name = esp.CHIP_NAME
+    try:
+        desc = esp.get_chip_description()
+    except Exception:  # noqa: BLE001 - descriptive only
+        desc = name
+    mac = ":".join("%02x" % b for b in esp.read_mac())
+    return fl.chip_key(name), desc, mac
+
+
+def board_flash_size(esp, port: str) -> str | None:
+    """The board's flash size from its JEDEC id (esptool's flash-id), e.g. '4MB'."""
+    import esptool
+    from esptool.cmds import detect_flash_size
+
+    try:
+        with _quiet():
+            return detect_flash_size(esp)
+    except esptool.FatalError as e:
+        raise _esptool_error(port, e, False) from None
+
+
+def detect(port: str, before: str, connect_attempts: int = 2):
+    """esptool's chip detection; returns (chip key, description, mac)."""
+    esp = open_loader(port, before, no_stub=True, baud=115200, connect_attempts=connect_attempts)
+    try:
+        return describe(esp)
     finally:
         esp._port.close()
-    return fl.chip_key(name), desc, mac
 
 
 def wait_banner(port: str, timeout: float = BANNER_TIMEOUT_S) -> str:
@@ -174,27 +234,66 @@ def wait_banner(port: str, timeout: float = BANNER_TIMEOUT_S) -> str:
 
 
 def run(args) -> int:
-    data, info = read_firmware(args.firmware, args.force)
+    if args.image:
+        data, info, release = read_release(args.image)
+        label = args.image
+    else:
+        data, info = read_firmware(args.firmware, args.force)
+        release = None
+        label = args.firmware
     args.port = resolve_port(args.port)
     check_port(args.port)
     virtual = not has_modem_lines(args.port)
     no_reset = args.no_reset or virtual
     before = "no-reset" if no_reset else "default-reset"
     no_stub = args.no_stub or virtual
-    print(
-        "image: %s %s image of MicroPython %s, %d bytes, goes at 0x%X"
-        % (fl.PRETTY[info.chip], info.kind, info.version or "?", len(data), info.offset),
-        file=sys.stderr,
-    )
-    chip, desc, mac = detect(args.port, before)
-    print("board: %s (%s), MAC %s" % (fl.PRETTY.get(chip, chip), desc, mac), file=sys.stderr)
-    if chip != info.chip:
-        raise WandctlError(
-            "%s is built for %s, but the board is an %s: download the %s build from "
-            "https://micropython.org/download/?port=esp32"
-            % (args.firmware, fl.PRETTY[info.chip], fl.PRETTY.get(chip, chip), fl.PRETTY.get(chip, chip))
+    if release is not None:
+        print(
+            "image: microwand one-file image, MicroPython %s + %d firmware files, for %s of flash, goes at 0x%X"
+            % (release.version, len(release.files), release.flash_size, release.offset),
+            file=sys.stderr,
         )
-    write_image(args.port, args.firmware, info, no_reset=no_reset, no_stub=no_stub, baud=args.baud)
+    else:
+        print(
+            "image: %s %s image of MicroPython %s, %d bytes, goes at 0x%X"
+            % (fl.PRETTY[info.chip], info.kind, info.version or "?", len(data), info.offset),
+            file=sys.stderr,
+        )
+    esp = open_loader(args.port, before, no_stub=no_stub, baud=args.baud)
+    try:
+        chip, desc, mac = describe(esp)
+        size = board_flash_size(esp, args.port)
+        print(
+            "board: %s (%s), MAC %s, flash %s" % (fl.PRETTY.get(chip, chip), desc, mac, size or "unknown"),
+            file=sys.stderr,
+        )
+        if chip != info.chip:
+            raise WandctlError(
+                "%s is built for %s, but the board is an %s: download the %s build from "
+                "https://micropython.org/download/?port=esp32"
+                % (label, fl.PRETTY[info.chip], fl.PRETTY.get(chip, chip), fl.PRETTY.get(chip, chip))
+            )
+        if release is not None and size != release.flash_size:
+            if size is None:
+                raise WandctlError(
+                    "esptool could not tell the flash size of the board on %s (unknown JEDEC id), so %s "
+                    "(built for %s) was not written: nothing was changed" % (args.port, label, release.flash_size)
+                )
+            raise WandctlError(
+                "%s is built for %s of flash, but the board has %s: nothing was written. Use "
+                "microwand-*-esp32-%s.bin (or `wandctl image --flash-size %s`); a filesystem of the wrong "
+                "size does not mount and the board loops on 'The filesystem appears to be corrupted'"
+                % (label, release.flash_size, size, size, size)
+            )
+        write_image(esp, args.port, data, info.offset, no_reset=no_reset, no_stub=no_stub)
+    finally:
+        esp._port.close()
+    if release is not None:
+        from wandctl.deploy import wait_hello
+
+        hello = wait_hello(args.port)
+        print("the firmware answers hello: %s" % json.dumps(hello, sort_keys=True), file=sys.stderr)
+        return 0
     banner = wait_banner(args.port)
     print("MicroPython is up: %s" % banner, file=sys.stderr)
     want = args.deploy
@@ -214,54 +313,38 @@ def run(args) -> int:
     return 0
 
 
-def write_image(port: str, path: str, info: fl.FirmwareFile, *, no_reset: bool, no_stub: bool, baud: int):
-    import esptool
+def read_release(path: str):
+    """A one-file image from `wandctl image`: (data, FirmwareFile, ReleaseInfo), all checked offline."""
+    from wandctl import image as im
 
-    argv = [
-        "--chip",
-        info.chip,
-        "--port",
-        port,
-        "--before",
-        "no-reset" if no_reset else "default-reset",
-        "--after",
-        "soft-reset" if no_stub else "hard-reset",
-    ]
-    if no_stub:
-        # The ROM loader cannot erase the whole chip (a stub command) nor change speed on a pty;
-        # FLASH_BEGIN erases every sector it writes.
-        argv += ["--no-stub", "write-flash", "0x%x" % info.offset, path]
-        steps = [argv]
-    else:
-        steps = [
-            argv[:4]
-            + [
-                "--before",
-                "no-reset" if no_reset else "default-reset",
-                "--after",
-                "no-reset",
-                "--baud",
-                str(baud),
-                "erase-flash",
-            ],
-            argv[:4]
-            + [
-                "--before",
-                "no-reset",
-                "--after",
-                "hard-reset",
-                "--baud",
-                str(baud),
-                "write-flash",
-                "0x%x" % info.offset,
-                path,
-            ],
-        ]
-    for step in steps:
-        try:
-            esptool.main(step)
-        except esptool.FatalError as e:
-            raise _esptool_error(port, e, no_reset) from None
-        except SystemExit as e:  # esptool's argparse
-            if e.code:
-                raise WandctlError("esptool rejected its arguments (%s)" % " ".join(step)) from None
+    f = Path(path)
+    if not f.exists():
+        raise WandctlError("image file %s does not exist: build it with `wandctl image` or `make image`" % path)
+    if f.is_dir():
+        raise WandctlError("%s is a folder: pass a microwand-*-esp32-*.bin file" % path)
+    data = f.read_bytes()
+    try:
+        info = fl.classify_firmware(data, f.name)
+    except fl.ImageError as e:
+        raise WandctlError("%s is not a firmware image: %s" % (path, e)) from None
+    release = im.inspect_release(data, f.name)
+    return data, info, release
+
+
+def write_image(esp, port: str, data: bytes, offset: int, *, no_reset: bool, no_stub: bool):
+    """Erase and write `data` at `offset` with esptool's API, verify, leave the loader."""
+    import esptool
+    from esptool.cmds import erase_flash, reset_chip, write_flash
+
+    try:
+        if not no_stub:
+            # The ROM loader cannot erase the whole chip (a stub command); FLASH_BEGIN erases
+            # every sector it writes.
+            erase_flash(esp)
+        # compress: every ESP32-family ROM loader takes the deflated download (FLASH_DEFL_*);
+        # esptool compresses by default only with its stub, and a one-file image is mostly 0xFF.
+        write_flash(esp, [(offset, data)], flash_size="keep", compress=True)
+        # A port without DTR/RTS cannot pulse EN: leave the ROM loader with "run user code".
+        reset_chip(esp, "soft-reset" if no_stub else "hard-reset")
+    except esptool.FatalError as e:
+        raise _esptool_error(port, e, no_reset) from None

@@ -20,6 +20,8 @@ virtual board's factory flash.
 from __future__ import annotations
 
 import hashlib
+import io
+import re
 import struct
 from dataclasses import dataclass
 
@@ -113,6 +115,17 @@ class FirmwareFile:
 
 
 def parse_image(data: bytes, where: str = "image") -> AppImage:
+    """Parse one ESP image with esptool's own parser (`esptool.bin_image`) and check it.
+
+    esptool reads the header, the extended header (chip id), the segments, the
+    checksum byte and the appended SHA-256; this only turns its findings into a
+    reason a person can act on, and reads the app descriptor with esptool's
+    `image-info` parser.
+    """
+    import esptool
+    from esptool.bin_image import ESP32FirmwareImage
+    from esptool.cmds import _parse_app_info
+
     if len(data) < 24:
         raise ImageError("%s is too short to be an ESP image (%d bytes)" % (where, len(data)))
     if data[0] != IMAGE_MAGIC:
@@ -120,54 +133,47 @@ def parse_image(data: bytes, where: str = "image") -> AppImage:
     nseg = data[1]
     if nseg == 0 or nseg > 16:
         raise ImageError("%s has an implausible segment count (%d)" % (where, nseg))
-    chip_id = struct.unpack_from("<H", data, 12)[0]
-    chip = CHIP_IDS.get(chip_id)
+    try:
+        # The ESP32 class reads every chip's header layout; the chip comes from its chip_id.
+        img = ESP32FirmwareImage(io.BytesIO(data))
+    except (esptool.FatalError, struct.error, TypeError, RuntimeError) as e:
+        text = str(e)
+        if "End of file" in text or isinstance(e, (struct.error, TypeError)):
+            raise ImageError("%s is truncated (%s)" % (where, text or "header or checksum missing")) from None
+        raise ImageError("%s is not a valid ESP image: %s" % (where, text)) from None
+    chip = CHIP_IDS.get(img.chip_id)
     if chip is None:
-        raise ImageError("%s names an unknown chip id %d" % (where, chip_id))
-    hash_appended = data[23] == 1
-    pos = 24
-    segments = []
-    for i in range(nseg):
-        if pos + 8 > len(data):
-            raise ImageError("%s is truncated in segment %d header" % (where, i))
-        addr, length = struct.unpack_from("<II", data, pos)
-        pos += 8
-        if pos + length > len(data):
-            raise ImageError(
-                "%s is truncated in segment %d (%d bytes missing)" % (where, i, pos + length - len(data))
-            )
-        segments.append(Segment(addr, bytes(data[pos : pos + length])))
-        pos += length
-    # checksum byte sits at the end of the 16-byte aligned block
-    pos += 15 - (pos % 16)
-    if pos >= len(data):
-        raise ImageError("%s is truncated before its checksum" % where)
-    want = CHECKSUM_SEED
-    for seg in segments:
-        for b in seg.data:
-            want ^= b
-    if data[pos] != want:
+        raise ImageError("%s names an unknown chip id %d" % (where, img.chip_id))
+    want = img.calculate_checksum()
+    if img.checksum != want:
         raise ImageError(
-            "%s has a bad checksum (0x%02X, expected 0x%02X): the file is damaged" % (where, data[pos], want)
+            "%s has a bad checksum (0x%02X, expected 0x%02X): the file is damaged" % (where, img.checksum, want)
         )
-    pos += 1
-    if hash_appended:
-        if pos + 32 > len(data):
+    length = img.data_length
+    if img.append_digest:
+        if len(img.stored_digest) < 32:
             raise ImageError("%s is truncated in its SHA-256" % where)
-        if hashlib.sha256(data[:pos]).digest() != data[pos : pos + 32]:
+        if img.stored_digest != img.calc_digest:
             raise ImageError("%s has a bad SHA-256: the file is damaged" % where)
-        pos += 32
+        length = img.data_length + 32
+    else:
+        length = -(-(sum(8 + len(s.data) for s in img.segments) + 24 + 1) // 16) * 16
     project = version = idf = None
-    first = segments[0].data
-    if len(first) >= 256 and struct.unpack_from("<I", first, 0)[0] == APP_DESC_MAGIC:
-        version = _cstr(first[16:48])
-        project = _cstr(first[48:80])
-        idf = _cstr(first[112:144])
-    return AppImage(chip, chip_id, segments, project, version, idf, pos)
+    first = img.segments[0].data
+    if len(first) >= 256:
+        app = _parse_app_info(first)
+        if app is not None:
+            version, project, idf = app["version"], app["project_name"], app["idf_ver"]
+    segments = [Segment(s.addr, bytes(s.data)) for s in img.segments]
+    return AppImage(chip, img.chip_id, segments, project, version, idf, length)
 
 
-def _cstr(b: bytes) -> str:
-    return b.split(b"\0", 1)[0].decode("utf-8", "replace")
+def version_tuple(version: str | None) -> tuple[int, int, int]:
+    """'v1.29.0' / '1.26.1-12-gabc' / 'v1.27.0-preview' -> (1, 29, 0); (0, 0, 0) if unreadable."""
+    m = re.match(r"v?(\d+)\.(\d+)(?:\.(\d+))?", (version or "").strip())
+    if not m:
+        return (0, 0, 0)
+    return (int(m.group(1)), int(m.group(2)), int(m.group(3) or 0))
 
 
 def classify_firmware(data: bytes, name: str = "the file") -> FirmwareFile:
@@ -242,11 +248,14 @@ def build_merged_image(
     boot = _image(chip, [(0x3FFF0030, b"bootloader" * 40), (0x40078000, bytes(range(256)) * 8)], sha=False)
     ptable = bytearray(b"\xff" * 0xC00)
     entries = [
-        (0, 0x02, 0x9000, 0x6000, b"nvs"),
+        (1, 0x02, 0x9000, 0x6000, b"nvs"),
         (1, 0x01, 0xF000, 0x1000, b"phy_init"),
         (0, 0x00, APP_OFFSET, 0x1F0000, b"factory"),
-        (1, 0x81, 0x200000, 0x200000, b"vfs"),
     ]
+    if version_tuple(version) < (1, 26):
+        # Before 1.26 the table has a fixed 2 MiB "vfs" partition; since then the firmware
+        # makes the filesystem from the end of the last partition (0x200000) to the end of flash.
+        entries.append((1, 0x81, 0x200000, 0x200000, b"vfs"))
     for i, (ptype, sub, off, size, label) in enumerate(entries):
         struct.pack_into(
             "<HBBII16sI", ptable, i * 32, 0x50AA, ptype, sub, off, size, label.ljust(16, b"\0"), 0
