@@ -1,28 +1,25 @@
-"""Fixtures for the hardware tests: hardware/check.py as a module, ngspice
+"""Fixtures for the hardware tests: the hardware check (hardware/hwcheck/), ngspice
 (installed through hardware/ensure_ngspice.sh when missing) and one simulation
 run shared by every test of the session."""
 
-import importlib.util
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from wandctl.tools import ToolNotFound, find_tool
+
 ROOT = Path(__file__).resolve().parents[2]
 HW = ROOT / "hardware"
 
 
 def load_check():
-    name = "microwand_hw_check"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, HW / "check.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    if str(HW) not in sys.path:
+        sys.path.insert(0, str(HW))
+    import hwcheck
+
+    return hwcheck
 
 
 @pytest.fixture(scope="session")
@@ -32,12 +29,14 @@ def check():
 
 @pytest.fixture(scope="session")
 def ngspice():
-    if shutil.which("ngspice") is None:
+    try:
+        return find_tool("ngspice")
+    except ToolNotFound:
         subprocess.run(["bash", str(HW / "ensure_ngspice.sh")], check=False)
-    path = shutil.which("ngspice")
-    if path is None:
+    try:
+        return find_tool("ngspice")
+    except ToolNotFound:
         pytest.fail("ngspice is missing and hardware/ensure_ngspice.sh could not install it")
-    return path
 
 
 @pytest.fixture(scope="session")
