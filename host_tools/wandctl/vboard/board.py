@@ -56,6 +56,7 @@ import tty
 from pathlib import Path
 
 from wandctl.romloader import RomLoader
+from wandctl.tools import ToolNotFound, find_tool
 
 HERE = Path(__file__).resolve().parent
 VBOOT = HERE / "mpy" / "vboot.py"
@@ -110,13 +111,10 @@ def _analog_constants() -> dict:
 
 
 def find_micropython() -> str:
-    cand = Path(sys.executable).parent / "micropython"
-    if cand.exists():
-        return str(cand)
-    found = shutil.which("micropython")
-    if not found:
-        raise VirtualBoardError("the MicroPython unix port (`micropython`) is not installed: run `make venv`")
-    return found
+    try:
+        return find_tool("micropython")
+    except ToolNotFound as e:
+        raise VirtualBoardError(str(e)) from None
 
 
 def blank_spi_flash() -> bytearray:
