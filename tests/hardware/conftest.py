@@ -48,3 +48,18 @@ def hw(check, ngspice):
 @pytest.fixture(scope="session")
 def board(check):
     return check.load_board(check.BOARD_JSON)
+
+
+# The tests on the full simulation share one run of every ngspice deck (the `hw`
+# fixture, about 3 CPU-minutes): they are slow, and the first of them carries the
+# run in its setup, so they get a timeout that a loaded 2-core machine cannot
+# reach (the default 300 s is a hang detector, not a speed requirement).
+HW_TIMEOUT_S = 1800
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    for item in items:  # the hook sees every item of the session: only this folder's
+        if "hw" in getattr(item, "fixturenames", ()) and item.path.is_relative_to(here):
+            item.add_marker(pytest.mark.slow)
+            item.add_marker(pytest.mark.timeout(HW_TIMEOUT_S))
