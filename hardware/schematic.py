@@ -5,14 +5,13 @@
 
 Writes hardware/schematic.png by default. Reference designators are the
 netlist's element names; values that derive from hardware/board.json are
-computed by hardware/check.py (design_values), so the drawing shows the same
+computed by the hardware check (hardware/hwcheck/design.py, design_values), so the drawing shows the same
 numbers the simulation uses. Nets joined by name (VB, VH, K, T, F, ...) are
 connected, as in the netlist.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -27,10 +26,11 @@ OUT = HW / "schematic.png"
 
 
 def _check():
-    spec = importlib.util.spec_from_file_location("microwand_hw_check_schematic", HW / "check.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    if str(HW) not in sys.path:
+        sys.path.insert(0, str(HW))
+    import hwcheck
+
+    return hwcheck
 
 
 def _r(ohms: float) -> str:

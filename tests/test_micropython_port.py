@@ -1,0 +1,62 @@
+"""The core tests on the real MicroPython unix port, with an ESP32-sized heap.
+
+One pytest test per file: `micropython -X heapsize=100K tests/core/mpy_runner.py
+FILE`, one process per file so every file gets the whole 100 KB heap. These are
+the same files pytest runs on CPython (plain asserts, no fixtures). A file
+passes when the runner reports no failure, exits 0, and ran every `test_*`
+function the file defines (none silently missed)."""
+
+import ast
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from wandctl.tools import find_tool
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAPSIZE = "100K"
+RUNNER = "tests/core/mpy_runner.py"
+MICROPYPATH = "firmware:host_tools:tests/core"
+FILES = sorted(ROOT.glob("tests/core/test_*.py")) + sorted(ROOT.glob("tests/*/mpy/test_*.py"))
+RESULT = re.compile(r"^micropython: (\d+) passed, (\d+) failed$", re.M)
+
+
+def _rel(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+def _defined_tests(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")]
+
+
+def test_micropython_files_are_found():
+    """The globs above still find the core and console files (a moved folder
+    must not drop them silently)."""
+    rel = [_rel(p) for p in FILES]
+    assert any(r.startswith("tests/core/") for r in rel), rel
+    assert any("/mpy/" in r for r in rel), rel
+
+
+@pytest.mark.parametrize("path", FILES, ids=_rel)
+def test_file_passes_on_micropython(path):
+    exe = find_tool("micropython")
+    env = dict(os.environ, MICROPYPATH=MICROPYPATH)
+    r = subprocess.run(
+        [exe, "-X", "heapsize=" + HEAPSIZE, RUNNER, _rel(path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    out = (r.stdout + r.stderr)[-6000:]
+    m = RESULT.search(r.stdout)
+    assert m, "the MicroPython runner printed no result line (exit %d):\n%s" % (r.returncode, out)
+    passed, failed = int(m.group(1)), int(m.group(2))
+    assert failed == 0 and r.returncode == 0, "micropython: %d passed, %d failed\n%s" % (passed, failed, out)
+    want = _defined_tests(path)
+    assert passed == len(want) > 0, "ran %d of the %d test functions %s\n%s" % (passed, len(want), want, out)
