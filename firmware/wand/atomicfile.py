@@ -13,6 +13,7 @@ from micropython import const
 # No file of ours comes near this; a larger one is not ours and is read only
 # this far (a whole-file read of a huge file would exhaust the heap, SR-10).
 MAX_READ = const(16384)
+_PIECE = const(256)
 
 
 class OsFs:
@@ -54,15 +55,24 @@ def write(fs, name, text):
 def read(fs, name, limit=MAX_READ):
     """The file's text (at most `limit` + 1 characters, so a caller can tell
     a file that is too long), None if it is missing, or "" if it is there but
-    unreadable (not text, an I/O error, too big for the heap): the caller
-    reports that as corrupt, never as "no file" (SR-10)."""
+    unreadable (not text, an I/O error): the caller reports that as corrupt,
+    never as "no file" (SR-10). Read in small pieces: `read(n)` reserves n
+    bytes up front, which a fragmented heap may not have for a small file."""
     try:
         f = fs.open(name, "r")
     except OSError:
         return None
     try:
-        return f.read(limit + 1)
-    except (OSError, UnicodeError, MemoryError):
+        parts = []
+        n = 0
+        while n <= limit:
+            piece = f.read(_PIECE)
+            if not piece:
+                break
+            parts.append(piece)
+            n += len(piece)
+        return "".join(parts)
+    except (OSError, UnicodeError):
         return ""
     finally:
         f.close()

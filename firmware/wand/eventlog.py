@@ -18,6 +18,7 @@ FILES = ("log0.txt", "log1.txt")
 # file is not ours: only this much of it is read, and it counts as full, so the
 # next append moves on to the other file and the next turn truncates it (SR-10).
 _MAX_BYTES = const(4096)
+_LINE_MAX = const(128)
 
 
 class EventLog:
@@ -30,26 +31,32 @@ class EventLog:
         self._oversize = False
 
     def _lines(self, i):
-        """The readable records of file i; self._oversize says it was too long."""
+        """The readable records of file i, read a line at a time (a line of
+        ours is short; a longer one is cut, and does not parse). At most
+        _MAX_BYTES are read: self._oversize says the file went on."""
         self._oversize = False
         try:
             f = self.fs.open(FILES[i], "r")
         except OSError:
             return []
+        out = []
+        n = 0
         try:
-            text = f.read(_MAX_BYTES + 1)
-        except (OSError, UnicodeError, MemoryError):
-            text = ""
+            while True:
+                line = f.readline(_LINE_MAX)
+                if not line:
+                    break
+                n += len(line)
+                if n > _MAX_BYTES:
+                    self._oversize = True
+                    break
+                rec = parse_line(line.rstrip("\n"))
+                if rec is not None:
+                    out.append(rec)
+        except (OSError, UnicodeError):
+            pass  # unreadable lines are skipped, never fatal
         finally:
             f.close()
-        if len(text) > _MAX_BYTES:
-            self._oversize = True
-            text = text[:_MAX_BYTES]
-        out = []
-        for line in text.split("\n"):
-            rec = parse_line(line)
-            if rec is not None:
-                out.append(rec)
         return out
 
     def open(self):

@@ -163,11 +163,13 @@ class _File:
         self._pos += len(out)
         return out.decode() if self._text else out
 
-    def readline(self):
+    def readline(self, n=-1):
         self._check()
         b = self._buf
         i = b.find(b"\n", self._pos)
         end = len(b) if i < 0 else i + 1
+        if n is not None and n >= 0 and end > self._pos + n:
+            end = self._pos + n
         out = b[self._pos:end]
         self._pos = end
         return out.decode() if self._text else out
