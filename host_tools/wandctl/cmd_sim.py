@@ -67,6 +67,8 @@ def run(args) -> int:
 
     if args.seconds is not None and not (1 <= args.seconds <= 3600):
         raise WandctlError("--seconds must be between 1 and 3600")
+    if getattr(args, "bench", False) or getattr(args, "deploy", False):
+        raise WandctlError("--bench and --deploy are for the virtual board: add --serve")
     if args.load_ohms == "open":  # --load-ohms takes R|skin|open (shared with --serve)
         raise WandctlError("--load-ohms open is for --serve; in a session lift the wand with `contact off` "
                            "in --script")

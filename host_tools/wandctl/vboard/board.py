@@ -1060,6 +1060,10 @@ def serve(options) -> int:
     """
     get = options.get if isinstance(options, dict) else (lambda k, d=None: getattr(options, k, d))
     flash = get("flash") or "build/vboard/flash"
+    load = get("load_ohms")
+    if isinstance(load, float) and not 1 <= load <= 10_000_000:
+        print("wandctl: --load-ohms must be 1..10000000 ohms, skin or open", file=sys.stderr)
+        return 1
     board = VirtualBoard(
         flash,
         seed=get("seed"),
