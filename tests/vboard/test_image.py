@@ -222,11 +222,6 @@ def test_wandctl_writes_the_image_through_esptools_api(loader_board, release):
 
 
 @pytest.mark.littlefs_vboard
-@pytest.mark.skip(
-    reason="needs the virtual board whose filesystem is the littlefs on its SPI flash (being rebuilt "
-    "concurrently); today's board keeps its files in a folder and empties it when 0x200000 is written. "
-    "Remove this skip when that board lands."
-)
 def test_flash_image_boots_the_firmware_and_it_answers_hello(loader_board, release):
     """The whole path: `wandctl flash --image` writes, resets, and the firmware from littlefs answers hello."""
     _mp, out, _ = release
