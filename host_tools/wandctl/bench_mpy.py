@@ -1,16 +1,26 @@
-"""Firmware figures measured on the MicroPython unix port (run by `wandctl bench`):
+"""Firmware figures measured on MicroPython (run by `wandctl bench`):
 
-    micropython -X heapsize=100K bench_mpy.py
+    micropython -X heapsize=100K bench_mpy.py            # the 64-bit unix port
+    bench_mpy.main32()                                    # the 32-bit webassembly port (bench/wasm/run.mjs)
 
 The firmware (compiled by mpy-cross, as deployed) runs its real App on a
 minimal board: every HAL method returns small integers computed from what
 the firmware last wrote (the current follows the DAC through a 10 kOhm
-load), so the measurement sees the firmware's own allocations only, not a
-simulator's. The board allocates nothing itself.
+load), so the measurement sees the firmware's own allocations and time
+only, not a simulator's. The board allocates nothing itself.
 
-Prints one JSON line: alloc_bytes_per_tick (steady state, session running),
-peak_heap_bytes (heap in use at its highest sample from import to steady
-state), heap_after_gc_bytes, tick_us (mean), tick_us_max.
+main() prints one JSON line: alloc_bytes_per_tick (steady state, session
+running), peak_heap_bytes (heap in use at its highest sample from import to
+steady state), heap_after_gc_bytes, tick_us (mean), tick_us_max.
+`bench_mpy.py ticks` prints the per-program figures of `ticks()` instead
+(run it with a large heap: pystone's arrays take 20 KB on a 64-bit build).
+
+ticks(): for each program, a session at level 8 is brought to its steady
+state and `_TICKS` consecutive ticks are timed one by one; that is done
+`_REPLAYS` times from a fresh App (the board is deterministic, so tick i does
+the same work in every replay) and each tick keeps its fastest replay, which
+removes the host's preemptions but keeps the tick's own work. A pystone_lowmem
+pass is timed in the same process; the figures are tick/pass ratios.
 """
 
 import gc
@@ -173,6 +183,107 @@ class MemFs:
         return a in self.files
 
 
+_TICKS = 400
+_REPLAYS = 3
+
+
+def _steady_app(program, level=8):
+    """A fresh App running `program` at `level`, ramped up and settled."""
+    from wand.app import App
+
+    board = BenchBoard()
+    app = App(board, MemFs(), NullSerial(), None)
+    app.boot()
+    for _ in range(150):  # the bench-mode window is over, nothing pressed
+        app.tick()
+        board.sleep_until_us(board.t_us + 10000)
+    app.settings.values["program"] = program
+    app.settings.values["level"] = level
+    if app.start_session(app.now) is not None:
+        raise SystemExit("session did not start")
+    s = app.session
+    for _ in range(6000):
+        app.tick()
+        board.sleep_until_us(board.t_us + app.period_ms() * 1000)
+        if s.state == 2 and not s.ramping():
+            break
+    for _ in range(200):  # a few cycles of the slow programs' sense judgement
+        app.tick()
+        board.sleep_until_us(board.t_us + app.period_ms() * 1000)
+    if s.state != 2:
+        raise SystemExit("%s: session not running: state %d" % (program, s.state))
+    return app, board
+
+
+def _pass_us():
+    import pystone_lowmem
+
+    pystone_lowmem.pass_us(50)  # warm up
+    best = 0.0
+    for _ in range(3):
+        us = pystone_lowmem.pass_us(500)
+        if best == 0.0 or us < best:
+            best = us
+    return best
+
+
+def ticks(quick=False):
+    """Per program: period, mean and worst tick (µs), alloc per tick; the pass time.
+    quick: few ticks, one replay (a smoke test of the bench itself, not figures)."""
+    from wand import programs
+
+    global _TICKS, _REPLAYS
+    if quick:
+        _TICKS, _REPLAYS = 20, 1
+    out = []
+    pass_us = _pass_us()
+    for p in programs.PROGRAMS:
+        name = p[programs.NAME]
+        best = None
+        alloc = 0
+        period = 0
+        for _ in range(_REPLAYS):
+            app = board = None
+            gc.collect()
+            app, board = _steady_app(name)
+            period = app.period_ms()
+            times = [0] * _TICKS
+            gc.collect()
+            gc.disable()
+            a0 = gc.mem_alloc()
+            for i in range(_TICKS):
+                t1 = time.ticks_us()
+                app.tick()
+                times[i] = time.ticks_diff(time.ticks_us(), t1)
+                board.sleep_until_us(board.t_us + period * 1000)
+            a1 = gc.mem_alloc()
+            gc.enable()
+            if a1 - a0 > alloc:
+                alloc = a1 - a0
+            if app.session.state != 2 or app.sup.fault:
+                raise SystemExit("%s: the session did not stay running" % name)
+            app = board = None
+            if best is None:
+                best = times
+            else:
+                for i in range(_TICKS):
+                    if times[i] < best[i]:
+                        best[i] = times[i]
+        mean = sum(best) / _TICKS
+        worst = max(best)
+        out.append({"program": name, "period_ms": period, "tick_us": round(mean, 1), "tick_us_max": worst,
+                    "alloc_bytes_per_tick": alloc // _TICKS,
+                    "pystones_mean": round(mean / pass_us, 3), "pystones_max": round(worst / pass_us, 3)})
+    return {"pass_us": round(pass_us, 1), "programs": out}
+
+
+def main32(quick=False):
+    """The 32-bit run (webassembly port): tick figures and allocation per tick."""
+    import json
+
+    print(json.dumps(ticks(quick)))
+
+
 def main():
     peak = [0]
 
@@ -209,7 +320,7 @@ def main():
     after_gc = gc.mem_alloc() - base
     sample()
     # steady state: count allocations over N ticks with the GC off
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    n = 1000
     gc.disable()
     a0 = gc.mem_alloc()
     t0 = time.ticks_us()
@@ -230,5 +341,9 @@ def main():
           % ((a1 - a0) // n, peak[0] - base, after_gc, elapsed // n, worst, n))
 
 
-main()
-sys.exit(0)
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["ticks"]:
+        main32(sys.argv[2:] == ["quick"])  # the same per-program figures, here (run with a large heap)
+    else:
+        main()
+    sys.exit(0)
