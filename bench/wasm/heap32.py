@@ -10,7 +10,7 @@ collection: `step()` reports that as "did not fit", which is exactly when a
 fixed heap of that size would have raised MemoryError.
 
 mode 0: only the stand-ins of bench/wasm/hwlink.py and this driver (the
-        baseline, reported as heap32_shim_bytes);
+        baseline: what is in use without the firmware, heap32_baseline_bytes);
 mode 1: a session on the simulated board: boot, power button, ramp up, run,
         long press, ramp down, done;
 mode 2: the same in bench mode (level button held at power-up, USB on) with
@@ -73,6 +73,30 @@ class _TypedSerial:
 
 _st = {}
 
+# The firmware's modules, leaves first: imported one per call from run.mjs
+# (the port collects only between calls; on the chip a collection can also
+# run between two imports). The console's modules are loaded on demand by the
+# firmware; in mode 2 they are imported here too, one per call, since they
+# stay loaded once the console is (the same heap, without the one tick that
+# would load all three at once and keep their garbage until it ends).
+_IMPORTS = ("wand", "wand.board", "wand.faults", "wand.programs", "wand.regulator", "wand.safety",
+            "wand.waveform", "wand.session", "wand.atomicfile", "wand.settings", "wand.buttons",
+            "wand.eventlog", "wand.ui", "wand.hal", "wand.app")
+_CONSOLE = ("json", "wand.linereader", "wand.console", "wand.diag")
+
+
+def prepare(mode, i):
+    """Import the i-th module of the run (one per call). Returns 0 once all are."""
+    names = _IMPORTS + _CONSOLE if mode == 2 else _IMPORTS if mode == 1 else ()
+    if i >= len(names):
+        return 0
+    __import__(names[i])
+    return 1
+
+
+def live():
+    return gc.mem_alloc()
+
 
 def grown():
     return gc.mem_alloc() + gc.mem_free() > _TOTAL0
@@ -115,7 +139,9 @@ def step():
         return 1
     app = _st["app"]
     b = _st["b"]
-    ok = app.tick()  # an exception ends the run: run.mjs reports it
+    _st["a0"] = gc.mem_alloc()
+    ok = app.tick()
+    _st["a1"] = gc.mem_alloc()  # an exception ends the run: run.mjs reports it
     if ok:
         b.feed_watchdog()
     if app._idle_expired():
@@ -141,6 +167,11 @@ def step():
             return 3
         return 2 if grown() else 1
     return 0
+
+
+def trace():
+    """(live at the start of the last tick, allocated during it) in bytes."""
+    return "%d %d %d" % (_st.get("a0", 0), _st.get("a1", 0) - _st.get("a0", 0), _st["app"].now if "app" in _st else 0)
 
 
 def why():

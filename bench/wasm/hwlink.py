@@ -6,9 +6,10 @@ simboard), which runs OUTSIDE the measured heap: in the CPython process of
 So the heap the bisection measures holds the firmware, its objects, and these
 thin stand-ins for the chip's peripheral objects (on the chip those are C
 objects, mostly static; here each is a small Python instance with one int).
-Their footprint is measured by the same bisection with the firmware left out
-and reported beside the figures (`heap32_shim_bytes`); the firmware figures
-include it, so they err on the high side.
+Their footprint (with the driver's and the port's start-up state, after a
+collection, with the firmware left out) is reported as heap32_baseline_bytes
+and taken off the firmware figures. The stand-in objects the firmware makes
+(one per pin, ADC, PWM...) stay counted, so the figures err on the high side.
 
 `simhw.call(op, handle, a, b)` is the JavaScript function run.mjs registers;
 it returns an int (or a str for RTC memory). Op numbers: bench/wasm/run.mjs.

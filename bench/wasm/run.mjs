@@ -48,9 +48,14 @@ function done(obj) {
   process.exit(0);
 }
 
+// time.ticks_us() of this port counts whole milliseconds: the tick timing
+// takes its microseconds from here (an int below 2**30: no allocation).
+mp.registerJsModule("hrtime", { us: () => Math.floor(performance.now() * 1000) % 0x40000000 });
+
 if (mode === "bench") {
   try {
-    mp.runPython("import sys\nsys.path.insert(0, '/fw')\nimport bench_mpy\nbench_mpy.main32(${args.quick === "1" ? "True" : "False"})");
+    const quick = args.quick === "1" ? "True" : "False";
+    mp.runPython(`import sys\nsys.path.insert(0, '/fw')\nimport bench_mpy\nbench_mpy.main32(${quick})`);
   } catch (e) {
     done({ result: "error", why: String(e.message || e).slice(-800), output: out.slice(-20) });
   }
@@ -103,13 +108,23 @@ mp.registerJsModule("simhw", { call });
 const n = { heap0: 0, heap1: 1, heap2: 2 }[mode];
 let steps = 0;
 try {
-  mp.runPython(`import sys\nsys.path.insert(0, '/fw')\nimport heap32\nheap32.setup(${n})`);
-  const step = mp.pyimport("heap32").step;
+  mp.runPython("import sys\nsys.path.insert(0, '/fw')");
+  const h32 = mp.pyimport("heap32");
+  for (let i = 0; h32.prepare(n, i); i++);
+  if (h32.grown()) done({ result: "nofit", steps });
+  h32.setup(n);
+  const step = h32.step;
   for (; steps < maxSteps; steps++) {
+    if (args.trace === "1") mp.runPython("import gc\ngc.collect()");
     const r = step();
+    if (args.trace === "1") process.stderr.write(h32.trace() + "\n");
     queued += "0 0 0 0\n"; // the end of the tick: a round trip, so an error of a queued write shows here
     flush();
-    if (r === 1) done({ result: "fit", steps });
+    if (r === 1) {
+      // the heap in use once the garbage is gone (a collection runs between calls)
+      mp.runPython("import gc\ngc.collect()");
+      done({ result: "fit", steps, live: h32.live() });
+    }
     if (r === 2) done({ result: "nofit", steps });
     if (r === 3) done({ result: "error", why: mp.pyimport("heap32").why(), steps });
   }

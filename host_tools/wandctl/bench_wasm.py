@@ -9,7 +9,8 @@ simulated board (host_tools/simboard). The simulator does NOT share the
 measured heap: it runs here, in CPython, and the firmware's `machine`, `time`
 and `esp32` are thin stand-ins (bench/wasm/hwlink.py) that forward each call
 over a pipe. The same bisection with only those stand-ins (mode 0) gives
-their footprint (`heap32_shim_bytes`), which the firmware figures include.
+their footprint, taken off the firmware figures (`heap32_baseline_bytes`, the
+heap in use after a collection, so the firmware keeps its share of headroom).
 A run "fits" when it completes without the heap growing (this port grows its
 heap instead of raising MemoryError; it grows only when an allocation fails
 after a collection, which is when a fixed heap would have raised).
@@ -36,6 +37,7 @@ WASM_DIR = ROOT / "bench" / "wasm"
 MP_MJS = ROOT / "build" / "wasm" / "node_modules" / "@micropython" / "micropython-webassembly-pyscript" \
     / "micropython.mjs"
 HERE = Path(__file__).resolve().parent
+MPY_FLAGS = tuple(os.environ.get("WAND_MPY_FLAGS", "").split())
 RESOLUTION = 256  # bytes: the bisection stops when the bracket is this narrow
 MODES = {"shim": 0, "session": 1, "console": 2}
 NO_REPLY = {3, 5, 9, 10, 12, 15, 22, 23}  # writes: run.mjs queues them (see run.mjs)
@@ -72,7 +74,7 @@ def build(out: Path, mpy_cross: str) -> None:
     for name in ("bench_mpy.py", "pystone_lowmem.py"):
         jobs.append((HERE / name, out / name.replace(".py", ".mpy")))
     for src, dst in jobs:
-        r = subprocess.run([mpy_cross, "-o", str(dst), str(src)], capture_output=True, text=True)
+        r = subprocess.run([mpy_cross, *MPY_FLAGS, "-o", str(dst), str(src)], capture_output=True, text=True)
         if r.returncode:
             raise WandctlError("mpy-cross failed on %s: %s" % (src.name, r.stderr.strip()))
 
@@ -226,6 +228,15 @@ def heap_trial(fw_dir: Path, mode: str, heap: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="wand-flash-") as flash:
         serve = SimServer(MODES[mode], flash)
         return _run(["--heap", str(heap), "--dir", str(fw_dir), "--mode", "heap%d" % MODES[mode]], serve)
+
+
+def baseline_live(fw_dir: Path) -> int:
+    """The heap in use by the bench's own modules (this driver, the stand-ins) and
+    the port's start-up state, after a collection: none of it is on the chip."""
+    r = heap_trial(fw_dir, "shim", 262144)
+    if r["result"] != "fit":
+        raise WandctlError("the 32-bit baseline run failed: %s" % (r.get("why") or r["result"]))
+    return int(r["live"])
 
 
 def bisect_heap(fw_dir: Path, mode: str, lo: int = 4096, hi: int = 262144, resolution: int = RESOLUTION) -> int:
