@@ -247,8 +247,9 @@ def ticks(quick=False):
     from wand import programs
 
     global _TICKS, _REPLAYS
+    level = 8
     if quick:
-        _TICKS, _REPLAYS = 20, 1
+        _TICKS, _REPLAYS, level = 20, 1, 2
     out = []
     pass_us = _pass_us()
     us = _us
@@ -261,7 +262,7 @@ def ticks(quick=False):
         for rep in range(_REPLAYS + 1):
             app = board = None
             gc.collect()
-            app, board = _steady_app(name)
+            app, board = _steady_app(name, level)
             period = app.period_ms()
             times = [0] * _TICKS
             gc.collect()

@@ -37,7 +37,6 @@ WASM_DIR = ROOT / "bench" / "wasm"
 MP_MJS = ROOT / "build" / "wasm" / "node_modules" / "@micropython" / "micropython-webassembly-pyscript" \
     / "micropython.mjs"
 HERE = Path(__file__).resolve().parent
-MPY_FLAGS = tuple(os.environ.get("WAND_MPY_FLAGS", "").split())
 RESOLUTION = 256  # bytes: the bisection stops when the bracket is this narrow
 MODES = {"shim": 0, "session": 1, "console": 2}
 NO_REPLY = {3, 5, 9, 10, 12, 15, 22, 23}  # writes: run.mjs queues them (see run.mjs)
@@ -66,7 +65,9 @@ def check_installed() -> None:
 
 
 def build(out: Path, mpy_cross: str) -> None:
-    """The firmware and the bench's own modules, compiled as deployed (.mpy)."""
+    """The firmware and the bench's own modules, compiled as deployed (.mpy, deploy.MPY_OPT)."""
+    from wandctl.deploy import MPY_OPT
+
     (out / "wand").mkdir(parents=True, exist_ok=True)
     jobs = [(src, out / "wand" / (src.stem + ".mpy")) for src in sorted((FIRMWARE / "wand").glob("*.py"))]
     for name in ("hwlink.py", "heap32.py"):
@@ -74,7 +75,7 @@ def build(out: Path, mpy_cross: str) -> None:
     for name in ("bench_mpy.py", "pystone_lowmem.py"):
         jobs.append((HERE / name, out / name.replace(".py", ".mpy")))
     for src, dst in jobs:
-        r = subprocess.run([mpy_cross, *MPY_FLAGS, "-o", str(dst), str(src)], capture_output=True, text=True)
+        r = subprocess.run([mpy_cross, MPY_OPT, "-o", str(dst), str(src)], capture_output=True, text=True)
         if r.returncode:
             raise WandctlError("mpy-cross failed on %s: %s" % (src.name, r.stderr.strip()))
 

@@ -60,7 +60,7 @@ def register(sub):
     p.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     p.add_argument("--no-deploy", action="store_true", help="skip the deploy timings")
     p.add_argument("--quick", action="store_true",
-                   help="coarse figures only (bisection to 8 KB, a few ticks, no simulation speed, no deploy):"
+                   help="coarse figures only (bisection to 16 KB, a few ticks, no simulation speed, no deploy):"
                         " a smoke test of the bench itself")
     p.set_defaults(func=run)
 
@@ -117,7 +117,7 @@ def figures32(quick: bool = False) -> dict:
     from wandctl import bench_wasm
 
     bench_wasm.check_installed()
-    res = 8192 if quick else bench_wasm.RESOLUTION
+    res = 16384 if quick else bench_wasm.RESOLUTION
     fig: dict = {}
     with tempfile.TemporaryDirectory(prefix="wand-bench32-") as tmp:
         fw = Path(tmp)
