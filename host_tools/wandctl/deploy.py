@@ -551,10 +551,10 @@ def _deploy_in_session(s: Session, firmware_dir: Path, result: DeployResult, pro
     if sources:
         # MicroPython imports x.py before x.mpy: sources left on the board (a copy by hand)
         # would be compiled on the chip, which needs about PY_SOURCE_HEAP32_BYTES of heap.
-        log("warning: the board's package holds .py sources (%s): the chip would compile them at import, "
-            "which needs about %d KB of heap, more than an ESP32 without PSRAM has; this deploy replaces "
-            "them with .mpy" % (", ".join(sources[:4]) + (" ..." if len(sources) > 4 else ""),
-                                PY_SOURCE_HEAP32_BYTES // 1000))
+        print("wandctl: warning: the board's package holds .py sources (%s): the chip would compile them at "
+              "import, which needs about %d KB of heap, more than an ESP32 without PSRAM has; this deploy "
+              "replaces them with .mpy" % (", ".join(sources[:4]) + (" ..." if len(sources) > 4 else ""),
+                                           PY_SOURCE_HEAP32_BYTES // 1000), file=sys.stderr)  # even with --json
     top_changed = [t for t in tops if remote.get("/" + t.device_rel) != t.sha256]
     if any(p.startswith(STAGE + "/") or p == STAGE for p in remote):
         s.exec("_rmtree(%r)" % STAGE)
