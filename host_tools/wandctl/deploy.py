@@ -206,6 +206,14 @@ class LocalFile:
     sha256: str
 
 
+# The heap a session needs when the package is imported from .py sources on a
+# 32-bit MicroPython (issue 11; compiled .mpy: `wandctl bench`, heap32_min_*).
+PY_SOURCE_HEAP32_BYTES = 100000
+# -O3: no line-number tables in the bytecode (the firmware logs exception names,
+# not tracebacks) and no asserts (it has none): 1.7 KB less heap for a session.
+MPY_OPT = "-O3"
+
+
 def build(firmware_dir: Path, fmt: int, sub: int, arch: str | None, build_dir: Path = BUILD_DIR):
     """Compile the package to .mpy (cached by source hash). Returns (package files, top files)."""
     firmware_dir = Path(firmware_dir)
@@ -237,10 +245,10 @@ def build(firmware_dir: Path, fmt: int, sub: int, arch: str | None, build_dir: P
             rel_mpy = rel[:-3] + ".mpy"
             dst = out_dir / rel_mpy
             stamp = dst.with_name(dst.name + ".src")
-            src_hash = hashlib.sha256(src.read_bytes() + ("%s" % arch).encode()).hexdigest()
+            src_hash = hashlib.sha256(src.read_bytes() + ("%s %s" % (arch, MPY_OPT)).encode()).hexdigest()
             if not (dst.exists() and stamp.exists() and stamp.read_text() == src_hash):
                 dst.parent.mkdir(parents=True, exist_ok=True)
-                cmd = [tool, "-o", str(dst), "-s", PACKAGE + "/" + rel]
+                cmd = [tool, MPY_OPT, "-o", str(dst), "-s", PACKAGE + "/" + rel]
                 if arch:
                     cmd.append("-march=" + arch)
                 cmd.append(str(src))
@@ -576,6 +584,14 @@ def _deploy_in_session(s: Session, firmware_dir: Path, result: DeployResult, pro
     live_files = {p[len(live) + 1 :]: h for p, h in remote.items() if p.startswith(live + "/")}
     want = {f.device_rel: f.sha256 for f in files}
     pkg_same = live_files == want
+    sources = sorted(p for p in live_files if p.endswith(".py"))
+    if sources:
+        # MicroPython imports x.py before x.mpy: sources left on the board (a copy by hand)
+        # would be compiled on the chip, which needs about PY_SOURCE_HEAP32_BYTES of heap.
+        print("wandctl: warning: the board's package holds .py sources (%s): the chip would compile them at "
+              "import, which needs about %d KB of heap, more than an ESP32 without PSRAM has; this deploy "
+              "replaces them with .mpy" % (", ".join(sources[:4]) + (" ..." if len(sources) > 4 else ""),
+                                           PY_SOURCE_HEAP32_BYTES // 1000), file=sys.stderr)  # even with --json
     top_changed = [t for t in tops if remote.get("/" + t.device_rel) != t.sha256]
     if any(p.startswith(STAGE + "/") or p == STAGE for p in remote):
         s.exec("_rmtree(%r)" % STAGE)
