@@ -211,7 +211,8 @@ class App:
         hist.append(rec)
         if len(hist) > 16:
             hist.pop(0)
-        self._log(now_ms, "fault", code, faults.name(code))
+        # a fault restored from RTC memory at boot is the old one, still latched (SR-12): not a new one
+        self._log(now_ms, "fault_latched" if self._restoring else "fault", code, faults.name(code))
         self.observer.event(now_ms, "fault", code, faults.name(code))
         self.session.fault(now_ms, ses.END_USB if code == faults.USB_POWER else ses.END_FAULT)
         self.ui.play(now_ms, uimod.TONE_FAULT)

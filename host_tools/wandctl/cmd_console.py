@@ -92,7 +92,9 @@ def format_load(ohms, load_state=None) -> str:
 
 def format_status(st: dict) -> str:
     fault = st.get("fault")
-    fault_text = "none" if not fault else "%s (code %s)" % (fault.get("name"), fault.get("code"))
+    fault_text = "none" if not fault else ("%s (code %s), latched: a reset keeps it; clear it with a long press "
+                                           "of power, `clear` in bench mode, or a power cycle"
+                                           % (fault.get("name"), fault.get("code")))
     load_text = format_load(st.get("load_ohms"), st.get("load"))
     battery = "%s V" % _fmt_value(st.get("battery_v"))
     if st.get("battery_low"):
@@ -159,6 +161,9 @@ def describe_event(kind: str, a=None, b=None) -> str:
         return "contact back: output resumed"
     if kind == "fault":
         return "FAULT %s (code %s): output cut" % (b, a)
+    if kind == "fault_latched":
+        return ("fault %s (code %s) still latched from before this reset: output stays off until a long press "
+                "of power, `clear` in bench mode, or a power cycle" % (b, a))
     if kind == "fault_cleared":
         return "fault %s cleared (%s)" % (a, "power button" if b == "button" else b)
     if kind == "bench":

@@ -134,4 +134,22 @@ def run(args) -> int:
     h = result["hello"]
     if h:
         print("microwand %s on %s answers (reset cause %s)" % (h.get("fw"), h.get("board"), h.get("reset_cause")))
+        _note_fault(port)
     return 0
+
+
+def _note_fault(port: str) -> None:
+    """A latched fault survives every reset but a power cycle (SR-12): say so, or it looks like a new one."""
+    from wandctl.console_client import ConsoleClient
+
+    try:
+        with ConsoleClient(port) as c:
+            c.hello()
+            st = c.call("status")
+    except WandctlError:
+        return
+    f = st.get("fault") if isinstance(st, dict) else None
+    if f:
+        print("note: fault %s (code %s) is still latched from before the reset (a reset keeps it, SR-12): "
+              "clear it with a long press of power, `clear` in bench mode, or a power cycle"
+              % (f.get("name"), f.get("code")), file=sys.stderr)

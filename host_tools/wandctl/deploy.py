@@ -603,15 +603,18 @@ def _deploy_in_session(s: Session, firmware_dir: Path, result: DeployResult, pro
         return
     changed = [f for f in files if live_files.get(f.device_rel) != f.sha256]
     todo = sum(len(f.data) for f in changed) + sum(len(t.data) for t in top_changed)
+    # where the package goes: a first deploy (nothing live) and a live /lib/wand both end in /wand
+    where = ("no firmware on the board yet: installing into %s" % SLOT_ROOT if not live_files
+             else "live package in %s, the new one goes to %s" % (live, SLOT_LIB if live == SLOT_ROOT else SLOT_ROOT))
     log(
-        "%d of %d files changed (%d bytes) for .mpy v%s%s; live package in %s"
+        "%d of %d files changed (%d bytes) for .mpy v%s%s; %s"
         % (
             len(changed) + len(top_changed),
             result.files_total,
             todo,
             result.mpy_version,
             ", " + arch if arch else "",
-            live,
+            where,
         )
     )
     bar = _progress_bar(todo, progress)

@@ -97,5 +97,6 @@ def test_no_document_cites_files_the_repository_does_not_have():
     """The shared brief's SAFETY.md/PLATFORM.md are not in the repository: cite docs/safety.md and
     docs/platform.md (README, hardware docs, code comments, `wandctl --help`)."""
     out = subprocess.run(["git", "grep", "-n", "-E", r"(^|[^/a-z])(SAFETY|PLATFORM|DESIGN)\.md", "--", ".",
-                          ":!tests/docs/test_links.py", ":!tests/cli/test_user_errors.py"], cwd=ROOT, capture_output=True, text=True)
+                          ":!tests/docs/test_links.py", ":!tests/cli/test_user_errors.py"],
+                         cwd=ROOT, capture_output=True, text=True)
     assert out.stdout == "", out.stdout

@@ -110,7 +110,7 @@ def test_test_command_user_errors(board, fw_v1):
     assert_user_error(wandctl("test", "--port", "/dev/ttyUSB77"), "/dev/ttyUSB77")
     # plain MicroPython, no firmware: the console client says so
     r = wandctl("test", "--port", board.port, timeout=60)
-    assert_user_error(r, "does not run the microwand firmware")
+    assert_user_error(r, "sits at the MicroPython REPL", "wandctl deploy --port")
 
 
 def test_sr10_power_loss_at_random_instants_never_corrupts_settings(real_board):

@@ -113,7 +113,7 @@ def test_deploy_user_errors(tmp_path, board):
     p = wandctl("deploy", "--port", "/dev/ttyUSB99")
     from vbhelpers import assert_user_error
 
-    assert_user_error(p, "no such port /dev/ttyUSB99", "doctor")
+    assert_user_error(p, "serial port /dev/ttyUSB99 does not exist", "doctor")
     p = wandctl("deploy", "--port", board.port, "--firmware", tmp_path / "nope")
     assert_user_error(p, "does not exist")
     broken = make_firmware(tmp_path / "broken", "x")

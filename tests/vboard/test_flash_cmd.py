@@ -113,7 +113,7 @@ def test_flash_errors_for_files_and_ports(tmp_path, image):
         "micropython.org/download",
     )
     assert_user_error(
-        wandctl("flash", "--port", "/dev/ttyUSB42", "--firmware", image), "no such port /dev/ttyUSB42"
+        wandctl("flash", "--port", "/dev/ttyUSB42", "--firmware", image), "serial port /dev/ttyUSB42 does not exist"
     )
     assert_user_error(
         wandctl("flash", "--port", str(tmp_path), "--firmware", image), "is not a serial device"

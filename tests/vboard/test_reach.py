@@ -48,3 +48,46 @@ def test_reset_json_and_user_errors(real_board):
     assert_user_error(wandctl("reset", "--port", "/dev/ttyUSB-none"), "serial port /dev/ttyUSB-none does not exist")
     assert_user_error(wandctl("reset", "--port", real_board.port, "--timeout", "0"),
                       "argument --timeout: the timeout in seconds must be above 0")
+
+
+def test_first_deploy_says_where_the_files_go(tmp_path):
+    with VirtualBoard(tmp_path / "flash", seed=6) as b:
+        r = wandctl("deploy", "--port", b.port, "--no-progress", timeout=240)
+        assert r.returncode == 0, r.stderr
+        assert "no firmware on the board yet: installing into /wand" in r.stderr, r.stderr
+        assert "/lib/wand" not in r.stderr, r.stderr
+        r = wandctl("deploy", "--port", b.port, "--no-progress", "--firmware", tmp_path, timeout=60)
+        assert_user_error(r, "firmware folder")  # an empty folder: no boot.py/main.py
+
+
+def test_sr12_a_latched_watchdog_fault_after_a_reset_is_reported_as_the_old_one(tmp_path):
+    """The report "after a reset from the REPL the virtual board twice came up with a watchdog fault nobody
+    caused": a stall of the interpreter past 1 s (the virtual board's watchdog runs on the wall clock, so a
+    busy host can cause one) latches `watchdog`; SR-12 keeps the latch through every reset but a power cycle,
+    and each boot restored it and logged it as a new `fault`. It is now logged as `fault_latched` and
+    `wandctl reset` says it is the old one."""
+    import os
+    import signal
+    import time
+
+    with VirtualBoard(tmp_path / "flash", seed=7) as b:
+        deploy(b.port, REPO / "firmware", progress=False, log=lambda m: None)
+        b.wait_ready()
+        time.sleep(1.0)
+        pid = b._child.pid
+        os.kill(pid, signal.SIGSTOP)  # the interpreter gets no CPU for 1.5 s
+        time.sleep(1.5)
+        try:
+            os.kill(pid, signal.SIGCONT)
+        except ProcessLookupError:
+            pass  # the watchdog reset already replaced it
+        assert 3 in [c for _, c in b.resets]  # WDT_RESET
+        r = wandctl("reset", "--port", b.port, timeout=90)
+        assert r.returncode == 0, r.stderr
+        assert "note: fault watchdog (code 7) is still latched from before the reset" in r.stderr
+        log = wandctl("log", "8", "--port", b.port).stdout
+        assert "FAULT watchdog (code 7): output cut" in log  # the boot after the watchdog reset
+        assert "fault watchdog (code 7) still latched from before this reset" in log, log
+        b.power_cycle()  # SR-12: a power cycle clears it
+        r = wandctl("status", "--port", b.port, "--json", timeout=60)
+        assert json.loads(r.stdout)["fault"] is None

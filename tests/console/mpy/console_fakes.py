@@ -93,12 +93,6 @@ class FakeTarget:
         self._call("fault_history")
         return [{"t": 3, "code": 6, "name": "SHORT"}]
 
-    def history(self):
-        self._call("history")
-        return [{"seq": i, "boot": 1, "start_s": 10 * i, "program": "lift", "level_min": 2, "level_max": 4,
-                 "current_s": 300, "charge_uas": 60000, "net_uas": 0, "contact_losses": 1, "ended": "timer"}
-                for i in range(20)]
-
     def selftest(self):
         self._call("selftest")
         return [["output_off", True, "dac 0"], ["sense_zero", True, "0.4 uA"]]

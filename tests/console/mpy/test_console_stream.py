@@ -76,22 +76,3 @@ def test_repl_and_reboot_after_the_reply_has_left():
     assert t.reboots == 1
     assert _ok(s.take_lines())["reboot"] is True
 
-
-def test_help_is_sorted_with_one_line_per_command():
-    c, s, t = _new()
-    reply = _ok(exchange(c, s, "help\n"))
-    names = [a[0] for a in reply["about"]]
-    assert names == sorted(names) and set(names) == set(reply["commands"])
-    for name, usage, what in reply["about"]:
-        assert what and len(what) < 70, (name, what)
-        assert reply["commands"][name] == usage
-
-
-def test_history_returns_the_newest_sessions():
-    c, s, t = _new()
-    sessions = _ok(exchange(c, s, "history\n", ticks=400))["sessions"]
-    assert len(sessions) == 16 and sessions[-1]["seq"] == 19
-    assert [x["seq"] for x in _ok(exchange(c, s, "history 2\n"))["sessions"]] == [18, 19]
-    _err(exchange(c, s, "history 0\n"), "arg")
-    _err(exchange(c, s, "history 17\n"), "arg")
-    _err(exchange(c, s, "history x y\n"), "arg")
