@@ -18,6 +18,7 @@ import re
 import threading
 import time
 
+import pytest
 from appboard import SimApp, make_world, run_main_paced
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -26,6 +27,8 @@ from test_console_host_e2e import wandctl
 from test_console_sr11_fuzz import BAD_COMMANDS, READ_ONLY, BudgetSerial, chunked, expected_outcomes
 
 from simboard.world import ChipReset, SimEnd
+
+pytestmark = pytest.mark.slow  # the real app over a pty
 
 # Outside bench mode, with USB power present, even well-formed commands that
 # would act must be refused (SR-09, SR-11).

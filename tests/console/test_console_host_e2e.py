@@ -22,6 +22,8 @@ from ptyboard import ProcessBoard, SilentBoard, ThreadBoard
 from wand.console import Console
 from wandctl.tools import find_tool
 
+pytestmark = pytest.mark.slow  # boards as processes on ptys
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = pathlib.Path(sys.executable).parent
 WANDCTL = str(BIN / "wandctl")

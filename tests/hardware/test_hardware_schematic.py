@@ -3,6 +3,8 @@
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 HW = Path(__file__).resolve().parents[2] / "hardware"
 
 
@@ -13,6 +15,7 @@ def _schematic():
     return mod
 
 
+@pytest.mark.slow  # draws the whole schematic
 def test_schematic_regenerates_without_error(tmp_path):
     out = tmp_path / "schematic.png"
     assert _schematic().main([str(out)]) == 0

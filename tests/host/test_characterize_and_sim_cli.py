@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 WANDCTL = [sys.executable, "-m", "wandctl"]
 
 
+@pytest.mark.slow  # a full session
 def test_characterization_every_program_regulates_and_stays_balanced():
     """SR-01/SR-04 at the top level on resistive loads; 47 kOhm is past compliance,
     where the current is limited (not a fault, not 'no contact')."""
@@ -32,6 +33,7 @@ def run(*args, timeout=300):
     return subprocess.run(WANDCTL + list(args), capture_output=True, text=True, cwd=ROOT, timeout=timeout)
 
 
+@pytest.mark.slow  # a full session
 def test_sim_default_session_writes_summary_and_plot(tmp_path):
     summary, plot = tmp_path / "summary.json", tmp_path / "session.png"
     r = run("sim", "--summary-json", str(summary), "--plot", str(plot))
@@ -75,6 +77,7 @@ def test_sim_bad_script_line_is_reported(tmp_path):
     assert r.returncode == 1 and "wandctl: --script" in r.stderr and "line 2" in r.stderr, r.stderr
 
 
+@pytest.mark.slow  # a full session
 def test_sim_injected_fault_ends_by_fault(tmp_path):
     summary = tmp_path / "s.json"
     r = run("sim", "--minutes", "1", "--inject", "sense_open@20", "--summary-json", str(summary))

@@ -1,7 +1,11 @@
 """Issue 3: a session script run on CPython and on the MicroPython unix port
 gives the same state timeline (the real firmware on the simulated board)."""
 
+import pytest
+
 from wandctl import simrun
+
+pytestmark = pytest.mark.slow  # a session on both interpreters
 
 SCRIPT = """\
 1.0   press power 0.2

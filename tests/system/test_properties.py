@@ -6,11 +6,14 @@ of user actions, load changes and injected faults, on the real firmware:
 - every complete cycle is charge balanced (1 % of the phase charge, with the
   engine's floor of 0.05 µC on the smallest phases)."""
 
+import pytest
 from harness import as_simresult, max_consecutive_above, simulate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wandctl.simrun import cycle_stats
+
+pytestmark = pytest.mark.slow  # hypothesis over full firmware runs
 
 ACTIONS = st.one_of(
     st.tuples(st.just("press"), st.sampled_from(["power", "level"]), st.sampled_from([0.15, 1.0, 2.0])),

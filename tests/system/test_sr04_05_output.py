@@ -12,6 +12,7 @@ SCRIPT = [press(1.0), (9.0, "press", "level", 0.15), (12.0, "press", "level", 0.
 
 
 @pytest.mark.parametrize("program", PROGRAMS)
+@pytest.mark.slow  # full sessions
 def test_sr04_every_cycle_balanced_within_1pct(program):
     # sample at 1 ms: the 100 Hz program has 5 ms phases
     run = simulate(SCRIPT, seconds=26, settings={"program": program, "level": 6}, sample_ms=1)
@@ -26,6 +27,7 @@ def test_sr04_every_cycle_balanced_within_1pct(program):
 
 
 @pytest.mark.parametrize("program", PROGRAMS)
+@pytest.mark.slow  # full sessions
 def test_sr05_start_level_change_and_end_ramp_at_most_200_ua_per_s(program):
     run = simulate(SCRIPT, seconds=26, settings={"program": program, "level": 6},
                    sample_ms=1 if program == "smooth" else 10)

@@ -1,6 +1,7 @@
 """SR-06 contact detection, no snap on return, short -> fault; SR-07 session
 limits and idle auto-off."""
 
+import pytest
 from harness import as_simresult, press, simulate
 
 from wandctl.simrun import max_ramp
@@ -63,6 +64,7 @@ def test_sr06_high_impedance_past_compliance_is_no_contact():
     assert run.first("contact_lost") is not None
 
 
+@pytest.mark.slow  # a full session
 def test_sr07_default_session_is_5_minutes_and_ends_by_timer():
     run = simulate([press(1.0)], seconds=330)
     end = run.first("session_end")
@@ -84,6 +86,7 @@ def test_sr07_session_can_never_exceed_20_minutes():
     assert run.first("session_start") is not None
 
 
+@pytest.mark.slow  # a full session
 def test_sr07_idle_auto_off_after_2_minutes_into_deep_sleep():
     run = simulate([], seconds=130)
     causes = [c for _, c in run.result["resets"]]
@@ -96,6 +99,7 @@ def test_sr07_idle_auto_off_after_2_minutes_into_deep_sleep():
     assert t_sleep >= 125000
 
 
+@pytest.mark.slow  # a full session
 def test_sr07_idle_time_starts_after_the_session_not_at_the_last_press():
     """A session longer than the idle time must not send the wand to sleep the
     moment it ends: it idles 2 minutes from the end."""

@@ -12,6 +12,8 @@ from vbhelpers import REPO, assert_user_error, wandctl
 from wandctl.deploy import deploy, wait_hello
 from wandctl.vboard import VirtualBoard
 
+pytestmark = pytest.mark.slow  # virtual board on a pty
+
 
 def _lines(s, n, timeout=5.0):
     out = []

@@ -12,6 +12,8 @@ from vbhelpers import REPO, make_firmware, wandctl
 from wandctl.deploy import bench_deploy, wait_hello
 from wandctl.vboard import WDT_RESET, VirtualBoard
 
+pytestmark = pytest.mark.slow  # virtual board on a pty
+
 
 def deploy_json(port, fw):
     proc = wandctl("deploy", "--port", port, "--firmware", fw, "--json", check=True)

@@ -13,6 +13,8 @@ from vbhelpers import assert_user_error, esptool, mpremote, wandctl
 from wandctl import flash as fl
 from wandctl.vboard import VirtualBoard
 
+pytestmark = pytest.mark.slow  # virtual board on a pty
+
 
 @pytest.fixture
 def loader_board(tmp_path):

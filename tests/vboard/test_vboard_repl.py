@@ -6,10 +6,13 @@ import subprocess
 import sys
 import time
 
+import pytest
 import serial
 from vbhelpers import REPO, mpremote, wait_for
 
 from wandctl.vboard import DEEPSLEEP_RESET, HARD_RESET, PWRON_RESET, SOFT_RESET, WDT_RESET, VirtualBoard
+
+pytestmark = pytest.mark.slow  # virtual board on a pty
 
 
 def test_mpremote_exec_and_fs_commands_work_inside_the_flash_folder(board, tmp_path):
