@@ -127,7 +127,9 @@ def test_deploy_user_errors(tmp_path, board):
 
 def test_deploy_resumes_when_a_watchdog_armed_at_the_repl_resets_the_board(tmp_path):
     """A WDT armed at the REPL survives Ctrl-C and resets the board mid-deploy: a new session resumes."""
-    fw = make_firmware(tmp_path / "fw", "fixture-1", pad_kb=96)
+    # 8 s of watchdog and about 30 s of copying at 115200 baud: the reset lands in
+    # the copy however slow the host is in starting the deploy
+    fw = make_firmware(tmp_path / "fw", "fixture-1", pad_kb=256)
     from wandctl.deploy import build, mpy_cross_version
 
     for arch in (None, "x64"):  # compiled before the watchdog is armed: the copy itself is cut
@@ -141,7 +143,7 @@ def test_deploy_resumes_when_a_watchdog_armed_at_the_repl_resets_the_board(tmp_p
                 "connect",
                 board.port,
                 "exec",
-                "import machine; machine.WDT(0, 5000)",
+                "import machine; machine.WDT(0, 8000)",
             ],
             capture_output=True,
             text=True,
