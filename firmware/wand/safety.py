@@ -83,8 +83,14 @@ class Supervisor:
         code = cal.code_for(lim)
         while code > 0 and cal.ua_for_code(code) > lim:
             code -= 1
-        # never more codes than the nominal gain allows, plus the part tolerance
-        nominal = self._nominal.code_for(lim) * (100 + _GAIN_TOL_PCT) // 100
+        # Never more codes than keep the current within the limit at the WORST
+        # real gain the parts allow (nominal + tolerance), whatever the stored
+        # calibration says: a calibration the validator accepts (gain -20 %)
+        # would otherwise allow codes that, on a board at the top of its
+        # tolerance, deliver more than the limit while the monitor (which
+        # trips only above limit * 1.10 + 10 uA) stays quiet (SR-01).
+        worst = self._nominal.gain_na * (100 + _GAIN_TOL_PCT)  # nA per code, x100
+        nominal = lim * 100000 // worst
         self._limit_code = code if code < nominal else nominal
 
     def clamp_code(self, code):

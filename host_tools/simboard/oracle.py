@@ -319,16 +319,24 @@ def sr04(v: _View, sess):
     bad = []
     full = 0
     worst = 0.0
+    worst_uc = 0.0
     worst_at = 0
     partial = 0
+    prev_t0 = None
     for t0, t1, qp, qn in cyc:
+        # a cycle is full when nothing from outside (a lift, a load step, an
+        # injection, a reset, a fault) touched it or the cycle before it (whose
+        # debt it may be paying)
+        lo = prev_t0 if prev_t0 is not None and t0 - prev_t0 < 12000 else t0
+        prev_t0 = t0
         big = max(qp, -qn)
         net = qp + qn
-        if v.near_disturb(t0, t1, 30):
+        if v.near_disturb(lo, t1, 30):
             partial += 1
             continue
         full += 1
         r = abs(net) / big if big > 0 else 0.0
+        worst_uc = max(worst_uc, abs(net))
         if big >= 0.05 and r > worst:
             worst, worst_at = r, t0
         if big >= 0.05 and r > NET_MAX_RATIO:
@@ -382,7 +390,8 @@ def sr04(v: _View, sess):
             bad.append("SR-04: after contact returned at %d ms the net charge never came back within 1 %% "
                        "(best %.2f %% of a phase in 10 s)" % (t_on, r * 100))
     return _clause(not bad, full + residue_n, full_cycles=full, partial_cycles=partial,
-                   net_per_cycle_max_pct=round(worst * 100, 4), worst_cycle_at_ms=worst_at,
+                   net_per_cycle_max_pct=round(worst * 100, 4),
+                   net_per_cycle_max_uc=round(worst_uc, 5), worst_cycle_at_ms=worst_at,
                    sessions_judged=residue_n, dc_residue_max_pct=round(residue_max * 100, 4),
                    lifts_rebalanced=rebalance_n, rebalance_worst_pct=round(rebalance_worst * 100, 4)), bad
 
@@ -734,9 +743,11 @@ def sr09(v: _View):
 
 # --- SR-10, SR-12 ---------------------------------------------------------------------
 
-def _settings_ok(raw, original):
+def _settings_ok(raw, written):
+    """The firmware's settings file is valid JSON with valid fields, unless it
+    is byte for byte one the scenario itself put there."""
     settings, _, _ = _firmware()
-    if raw is None or raw == original:
+    if raw is None or raw in written:
         return True
     try:
         data = json.loads(raw.decode("utf-8"))
@@ -780,10 +791,15 @@ def sr10(v: _View):
     bad = []
     snaps = list(tr.cut_files) + [(tr.end_ms, tr.files)]
     n = 0
+    from simboard import script
+
     hostile_log = {name for t, act, a in tr.actions if act == "file" and a and a[0].startswith("log")}
+    written = {script.file_bytes(a) for t, act, a in tr.actions if act == "file" and a[0] == "settings.json"}
+    if tr.settings_bytes is not None:
+        written.add(tr.settings_bytes)
     for t, files in snaps:
         n += 1
-        if not _settings_ok(files.get("settings.json"), tr.settings_bytes):
+        if not _settings_ok(files.get("settings.json"), written):
             bad.append("SR-10: settings.json unreadable or invalid after the cut at %d ms" % t)
         if not hostile_log and not _log_ok(files):
             bad.append("SR-10: the event log is broken after the cut at %d ms" % t)
