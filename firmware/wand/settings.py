@@ -14,6 +14,7 @@ from wand.safety import HARD_CEILING_UA
 from wand.session import MAX_SESSION_MIN
 
 FILE = "settings.json"
+MAX_BYTES = 4096  # a settings file is ~350 bytes; anything much larger is not ours
 
 _GAIN_NOM = int(board.STAGE_UA_PER_CODE * 1000 + 0.5)
 _SENSE_NOM = int(board.SENSE_MV_PER_UA * 1000 + 0.5)
@@ -99,13 +100,19 @@ class Settings:
         atomicfile.discard_temp(fs, FILE)
         self.values = defaults()
         self.problems = []
-        text = atomicfile.read(fs, FILE)
+        try:
+            text = atomicfile.read(fs, FILE)
+        except MemoryError:  # a huge file: corrupt, not a crash (SR-10, SR-11)
+            text = ""
         if text is None:
             return self.problems
-        try:
-            data = json.loads(text)
-        except ValueError:
-            data = None
+        data = None
+        if len(text) <= MAX_BYTES:
+            try:
+                data = json.loads(text)
+            except (ValueError, RuntimeError, MemoryError):
+                # RuntimeError: nesting beyond the parser's depth (RecursionError on CPython)
+                data = None
         if not isinstance(data, dict):
             self.problems.append("corrupt")
             return self.problems

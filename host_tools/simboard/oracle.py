@@ -410,56 +410,82 @@ def _contact_open_at(v: _View, t):
 # --- SR-05 ------------------------------------------------------------------------
 
 def _units(v: _View):
-    """Envelope units: one per charge-balanced cycle (its peak), or one per
-    pulse in a pulse train (a cycle longer than a second): (t0, t1, amp, t_amp),
-    t_amp being when the peak was (a unit's time: the peak of a ramping cycle
-    is at its end)."""
-    tr = v.tr
-    cyc = _cycles(tr)
-    env = v.env
+    """Envelope units. Per cycle (a positive phase and the negative one that
+    pays it back): (t0, t1, peak, t_peak). And, inside the long polarity
+    blocks of a pulse train, per pulse: (t0, t1, peak, t_peak, block)."""
     import bisect
 
+    cyc = _cycles(v.tr)
+    env = v.env
     times = [t for t, _ in env]
-    units = []
+    cycles, pulses = [], []
     for t0, t1, _qp, _qn in cyc:
         i = bisect.bisect_left(times, t0)
         j = bisect.bisect_right(times, t1 + 10)
         seg = env[i:j]
         if not seg:
             continue
+        tp, pk = max(seg, key=lambda x: x[1])
+        cycles.append((t0, t1, pk, tp))
         if t1 - t0 <= 1000:
-            tp, pk = max(seg, key=lambda x: x[1])
-            units.append((t0, t1, pk, tp))
             continue
-        run = None
-        for t, p in seg:
-            if p > 0.5:
-                if run is None:
-                    run = [t, t, p, t]
-                else:
-                    run[1] = t
-                    if p > run[2]:
-                        run[2], run[3] = p, t
-            elif run is not None:
-                units.append(tuple(run))
-                run = None
-        if run is not None:
-            units.append(tuple(run))
-    return units
+        # the pulses of each polarity block, compared only with each other
+        # (the step from one block to the next is phase to phase)
+        mid = next((p[1] for p in v.tr.phases if p[0] == t0), (t0 + t1) // 2)
+        for lo, hi in ((t0 - 10, mid), (mid, t1 + 10)):
+            run = None
+            for t, p in seg:
+                if not lo <= t - 10 < hi:  # by where the 10 ms slot starts
+                    continue
+                if p > 0.5:
+                    if run is None:
+                        run = [t, t, p, t, lo]
+                    else:
+                        run[1] = t
+                        if p > run[2]:
+                            run[2], run[3] = p, t
+                elif run is not None:
+                    pulses.append(tuple(run))
+                    run = None
+            if run is not None:
+                pulses.append(tuple(run))
+    return cycles, pulses
+
+
+def _rates(v, pts, same_block):
+    best, at, n = 0.0, 0, 0
+    j = 0
+    for k in range(len(pts)):
+        if j <= k:
+            j = k + 1
+        while j < len(pts) and pts[j][0] - pts[k][0] < 100:
+            j += 1
+        if j >= len(pts):
+            break
+        a, b = pts[k], pts[j]
+        if same_block and a[4] != b[4]:
+            continue
+        if v.near_disturb(a[2], b[3], 150):
+            continue
+        n += 1
+        rate = abs(b[1] - a[1]) * 1000.0 / (b[0] - a[0])
+        if rate > best:
+            best, at = rate, int(a[2])
+    return best, at, n
 
 
 def sr05(v: _View):
-    units = _units(v)
+    cycles, pulses = _units(v)
     bad = []
-    best, at, n = 0.0, 0, 0
-    # groups of contiguous units (a pause longer than 600 ms splits them); each
-    # group starts and ends at zero
+    # groups of contiguous cycles (a pause longer than 600 ms splits them);
+    # each group starts and ends at zero
     groups = []
-    for u in units:
+    for u in cycles:
         if groups and u[0] - groups[-1][-1][1] <= 600:
             groups[-1].append(u)
         else:
             groups.append([u])
+    best, at, n = 0.0, 0, 0
     for g in groups:
         pts = [(float(u[3]), u[2], u[0], u[1]) for u in g]
         first, last = g[0], g[-1]
@@ -471,24 +497,18 @@ def sr05(v: _View):
         if not v.near_disturb(last[1], last[1] + 200, 0) and last[1] < v.tr.end_ms - 300 and \
                 max(v.env_between(last[1] + 20, last[1] + 300) + [0.0]) < 0.5:
             pts.append((float(last[1]), 0.0, last[1], last[1]))
-        j = 0
-        for k in range(len(pts)):
-            if j <= k:
-                j = k + 1
-            while j < len(pts) and pts[j][0] - pts[k][0] < 100:
-                j += 1
-            if j >= len(pts):
-                break
-            a, b = pts[k], pts[j]
-            if v.near_disturb(a[2], b[3], 150):
-                continue
-            n += 1
-            rate = abs(b[1] - a[1]) * 1000.0 / (b[0] - a[0])
-            if rate > best:
-                best, at = rate, int(a[2])
+        b, a, k = _rates(v, pts, False)
+        n += k
+        if b > best:
+            best, at = b, a
+    b, a, k = _rates(v, [(float(u[3]), u[2], u[0], u[1], u[4]) for u in pulses], True)
+    n += k
+    if b > best:
+        best, at = b, a
     if best > RAMP_MAX_UA_S:
         bad.append("SR-05: the envelope moved at %.0f uA/s at %d ms (at most 200)" % (best, at))
-    return _clause(not bad, n, max_ramp_ua_per_s=round(best, 1), max_ramp_at_ms=at, units=len(units)), bad
+    return _clause(not bad, n, max_ramp_ua_per_s=round(best, 1), max_ramp_at_ms=at, cycles=len(cycles),
+                   pulses=len(pulses)), bad
 
 
 # --- SR-06 ------------------------------------------------------------------------
@@ -793,7 +813,7 @@ def sr10(v: _View):
     n = 0
     from simboard import script
 
-    hostile_log = {name for t, act, a in tr.actions if act == "file" and a and a[0].startswith("log")}
+    hostile_log = {a[0] for t, act, a in tr.actions if act == "file" and a and a[0].startswith("log")}
     written = {script.file_bytes(a) for t, act, a in tr.actions if act == "file" and a[0] == "settings.json"}
     if tr.settings_bytes is not None:
         written.add(tr.settings_bytes)
@@ -855,7 +875,19 @@ def sr02(v: _View):
 
 # --- all --------------------------------------------------------------------------
 
+def _close_open_phase(tr: Trace):
+    """The plant closes a phase when the polarity changes: the last one is
+    still open when the run ends (its charge is `open_phase_uc`)."""
+    q = float(tr.plant.get("open_phase_uc", 0.0) or 0.0)
+    if q != 0.0 and not getattr(tr, "_open_closed", False):
+        t0 = tr.phases[-1][1] if tr.phases else 0
+        last_flow = max([s[0] for s in tr.samples if abs(s[1]) >= 0.5] + [t0])
+        tr.phases = list(tr.phases) + [(t0, max(t0, last_flow + tr.sample_ms), q)]
+        tr._open_closed = True
+
+
 def judge(tr: Trace) -> dict:
+    _close_open_phase(tr)
     v = _View(tr)
     sess = sessions(v)
     out: dict = {}
@@ -885,3 +917,27 @@ def judge(tr: Trace) -> dict:
 def violation_classes(verdict) -> list:
     """The SR IDs that failed, e.g. ['SR-01', 'SR-06']."""
     return sorted({b.split(":", 1)[0] for b in verdict["violations"]})
+
+
+def output_figures(tr: Trace, t0: int, t1: int) -> dict:
+    """The output characterization (docs/safety.md) over the whole cycles
+    inside [t0, t1] ms, measured on the load: peak, r.m.s., largest phase
+    charge, largest net charge of a cycle, mean amplitude while on."""
+    cyc = [c for c in _cycles(tr) if c[0] >= t0 and c[1] <= t1]
+    if cyc:
+        a, b = cyc[0][0], cyc[-1][1]
+    else:
+        a, b = t0, t1
+    env = [p for t, p in (tr.slots or [(s[0], abs(s[1])) for s in tr.samples]) if a < t <= b]
+    smp = [s[1] for s in tr.samples if a <= s[0] < b]
+    on = [abs(x) for x in smp if abs(x) >= 0.5]
+    phases = [p for p in tr.phases if p[0] >= a and p[1] <= b]
+    return {
+        "window_ms": [a, b],
+        "cycles": len(cyc),
+        "peak_ua": max(env + [abs(x) for x in smp] + [0.0]),
+        "rms_ua": (sum(x * x for x in smp) / len(smp)) ** 0.5 if smp else 0.0,
+        "phase_charge_uc": max([abs(p[2]) for p in phases] + [0.0]),
+        "net_charge_per_cycle_uc": max([abs(c[2] + c[3]) for c in cyc] + [0.0]),
+        "mean_on_ua": sum(on) / len(on) if on else 0.0,
+    }

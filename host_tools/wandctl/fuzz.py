@@ -410,6 +410,9 @@ def fuzz(budget_s: float, seed: int, interpreter: str, out: Path | None, log=pri
             pass
         except Exception as e:  # hypothesis' own complaints (e.g. flaky) end this batch only
             if not failing:
+                import traceback
+
+                traceback.print_exc()
                 raise WandctlError("fuzz: %s: %s" % (type(e).__name__, e)) from None
         if failing:
             scn, v = failing["scn"], failing["v"]

@@ -1,9 +1,7 @@
 """SR-06 contact detection, no snap on return, short -> fault; SR-07 session
 limits and idle auto-off."""
 
-from harness import as_simresult, press, simulate
-
-from wandctl.simrun import max_ramp
+from harness import press, simulate, verdict
 
 LEVEL8 = {"level": 8, "user_max_ua": 400}
 
@@ -34,8 +32,10 @@ def test_sr06_contact_back_ramps_from_zero_without_overshoot():
     assert abs(after[1].ua) <= 15
     peak = max(abs(s.ua) for s in after)
     assert setpoint * 0.95 <= peak <= setpoint * 1.05, (peak, setpoint)
-    rate, at = max_ramp(as_simresult(run))
-    assert rate <= 200, (rate, at)
+    v = verdict(run)
+    assert v["SR-05"]["ok"] and v["SR-05"]["max_ramp_ua_per_s"] <= 200, v["SR-05"]
+    assert v["SR-06"]["ok"] and v["SR-06"]["returns"] == 1, v["SR-06"]
+    assert v["SR-06"]["overshoot_max_pct"] <= 5, v["SR-06"]
 
 
 def test_sr06_timer_pauses_while_no_contact():
