@@ -420,8 +420,9 @@ def _units(v: _View):
     times = [t for t, _ in env]
     cycles, pulses = [], []
     for t0, t1, _qp, _qn in cyc:
-        i = bisect.bisect_left(times, t0)
-        j = bisect.bisect_right(times, t1 + 10)
+        # the slots that end inside the cycle (a slot holds the 10 ms before its time)
+        i = bisect.bisect_right(times, t0)
+        j = bisect.bisect_right(times, t1)
         seg = env[i:j]
         if not seg:
             continue
