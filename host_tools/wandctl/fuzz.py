@@ -82,7 +82,7 @@ def _read_flash(folder):
     return out
 
 
-def run_cpython(scn: Scenario):
+def run_cpython(scn: Scenario, firmware=None):
     """The scenario in this process (the firmware's own source, CPython)."""
     _paths()
     from simboard import esp32 as sim_esp32
@@ -141,7 +141,11 @@ def run_cpython(scn: Scenario):
             wand.app.main(sim_machine, sim_time, sim_esp32, observer=obs, serial=Null(), fs=w.flashfs(),
                           dac=g.get("BOOT_DAC"))
 
-        res = Runner(w, str(FIRMWARE), entry=entry, observer=Rec()).run()
+        import contextlib
+        import io
+
+        with contextlib.redirect_stdout(io.StringIO()):  # the firmware's prints (maintenance mode)
+            res = Runner(w, str(firmware or FIRMWARE), entry=entry, observer=Rec()).run()
         tr.resets = list(res["resets"])
         tr.plant = res["stats"]
         tr.end_ms = res["end_ms"]
@@ -152,7 +156,7 @@ def run_cpython(scn: Scenario):
     return tr
 
 
-def run_micropython(scn: Scenario):
+def run_micropython(scn: Scenario, firmware=None):
     """The scenario under the MicroPython unix port (the runner as a subprocess,
     the firmware from .mpy as on the board)."""
     _paths()
@@ -165,7 +169,7 @@ def run_micropython(scn: Scenario):
     flash = work / "flash"
     flash.mkdir()
     (work / "s.script").write_text(scn.script())
-    args = ["--firmware", str(FIRMWARE), "--flash", str(flash), "--seconds", "%g" % scn.seconds,
+    args = ["--firmware", str(firmware or FIRMWARE), "--flash", str(flash), "--seconds", "%g" % scn.seconds,
             "--seed", str(scn.seed), "--script", str(work / "s.script"), "--trace-ms", str(SAMPLE_MS)]
     if scn.load_ohms is not None:
         args += ["--load-ohms", "%g" % scn.load_ohms]
@@ -188,10 +192,10 @@ def run_micropython(scn: Scenario):
     return tr
 
 
-def judge(scn: Scenario, interpreter="cpython") -> dict:
+def judge(scn: Scenario, interpreter="cpython", firmware=None) -> dict:
     from simboard import oracle
 
-    tr = run_cpython(scn) if interpreter == "cpython" else run_micropython(scn)
+    tr = run_cpython(scn, firmware) if interpreter == "cpython" else run_micropython(scn, firmware)
     v = oracle.judge(tr)
     # an exception that reached the top is a defect of the firmware (SR-11)
     for t, typ, msg in getattr(tr, "exceptions", []):
@@ -355,8 +359,11 @@ def _classes(verdict):
     return oracle.violation_classes(verdict)
 
 
-def fuzz(budget_s: float, seed: int, interpreter: str, out: Path | None, log=print, batch=25) -> dict:
-    """Run scenarios until the budget is spent; shrink and write every violation."""
+def fuzz(budget_s: float, seed: int, interpreter: str, out: Path | None, log=print, batch=25,
+         max_scenarios=None, firmware=None, shrink_s=None) -> dict:
+    """Run scenarios until the budget is spent (or max_scenarios were tried);
+    shrink and write every violation. firmware: another firmware folder (the
+    tests use a deliberately broken copy to show the search finds it)."""
     _paths()
     from hypothesis import HealthCheck, Phase, given, seed as hseed, settings as hsettings
 
@@ -367,10 +374,12 @@ def fuzz(budget_s: float, seed: int, interpreter: str, out: Path | None, log=pri
     found_keys: set = set()
     failing: dict = {}
     shrink_until = [0.0]
+    shrink_budget = shrink_s if shrink_s is not None else min(120.0, max(30.0, budget_s * 0.25))
 
     def check(scn):
         k = scn.key()
-        if not failing and time.monotonic() > t_end:
+        if not failing and (time.monotonic() > t_end or (
+                max_scenarios is not None and counts["scenarios"] >= max_scenarios)):
             return  # the budget is spent: the rest of this batch is not run
         if k in cache:
             v = cache[k]
@@ -378,7 +387,7 @@ def fuzz(budget_s: float, seed: int, interpreter: str, out: Path | None, log=pri
             if time.monotonic() > shrink_until[0] and failing:
                 v = {"ok": True, "violations": []}  # out of shrink time: no new runs
             else:
-                v = judge(scn, interpreter)
+                v = judge(scn, interpreter, firmware)
                 counts["runs"] += 1
                 cache[k] = v
         if not failing:
@@ -387,6 +396,8 @@ def fuzz(budget_s: float, seed: int, interpreter: str, out: Path | None, log=pri
             cls = tuple(_classes(v))
             if "cls" in failing and failing["cls"] != cls:
                 return  # shrinking must keep the same class of violation
+            if "cls" not in failing:
+                shrink_until[0] = time.monotonic() + shrink_budget
             failing["cls"] = cls
             failing["scn"] = scn
             failing["v"] = v
@@ -397,7 +408,6 @@ def fuzz(budget_s: float, seed: int, interpreter: str, out: Path | None, log=pri
     while time.monotonic() < t_end:
         b += 1
         failing.clear()
-        shrink_until[0] = t_end + max(30.0, budget_s * 0.25)
         cache.clear()
         test = hsettings(max_examples=batch, deadline=None, database=None, derandomize=False,
                          suppress_health_check=list(HealthCheck),
@@ -430,6 +440,8 @@ def fuzz(budget_s: float, seed: int, interpreter: str, out: Path | None, log=pri
                 log("  " + line)
             found_keys.add(key)
         elif counts["scenarios"] == n0:
+            break
+        if max_scenarios is not None and counts["scenarios"] >= max_scenarios:
             break
     return counts
 
