@@ -31,7 +31,13 @@ LOAD_SHORT = const(4)  # below 200 ohm
 
 LOAD_NAMES = ("unknown", "ok", "compliance", "open", "short")
 
-SHORT_OHMS = const(200)
+SHORT_OHMS = const(200)  # SR-06: a load below this is a short
+# The decision threshold sits above SHORT_OHMS (and below the 500 ohm test
+# load and any skin, >= 1.5 kohm) so that a short is told from a load at the
+# lowest setpoint (session.MIN_TARGET_UA) through the sense's noise.
+_SHORT_DECIDE_OHMS = const(300)
+_SHORT_MIN_UA = const(40)  # judged from this much commanded (the lowest setpoint, clamped)
+_SHORT_MIN_MEAS_UA = const(25)
 _OPEN_TICKS = const(3)
 _SHORT_TICKS = const(5)
 _OK_TICKS = const(2)
@@ -78,6 +84,12 @@ class Calibration:
             return 0
         return d * 100 // self.vload_uv_per_100mv
 
+    def vload_mv_signed(self, uv):
+        d = uv - self.vload_offset_uv
+        if d < 0:
+            return -((-d) * 100 // self.vload_uv_per_100mv)
+        return d * 100 // self.vload_uv_per_100mv
+
 
 class Regulator:
     def __init__(self, cal):
@@ -108,7 +120,9 @@ class Regulator:
         self.measured_ua = cal.sense_ua(i_uv)
         v = cal.vload_mv(v_uv)
         self.vload_mv = v
-        self._vload_avg8 += v - (self._vload_avg8 >> 3)
+        # the average keeps the sign of the noise around zero (a clipped
+        # average would read a short as a few tens of ohms too high)
+        self._vload_avg8 += cal.vload_mv_signed(v_uv) - (self._vload_avg8 >> 3)
 
     def update(self, expected_ua):
         """Judge the load from this tick's measurement of the last output.
@@ -133,9 +147,10 @@ class Regulator:
                 self.load = LOAD_OPEN
             return self.load
         self._open_n = 0
+        avg8 = self._vload_avg8
         if m > 0:
-            self.load_ohms = self._vload_avg8 * 125 // m  # (avg8/8) mV * 1000 / µA
-        if expected_ua >= 50 and m >= 30 and v * 1000 < SHORT_OHMS * m:
+            self.load_ohms = (avg8 if avg8 > 0 else 0) * 125 // m  # (avg8/8) mV * 1000 / µA
+        if expected_ua >= _SHORT_MIN_UA and m >= _SHORT_MIN_MEAS_UA and avg8 * 125 < _SHORT_DECIDE_OHMS * m:
             self._short_n += 1
             if self._short_n >= _SHORT_TICKS:
                 self.load = LOAD_SHORT

@@ -11,7 +11,7 @@ import json
 
 from wand import atomicfile, board, programs
 from wand.safety import HARD_CEILING_UA
-from wand.session import MAX_SESSION_MIN
+from wand.session import MAX_SESSION_MIN, MIN_TARGET_UA
 
 FILE = "settings.json"
 MAX_BYTES = 4096  # a settings file is ~350 bytes; anything much larger is not ours
@@ -25,7 +25,7 @@ INT_FIELDS = {
     "level": (3, 1, 10),
     "session_min": (5, 1, MAX_SESSION_MIN),
     "cue_s": (5, 0, 60),
-    "user_max_ua": (400, 20, HARD_CEILING_UA),
+    "user_max_ua": (400, MIN_TARGET_UA, HARD_CEILING_UA),  # SR-06: no setpoint too low to judge
     "idle_off_s": (120, 30, 900),
     "cal_gain_na": (_GAIN_NOM, _GAIN_NOM * 8 // 10, _GAIN_NOM * 12 // 10),
     "cal_offset_na": (0, -20000, 20000),
