@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MPY := $(BIN)/micropython
 
-.PHONY: help venv sim test check bench board hardware-check clean boardgen
+.PHONY: help venv sim test check bench board hardware-check clean boardgen fuzz
 
 help:
 	@echo "make sim             run a full simulated 5-minute session (timeline, plot, summary)"
@@ -14,6 +14,7 @@ help:
 	@echo "make bench           report allocation, heap, tick time, simulation speed, deploy times"
 	@echo "make board           start a virtual board on a pty"
 	@echo "make hardware-check  run the SPICE netlist in ngspice and check the analog design"
+	@echo "make fuzz            search random scenarios for safety violations (FUZZ_BUDGET s, default 600)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +45,10 @@ board: venv
 hardware-check: venv
 	bash hardware/ensure_ngspice.sh
 	$(BIN)/python hardware/check.py
+
+FUZZ_BUDGET ?= 600
+fuzz: venv
+	$(BIN)/wandctl fuzz --budget $(FUZZ_BUDGET) --out build/fuzz --json build/fuzz/fuzz.json
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

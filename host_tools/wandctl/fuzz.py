@@ -161,7 +161,6 @@ def run_micropython(scn: Scenario, firmware=None):
     the firmware from .mpy as on the board)."""
     _paths()
     from simboard import oracle
-
     from wandctl import simrun
 
     actions = _actions(scn)
@@ -211,6 +210,7 @@ def strategies():
     """The Hypothesis strategy of scenarios."""
     _paths()
     from hypothesis import strategies as st
+
     from simboard import oracle
 
     settings, _board, programs = oracle._firmware()
@@ -365,7 +365,9 @@ def fuzz(budget_s: float, seed: int, interpreter: str, out: Path | None, log=pri
     shrink and write every violation. firmware: another firmware folder (the
     tests use a deliberately broken copy to show the search finds it)."""
     _paths()
-    from hypothesis import HealthCheck, Phase, given, seed as hseed, settings as hsettings
+    from hypothesis import HealthCheck, Phase, given
+    from hypothesis import seed as hseed
+    from hypothesis import settings as hsettings
 
     strat = strategies()
     t_end = time.monotonic() + budget_s

@@ -5,6 +5,7 @@ A check that cannot fail is a defect. SR-01, SR-02, SR-04..SR-10, SR-12."""
 import json
 
 import pytest
+
 from simboard import oracle
 
 HALF = 500  # ms
@@ -130,7 +131,8 @@ def test_sr09_oracle_fails_current_with_usb():
 def test_sr10_oracle_fails_a_broken_settings_file_or_log():
     v = oracle.judge(trace(files={"settings.json": b'{"level": 3'}))
     assert not v["SR-10"]["ok"]
-    v = oracle.judge(trace(files={"settings.json": b'{"level": 3}', "log0.txt": b"0 1 0 boot x y\ngarbage\n1 1 5 a - -\n"}))
+    broken = b"0 1 0 boot x y\ngarbage\n1 1 5 a - -\n"
+    v = oracle.judge(trace(files={"settings.json": b'{"level": 3}', "log0.txt": broken}))
     assert not v["SR-10"]["ok"]
     v = oracle.judge(trace(files={"settings.json": b'{"level": 3}', "log0.txt": b"0 1 0 boot x y\n1 1 5 a - -\n"}))
     assert v["SR-10"]["ok"]
@@ -157,5 +159,6 @@ def test_sessions_are_always_named_and_an_unnamed_end_fails():
     tr.resets = [(5000, "wdt")]
     v = oracle.judge(tr)
     assert v["sessions"][0]["ended_by"] == "watchdog_reset"
-    tr = trace(events=[(1000, "session_start", ["lift", "5"])], actions=[(5000, "power_cut", ()), (6000, "power_on", ())])
+    tr = trace(events=[(1000, "session_start", ["lift", "5"])],
+               actions=[(5000, "power_cut", ()), (6000, "power_on", ())])
     assert oracle.judge(tr)["sessions"][0]["ended_by"] == "power_cut"
