@@ -236,13 +236,13 @@ class App:
             # unknown part of it. Book half (the error is at most half a tick
             # of charge either way, paid or left when contact returns, SR-04).
             booked = booked // 2 if self._was_flowing else 0
-        self._was_flowing = rg.flowing
         elif booked and load == reg.LOAD_COMPLIANCE and expected > 0:
             # the fraction that flowed: measured over what this code delivers
             # unconstrained (expected, corrected by the learned trim)
             flowed = booked * rg.measured_ua * rg.trim // (expected * 1024)
             if flowed < booked:
                 booked = flowed
+        self._was_flowing = rg.flowing
         self.engine.account(elapsed_du, booked)
         if load == reg.LOAD_SHORT and sup.output_on:
             sup.trip(now, faults.SHORT)  # SR-06

@@ -327,11 +327,11 @@ def sr04(v: _View, sess):
         # a cycle is full when nothing from outside (a lift, a load step, an
         # injection, a reset, a fault) touched it or the cycle before it (whose
         # debt it may be paying)
-        lo = prev_t0 if prev_t0 is not None and t0 - prev_t0 < 12000 else t0
+        lo = prev_t0 if prev_t0 is not None else t0
         prev_t0 = t0
         big = max(qp, -qn)
         net = qp + qn
-        if v.near_disturb(lo, t1, 30):
+        if v.near_disturb(lo, t1, 30) or t1 >= tr.end_ms - 20:  # (the end of the run cut it)
             partial += 1
             continue
         full += 1
@@ -377,6 +377,8 @@ def sr04(v: _View, sess):
         q = sum(p[2] for p in before)
         big = max(abs(p[2]) for p in before)
         after = [p for p in ph if t_on <= p[0] <= min(t_on + 10000, s["end"])]
+        if t_on + 10000 > s["end"] and s["ended_by"] == "run_end":
+            continue  # the run ended before the re-balance could be judged
         if not after or v.near_disturb(t_on + 1, after[-1][1], 0) or _contact_open_at(v, after[-1][1]):
             continue
         rebalance_n += 1
@@ -543,6 +545,12 @@ def sr06(v: _View):
             continue  # nothing (judgeable) was flowing when it was lifted
         if any(t - 30 <= f <= t for f in v.faults):
             continue
+        # A lift can only be sensed when the output next drives current into
+        # the open load (a pulse train's gap shows nothing): count from there.
+        drive = next((s[0] for s in smp if s[0] >= t and _nominal_ua(v, s) > probe_max), None)
+        if drive is None:
+            continue
+        t = drive
         # output to zero: the DAC back to nothing or the probe
         z = next((s[0] for s in smp if s[0] >= t and _nominal_ua(v, s) <= probe_max), None)
         nxt = min([x for x in v.returns if x > t] + [x for x, _ in tr.resets if x > t] + [tr.end_ms])
@@ -601,13 +609,17 @@ def sr06(v: _View):
         if not lifts:
             continue
         t_off = lifts[-1]
-        pre = v.env_between(t_off - 1000, t_off - 20)
+        # the setpoint before the lift: the peak over one polarity period of
+        # the slowest program (a pulse train's negative block runs at its mean)
+        pre = v.env_between(t_off - 6500, t_off - 20)
         if not pre or max(pre) < 20:
             continue
-        presses = [x for x, act, a in tr.actions if act in ("press", "hold", "release") and t_off - 1000 <= x]
+        presses = [x for x, act, a in tr.actions if act in ("press", "hold", "release") and t_off - 6500 <= x]
         nxt = min([x for x in v.disturb if x > t_on] + presses + [t_on + 15000, tr.end_ms])
-        if any(x <= t_on for x in presses if x >= t_off - 1000):
+        if any(x <= t_on for x in presses if x >= t_off - 6500):
             continue
+        if any(t_off - 6500 <= x < t_off for x in v.disturb):
+            continue  # something else moved the current before the lift
         post = v.env_between(t_on + 10, nxt - 10)
         if not post:
             continue
