@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Simulate the microwand analog path in ngspice and check it against SAFETY.md.
+"""Simulate the microwand analog path in ngspice and check it against docs/safety.md.
 
 `make hardware-check` runs this file. It
 

@@ -1,4 +1,4 @@
-"""wandctl characterize: the output characterization of SAFETY.md.
+"""wandctl characterize: the output characterization of docs/safety.md.
 
 Every program runs at its top level (level 10 with user_max_ua at the hard
 ceiling, 500 µA) on a resistive load, on the simulated board, and the steady
@@ -30,7 +30,7 @@ START_S = 1.0
 
 
 def register(sub):
-    p = sub.add_parser("characterize", help="output characterization table (SAFETY.md) on the simulated board",
+    p = sub.add_parser("characterize", help="output characterization table (docs/safety.md) on the simulated board",
                        description=__doc__, formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
     p.add_argument("--loads", default=",".join(str(x) for x in DEFAULT_LOADS),
                    help="comma-separated resistive loads in ohms (default 500,2000,10000,47000)")

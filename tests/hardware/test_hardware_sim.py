@@ -1,4 +1,4 @@
-"""The analog path, simulated in ngspice by hardware/check.py, meets SAFETY.md.
+"""The analog path, simulated in ngspice by hardware/check.py, meets docs/safety.md.
 
 Every assertion here is on numbers ngspice produced in this session."""
 
