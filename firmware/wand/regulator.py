@@ -35,9 +35,15 @@ SHORT_OHMS = const(200)  # SR-06: a load below this is a short
 # The decision threshold sits above SHORT_OHMS (and below the 500 ohm test
 # load and any skin, >= 1.5 kohm) so that a short is told from a load at the
 # lowest setpoint (session.MIN_TARGET_UA) through the sense's noise.
-_SHORT_DECIDE_OHMS = const(300)
+# Two judges: a quick one on the 8-tick average at high currents, where the
+# sense resolves 200 ohm with a wide margin, and a patient one on the 32-tick
+# 16-tick average down to the lowest setpoint (settles in about 0.7 s).
+_SHORT_DECIDE_OHMS = const(350)
+_SHORT_FAST_OHMS = const(200)
+_SHORT_FAST_MIN_UA = const(150)
 _SHORT_MIN_UA = const(40)  # judged from this much commanded (the lowest setpoint, clamped)
 _SHORT_MIN_MEAS_UA = const(25)
+_ZERO_MIN_N = const(64)  # output-off readings before the auto-zero is used
 _OPEN_TICKS = const(3)
 _SHORT_TICKS = const(5)
 _OK_TICKS = const(2)
@@ -99,6 +105,13 @@ class Regulator:
         self.measured_ua = 0
         self.vload_mv = 0
         self._vload_avg8 = 0  # 8x exponential average of the load voltage
+        self._vload_avg16 = 0  # 16x, for the short at low currents
+        # Auto-zero: the load-voltage sense's reading with the output off (64x
+        # average, µV), so the short judge sees no ADC offset error (about
+        # 20 mV of load voltage, as much as a 400 ohm load shows at 50 µA).
+        self._zero64 = 0
+        self._zero_n = 0
+        self._v_uv = 0
         self.load_ohms = -1  # -1: unknown
         self.load = LOAD_UNKNOWN
         self.flowing = False  # the last measurement saw the current flow
@@ -122,7 +135,14 @@ class Regulator:
         self.vload_mv = v
         # the average keeps the sign of the noise around zero (a clipped
         # average would read a short as a few tens of ohms too high)
-        self._vload_avg8 += cal.vload_mv_signed(v_uv) - (self._vload_avg8 >> 3)
+        self._v_uv = v_uv
+        if self._zero_n >= _ZERO_MIN_N:
+            d = v_uv - (self._zero64 >> 6)
+            vs = d * 100 // cal.vload_uv_per_100mv if d >= 0 else -((-d) * 100 // cal.vload_uv_per_100mv)
+        else:
+            vs = cal.vload_mv_signed(v_uv)
+        self._vload_avg8 += vs - (self._vload_avg8 >> 3)
+        self._vload_avg16 += vs - (self._vload_avg16 >> 4)
 
     def update(self, expected_ua):
         """Judge the load from this tick's measurement of the last output.
@@ -132,6 +152,13 @@ class Regulator:
         deliver (expected / trim); the stage follows the code within a tick, so
         this holds during ramps too.
         """
+        if expected_ua == 0:
+            # output off: track the sense's zero
+            if self._zero_n == 0:
+                self._zero64 = self._v_uv << 6
+            self._zero64 += self._v_uv - (self._zero64 >> 6)
+            if self._zero_n < _ZERO_MIN_N:
+                self._zero_n += 1
         if expected_ua < _JUDGE_MIN_UA:
             self.flowing = expected_ua > 0
             return self.load
@@ -150,7 +177,13 @@ class Regulator:
         avg8 = self._vload_avg8
         if m > 0:
             self.load_ohms = (avg8 if avg8 > 0 else 0) * 125 // m  # (avg8/8) mV * 1000 / µA
-        if expected_ua >= _SHORT_MIN_UA and m >= _SHORT_MIN_MEAS_UA and avg8 * 125 < _SHORT_DECIDE_OHMS * m:
+        short = False
+        if expected_ua >= _SHORT_MIN_UA and m >= _SHORT_MIN_MEAS_UA:
+            if m >= _SHORT_FAST_MIN_UA and avg8 * 125 < _SHORT_FAST_OHMS * m:
+                short = True
+            elif self._vload_avg16 * 125 < _SHORT_DECIDE_OHMS * 2 * m:
+                short = True
+        if short:
             self._short_n += 1
             if self._short_n >= _SHORT_TICKS:
                 self.load = LOAD_SHORT

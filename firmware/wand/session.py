@@ -31,7 +31,7 @@ LEVELS = const(10)
 # SR-06: the lowest setpoint. Below it the sense cannot tell a short (or a
 # lift) from a load through its noise, so no level goes lower, and settings
 # refuse a user_max_ua below it.
-MIN_TARGET_UA = const(50)
+MIN_TARGET_UA = const(100)
 
 # why a session ended
 END_TIMER = "timer"

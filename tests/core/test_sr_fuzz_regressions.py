@@ -56,11 +56,11 @@ def test_sr10_sr11_huge_settings_file_is_corrupt():
 
 def test_sr06_lowest_user_max_is_a_setpoint_the_sense_can_judge():
     lo = settings.INT_FIELDS["user_max_ua"][1]
-    assert lo == ses.MIN_TARGET_UA == 50
-    raises(settings.SettingsError, settings.validate_field, "user_max_ua", 49)
+    assert lo == ses.MIN_TARGET_UA == 100
+    raises(settings.SettingsError, settings.validate_field, "user_max_ua", 99)
     raises(settings.SettingsError, settings.validate_field, "user_max_ua", 20)
     # no level goes below the lowest setpoint, and none above the limit
-    for user_max in (50, 60, 100, 400, 500):
+    for user_max in (100, 101, 150, 400, 500):
         s = ses.Session(OutputEngine())
         for level in range(1, 11):
             s.configure("lift", level, user_max, 5, 5)
@@ -79,7 +79,7 @@ def test_sr01_clamp_holds_at_the_worst_real_gain_for_every_accepted_calibration(
     worst_na_per_code = board.STAGE_UA_PER_CODE * 1000 * (100 + GAIN_TOL_PCT) / 100
     for gain in (g_lo, (g_lo + g_hi) // 2, g_hi):
         for off in (o_lo, 0, o_hi):
-            for lim in (50, 51, 100, 333, 400, 499, 500):
+            for lim in (100, 101, 150, 333, 400, 499, 500):
                 sup = Supervisor(_NoBoard(), Calibration(gain, off), lim)
                 top = sup.clamp_code(255)
                 assert top * worst_na_per_code <= lim * 1000, (gain, off, lim, top)
@@ -100,10 +100,11 @@ def _feed_short(rg, expected_ua, ohms, ticks, noise_uv=0):
 
 
 def test_sr06_short_detected_at_the_lowest_setpoint_and_not_at_500_ohm():
-    # the clamped lowest setpoint is about 47 uA of command
+    # the clamped lowest setpoint is about 94 uA of command
+    for ohms in (50, 199):
+        rg = reg.Regulator(Calibration())
+        assert _feed_short(rg, 94, ohms, 150, noise_uv=1500) == reg.LOAD_SHORT, ohms
     rg = reg.Regulator(Calibration())
-    assert _feed_short(rg, 47, 50, 60, noise_uv=1500) == reg.LOAD_SHORT
+    assert _feed_short(rg, 94, 500, 300, noise_uv=1500) != reg.LOAD_SHORT
     rg = reg.Regulator(Calibration())
-    assert _feed_short(rg, 47, 500, 200, noise_uv=1500) != reg.LOAD_SHORT
-    rg = reg.Regulator(Calibration())
-    assert _feed_short(rg, 47, 2000, 200) == reg.LOAD_OK
+    assert _feed_short(rg, 94, 2000, 300) == reg.LOAD_OK

@@ -21,7 +21,7 @@ def test_sr01_ceiling_holds_with_the_lowest_accepted_calibration_on_a_hot_board(
     from wand import settings
 
     lo = settings.INT_FIELDS["cal_gain_na"][1]
-    for user_max in (50, 333, 500):
+    for user_max in (100, 333, 500):
         run = simulate([press(1.0)], seconds=12, seed=HOT_BOARD, load_ohms=2000,
                        settings={"level": 10, "user_max_ua": user_max, "cal_gain_na": lo})
         v = verdict(run)
@@ -31,11 +31,12 @@ def test_sr01_ceiling_holds_with_the_lowest_accepted_calibration_on_a_hot_board(
         assert v["SR-01"]["n"] > 1000 and 0 < v["SR-01"]["peak_ua"] <= user_max, v["SR-01"]
 
 
-@pytest.mark.parametrize("load", [100, 50])
+@pytest.mark.parametrize("load", [199, 100, 50])
 def test_sr06_short_at_the_lowest_setpoint_stops_with_a_fault(load):
     """Found: at level 1 (40 uA) a short never stopped the session (the
-    detector needed 50 uA of command). Now the lowest setpoint is 50 uA and
-    the short is judged on the signed load-voltage average."""
+    detector needed 50 uA of command), and at 50 uA a 199 ohm load was missed
+    while a 500 ohm one tripped. Now the lowest setpoint is 100 uA and the
+    short is judged on the auto-zeroed, signed 16-tick load-voltage average."""
     run = simulate([press(1.0), (6.0, "load", load)], seconds=10, settings={"level": 1})
     v = verdict(run)
     assert v["SR-06"]["shorts"] == 1 and v["SR-06"]["ok"], v["violations"]
@@ -46,7 +47,7 @@ def test_sr06_short_at_the_lowest_setpoint_stops_with_a_fault(load):
     "[" * 5000 + "]" * 5000,
     '{"a":' * 3000 + "1" + "}" * 3000,
     '{"level": 3, "pad": "' + "x" * 200000 + '"}',
-    '{"user_max_ua": 20}',
+    '{"user_max_ua": 50}',
 ])
 def test_sr10_sr11_hostile_settings_boot_to_defaults_and_a_session_runs(text, tmp_path):
     """Found: a deeply nested settings file raised RecursionError at every boot
