@@ -331,7 +331,9 @@ def sr04(v: _View, sess):
         prev_t0 = t0
         big = max(qp, -qn)
         net = qp + qn
-        if v.near_disturb(lo, t1, 30) or t1 >= tr.end_ms - 20:  # (the end of the run cut it)
+        # (the last phase is still open when the run ends: whatever cut it, its
+        # cycle is judged by the DC residue of its session, not as a full one)
+        if v.near_disturb(lo, t1, 30) or t1 >= tr.end_ms - 20 or t1 > getattr(tr, "_open_t0", 1 << 60):
             partial += 1
             continue
         full += 1
@@ -910,6 +912,7 @@ def _close_open_phase(tr: Trace):
         last_flow = max([s[0] for s in tr.samples if abs(s[1]) >= 0.5] + [t0])
         tr.phases = list(tr.phases) + [(t0, max(t0, last_flow + tr.sample_ms), q)]
         tr._open_closed = True
+        tr._open_t0 = t0
 
 
 def judge(tr: Trace) -> dict:
