@@ -35,14 +35,15 @@ SHORT_OHMS = const(200)  # SR-06: a load below this is a short
 # The decision threshold sits above SHORT_OHMS (and below the 500 ohm test
 # load and any skin, >= 1.5 kohm) so that a short is told from a load at the
 # lowest setpoint (session.MIN_TARGET_UA) through the sense's noise.
-# Two judges: a quick one on the 8-tick average at high currents, where the
-# sense resolves 200 ohm with a wide margin, and a patient one on the 32-tick
+# Two judges: a quick one on each reading at high currents, where the
+# sense resolves 200 ohm with a wide margin, and a patient one on the
 # 16-tick average down to the lowest setpoint (settles in about 0.7 s).
 _SHORT_DECIDE_OHMS = const(350)
 _SHORT_FAST_OHMS = const(200)
 _SHORT_FAST_MIN_UA = const(150)
-_SHORT_MIN_UA = const(40)  # judged from this much commanded (the lowest setpoint, clamped)
-_SHORT_MIN_MEAS_UA = const(25)
+_SHORT_MIN_UA = const(85)  # judged from this much commanded (the lowest setpoint, clamped)
+_SHORT_SETTLE = const(32)  # ticks at or above it before the 16-tick average is trusted
+_SHORT_MIN_MEAS_UA = const(50)
 _ZERO_MIN_N = const(64)  # output-off readings before the auto-zero is used
 _OPEN_TICKS = const(3)
 _SHORT_TICKS = const(5)
@@ -111,7 +112,9 @@ class Regulator:
         # 20 mV of load voltage, as much as a 400 ohm load shows at 50 µA).
         self._zero64 = 0
         self._zero_n = 0
+        self._settle = 0  # ticks the command has been at or above _SHORT_MIN_UA
         self._v_uv = 0
+        self._vs = 0
         self.load_ohms = -1  # -1: unknown
         self.load = LOAD_UNKNOWN
         self.flowing = False  # the last measurement saw the current flow
@@ -141,8 +144,7 @@ class Regulator:
             vs = d * 100 // cal.vload_uv_per_100mv if d >= 0 else -((-d) * 100 // cal.vload_uv_per_100mv)
         else:
             vs = cal.vload_mv_signed(v_uv)
-        self._vload_avg8 += vs - (self._vload_avg8 >> 3)
-        self._vload_avg16 += vs - (self._vload_avg16 >> 4)
+        self._vs = vs  # averaged in update(), only while current is driven
 
     def update(self, expected_ua):
         """Judge the load from this tick's measurement of the last output.
@@ -162,6 +164,10 @@ class Regulator:
         if expected_ua < _JUDGE_MIN_UA:
             self.flowing = expected_ua > 0
             return self.load
+        # (a pulse train's gaps would pull the averages toward zero: a short)
+        vs = self._vs
+        self._vload_avg8 += vs - (self._vload_avg8 >> 3)
+        self._vload_avg16 += vs - (self._vload_avg16 >> 4)
         m = self.measured_ua
         v = self.vload_mv
         near_comp = v * 10 >= self._compliance_mv * 9
@@ -178,10 +184,15 @@ class Regulator:
         if m > 0:
             self.load_ohms = (avg8 if avg8 > 0 else 0) * 125 // m  # (avg8/8) mV * 1000 / µA
         short = False
+        if expected_ua >= _SHORT_MIN_UA:
+            if self._settle < _SHORT_SETTLE:
+                self._settle += 1
+        else:
+            self._settle = 0
         if expected_ua >= _SHORT_MIN_UA and m >= _SHORT_MIN_MEAS_UA:
-            if m >= _SHORT_FAST_MIN_UA and avg8 * 125 < _SHORT_FAST_OHMS * m:
+            if m >= _SHORT_FAST_MIN_UA and vs * 1000 < _SHORT_FAST_OHMS * m:
                 short = True
-            elif self._vload_avg16 * 125 < _SHORT_DECIDE_OHMS * 2 * m:
+            elif self._settle >= _SHORT_SETTLE and self._vload_avg16 * 125 < _SHORT_DECIDE_OHMS * 2 * m:
                 short = True
         if short:
             self._short_n += 1

@@ -47,7 +47,7 @@ RAMP_MAX_UA_S = 200.0
 NET_MAX_RATIO = 0.01
 LIFT_MAX_MS = 100
 TOLD_MAX_MS = 100
-SHORT_MAX_MS = 2000  # SR-06 sets no time for a short; 2 s (the firmware: 0.04..1.5 s)
+SHORT_MAX_MS = 2000  # SR-06 sets no time for a short: 2 s of drive into it (the firmware: 0.4..1.0 s)
 OVERSHOOT_MAX = 0.05
 SESSION_HARD_S = 1200
 SENSOR_MAX_MS = 500
@@ -539,7 +539,7 @@ def sr06(v: _View):
     tr = v.tr
     bad = []
     smp = tr.samples
-    lift_ms, told_ms, short_ms, overs = [], [], [], []
+    lift_ms, told_ms, short_ms, overs, short_drive = [], [], [], [], []
     probe_max = v.probe_ua * 1.5 + 3
     for t in v.lifts:
         before = [s for s in smp if t - 30 <= s[0] < t]
@@ -573,6 +573,7 @@ def sr06(v: _View):
         elif nxt - t > TOLD_MAX_MS + SAMPLE_SLACK_MS:
             bad.append("SR-06: lifted at %d ms, the user was never told" % t)
     for t in v.shorts:
+        t_short = t
         before = [s for s in smp if t - 30 <= s[0] < t]
         if not before or max(abs(s[1]) for s in before) < 1.0:
             # not flowing: the fault must come as soon as current would flow
@@ -580,9 +581,11 @@ def sr06(v: _View):
             if first is None:
                 continue
             t = first
-        end = next((x for x, act, a in tr.actions if x > t and (
+        end = next((x for x, act, a in tr.actions if x > t_short and (
             act == "inject" and a and a[0] in ("short=off", "clear") or act in ("load", "power_cut")
             or act == "contact")), tr.end_ms)
+        if end <= t:
+            continue  # the short was gone before any current flowed into it
         z = None
         for s in smp:
             if s[0] < t:
@@ -600,9 +603,13 @@ def sr06(v: _View):
             bad.append("SR-06: a short at %d ms never stopped the output (for %d ms)" % (t, end - t))
             short_ms.append(end - t)
             continue
+        # judged on the time the output drove current into the short (a pulse
+        # train's gaps show the sense nothing)
+        drive = sum(v.dt for s in smp if t <= s[0] < z and s[2] > 0)
         short_ms.append(z - t)
-        if z - t > SHORT_MAX_MS + SAMPLE_SLACK_MS:
-            bad.append("SR-06: a short at %d ms stopped the output after %d ms" % (t, z - t))
+        short_drive.append(drive)
+        if drive > SHORT_MAX_MS + SAMPLE_SLACK_MS:
+            bad.append("SR-06: a short at %d ms stopped the output after %d ms (%d ms of drive)" % (t, z - t, drive))
         if not any(t - 20 <= f <= z + 50 for f in v.faults):
             bad.append("SR-06: a short at %d ms did not stop the session with a fault" % t)
     # overshoot after contact returns
@@ -634,7 +641,8 @@ def sr06(v: _View):
     n = len(lift_ms) + len(short_ms) + len(overs)
     return _clause(not bad, n, lifts=len(lift_ms), lift_to_zero_max_ms=max(lift_ms, default=0),
                    lift_to_told_max_ms=max(told_ms, default=0), shorts=len(short_ms),
-                   short_to_fault_max_ms=max(short_ms, default=0), returns=len(overs),
+                   short_to_fault_max_ms=max(short_ms, default=0),
+                   short_drive_to_fault_max_ms=max(short_drive, default=0), returns=len(overs),
                    overshoot_max_pct=round(max(overs, default=0.0) * 100, 2)), bad
 
 
