@@ -610,7 +610,8 @@ def sr06(v: _View):
         short_drive.append(drive)
         if drive > SHORT_MAX_MS + SAMPLE_SLACK_MS:
             bad.append("SR-06: a short at %d ms stopped the output after %d ms (%d ms of drive)" % (t, z - t, drive))
-        if not any(t - 20 <= f <= z + 50 for f in v.faults):
+        other = any(t < x <= z + 50 for x in v.disturb if x != t_short)
+        if not other and not any(t - 20 <= f <= z + 50 for f in v.faults):
             bad.append("SR-06: a short at %d ms did not stop the session with a fault" % t)
     # overshoot after contact returns
     for t_on in v.returns:
@@ -677,7 +678,8 @@ def sr07(v: _View, sess):
     bench = any(k == "bench" for _, k, _ in tr.events)
     act = [0] + [t for t, a, _ in tr.actions if a in ("press", "hold", "release", "power_on")]
     act += [t for t, _ in tr.resets]
-    act += [r[1] for r in _flow_runs(v, 0, tr.end_ms, 200)]
+    flows = _flow_runs(v, 0, tr.end_ms, 200)
+    act += [r[1] for r in flows]
     act.sort()
     lit = [s[0] for s in tr.samples if s[3] or s[4] or s[5]]
     import bisect
@@ -694,6 +696,8 @@ def sr07(v: _View, sess):
             awake = lit[k] - t
             if nxt - t < idle_s * 1000 + 8000:
                 continue  # not idle long enough to judge
+            if any(a < nxt and b > t for a, b in flows):
+                continue  # current flowed in between: a session, not idling
             idle_n += 1
             idle_worst = max(idle_worst, awake / 1000.0)
             if awake > idle_s * 1000 + 8000:
