@@ -54,6 +54,7 @@ SENSOR_MAX_MS = 500
 USB_MAX_MS = 50
 SAMPLE_SLACK_MS = 10  # one sample period of measurement granularity
 SHORT_OHMS = 200.0
+SHORT_JUDGE_UA = 85  # regulator._SHORT_MIN_UA: the command from which a short is judged
 OPEN_OHMS = 1.0e6  # a resistor this large is a lift for the stage (21.5 V at 21.5 uA)
 HW_FAULTS = ("gain_drift",)
 SENSE_FAULTS = ("sense_stuck", "sense_frozen", "sense_open", "sense_gain")
@@ -574,13 +575,14 @@ def sr06(v: _View):
             bad.append("SR-06: lifted at %d ms, the user was never told" % t)
     for t in v.shorts:
         t_short = t
-        before = [s for s in smp if t - 30 <= s[0] < t]
-        if not before or max(abs(s[1]) for s in before) < 1.0:
-            # not flowing: the fault must come as soon as current would flow
-            first = next((s[0] for s in smp if s[0] >= t and abs(s[1]) >= 1.0), None)
-            if first is None:
-                continue
-            t = first
+        # judged from the first instant a judgeable current flows into it (the
+        # lowest setpoint, clamped: 85 uA of command; a ramp paused below it
+        # shows the sense nothing to judge)
+        first = next((s[0] for s in smp if s[0] >= t and _nominal_ua(v, s) >= SHORT_JUDGE_UA
+                      and abs(s[1]) >= 1.0), None)
+        if first is None:
+            continue
+        t = first
         end = next((x for x, act, a in tr.actions if x > t_short and (
             act == "inject" and a and a[0] in ("short=off", "clear") or act in ("load", "power_cut")
             or act == "contact")), tr.end_ms)
