@@ -35,7 +35,7 @@ SHORT_OHMS = const(200)  # SR-06: a load below this is a short
 # The decision threshold sits above SHORT_OHMS (and below the 500 ohm test
 # load and any skin, >= 1.5 kohm) so that a short is told from a load at the
 # lowest setpoint (session.MIN_TARGET_UA) through the sense's noise.
-# Two judges: a quick one on each reading at high currents, where the
+# Two judges: a quick one on the 8-tick average at high currents, where the
 # sense resolves 200 ohm with a wide margin, and a patient one on the
 # 16-tick average down to the lowest setpoint (settles in about 0.7 s).
 _SHORT_DECIDE_OHMS = const(350)
@@ -115,6 +115,8 @@ class Regulator:
         self._settle = 0  # ticks the command has been at or above _SHORT_MIN_UA
         self._v_uv = 0
         self._vs = 0
+        self._m_avg8 = 0
+        self._m_avg16 = 0
         self.load_ohms = -1  # -1: unknown
         self.load = LOAD_UNKNOWN
         self.flowing = False  # the last measurement saw the current flow
@@ -166,9 +168,13 @@ class Regulator:
             return self.load
         # (a pulse train's gaps would pull the averages toward zero: a short)
         vs = self._vs
+        m = self.measured_ua
         self._vload_avg8 += vs - (self._vload_avg8 >> 3)
         self._vload_avg16 += vs - (self._vload_avg16 >> 4)
-        m = self.measured_ua
+        # the current averaged the same way: a ramp lags both alike, so their
+        # ratio is the load (not a ramp's lag read as a lower resistance)
+        self._m_avg8 += m - (self._m_avg8 >> 3)
+        self._m_avg16 += m - (self._m_avg16 >> 4)
         v = self.vload_mv
         near_comp = v * 10 >= self._compliance_mv * 9
         self.flowing = True
@@ -190,9 +196,9 @@ class Regulator:
         else:
             self._settle = 0
         if expected_ua >= _SHORT_MIN_UA and m >= _SHORT_MIN_MEAS_UA:
-            if m >= _SHORT_FAST_MIN_UA and vs * 1000 < _SHORT_FAST_OHMS * m:
+            if m >= _SHORT_FAST_MIN_UA and avg8 * 1000 < _SHORT_FAST_OHMS * self._m_avg8:
                 short = True
-            elif self._settle >= _SHORT_SETTLE and self._vload_avg16 * 125 < _SHORT_DECIDE_OHMS * 2 * m:
+            elif self._settle >= _SHORT_SETTLE and self._vload_avg16 * 1000 < _SHORT_DECIDE_OHMS * self._m_avg16:
                 short = True
         if short:
             self._short_n += 1

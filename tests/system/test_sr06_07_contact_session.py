@@ -52,7 +52,7 @@ def test_sr06_short_stops_the_session_with_a_fault():
     run = simulate([press(1.0), (8.0, "inject", "short")], seconds=12, settings=LEVEL8)
     assert 6 in run.faults(), run.faults()  # SHORT
     t = run.first("fault")[0]
-    assert 8000 <= t <= 8200
+    assert 8000 <= t <= 8600  # (SR-06 sets no time; judged on the 8-tick average: ~0.4 s)
     assert all(abs(s.ua) < 1 for s in run.samples if s.t > t + 10)
     assert run.first("session_end")[2][0] == "fault"
 
