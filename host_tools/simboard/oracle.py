@@ -128,6 +128,16 @@ class _View:
         self.ua_per_code = board.STAGE_UA_PER_CODE
         self.probe_ua = programs.PROBE_UA
         self.eff = effective_settings(tr.settings_bytes)
+        # a scenario that rewrites the settings file mid-run: the firmware may
+        # run with any of them after a reboot; judge against the most lenient
+        from simboard import script as _script
+
+        later = [effective_settings(_script.file_bytes(a)) for t, act, a in tr.actions
+                 if act == "file" and a and a[0] == "settings.json" and t > 0]
+        for e in later:
+            for k in ("user_max_ua", "idle_off_s", "session_min"):
+                if e[k] > self.eff[k]:
+                    self.eff = dict(self.eff, **{k: e[k]})
         self.limit = min(self.eff["user_max_ua"], HARD_CEILING_UA)
         if tr.slots:
             self.env = [(t, p) for t, p in tr.slots]
@@ -930,6 +940,7 @@ def _close_open_phase(tr: Trace):
 
 
 def judge(tr: Trace) -> dict:
+    tr.actions = sorted(tr.actions, key=lambda a: a[0])  # a script may list them in any order
     _close_open_phase(tr)
     v = _View(tr)
     sess = sessions(v)
