@@ -9,7 +9,7 @@ MPY := $(BIN)/micropython
 WASM := build/wasm
 WASM_STAMP := $(WASM)/.installed
 
-.PHONY: help venv wasm sim test test-fast check bench board hardware-check clean boardgen
+.PHONY: help venv wasm sim test test-fast check bench board hardware-check clean boardgen fuzz
 
 help:
 	@echo "make sim             run a full simulated 5-minute session (timeline, plot, summary)"
@@ -21,6 +21,7 @@ help:
 	@echo "make hardware-check  run the SPICE netlist in ngspice and check the analog design"
 	@echo "make image           one-file images per flash size (MICROPYTHON=ESP32_GENERIC-....bin; default: the synthetic test image)"
 	@echo "make web             the browser installer (ESP Web Tools) with the images, in build/web"
+	@echo "make fuzz            search random scenarios for safety violations (FUZZ_BUDGET s, default 600)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +64,10 @@ board: venv
 hardware-check: venv
 	bash hardware/ensure_ngspice.sh
 	$(BIN)/python hardware/check.py
+
+FUZZ_BUDGET ?= 600
+fuzz: venv
+	$(BIN)/wandctl fuzz --budget $(FUZZ_BUDGET) --out build/fuzz --json build/fuzz/fuzz.json
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

@@ -93,6 +93,7 @@ class App:
         self._bat_crit_n = 0
         self._bat_div = int(board.VBAT_DIVIDER * 1000 + 0.5)  # µV per mV of battery
         self._usb_n = 0
+        self._was_flowing = False
         self._bench_until = -1
         self._bench_candidate = False
         self._last_activity = 0
@@ -247,13 +248,17 @@ class App:
         # compliance, what the sense measured (less than the code asks).
         booked = sup.code
         if not rg.flowing:
-            booked = 0
+            # The tick in which the load went open: the current flowed for an
+            # unknown part of it. Book half (the error is at most half a tick
+            # of charge either way, paid or left when contact returns, SR-04).
+            booked = booked // 2 if self._was_flowing else 0
         elif booked and load == reg.LOAD_COMPLIANCE and expected > 0:
             # the fraction that flowed: measured over what this code delivers
             # unconstrained (expected, corrected by the learned trim)
             flowed = booked * rg.measured_ua * rg.trim // (expected * 1024)
             if flowed < booked:
                 booked = flowed
+        self._was_flowing = rg.flowing
         self.engine.account(elapsed_du, booked)
         if load == reg.LOAD_SHORT and sup.output_on:
             sup.trip(now, faults.SHORT)  # SR-06

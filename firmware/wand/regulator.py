@@ -31,15 +31,28 @@ LOAD_SHORT = const(4)  # below 200 ohm
 
 LOAD_NAMES = ("unknown", "ok", "compliance", "open", "short")
 
-SHORT_OHMS = const(200)
+SHORT_OHMS = const(200)  # SR-06: a load below this is a short
+# The decision threshold sits above SHORT_OHMS (and below the 500 ohm test
+# load and any skin, >= 1.5 kohm) so that a short is told from a load at the
+# lowest setpoint (session.MIN_TARGET_UA) through the sense's noise.
+# Two judges: a quick one on the 8-tick average at high currents, where the
+# sense resolves 200 ohm with a wide margin, and a patient one on the
+# 16-tick average down to the lowest setpoint (settles in about 0.7 s).
+_SHORT_DECIDE_OHMS = const(350)
+_SHORT_FAST_OHMS = const(200)
+_SHORT_FAST_MIN_UA = const(150)
+_SHORT_MIN_UA = const(85)  # judged from this much commanded (the lowest setpoint, clamped)
+_SHORT_SETTLE = const(32)  # ticks at or above it before the 16-tick average is trusted
+_SHORT_MIN_MEAS_UA = const(50)
+_ZERO_MIN_N = const(64)  # output-off readings before the auto-zero is used
+# The displayed load estimate takes only ticks with at least this much current:
+# below it one step of the load-voltage sense (1 mV at the ADC, 11 mV at the
+# probes) is a fifth of the voltage across a 2 kOhm load.
+_OHMS_MIN_UA = const(30)
+_OHMS_FIRST = const(8)  # the first ticks of current settle the stage and the average: not shown
 _OPEN_TICKS = const(3)
 _SHORT_TICKS = const(5)
 _OK_TICKS = const(2)
-# The load estimate takes only ticks with at least this much current: below it
-# one step of the load-voltage sense (1 mV at the ADC, 11 mV at the probes)
-# is a fifth of the voltage across a 2 kOhm load (averaged over 8 ticks: well under).
-_OHMS_MIN_UA = const(30)
-_OHMS_FIRST = const(8)  # the first ticks of current settle the stage and the average: not shown
 
 
 class Calibration:
@@ -83,6 +96,12 @@ class Calibration:
             return 0
         return d * 100 // self.vload_uv_per_100mv
 
+    def vload_mv_signed(self, uv):
+        d = uv - self.vload_offset_uv
+        if d < 0:
+            return -((-d) * 100 // self.vload_uv_per_100mv)
+        return d * 100 // self.vload_uv_per_100mv
+
 
 class Regulator:
     def __init__(self, cal):
@@ -91,11 +110,23 @@ class Regulator:
         self._trim_acc = 0
         self.measured_ua = 0
         self.vload_mv = 0
-        self._vload_avg16 = 0  # 16x exponential average of the load voltage (ticks with current only)
-        self._i_avg16 = 0  # 16x exponential average of the current, on the same ticks as the voltage's
-        self._ohms_n = 0  # ticks in the load estimate so far (it is shown after _OHMS_FIRST)
-        self._v_uv = 0  # this tick's raw load-voltage reading
-        self._v0_avg16 = 0  # 16x average of that reading with no current flowing: the sense's own zero
+        self._vload_avg8 = 0  # 8x exponential average of the load voltage
+        self._vload_avg16 = 0  # 16x, for the short at low currents
+        # Auto-zero: the load-voltage sense's reading with the output off (64x
+        # average, µV), so the short judge sees no ADC offset error (about
+        # 20 mV of load voltage, as much as a 400 ohm load shows at 50 µA).
+        self._zero64 = 0
+        self._zero_n = 0
+        self._settle = 0  # ticks the command has been at or above _SHORT_MIN_UA
+        self._v_uv = 0
+        self._vs = 0
+        self._m_avg8 = 0
+        self._m_avg16 = 0
+        # the displayed load: voltage (above the learned zero) and current
+        # averaged over the same ticks with current, so a ramp lags both alike
+        self._ohm_v16 = 0
+        self._ohm_i16 = 0
+        self._ohms_n = 0
         self.load_ohms = -1  # -1: unknown
         self.load = LOAD_UNKNOWN
         self.flowing = False  # the last measurement saw the current flow
@@ -108,7 +139,7 @@ class Regulator:
         self.load = LOAD_UNKNOWN
         self._open_n = self._short_n = self._ok_n = 0
         self.load_ohms = -1
-        self._vload_avg16 = self._i_avg16 = self._ohms_n = 0
+        self._ohm_v16 = self._ohm_i16 = self._ohms_n = 0
 
     def code_for(self, ua):
         return self.cal.code_for(ua, self.trim)
@@ -118,7 +149,15 @@ class Regulator:
         self.measured_ua = cal.sense_ua(i_uv)
         v = cal.vload_mv(v_uv)
         self.vload_mv = v
+        # the average keeps the sign of the noise around zero (a clipped
+        # average would read a short as a few tens of ohms too high)
         self._v_uv = v_uv
+        if self._zero_n >= _ZERO_MIN_N:
+            d = v_uv - (self._zero64 >> 6)
+            vs = d * 100 // cal.vload_uv_per_100mv if d >= 0 else -((-d) * 100 // cal.vload_uv_per_100mv)
+        else:
+            vs = cal.vload_mv_signed(v_uv)
+        self._vs = vs  # averaged in update(), only while current is driven
 
     def update(self, expected_ua):
         """Judge the load from this tick's measurement of the last output.
@@ -128,16 +167,25 @@ class Regulator:
         deliver (expected / trim); the stage follows the code within a tick, so
         this holds during ramps too.
         """
+        if expected_ua == 0:
+            # output off: track the sense's zero
+            if self._zero_n == 0:
+                self._zero64 = self._v_uv << 6
+            self._zero64 += self._v_uv - (self._zero64 >> 6)
+            if self._zero_n < _ZERO_MIN_N:
+                self._zero_n += 1
         if expected_ua < _JUDGE_MIN_UA:
             self.flowing = expected_ua > 0
-            if expected_ua == 0 and self._i_avg16 == 0 and -3 <= self.measured_ua <= 3:
-                # Output off and no estimate under way: learn the load-voltage sense's zero.
-                # (A 1 % ADC gain error on its 200 mV offset is 2 mV, 22 mV at the probes:
-                # 55 % of what 40 uA makes across 500 Ohm.)
-                z = self._v0_avg16
-                self._v0_avg16 = self._v_uv << 4 if z == 0 else z + self._v_uv - (z >> 4)
             return self.load
+        # (a pulse train's gaps would pull the averages toward zero: a short)
+        vs = self._vs
         m = self.measured_ua
+        self._vload_avg8 += vs - (self._vload_avg8 >> 3)
+        self._vload_avg16 += vs - (self._vload_avg16 >> 4)
+        # the current averaged the same way: a ramp lags both alike, so their
+        # ratio is the load (not a ramp's lag read as a lower resistance)
+        self._m_avg8 += m - (self._m_avg8 >> 3)
+        self._m_avg16 += m - (self._m_avg16 >> 4)
         v = self.vload_mv
         near_comp = v * 10 >= self._compliance_mv * 9
         self.flowing = True
@@ -149,22 +197,30 @@ class Regulator:
                 self.load = LOAD_OPEN
             return self.load
         self._open_n = 0
+        avg8 = self._vload_avg8
         if m >= _OHMS_MIN_UA:
             # The voltage and the current averaged over the same ticks: their ratio
-            # holds while the current ramps, dips for the sense probe or falls at the
-            # end (a voltage average over this tick's current read up to 2x high there).
-            vl = v
-            if self._v0_avg16:  # the voltage above the learned zero
-                vl = (self._v_uv - (self._v0_avg16 >> 4)) * 100 // self.cal.vload_uv_per_100mv
-                if vl < 0:
-                    vl = 0
-            self._vload_avg16 += vl - (self._vload_avg16 >> 4)
-            self._i_avg16 += m - (self._i_avg16 >> 4)
+            # holds while the current ramps, dips for the sense probe or falls at
+            # the end (a voltage average over this tick's current read up to 2x high).
+            vl = vs if vs > 0 else 0
+            self._ohm_v16 += vl - (self._ohm_v16 >> 4)
+            self._ohm_i16 += m - (self._ohm_i16 >> 4)
             if self._ohms_n < _OHMS_FIRST:
                 self._ohms_n += 1
             else:
-                self.load_ohms = self._vload_avg16 * 1000 // self._i_avg16  # mV / µA * 1000
-        if expected_ua >= 50 and m >= 30 and v * 1000 < SHORT_OHMS * m:
+                self.load_ohms = self._ohm_v16 * 1000 // self._ohm_i16  # mV / µA * 1000
+        short = False
+        if expected_ua >= _SHORT_MIN_UA:
+            if self._settle < _SHORT_SETTLE:
+                self._settle += 1
+        else:
+            self._settle = 0
+        if expected_ua >= _SHORT_MIN_UA and m >= _SHORT_MIN_MEAS_UA:
+            if m >= _SHORT_FAST_MIN_UA and avg8 * 1000 < _SHORT_FAST_OHMS * self._m_avg8:
+                short = True
+            elif self._settle >= _SHORT_SETTLE and self._vload_avg16 * 1000 < _SHORT_DECIDE_OHMS * self._m_avg16:
+                short = True
+        if short:
             self._short_n += 1
             if self._short_n >= _SHORT_TICKS:
                 self.load = LOAD_SHORT

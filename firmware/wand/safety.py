@@ -33,7 +33,7 @@ BOOT_ZERO_UA = const(15)
 # independent of the stored calibration: a calibration made with a wrong
 # resistor value skews stage and sense alike and would fool both otherwise.
 # The parts hold the real gains within this of nominal.
-_GAIN_TOL_PCT = const(6)
+GAIN_TOL_PCT = const(6)
 _PROBE_EVERY = const(16)  # ticks between sense-follow probes (SR-08)
 _PROBE_STEP = const(4)  # codes the probe tick is lowered by (about 9 µA)
 _PROBE_MIN_CODE = const(20)  # no probe below about 43 µA
@@ -83,8 +83,14 @@ class Supervisor:
         code = cal.code_for(lim)
         while code > 0 and cal.ua_for_code(code) > lim:
             code -= 1
-        # never more codes than the nominal gain allows, plus the part tolerance
-        nominal = self._nominal.code_for(lim) * (100 + _GAIN_TOL_PCT) // 100
+        # Never more codes than keep the current within the limit at the WORST
+        # real gain the parts allow (nominal + tolerance), whatever the stored
+        # calibration says: a calibration the validator accepts (gain -20 %)
+        # would otherwise allow codes that, on a board at the top of its
+        # tolerance, deliver more than the limit while the monitor (which
+        # trips only above limit * 1.10 + 10 uA) stays quiet (SR-01).
+        worst = self._nominal.gain_na * (100 + GAIN_TOL_PCT)  # nA per code, x100
+        nominal = lim * 100000 // worst
         self._limit_code = code if code < nominal else nominal
 
     def clamp_code(self, code):
@@ -148,7 +154,7 @@ class Supervisor:
         # SR-01 layer 2: measured current against the active limit, read with
         # the stored calibration and, independently, with the nominal gains.
         limit = self.limit_ua if self.output_on else _OFF_LIMIT_UA
-        nominal_ua = self._nominal.sense_ua(raw_uv) * (100 + _GAIN_TOL_PCT) // 100
+        nominal_ua = self._nominal.sense_ua(raw_uv) * (100 + GAIN_TOL_PCT) // 100
         worst = measured_ua if measured_ua > nominal_ua else nominal_ua
         margin = 10 if self.output_on else BOOT_ZERO_UA
         if worst > limit + limit // 10 + margin:

@@ -28,6 +28,10 @@ RAMP_UA_PER_S = const(90)  # SR-05 allows 200; a cycle-balanced wave shows twice
 MAX_SESSION_MIN = const(20)  # hard (SR-07)
 _MAX_SESSION_MS = const(1200000)
 LEVELS = const(10)
+# SR-06: the lowest setpoint. Below it the sense cannot tell a short (or a
+# lift) from a load through its noise, so no level goes lower, and settings
+# refuse a user_max_ua below it.
+MIN_TARGET_UA = const(100)
 
 # why a session ended
 END_TIMER = "timer"
@@ -78,7 +82,10 @@ class Session:
     def target_ua(self):
         if self.state in (HOLD, RAMP_DOWN, DONE, IDLE, FAULT, NO_CONTACT):
             return 0
-        return self.user_max_ua * self.level // LEVELS
+        t = self.user_max_ua * self.level // LEVELS
+        if t < MIN_TARGET_UA:
+            t = MIN_TARGET_UA if self.user_max_ua >= MIN_TARGET_UA else self.user_max_ua
+        return t
 
     def amp_ua(self):
         return self.amp_na // 1000

@@ -11,9 +11,10 @@ import json
 
 from wand import atomicfile, board, programs
 from wand.safety import HARD_CEILING_UA
-from wand.session import MAX_SESSION_MIN
+from wand.session import MAX_SESSION_MIN, MIN_TARGET_UA
 
 FILE = "settings.json"
+MAX_BYTES = 4096  # a settings file is ~350 bytes; anything much larger is not ours
 
 _GAIN_NOM = int(board.STAGE_UA_PER_CODE * 1000 + 0.5)
 _SENSE_NOM = int(board.SENSE_MV_PER_UA * 1000 + 0.5)
@@ -24,7 +25,7 @@ INT_FIELDS = {
     "level": (3, 1, 10),
     "session_min": (5, 1, MAX_SESSION_MIN),
     "cue_s": (5, 0, 60),
-    "user_max_ua": (400, 20, HARD_CEILING_UA),
+    "user_max_ua": (400, MIN_TARGET_UA, HARD_CEILING_UA),  # SR-06: no setpoint too low to judge
     "idle_off_s": (120, 30, 900),
     "cal_gain_na": (_GAIN_NOM, _GAIN_NOM * 8 // 10, _GAIN_NOM * 12 // 10),
     "cal_offset_na": (0, -20000, 20000),
@@ -99,13 +100,19 @@ class Settings:
         atomicfile.discard_temp(fs, FILE)
         self.values = defaults()
         self.problems = []
-        text = atomicfile.read(fs, FILE)
+        try:
+            text = atomicfile.read(fs, FILE)
+        except MemoryError:  # a huge file: corrupt, not a crash (SR-10, SR-11)
+            text = ""
         if text is None:
             return self.problems
-        try:
-            data = json.loads(text)
-        except ValueError:
-            data = None
+        data = None
+        if len(text) <= MAX_BYTES:
+            try:
+                data = json.loads(text)
+            except (ValueError, RuntimeError, MemoryError):
+                # RuntimeError: nesting beyond the parser's depth (RecursionError on CPython)
+                data = None
         if not isinstance(data, dict):
             self.problems.append("corrupt")
             return self.problems

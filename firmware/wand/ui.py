@@ -80,9 +80,9 @@ class Ui:
             if t < level * 300 and (t % 300) < 120:
                 g = 0
         elif mode == LED_NO_CONTACT:
-            t = now_ms % 500
-            g = _FULL if t < 250 else 0
-            r = 0 if t < 250 else _FULL
+            # red at once (SR-06: the user is told, muted or not), green blinking
+            g = _FULL if (now_ms % 500) < 250 else 0
+            r = _FULL
         elif mode == LED_HOLD:
             g = _DIM
         elif mode == LED_FAULT:

@@ -102,6 +102,7 @@ class Plant:
         # State.
         self.t = 0
         self.vc = 0.0
+        self.on_slot = None  # optional fn(slot_end_us, peak_A): exact peak |I| of each 10 ms slot
         self._recompute()
         self.reset_stats()
 
@@ -195,6 +196,8 @@ class Plant:
     def _close_slot(self):
         pk = self.slot_peak
         self.slot_peak = 0.0
+        if self.on_slot is not None:
+            self.on_slot(self.slot_end, pk)
         env = self.env
         i = self.env_i
         env[i] = pk

@@ -18,6 +18,7 @@ from wandctl.errors import WandctlError
 COMMAND_MODULES = [
     "wandctl.cmd_sim",
     "wandctl.cmd_characterize",
+    "wandctl.fuzz",
     "wandctl.cmd_bench",
     "wandctl.cmd_console",
     "wandctl.cmd_boardgen",

@@ -70,52 +70,32 @@ def measure(program: str, load: float, interpreter: str = "cpython", seed: int =
     res = _run_with_script(simrun, opts, "%g press power 0.2\n" % START_S)
     board = json.loads(simrun.BOARD_JSON.read_text())
     area = board["electrode"]["area_cm2"]
-    # steady window: from the end of the ramp to the end of the run
+    # steady window: from the end of the ramp to the end of the run, whole
+    # cycles only; every figure from the trace oracle (simboard/oracle.py)
     ramped = [t for t, k, a in res.events if k == "state" and a and a[0] == "running"]
-    t0 = (ramped[0] if ramped else START_S * 1000) + 500
-    t1 = RUN_S * 1000 - 500
-    win = _whole_cycles(simrun, res, t0, t1)
+    t0 = int((ramped[0] if ramped else START_S * 1000) + 500)
+    t1 = int(RUN_S * 1000 - 500)
+    verdict = simrun.verdict(res)
+    from simboard import oracle
+
+    fig = oracle.output_figures(simrun.trace(res), t0, t1)
     faults = [e[2] for e in res.events if e[1] == "fault"]
     contact = [e for e in res.events if e[1] == "contact_lost"]
     row = {"program": program, "load_ohms": load, "setpoint_ua": SETPOINT_UA,
            "faults": [a[1] if len(a) > 1 else a[0] for a in faults],
            "no_contact": bool(contact)}
-    if not win or all(abs(s[1]) < 0.5 for s in win):
-        row.update(peak_ua=0.0, rms_ua=0.0, phase_charge_uc=0.0, net_charge_per_cycle_uc=0.0,
-                   density_ma_cm2=0.0, regulation_error_pct=-100.0)
-        return row
-    sub = simrun.SimResult(options=res.options)
-    sub.samples = win
-    sub.events = [e for e in res.events if t0 <= e[0] <= t1]
-    peak = max(abs(s[1]) for s in win)
-    rms = math.sqrt(sum(s[1] * s[1] for s in win) / len(win))
-    phases = [p for p in simrun.phases(sub) if p[0] > win[0][0] and p[1] < win[-1][0]]
-    phase_q = max((abs(p[4]) for p in phases), default=0.0)
-    amps = [p[3] for p in phases]
-    amp = sum(amps) / len(amps) if amps else peak
-    cyc = simrun.cycle_stats(sub)
+    amp = fig["mean_on_ua"]
     row.update(
-        peak_ua=round(peak, 1),
-        rms_ua=round(rms, 1),
-        phase_charge_uc=round(phase_q, 3),
-        net_charge_per_cycle_uc=round(cyc["net_per_cycle_max_uc"], 4),
-        density_ma_cm2=round(rms / 1000.0 / area, 4),
+        peak_ua=round(fig["peak_ua"], 1),
+        rms_ua=round(fig["rms_ua"], 1),
+        phase_charge_uc=round(fig["phase_charge_uc"], 3),
+        net_charge_per_cycle_uc=round(fig["net_charge_per_cycle_uc"], 4),
+        density_ma_cm2=round(fig["rms_ua"] / 1000.0 / area, 4),
         regulation_error_pct=round((amp - SETPOINT_UA) / SETPOINT_UA * 100.0, 2),
-        cycles=cyc["cycles"],
+        cycles=fig["cycles"],
+        violations=verdict["violations"],
     )
     return row
-
-
-def _whole_cycles(simrun, res, t0, t1):
-    """The samples of the whole cycles (a positive polarity block and the
-    negative one after it) inside [t0, t1], so no cut phase is measured."""
-    blocks = [b for b in simrun._blocks(res) if b[0] >= t0 and b[1] <= t1]
-    first = next((i for i, b in enumerate(blocks) if b[2] == 1), None)
-    last = next((i for i in range(len(blocks) - 1, -1, -1) if blocks[i][2] == -1), None)
-    if first is None or last is None or last <= first:
-        return [s for s in res.samples if t0 <= s[0] <= t1]
-    a, b = blocks[first][0], blocks[last][1]
-    return [s for s in res.samples if a <= s[0] < b]
 
 
 def _run_with_script(simrun, opts, script_text):

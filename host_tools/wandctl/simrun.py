@@ -90,6 +90,9 @@ class SimResult:
     exceptions: list = field(default_factory=list)
     phase_records: list = field(default_factory=list)  # exact (t0_ms, t1_ms, charge_uC) from the plant
     plant: dict = field(default_factory=dict)
+    script_text: str = ""  # what the world did (the runner's script)
+    settings_bytes: bytes | None = None  # the settings file written before boot
+    files: dict = field(default_factory=dict)  # the flash's files at the end
     wall_s: float = 0.0
     sim_s: float = 0.0
     settings: dict = field(default_factory=dict)
@@ -246,7 +249,8 @@ def run(o: SimOptions, on_progress=None) -> SimResult:
     else:
         cmd = [sys.executable, "-m", "simboard.runner"] + args
         env = dict(os.environ, PYTHONPATH=str(HOST_TOOLS))
-    res = SimResult(options=o, settings=values)
+    res = SimResult(options=o, settings=values, script_text=script,
+                    settings_bytes=json.dumps(values).encode() if values else None)
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
                             text=True, env=env, cwd=str(ROOT))
@@ -260,6 +264,7 @@ def run(o: SimOptions, on_progress=None) -> SimResult:
     res.wall_s = time.perf_counter() - t0
     res.sim_s = seconds
     res.history = (flash / "history.txt").read_text() if (flash / "history.txt").is_file() else ""
+    res.files = {p.name: p.read_bytes() for p in flash.iterdir() if p.is_file() and p.stat().st_size <= 1 << 20}
     shutil.rmtree(flash, ignore_errors=True)
     script_path.unlink(missing_ok=True)
     if rc != 0 or not res.plant:
@@ -306,158 +311,31 @@ def state_spans(res: SimResult) -> list[tuple[int, int, str]]:
     return [s for s in spans if s[1] > s[0]]
 
 
-def phases(res: SimResult) -> list[tuple[int, int, int, float, float]]:
-    """Split the sampled current into phases: (start, end, sign, mean |uA|, charge uC).
-    (uA * ms / 1000 = uC)"""
-    out = []
-    cur = None
+def trace(res: SimResult):
+    """The run as the trace oracle reads it (simboard/oracle.py): the plant's
+    samples and exact phase charges, what the world did (the script), resets."""
+    for p in (str(HOST_TOOLS), str(FIRMWARE)):
+        if p not in sys.path:
+            sys.path.insert(0, p)
+    from simboard import oracle, script
+
+    actions = script.expand(script.parse_script(res.script_text)) if res.script_text else []
+    raw = res.settings_bytes
+    for t, act, args in actions:
+        if act == "file" and args[0] == "settings.json" and t <= 0:
+            raw = script.file_bytes(args)
     dt = (res.samples[1][0] - res.samples[0][0]) if len(res.samples) > 1 else 10
-    for t, ua, *_ in res.samples:
-        sign = 1 if ua > 0.5 else (-1 if ua < -0.5 else 0)
-        if cur is not None and sign == cur[2]:
-            cur[1] = t + dt
-            cur[3] += abs(ua)
-            cur[4] += 1
-        else:
-            if cur is not None and cur[2] != 0:
-                out.append((cur[0], cur[1], cur[2], cur[3] / cur[4], cur[2] * cur[3] * dt / 1e3))
-            cur = [t, t + dt, sign, abs(ua), 1]
-    if cur is not None and cur[2] != 0:
-        out.append((cur[0], cur[1], cur[2], cur[3] / cur[4], cur[2] * cur[3] * dt / 1e3))
-    return out
+    end = int(res.plant.get("end_ms", res.sim_s * 1000)) if res.plant else int(res.sim_s * 1000)
+    return oracle.Trace(samples=res.samples, phases=res.phase_records, actions=actions, resets=res.resets,
+                        events=res.events, settings_bytes=raw, files=res.files, end_ms=end, sample_ms=dt,
+                        plant=res.plant, exceptions=res.exceptions)
 
 
-def _blocks(res: SimResult) -> list:
-    """Polarity blocks: [start, end, sign, charge_uC, on_ms] (a phase of a
-    biphasic wave, or a train of same-polarity pulses)."""
-    blocks: list = []
-    for a, b, sign, _mean, q in phases(res):
-        if blocks and blocks[-1][2] == sign and a - blocks[-1][1] < 1000:
-            blocks[-1][1] = b
-            blocks[-1][3] += q
-            blocks[-1][4] += b - a
-        else:
-            blocks.append([a, b, sign, q, b - a])
-    return blocks
+def verdict(res: SimResult) -> dict:
+    """Every SR clause's verdict and figures, from the oracle."""
+    from simboard import oracle
 
-
-def _excluder(res: SimResult):
-    marks = [t for t, k, _ in res.events if k in ("contact_lost", "contact_back", "fault")]
-    bad = [(a, b) for a, b, st in state_spans(res) if st in ("no_contact", "fault")]
-
-    def excluded(a, b):
-        if any(a - 150 <= t <= b + 150 for t in marks):
-            return True
-        return any(not (b <= x or a >= y) for x, y in bad)
-
-    return excluded
-
-
-def max_ramp(res: SimResult) -> tuple[float, int]:
-    """Largest rate of change of the amplitude (uA/s) and when (ms).
-
-    The amplitude of a charge-balanced wave is that of a whole cycle (a
-    positive block and the negative one that pays it back): its charge over
-    its on-time. The rate compares each cycle with the first one whose centre
-    is at least 100 ms later (so one DAC step on a 10 ms cycle is not read as
-    a ramp). Within a phase, the change of |I| over any 100 ms counts too.
-    Excluded: cycles touching a contact change or a fault (the load, not the
-    firmware, moved the current), and the contact probe while paused.
-    """
-    excluded = _excluder(res)
-    cycles = []
-    bl = _blocks(res)
-    i = 0
-    while i + 1 < len(bl):
-        p, q = bl[i], bl[i + 1]
-        if p[2] == 1 and q[2] == -1:
-            on = p[4] + q[4]
-            if on > 0 and not excluded(p[0], q[1]):
-                amp = (abs(p[3]) + abs(q[3])) * 1000.0 / on  # uC / ms -> uA
-                cycles.append(((p[0] + q[1]) / 2.0, amp, p[0]))
-            i += 2
-        else:
-            i += 1
-    best, at = 0.0, 0
-    j = 0
-    for k in range(len(cycles)):
-        if j <= k:
-            j = k + 1
-        while j < len(cycles) and cycles[j][0] - cycles[k][0] < 100:
-            j += 1
-        if j >= len(cycles):
-            break
-        dt = cycles[j][0] - cycles[k][0]
-        if dt > 3000:  # a pause (hold) between them, not a ramp
-            continue
-        rate = abs(cycles[j][1] - cycles[k][1]) * 1000.0 / dt
-        if rate > best:
-            best, at = rate, int(cycles[k][2])
-    # within phases
-    win = 100
-    s = res.samples
-    j = 0
-    for i in range(len(s)):
-        while j < len(s) and s[j][0] - s[i][0] < win:
-            j += 1
-        if j >= len(s):
-            break
-        a, b = s[i], s[j]
-        if (a[1] > 0) != (b[1] > 0) or abs(a[1]) < 0.5 or abs(b[1]) < 0.5:
-            continue
-        if any(x[1] * a[1] <= 0 for x in s[i:j + 1]):
-            continue  # a polarity reversal or a gap inside the window
-        if excluded(a[0], b[0]):
-            continue
-        rate = abs(abs(b[1]) - abs(a[1])) * 1000.0 / (b[0] - a[0])
-        if rate > best:
-            best, at = rate, a[0]
-    return best, at
-
-
-def cycle_stats(res: SimResult) -> dict:
-    """SR-04 per cycle, measured on the load: each polarity block (a phase of a
-    biphasic wave, or a train of same-polarity pulses) paired with the next one
-    of opposite polarity. Charges are the plant's exact integrals when the run
-    printed them (P lines), else sums of the samples. Cycles that span a contact loss or a fault are
-    counted apart as interrupted (no current can flow into an open load; the
-    firmware pays that charge back once contact returns)."""
-    if res.phase_records:  # exact charges from the plant
-        blocks = [[a, b, 1 if q > 0 else -1, q, b - a] for a, b, q in res.phase_records if q != 0]
-    else:
-        blocks = _blocks(res)
-        if blocks and res.samples and blocks[-1][1] >= res.samples[-1][0]:
-            blocks.pop()  # the end of the run cut it short
-    excluded = _excluder(res)
-    backs = [t for t, k, _ in res.events if k == "contact_back"]
-    after: set = set()
-    worst, worst_ratio, n, interrupted = 0.0, 0.0, 0, 0
-    i = 0
-    while i + 1 < len(blocks):
-        p, q = blocks[i], blocks[i + 1]
-        if p[2] != 1 or q[2] != -1:
-            i += 1
-            continue
-        # the cycle lasts until the next block starts (a pulse train's negative
-        # half is cut short by a lift in one of its gaps, seen at the next pulse)
-        end = blocks[i + 2][0] if i + 2 < len(blocks) else q[1]
-        if excluded(p[0], end) or any(p[0] - 1000 <= t <= p[0] + 50 for t in backs) or p[0] in after:
-            # a cycle cut by a contact loss or a fault, and the one after
-            # contact returns (it also pays the interrupted cycle's rest)
-            interrupted += 1
-            if excluded(p[0], end) and i + 2 < len(blocks):
-                after.add(blocks[i + 2][0])
-            i += 2
-            continue
-        net = p[3] + q[3]
-        phase = max(abs(p[3]), abs(q[3]))
-        n += 1
-        worst = max(worst, abs(net))
-        if phase > 0:
-            worst_ratio = max(worst_ratio, abs(net) / phase)
-        i += 2
-    return {"cycles": n, "interrupted_cycles": interrupted, "net_per_cycle_max_uc": worst,
-            "net_per_cycle_max_ratio": worst_ratio}
+    return oracle.judge(trace(res))
 
 
 def summary(res: SimResult) -> dict:
@@ -469,28 +347,34 @@ def summary(res: SimResult) -> dict:
     levels = [int(e[2][0]) for e in res.events if e[1] == "level" and e[2]]
     level = levels[-1] if levels else int(starts[-1][2][1]) if starts else values.get("level", 3)
     faults = [int(e[2][0]) for e in res.events if e[1] == "fault" and e[2]]
-    ramp, ramp_at = max_ramp(res)
-    cyc = cycle_stats(res)
+    v = verdict(res)
+    sr01, sr04, sr05 = v["SR-01"], v["SR-04"], v["SR-05"]
+    sess = v["sessions"]
     pl = res.plant
-    peak = pl.get("peak_ua", 0.0)
+    peak = sr01["peak_ua"]
     out = {
         "program": starts[-1][2][0] if starts else values.get("program", "lift"),
         "level": level,
         "planned_s": values.get("session_min", 5) * 60,
         "delivered_s": int(ends[-1][2][1]) if ends else None,
-        "ended_by": ends[-1][2][0] if ends else None,
+        "ended_by": sess[-1]["ended_by"] if sess else "no session",
+        "sessions": [{"start_s": round(x["start"] / 1000.0, 2), "end_s": round(x["end"] / 1000.0, 2),
+                      "ended_by": x["ended_by"], "current_s": x.get("current_s", 0.0)} for x in sess],
         "peak_current_ua": round(peak, 1),
         "rms_current_ua": round(pl.get("rms_ua", 0.0), 1),
         "net_charge_uc": round(pl.get("net_charge_uc", 0.0), 3),
         "max_phase_charge_uc": round(pl.get("phase_charge_max_uc", 0.0), 2),
-        "net_per_cycle_max_uc": round(cyc["net_per_cycle_max_uc"], 4),
-        "net_per_cycle_max_ratio": round(cyc["net_per_cycle_max_ratio"], 5),
-        "cycles": cyc["cycles"],
-        "interrupted_cycles": cyc["interrupted_cycles"],
+        "net_per_cycle_max_uc": round(sr04["net_per_cycle_max_uc"], 4),
+        "net_per_cycle_max_ratio": round(sr04["net_per_cycle_max_pct"] / 100.0, 5),
+        "cycles": sr04["full_cycles"],
+        "interrupted_cycles": sr04["partial_cycles"],
         "contact_losses": sum(1 for e in res.events if e[1] == "contact_lost"),
         "faults": faults,
-        "max_ramp_ua_per_s": round(ramp, 1),
-        "max_ramp_at_s": round(ramp_at / 1000.0, 2),
+        "max_ramp_ua_per_s": sr05["max_ramp_ua_per_s"],
+        "max_ramp_at_s": round(sr05["max_ramp_at_ms"] / 1000.0, 2),
+        "limit_ua": v["limit_ua"],
+        "safety": {k: v[k] for k in sorted(v) if k.startswith("SR-")},
+        "violations": v["violations"],
         "resets": [[t, c] for t, c in res.resets],
         "current_density_ma_cm2": round(peak / 1000.0 / area, 4),
         "electrode_area_cm2": area,

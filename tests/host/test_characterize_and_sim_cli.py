@@ -24,7 +24,9 @@ def test_characterization_every_program_regulates_and_stays_balanced():
         assert r["peak_ua"] <= 500 * 1.02, r
         assert r["net_charge_per_cycle_uc"] <= 0.01 * r["phase_charge_uc"] + 0.05, r
         if r["load_ohms"] == 2000:
-            assert abs(r["regulation_error_pct"]) <= 2.0, r
+            # the SR-01 clamp assumes the worst real stage gain (+6 %): on a
+            # board at nominal gain the top level is ~6 % under (docs/safety.md)
+            assert -7.0 <= r["regulation_error_pct"] <= 2.0, r
         else:
             assert -12.0 <= r["regulation_error_pct"] <= -5.0, r  # 21.5 V / 47 kOhm = 457 uA
 

@@ -40,6 +40,9 @@ class Sample:
     a: int
     b: int
     wdt: bool
+    g: int = 0  # LED and buzzer: what the user is shown
+    r: int = 0
+    tone: int = 0
 
 
 @dataclass
@@ -50,6 +53,9 @@ class Run:
     samples: list = field(default_factory=list)
     result: dict = field(default_factory=dict)
     checks: list = field(default_factory=list)  # what hooks saw
+    slots: list = field(default_factory=list)  # exact (t_end_ms, peak |uA|) of every 10 ms slot
+    script: list = field(default_factory=list)
+    settings: dict | None = None
 
     def kinds(self, kind):
         return [e for e in self.events if e[1] == kind]
@@ -97,7 +103,7 @@ def simulate(script=(), seconds=20.0, seed=1, settings=None, load_ohms=None, fla
     if settings:
         Path(flash, "settings.json").write_text(json.dumps(settings))
     w = World(cfg, seed=seed, flash_dir=str(flash))
-    run = Run(world=w)
+    run = Run(world=w, script=list(script), settings=settings)
     rec = Recorder(run)
     for item in script:
         t, action, *args = item
@@ -107,12 +113,23 @@ def simulate(script=(), seconds=20.0, seed=1, settings=None, load_ohms=None, fla
     def sample(world):
         pl = world.plant
         pl.advance(world.now)
+        P = world.P
+        pwm = world.pwm
+
+        def led(n):
+            if n in pwm:
+                return pwm[n][1]
+            return 65535 if (world.pmode[n] == 3 and world.pout[n]) else 0
+
+        bz = P["buzzer"]
         run.samples.append(Sample(world.now // 1000, pl.load_current() * 1e6,
                                   pl.dac_code if pl.dac_on else 0, pl.oe, pl.leg_a, pl.leg_b,
-                                  world.wdt_on))
+                                  world.wdt_on, led(P["led_green"]), led(P["led_red"]),
+                                  pwm[bz][0] if (bz in pwm and pwm[bz][1] > 0) else 0))
 
     w.set_sampler(sample_ms, sample)
     w.plant.on_phase = lambda t0, t1, q: run.phase_records.append((t0 // 1000, t1 // 1000, q * 1e6))
+    w.plant.on_slot = lambda t_end, pk: run.slots.append((t_end // 1000, pk * 1e6))
 
     def default_entry(g, obs):
         import wand.app
@@ -145,14 +162,21 @@ def max_consecutive_above(samples, limit):
     return worst
 
 
-def as_simresult(run):
-    """View a Run as wandctl.simrun.SimResult, to reuse its analysis."""
-    from wandctl.simrun import SimOptions, SimResult
 
-    res = SimResult(options=SimOptions())
-    res.samples = [(s.t, s.ua, s.dac, 0, 0, 0) for s in run.samples]
-    res.events = [(t, k, [str(a) for a in args]) for t, k, args in run.events]
-    res.resets = list(run.result.get("resets", []))
-    res.plant = run.result.get("stats", {})
-    res.phase_records = list(run.phase_records)
-    return res
+
+def verdict(run, sample_ms=None):
+    """The trace oracle's verdict on a Run (simboard/oracle.py): every SR clause."""
+    from simboard import oracle
+
+    actions = []
+    for item in run.script:
+        t, action, *args = item
+        actions.append((int(t * 1000), action, tuple(str(a) for a in args)))
+    actions.sort(key=lambda a: a[0])
+    dt = sample_ms or ((run.samples[1].t - run.samples[0].t) if len(run.samples) > 1 else 10)
+    tr = oracle.Trace(samples=[(s.t, s.ua, s.dac, s.g, s.r, s.tone) for s in run.samples], slots=run.slots,
+                      phases=run.phase_records, actions=actions, resets=list(run.result.get("resets", [])),
+                      events=[(t, k, [str(a) for a in args]) for t, k, args in run.events],
+                      settings_bytes=json.dumps(run.settings).encode() if run.settings else None,
+                      end_ms=run.result.get("end_ms", 0), sample_ms=dt, plant=run.result.get("stats", {}))
+    return oracle.judge(tr)

@@ -7,11 +7,9 @@ of user actions, load changes and injected faults, on the real firmware:
   engine's floor of 0.05 µC on the smallest phases)."""
 
 import pytest
-from harness import as_simresult, max_consecutive_above, simulate
-from hypothesis import HealthCheck, given, settings
+from harness import max_consecutive_above, simulate, verdict
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-
-from wandctl.simrun import cycle_stats
 
 pytestmark = pytest.mark.slow  # hypothesis over full firmware runs
 
@@ -26,7 +24,10 @@ ACTIONS = st.one_of(
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# no shrinking: a failure is reported at once (a full-board run per step would
+# take the test past its timeout); `wandctl fuzz` shrinks its findings
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+          phases=[Phase.explicit, Phase.reuse, Phase.generate])
 @given(
     user_max=st.sampled_from([100, 300, 500]),
     level=st.integers(1, 10),
@@ -49,13 +50,9 @@ def test_sr01_sr04_sr12_invariants_hold_under_random_sequences(user_max, level, 
     for tf in faults:
         tc = min([c for c in clears if c > tf], default=10**9)
         assert all(abs(s.ua) < 1 for s in run.samples if tf + 10 < s.t < tc), (tf, tc)
-    if program != "smooth":
-        # A step of the stage or sense gain, or of the load, in the middle of a
-        # cycle makes that one cycle unbalanced by the step (the code that was
-        # booked did not deliver what it used to): those cycles are exempt;
-        # every other cycle must balance.
-        steps = [t for t, act in events if act[0] in ("inject", "load")]
-        res = as_simresult(run)
-        res.events = res.events + [(int(t * 1000), "fault", ["step"]) for t in steps]
-        cyc = cycle_stats(res)
-        assert cyc["net_per_cycle_max_ratio"] <= 0.01 or cyc["net_per_cycle_max_uc"] <= 0.05, cyc
+    # the trace oracle: SR-01 (excursions judged against the injected
+    # hardware faults), SR-04 (full cycles, and the re-balance after a lift),
+    # SR-12 (no current after a fault without a deliberate act)
+    v = verdict(run)
+    for sr in ("SR-01", "SR-04", "SR-12"):
+        assert v[sr]["ok"], (sr, v[sr], v["violations"])

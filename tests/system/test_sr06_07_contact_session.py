@@ -2,9 +2,7 @@
 limits and idle auto-off."""
 
 import pytest
-from harness import as_simresult, press, simulate
-
-from wandctl.simrun import max_ramp
+from harness import press, simulate, verdict
 
 LEVEL8 = {"level": 8, "user_max_ua": 400}
 
@@ -35,8 +33,10 @@ def test_sr06_contact_back_ramps_from_zero_without_overshoot():
     assert abs(after[1].ua) <= 15
     peak = max(abs(s.ua) for s in after)
     assert setpoint * 0.95 <= peak <= setpoint * 1.05, (peak, setpoint)
-    rate, at = max_ramp(as_simresult(run))
-    assert rate <= 200, (rate, at)
+    v = verdict(run)
+    assert v["SR-05"]["ok"] and v["SR-05"]["max_ramp_ua_per_s"] <= 200, v["SR-05"]
+    assert v["SR-06"]["ok"] and v["SR-06"]["returns"] == 1, v["SR-06"]
+    assert v["SR-06"]["overshoot_max_pct"] <= 5, v["SR-06"]
 
 
 def test_sr06_timer_pauses_while_no_contact():
@@ -53,7 +53,7 @@ def test_sr06_short_stops_the_session_with_a_fault():
     run = simulate([press(1.0), (8.0, "inject", "short")], seconds=12, settings=LEVEL8)
     assert 6 in run.faults(), run.faults()  # SHORT
     t = run.first("fault")[0]
-    assert 8000 <= t <= 8200
+    assert 8000 <= t <= 8600  # (SR-06 sets no time; judged on the 8-tick average: ~0.4 s)
     assert all(abs(s.ua) < 1 for s in run.samples if s.t > t + 10)
     assert run.first("session_end")[2][0] == "fault"
 

@@ -1,0 +1,164 @@
+"""The trace oracle (simboard/oracle.py) must be able to fail every clause: each
+check is shown a trace built to violate it (and a clean twin that passes).
+A check that cannot fail is a defect. SR-01, SR-02, SR-04..SR-10, SR-12."""
+
+import json
+
+import pytest
+
+from simboard import oracle
+
+HALF = 500  # ms
+
+
+def wave(amps, t0=1000, half=HALF, dt=10, neg_scale=1.0):
+    """A biphasic square wave: one cycle per amplitude; samples, slots and phases."""
+    samples, slots, phases = [], [], []
+    t = t0
+    for a in amps:
+        for sign in (1, -1):
+            amp = a if sign > 0 else a * neg_scale
+            for k in range(half // dt):
+                samples.append((t + k * dt, sign * amp, max(1, int(amp / 2.1569)), 40000, 0, 0))
+                slots.append((t + (k + 1) * dt, amp))
+            phases.append((t, t + half, sign * amp * half / 1000.0))
+            t += half
+    return samples, slots, phases, t
+
+
+def trace(amps=(100,) * 10, settings=None, actions=(), events=None, end_extra=3000, neg_scale=1.0, **kw):
+    samples, slots, phases, t_end = wave(amps, neg_scale=neg_scale)
+    ev = [(1000, "session_start", ["lift", "5"]), (t_end, "session_end", ["timer", str((t_end - 1000) // 1000)])]
+    # idle blink after the session, as the firmware shows it
+    for t in range(t_end, t_end + end_extra, 10):
+        samples.append((t, 0.0, 0, 40000 if t % 2000 < 80 else 0, 0, 0))
+        slots.append((t + 10, 0.0))
+    tr = oracle.Trace(samples=samples, slots=slots, phases=phases, actions=list(actions),
+                      events=events if events is not None else ev,
+                      settings_bytes=json.dumps(settings).encode() if settings else None,
+                      end_ms=t_end + end_extra, sample_ms=10)
+    for k, v in kw.items():
+        setattr(tr, k, v)
+    return tr
+
+
+def ramp(a0, a1, n):
+    return [a0 + (a1 - a0) * i / (n - 1) for i in range(n)]
+
+
+def test_oracle_clean_trace_passes_every_clause():
+    v = oracle.judge(trace(ramp(0, 90, 2)[1:] + [90] * 8 + [45, 0.0001]))
+    assert v["ok"], v["violations"]
+    assert v["SR-04"]["full_cycles"] >= 8 and v["SR-05"]["n"] > 0
+
+
+def test_sr01_oracle_fails_above_the_active_limit():
+    ok = oracle.judge(trace([90] + [100] * 8 + [50], settings={"user_max_ua": 100}))
+    assert ok["SR-01"]["ok"], ok["violations"]
+    bad = oracle.judge(trace([90] + [100] * 4 + [101.5] + [100] * 3 + [50], settings={"user_max_ua": 100}))
+    assert not bad["SR-01"]["ok"] and bad["SR-01"]["worst_excess_ua"] == pytest.approx(1.5, abs=0.01)
+    assert bad["SR-01"]["longest_excursion_ms"] >= 500
+
+
+def test_sr01_oracle_fails_above_600_ua_even_with_a_fault_injected():
+    acts = [(2000, "inject", ("gain_drift=3",))]
+    v = oracle.judge(trace([90] + [100] * 4 + [650] + [100] * 3 + [50], actions=acts))
+    assert not v["SR-01"]["ok"] and v["SR-01"]["above_600_ua"]
+
+
+def test_sr04_oracle_fails_an_unbalanced_cycle_and_a_dc_residue():
+    v = oracle.judge(trace([90] + [100] * 8 + [50], neg_scale=0.97))
+    assert not v["SR-04"]["ok"]
+    assert v["SR-04"]["net_per_cycle_max_pct"] == pytest.approx(3.0, abs=0.01)
+    assert v["SR-04"]["dc_residue_max_pct"] > 1
+
+
+def test_sr05_oracle_fails_a_step():
+    v = oracle.judge(trace([90, 100, 100, 400, 400, 400, 200, 45, 0.001]))
+    assert not v["SR-05"]["ok"] and v["SR-05"]["max_ramp_ua_per_s"] > 200
+
+
+def test_sr05_oracle_fails_a_step_between_pulses_of_one_block():
+    tr = trace([90] * 4)
+    # replace the second positive phase by two pulses 500 ms apart: 20 then 300 uA
+    t0 = tr.phases[2][0]
+    tr.slots = [(t, (20.0 if t < t0 + 100 else 300.0) if t0 < t <= t0 + 1000 and (t - t0) % 500 <= 100 else
+                 (0.0 if t0 < t <= t0 + 1000 else p)) for t, p in tr.slots]
+    tr.phases[2] = (t0, t0 + 1000, 32.0)
+    tr.phases[3] = (t0 + 1000, t0 + 1500, -32.0)
+    v = oracle.judge(tr)
+    assert v["SR-05"]["pulses"] >= 2
+    assert not v["SR-05"]["ok"], v["SR-05"]
+
+
+def test_sr06_oracle_fails_a_lift_not_cut():
+    acts = [(3000, "contact", ("off",)), (3600, "contact", ("on",))]
+    v = oracle.judge(trace([90] + [100] * 8 + [50], actions=acts))  # the DAC kept going
+    assert not v["SR-06"]["ok"] and v["SR-06"]["lift_to_zero_max_ms"] == 0
+    assert any("never went to zero" in x for x in v["violations"])
+
+
+def test_sr06_oracle_fails_a_short_without_fault_and_an_overshoot():
+    v = oracle.judge(trace([90] + [100] * 8 + [50], actions=[(3000, "inject", ("short",))]))
+    assert not v["SR-06"]["ok"] and v["SR-06"]["shorts"] == 1
+    tr = trace([90] + [100] * 3 + [0.0, 0.0] + [130] * 3 + [50],
+               actions=[(5010, "contact", ("off",)), (7000, "contact", ("on",))])
+    v = oracle.judge(tr)
+    assert v["SR-06"]["overshoot_max_pct"] == pytest.approx(30, abs=0.5)
+    assert not v["SR-06"]["ok"]
+
+
+def test_sr07_oracle_fails_a_session_longer_than_planned_and_no_auto_off():
+    v = oracle.judge(trace([90] + [100] * 70 + [50], settings={"session_min": 1}))
+    assert not v["SR-07"]["ok"] and v["SR-07"]["current_max_s"] > 65
+    # the LEDs still blink 60 s after the last activity with idle_off_s = 30
+    v = oracle.judge(trace([90] + [100] * 8 + [50], settings={"idle_off_s": 30}, end_extra=60000))
+    assert not v["SR-07"]["ok"] and v["SR-07"]["idle_judged"] >= 1
+    v = oracle.judge(trace([90] + [100] * 8 + [50], settings={"idle_off_s": 120}, end_extra=60000))
+    assert v["SR-07"]["ok"]
+
+
+def test_sr08_oracle_fails_a_sensor_fault_never_detected():
+    v = oracle.judge(trace([90] + [100] * 8 + [50], actions=[(2000, "inject", ("sense_stuck",))]))
+    assert not v["SR-08"]["ok"] and v["SR-08"]["onset_to_fault_max_ms"] > 500
+
+
+def test_sr09_oracle_fails_current_with_usb():
+    v = oracle.judge(trace([90] + [100] * 8 + [50], actions=[(2000, "usb", ("on",)), (6000, "usb", ("off",))]))
+    assert not v["SR-09"]["ok"] and v["SR-09"]["current_with_usb_max_ms"] > 1000
+
+
+def test_sr10_oracle_fails_a_broken_settings_file_or_log():
+    v = oracle.judge(trace(files={"settings.json": b'{"level": 3'}))
+    assert not v["SR-10"]["ok"]
+    broken = b"0 1 0 boot x y\ngarbage\n1 1 5 a - -\n"
+    v = oracle.judge(trace(files={"settings.json": b'{"level": 3}', "log0.txt": broken}))
+    assert not v["SR-10"]["ok"]
+    v = oracle.judge(trace(files={"settings.json": b'{"level": 3}', "log0.txt": b"0 1 0 boot x y\n1 1 5 a - -\n"}))
+    assert v["SR-10"]["ok"]
+
+
+def test_sr12_oracle_fails_current_after_a_fault_without_a_deliberate_act():
+    tr = trace([90] + [100] * 8 + [50])
+    tr.events.append((2000, "fault", ["1", "overcurrent"]))
+    v = oracle.judge(tr)
+    assert not v["SR-12"]["ok"]
+
+
+def test_sr02_oracle_fails_a_long_stall_without_a_reset():
+    v = oracle.judge(trace([90] + [100] * 8 + [50], actions=[(3000, "stall", ("3000",))]))
+    assert not v["SR-02"]["ok"]
+
+
+def test_sessions_are_always_named_and_an_unnamed_end_fails():
+    tr = trace()
+    tr.events[1] = (tr.events[1][0], "session_end", ["", "9"])
+    v = oracle.judge(tr)
+    assert not v["ok"] and any("without a name" in x for x in v["violations"])
+    tr = trace(events=[(1000, "session_start", ["lift", "5"])])
+    tr.resets = [(5000, "wdt")]
+    v = oracle.judge(tr)
+    assert v["sessions"][0]["ended_by"] == "watchdog_reset"
+    tr = trace(events=[(1000, "session_start", ["lift", "5"])],
+               actions=[(5000, "power_cut", ()), (6000, "power_on", ())])
+    assert oracle.judge(tr)["sessions"][0]["ended_by"] == "power_cut"
