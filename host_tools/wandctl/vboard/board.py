@@ -52,8 +52,8 @@ from pathlib import Path
 from simboard import flashlayout
 from simboard.world import ChipReset, World
 from wandctl.romloader import RomLoader
-from wandctl.vboard.chiplink import WORLD_LOCK, ChipLink, LinkError, encode_reply
 from wandctl.tools import ToolNotFound, find_tool
+from wandctl.vboard.chiplink import WORLD_LOCK, ChipLink, LinkError, encode_reply
 
 HERE = Path(__file__).resolve().parent
 VBOOT = HERE / "mpy" / "vboot.py"
