@@ -156,8 +156,13 @@ def markdown(rows: list[dict], area_cm2: float) -> str:
 
 
 def run(args) -> int:
+    from wandctl.argcheck import output_file, write_text
+
     loads = parse_loads(args.loads)
     programs = [p.strip() for p in args.programs.split(",") if p.strip()] if args.programs else None
+    # everything a user can get wrong is checked before minutes of simulation
+    json_path = output_file(args.json, "--json", example="characterization.json") if args.json else None
+    md_path = output_file(args.markdown, "--markdown", example="characterization.md") if args.markdown else None
     bar = None
     if sys.stderr.isatty():
         from tqdm import tqdm
@@ -179,11 +184,9 @@ def run(args) -> int:
 
     area = json.loads(simrun.BOARD_JSON.read_text())["electrode"]["area_cm2"]
     table = markdown(rows, area)
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
-    if args.markdown:
-        Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.markdown).write_text(table)
+    if json_path is not None:
+        write_text(json_path, json.dumps(rows, indent=2) + "\n", "--json")
+    if md_path is not None:
+        write_text(md_path, table, "--markdown")
     print(table, end="")
     return 0

@@ -192,3 +192,15 @@ def test_top_level_help_points_at_the_projects_own_docs():
     text = " ".join(r.stdout.split())
     assert "docs/safety.md" in text and "docs/platform.md" in text and "SAFETY.md" not in text.replace(
         "docs/safety.md", "")
+
+
+def test_characterize_output_paths_are_checked_before_the_run(tmp_path):
+    """`characterize --json/--markdown` used to fail with a traceback after minutes of simulation."""
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    cases = [
+        (["--json", tmp_path], "wandctl: --json {t} is a folder: give a file name, e.g. {t}/characterization.json\n"),
+        (["--markdown", afile / "x.md"], "wandctl: --markdown {t}/afile/x.md: {t}/afile is a file, not a folder\n"),
+    ]
+    for args, text in cases:
+        one_error(wandctl("characterize", *args), text.format(t=tmp_path))

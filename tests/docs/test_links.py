@@ -11,9 +11,8 @@ from urllib.parse import unquote
 ROOT = Path(__file__).resolve().parents[2]
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)|!\[[^\]]*\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^(```|~~~)")
-# Documents another branch of this round adds (the safety engineer's docs/safety.md):
-# a link to one is checked as soon as the file exists; until then it is listed, not failed.
-PENDING = {"docs/safety.md"}
+# Documents that may be linked before they exist (none: every link must resolve).
+PENDING: set[str] = set()
 
 
 def markdown_files() -> list[Path]:
@@ -80,7 +79,7 @@ def broken_links() -> tuple[list[str], list[str]]:
 def test_every_relative_markdown_link_resolves():
     bad, pending = broken_links()
     assert not bad, "broken links:\n" + "\n".join(bad)
-    assert len(pending) < 20, pending  # only the links to documents another branch adds
+    assert not pending, pending
 
 
 def test_the_checker_finds_a_broken_link_and_a_broken_anchor(tmp_path):
