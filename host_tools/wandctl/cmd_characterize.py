@@ -4,10 +4,12 @@ Every program runs at its top level (level 10 with user_max_ua at the hard
 ceiling, 500 µA) on a resistive load, on the simulated board, and the steady
 part of the run (after the ramp) is measured on the load itself:
 
-  peak current (µA), r.m.s. current (µA), phase charge (µC), net charge per
-  cycle (µC), r.m.s. current density over the electrode area of
-  hardware/board.json (mA/cm²), and regulation error (%): the mean phase
-  amplitude against the setpoint.
+  peak current (µA) and the largest voltage across the load (V), phase or
+  pulse duration (ms) and frequency (Hz), r.m.s. and average current (µA),
+  the largest phase charge and the net charge per cycle (µC), r.m.s. current
+  density and average power density over the electrode area of
+  hardware/board.json (mA/cm², W/cm²), and regulation error (%): the mean
+  phase amplitude against the setpoint.
 
 The default loads are those regulators ask for (500 Ω, 2 kΩ, 10 kΩ) plus
 47 kΩ, past the compliance voltage, to show what happens there.
@@ -85,12 +87,24 @@ def measure(program: str, load: float, interpreter: str = "cpython", seed: int =
            "faults": [a[1] if len(a) > 1 else a[0] for a in faults],
            "no_contact": bool(contact)}
     amp = fig["mean_on_ua"]
+    from wand import programs as progmod
+
+    prog = progmod.find(program)
+    # what a resistive load of `load` ohms is driven with: the largest voltage
+    # across it (the plant's), and the mean power I_rms^2 R over the electrode
+    vmax = res.plant.get("max_vload_v", fig["peak_ua"] * load / 1e6)
     row.update(
         peak_ua=round(fig["peak_ua"], 1),
+        max_voltage_v=round(vmax, 2),
         rms_ua=round(fig["rms_ua"], 1),
+        mean_ua=round(fig["mean_abs_ua"], 1),
+        phase_ms=prog[progmod.ON_MS] if prog[progmod.ON_MS] < prog[progmod.PERIOD_MS] else prog[progmod.HALF_MS],
+        frequency_hz=round(progmod.frequency_mhz(prog) / 1000.0, 3),
+        measured_cycles_per_s=round(fig["frequency_hz"], 3),
         phase_charge_uc=round(fig["phase_charge_uc"], 3),
         net_charge_per_cycle_uc=round(fig["net_charge_per_cycle_uc"], 4),
         density_ma_cm2=round(fig["rms_ua"] / 1000.0 / area, 4),
+        power_density_w_cm2=float("%.3g" % ((fig["rms_ua"] / 1e6) ** 2 * load / area)),
         regulation_error_pct=round((amp - SETPOINT_UA) / SETPOINT_UA * 100.0, 2),
         cycles=fig["cycles"],
         violations=verdict["violations"],
@@ -134,9 +148,10 @@ def characterize(loads, programs=None, interpreter="cpython", seed=1, progress=N
 
 def markdown(rows: list[dict], area_cm2: float) -> str:
     lines = [
-        "| program | load | peak (µA) | r.m.s. (µA) | phase charge (µC) | net charge/cycle (µC) "
-        "| density r.m.s. (mA/cm²) | regulation error (%) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| program | load | peak (µA) | max voltage (V) | phase (ms) | frequency (Hz) | r.m.s. (µA) "
+        "| average (µA) | phase charge (µC) | net charge/cycle (µC) | density r.m.s. (mA/cm²) "
+        "| power density (W/cm²) | regulation error (%) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         load = r["load_ohms"]
@@ -146,9 +161,10 @@ def markdown(rows: list[dict], area_cm2: float) -> str:
             note = " (fault: %s)" % ",".join(str(f) for f in r["faults"])
         elif r.get("no_contact"):
             note = " (no contact)"
-        lines.append("| %s | %s%s | %.1f | %.1f | %.3f | %.4f | %.4f | %+.2f |" % (
-            r["program"], load_s, note, r["peak_ua"], r["rms_ua"], r["phase_charge_uc"],
-            r["net_charge_per_cycle_uc"], r["density_ma_cm2"], r["regulation_error_pct"]))
+        lines.append("| %s | %s%s | %.1f | %.2f | %g | %g | %.1f | %.1f | %.3f | %.4f | %.4f | %.2e | %+.2f |" % (
+            r["program"], load_s, note, r["peak_ua"], r["max_voltage_v"], r["phase_ms"], r["frequency_hz"],
+            r["rms_ua"], r["mean_ua"], r["phase_charge_uc"], r["net_charge_per_cycle_uc"], r["density_ma_cm2"],
+            r["power_density_w_cm2"], r["regulation_error_pct"]))
     lines.append("")
     lines.append("Top level: level 10 with user_max_ua = 500 µA (the hard ceiling). Electrode area "
                  "%g cm² (hardware/board.json). Measured on the simulated load after the ramp." % area_cm2)
