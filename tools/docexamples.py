@@ -149,7 +149,7 @@ def mask(name: str, text: str) -> str:
     last_masked = None
     for line in text.splitlines():
         if any(p.search(line) for p in pats):
-            line = re.sub(r"\d+(\.\d+)?", "#", line)
+            line = re.sub(r"-?\d+(\.\d+)?", "#", line)  # noise can flip a sign too
             if line == last_masked:
                 continue
             last_masked = line
