@@ -117,7 +117,8 @@ def test_sr12_redteam_latch_survives_reset_kinds(kind):
     assert run.faults()[0] == 6
     assert run.first("fault_cleared") is None
     assert len(run.kinds("session_start")) == 1
-    assert peak(run, 5200) == 0.0
+    # from the fault on, nothing flows again (how fast a short is judged is SR-06's, not this test's)
+    assert peak(run, run.first("fault")[0] + 10) == 0.0
     if kind.startswith("idle"):
         assert any(c == "deepsleep" for _, c in run.result["resets"]), run.result["resets"]
     # then the deliberate act clears it
