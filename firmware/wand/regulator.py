@@ -127,6 +127,7 @@ class Regulator:
         self._ohm_v16 = 0
         self._ohm_i16 = 0
         self._ohms_n = 0
+        self._v0_avg16 = 0  # 16x average of the load-voltage reading with no current: the sense's own zero
         self.load_ohms = -1  # -1: unknown
         self.load = LOAD_UNKNOWN
         self.flowing = False  # the last measurement saw the current flow
@@ -176,6 +177,12 @@ class Regulator:
                 self._zero_n += 1
         if expected_ua < _JUDGE_MIN_UA:
             self.flowing = expected_ua > 0
+            if expected_ua == 0 and self._ohm_i16 == 0 and -3 <= self.measured_ua <= 3:
+                # Output off and no estimate under way: learn the load-voltage sense's zero
+                # for the displayed load (a 1 % ADC gain error on its 200 mV offset is 2 mV,
+                # 22 mV at the probes: 55 % of what 40 uA makes across 500 Ohm).
+                z = self._v0_avg16
+                self._v0_avg16 = self._v_uv << 4 if z == 0 else z + self._v_uv - (z >> 4)
             return self.load
         # (a pulse train's gaps would pull the averages toward zero: a short)
         vs = self._vs
@@ -202,7 +209,11 @@ class Regulator:
             # The voltage and the current averaged over the same ticks: their ratio
             # holds while the current ramps, dips for the sense probe or falls at
             # the end (a voltage average over this tick's current read up to 2x high).
-            vl = vs if vs > 0 else 0
+            vl = self.vload_mv
+            if self._v0_avg16:  # the voltage above the learned zero
+                vl = (self._v_uv - (self._v0_avg16 >> 4)) * 100 // self.cal.vload_uv_per_100mv
+                if vl < 0:
+                    vl = 0
             self._ohm_v16 += vl - (self._ohm_v16 >> 4)
             self._ohm_i16 += m - (self._ohm_i16 >> 4)
             if self._ohms_n < _OHMS_FIRST:
