@@ -88,6 +88,27 @@ def parse_value(name, text):
     return validate_field(name, text)
 
 
+_MAX_NESTING = 4  # a settings file is one flat object; deeper is not ours
+
+
+def _nesting(text):
+    """How deep the brackets of text go, counted before any parser sees it: a
+    deeply nested file would exhaust the parser's recursion (a RecursionError
+    on CPython, which also upsets the interpreter afterwards; a MemoryError or
+    a crash on a small heap) (SR-10)."""
+    depth = deepest = 0
+    for c in text:
+        if c == "[" or c == "{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > _MAX_NESTING:
+                    break
+        elif c == "]" or c == "}":
+            depth -= 1
+    return deepest
+
+
 class Settings:
     def __init__(self, fs):
         self.fs = fs
@@ -107,7 +128,7 @@ class Settings:
         if text is None:
             return self.problems
         data = None
-        if len(text) <= MAX_BYTES:
+        if len(text) <= MAX_BYTES and _nesting(text) <= _MAX_NESTING:
             try:
                 data = json.loads(text)
             except (ValueError, RuntimeError, MemoryError):
