@@ -159,11 +159,11 @@ def test_py_sources_on_the_board_are_warned_about_with_the_heap_figure(board, fw
     """Sources copied by hand would be imported before the .mpy and compiled on the
     chip (issue 11: about 100 KB of heap): the deploy says so and replaces them."""
     deploy_json(board.port, fw_v1)
-    (board.flash_dir / "wand" / "app.py").write_bytes((fw_v1 / "wand" / "app.py").read_bytes())  # by hand
+    (board.files / "wand" / "app.py").write_bytes((fw_v1 / "wand" / "app.py").read_bytes())  # by hand
     proc = wandctl("deploy", "--port", board.port, "--firmware", fw_v1, "--json", check=True)
     assert "holds .py sources (app.py)" in proc.stderr and "100 KB of heap" in proc.stderr
-    live = board.flash_dir / "wand"
+    live = board.files / "wand"
     if not live.exists():
-        live = board.flash_dir / "lib" / "wand"  # the other slot
+        live = board.files / "lib" / "wand"  # the other slot
     assert (live / "app.mpy").exists() and not (live / "app.py").exists()
     assert json.loads(proc.stdout)["hello"]["fw"] == "fixture-1"
