@@ -86,6 +86,10 @@ class OutputEngine:
         self._prev_gate = False
         return owed
 
+    def paying_debt(self):
+        """Still paying a debt given to start() (SR-04)."""
+        return self.running and self._resume
+
     def in_positive_half(self):
         return self._sign > 0
 
