@@ -280,7 +280,7 @@ class App:
             # reads as a steeper ramp, SR-05)
             d = code - sup.code  # (a negative half's rate moves by one code)
             steady = (load == reg.LOAD_OK and pol != 0 and sup.output_on and -1 <= d <= 1
-                      and not session.ramping())
+                      and not session.ramping() and eng.probe_ok())
             sup.apply(sup.probe(code, steady), pol, eng.running)
         # 4. feedback, console
         self._feedback(now)
