@@ -269,7 +269,15 @@ class App:
             self._cal.step(now)
         else:
             session.step(now, elapsed, load)
-            code = sup.clamp_code(rg.code_for(session.amp_ua()))
+            ua = session.amp_ua()
+            if rg.trim < 1024:
+                # SR-01: a trim that lowers the code (stage gain high) leaves the
+                # clamp slack and trusts the sense, whose ADC gain is +-1 %: aim
+                # at most 98 % of the limit then
+                cap = sup.limit_ua * 98 // 100
+                if ua > cap:
+                    ua = cap
+            code = sup.clamp_code(rg.code_for(ua))
             eng = self.engine
             eng.step(code)
             code = eng.code
