@@ -269,17 +269,26 @@ class App:
             self._cal.step(now)
         else:
             session.step(now, elapsed, load)
-            code = sup.clamp_code(rg.code_for(session.amp_ua()))
+            ua = session.amp_ua()
+            if rg.trim < 1024:
+                # SR-01: a trim that lowers the code (stage gain high) leaves the
+                # clamp slack and trusts the sense, whose ADC gain is +-1 %: aim
+                # at most 98 % of the limit then
+                cap = sup.limit_ua * 98 // 100
+                if ua > cap:
+                    ua = cap
+            code = sup.clamp_code(rg.code_for(ua))
             eng = self.engine
             eng.step(code)
             code = eng.code
             pol = eng.polarity
-            # probe in positive halves only: the negative half then mirrors the
-            # lower charge, where a probe would leave a debt at its end
-            # (the sense reads |I| ahead of the bridge: the last tick's polarity
-            # does not matter, only that the code is the same)
-            steady = (load == reg.LOAD_OK and pol > 0 and sup.output_on and code == sup.code
-                      and not session.ramping())  # (a dip on a ramp would read as a steeper ramp)
+            # SR-08: probe in either half (the sense reads |I| ahead of the
+            # bridge; the dip is booked, so the engine pays it back), on a
+            # code held from the last tick, never on a ramp (a dip on a ramp
+            # reads as a steeper ramp, SR-05)
+            d = code - sup.code  # (a negative half's rate moves by one code)
+            steady = (load == reg.LOAD_OK and pol != 0 and sup.output_on and -1 <= d <= 1
+                      and not session.ramping() and eng.probe_ok())
             sup.apply(sup.probe(code, steady), pol, eng.running)
         # 4. feedback, console
         self._feedback(now)

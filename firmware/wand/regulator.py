@@ -44,6 +44,7 @@ _SHORT_FAST_MIN_UA = const(150)
 _SHORT_MIN_UA = const(85)  # judged from this much commanded (the lowest setpoint, clamped)
 _SHORT_SETTLE = const(32)  # ticks at or above it before the 16-tick average is trusted
 _SHORT_MIN_MEAS_UA = const(50)
+_SHORT_DIP_UA = const(15)  # a sense probe's one-tick dip (4 codes, SR-08) keeps the short judge settled
 _ZERO_MIN_N = const(64)  # output-off readings before the auto-zero is used
 # The displayed load estimate takes only ticks with at least this much current:
 # below it one step of the load-voltage sense (1 mV at the ADC, 11 mV at the
@@ -221,12 +222,14 @@ class Regulator:
             else:
                 self.load_ohms = self._ohm_v16 * 1000 // self._ohm_i16  # mV / µA * 1000
         short = False
+        judged = expected_ua >= _SHORT_MIN_UA and m >= _SHORT_MIN_MEAS_UA
         if expected_ua >= _SHORT_MIN_UA:
             if self._settle < _SHORT_SETTLE:
                 self._settle += 1
-        else:
+        elif expected_ua < _SHORT_MIN_UA - _SHORT_DIP_UA:
             self._settle = 0
-        if expected_ua >= _SHORT_MIN_UA and m >= _SHORT_MIN_MEAS_UA:
+            self._short_n = 0
+        if judged:
             if m >= _SHORT_FAST_MIN_UA and avg8 * 1000 < _SHORT_FAST_OHMS * self._m_avg8:
                 short = True
             elif self._settle >= _SHORT_SETTLE and self._vload_avg16 * 1000 < _SHORT_DECIDE_OHMS * self._m_avg16:
@@ -236,7 +239,8 @@ class Regulator:
             if self._short_n >= _SHORT_TICKS:
                 self.load = LOAD_SHORT
             return self.load
-        self._short_n = 0
+        if judged:
+            self._short_n = 0  # (a probe tick, not judged, keeps the count)
         if v * 100 >= self._compliance_mv * 95:
             self.load = LOAD_COMPLIANCE
             return self.load

@@ -34,7 +34,7 @@ BOOT_ZERO_UA = const(15)
 # resistor value skews stage and sense alike and would fool both otherwise.
 # The parts hold the real gains within this of nominal.
 GAIN_TOL_PCT = const(6)
-_PROBE_EVERY = const(16)  # ticks between sense-follow probes (SR-08)
+_PROBE_EVERY = const(8)  # ticks between sense-follow probes (SR-08: 3 fails well inside 500 ms)
 _PROBE_STEP = const(4)  # codes the probe tick is lowered by (about 9 µA)
 _PROBE_MIN_CODE = const(20)  # no probe below about 43 µA
 _PROBE_FAILS = const(3)
@@ -236,20 +236,26 @@ class Supervisor:
         return self.passed
 
     def probe(self, code, steady):
-        """SR-08, active: every 16th steady tick the code is 4 lower (about
-        9 µA, booked like any code); the next measurement must drop by at
-        least a third of that, or a sense frozen at a plausible value would
-        go unseen. `steady`: same code and polarity as the last tick, into a
-        load that takes it. Returns the code to write."""
+        """SR-08, active: every 8th tick the code is at least 4 below both
+        this tick's and the last tick's code (about 9 µA, booked like any
+        code, so the engine pays it in the same half); the next measurement
+        must drop by at least a third of the step from the last tick's code,
+        or a sense frozen at a plausible value would go unseen. Runs in both
+        polarities and on ramps (the step is taken from the codes actually
+        written). `steady`: the output was on last tick into a load that
+        takes the current. Returns the code to write."""
         self._probe_n += 1
-        if self._probe_n < _PROBE_EVERY or not steady or code < _PROBE_MIN_CODE:
+        last = self.code
+        low = code if code < last else last
+        if self._probe_n < _PROBE_EVERY or not steady or low < _PROBE_MIN_CODE:
             return code
         self._probe_n = 0
         cal = self.cal
+        p = low - _PROBE_STEP
         self._probe_sent = True
         self._probe_base = self._last_measured
-        self._probe_step_ua = cal.ua_for_code(code) - cal.ua_for_code(code - _PROBE_STEP)
-        return code - _PROBE_STEP
+        self._probe_step_ua = cal.ua_for_code(last) - cal.ua_for_code(p)
+        return p
 
     # --- SR-12 ------------------------------------------------------------------
     def trip(self, now_ms, code):

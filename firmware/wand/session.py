@@ -32,6 +32,9 @@ LEVELS = const(10)
 # lift) from a load through its noise, so no level goes lower, and settings
 # refuse a user_max_ua below it.
 MIN_TARGET_UA = const(100)
+# SR-04: a stop while lifted (or a lift during the end ramp-down) leaves a
+# debt; the session waits this long for contact to pay it back softly.
+STOP_WAIT_MS = const(10000)
 
 # why a session ended
 END_TIMER = "timer"
@@ -65,6 +68,7 @@ class Session:
         self._stop_reason = ""
         self.contact_losses = 0
         self._owed = 0  # charge a contact loss left unpaid (code*ms)
+        self._wait_ms = 0  # SR-04: time left to wait for contact to pay a debt
 
     # --- configuration -------------------------------------------------------
     def configure(self, program_name, level, user_max_ua, session_min, cue_s):
@@ -122,6 +126,15 @@ class Session:
         """End the session with a ramp-down (SR-05)."""
         if not self.active():
             return
+        if self.state == NO_CONTACT:
+            # SR-04: a debt is paid once contact returns (bounded wait), never dropped
+            if self._owed == 0:
+                self._finish(now_ms, why)
+            elif not self._stop_after_ramp:
+                self._stop_reason = why
+                self._stop_after_ramp = True
+                self._wait_ms = STOP_WAIT_MS
+            return
         # nothing flowing and nothing owed (or no contact to pay it into)
         if self.amp_na == 0 and (self.state == NO_CONTACT or (self.state == HOLD and (
                 not self.engine.running or self.engine.settled()))):
@@ -132,6 +145,8 @@ class Session:
         self._set(now_ms, RAMP_DOWN)
 
     def toggle_hold(self, now_ms):
+        if self._stop_after_ramp:
+            return  # ending: no pause
         if self.state in (RAMP_UP, RUNNING):
             self._set(now_ms, HOLD)
         elif self.state == HOLD:
@@ -199,7 +214,10 @@ class Session:
             self.on_event(now_ms, "contact_lost")
             self._set(now_ms, NO_CONTACT)
             if self._stop_after_ramp:
-                self._finish(now_ms, self._stop_reason)
+                if self._owed == 0:
+                    self._finish(now_ms, self._stop_reason)
+                else:
+                    self._wait_ms = STOP_WAIT_MS  # SR-04: wait for contact to pay it
             return
         if st == NO_CONTACT:
             if load == reg.LOAD_OK or load == reg.LOAD_COMPLIANCE:
@@ -211,17 +229,22 @@ class Session:
                 self._set(now_ms, RAMP_UP)
             else:
                 self.amp_na = programs.PROBE_UA * 1000
+                if self._stop_after_ramp:
+                    self._wait_ms -= elapsed_ms
+                    if self._wait_ms <= 0:
+                        self._finish(now_ms, self._stop_reason)  # residual: docs/safety.md
             return
-        # Timer: counts only while current flows into skin.
+        # Timer (SR-07): counts every tick current flows into skin, in every
+        # state, a HOLD's ramp-down included, so pausing cannot stretch it.
         flowing = self.amp_na > 0 and (load == reg.LOAD_OK or load == reg.LOAD_COMPLIANCE)
-        if flowing and st != HOLD:
+        if flowing:
             self.delivered_ms += elapsed_ms
             if self.cue_ms > 0 and self.delivered_ms >= self._next_cue:
                 self._next_cue += self.cue_ms
                 if st == RUNNING:
                     self.on_event(now_ms, "cue")
         # Time the ramp-down so the session ends at the planned time.
-        if st in (RAMP_UP, RUNNING) and not self._stop_after_ramp:
+        if st in (RAMP_UP, RUNNING, HOLD) and not self._stop_after_ramp:
             remaining = self.session_ms - self.delivered_ms
             if remaining * RAMP_UA_PER_S <= self.amp_na:
                 self.stop(now_ms, END_TIMER)
@@ -235,7 +258,11 @@ class Session:
         elif a > target:
             a = a - step if a - step > target else target
         self.amp_na = a
-        if st == RAMP_UP and a == target:
+        if st == RAMP_UP and self._stop_after_ramp:
+            # stopped while lifted: rise (soft) only until the debt is paid, then end
+            if not eng.paying_debt():
+                self._set(now_ms, RAMP_DOWN)
+        elif st == RAMP_UP and a == target:
             self._set(now_ms, RUNNING)
         elif st in (RAMP_DOWN, HOLD) and a == 0 and eng.settled():
             if st == RAMP_DOWN and self._stop_after_ramp:

@@ -86,6 +86,18 @@ class OutputEngine:
         self._prev_gate = False
         return owed
 
+    def paying_debt(self):
+        """Still paying a debt given to start() (SR-04)."""
+        return self.running and self._resume
+
+    def probe_ok(self):
+        """SR-08: a one-tick probe dip can be paid in this half: a positive half,
+        or a negative half on plan with at least 4 ticks left to spread it over
+        (a dip at its end would be carried into the next cycle)."""
+        if self._sign > 0:
+            return True
+        return not self._resume and self._neg_ms - self._neg_t >= 4 * self.tick
+
     def in_positive_half(self):
         return self._sign > 0
 

@@ -18,11 +18,6 @@ K = 0.85
 LOW_CAL = {"cal_gain_na": int(G_NOM * K), "cal_sense_uv_per_ua": int(S_NOM / K)}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SR-01: cal 15 % low (accepted) -> 526.7 uA true at the 500 uA hard ceiling; "
-    "safety.Supervisor.set_user_max allows nominal code * 1.06 and the monitor trips only at 560",
-)
 def test_sr01_redteam_accepted_low_calibration_exceeds_hard_ceiling():
     run = simulate([press(1.0)], seconds=10, settings=dict(LOW_CAL, user_max_ua=500, level=10))
     assert not run.faults()
@@ -30,17 +25,11 @@ def test_sr01_redteam_accepted_low_calibration_exceeds_hard_ceiling():
     assert run.stats()["peak_ua"] <= 500.0, (run.stats()["peak_ua"], max_consecutive_above(run.samples, 500))
 
 
-@pytest.mark.xfail(strict=True, reason="SR-01: same with user_max_ua=100: 103.2 uA sustained, no fault")
 def test_sr01_redteam_accepted_low_calibration_exceeds_user_limit():
     run = simulate([press(1.0)], seconds=6, settings=dict(LOW_CAL, user_max_ua=100, level=10))
     assert run.stats()["peak_ua"] <= 100.0, run.stats()["peak_ua"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SR-01: console `calibrate 11700` on a real 10 kOhm resistor is stored "
-    "(gain/sense 14 % low), then drives 535.6 uA at user_max_ua=500 until the monitor trips",
-)
 def test_sr01_redteam_calibrate_against_wrong_resistor_then_full_level():
     from appboard import SimApp
 
@@ -78,13 +67,8 @@ def test_sr01_redteam_gain_drift_at_lowest_user_limit():
     assert over <= 2, ("10 ms samples in a row above 20 uA", over, "peak", peak(run), run.faults())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SR-01: a stage drift x1.15 present from the start is trimmed to the setpoint "
-    "as the sense sees it: 504 uA true at user_max_ua=500 (no clamp margin left once the trim "
-    "lowers the code)",
-)
 def test_sr01_redteam_gain_drift_within_trim_range_at_hard_ceiling():
+    """SR-01: a stage drift x1.15 from the start, trimmed down: the aim is capped at 98 % of the limit."""
     run = simulate(
         [(0.5, "inject", "gain_drift=1.15"), press(1.0)], seconds=10, settings=dict(user_max_ua=500, level=10)
     )

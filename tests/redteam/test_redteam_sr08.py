@@ -22,12 +22,8 @@ def _trip_ms(run, t_inject_s):
     return (f[0] - t_inject_s * 1000) if f else None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SR-08: lift, sense frozen at the start of a negative half: fault after "
-    "1301 ms (probe only in positive halves)",
-)
 def test_sr08_redteam_frozen_sense_in_negative_half_caught_late():
+    """SR-08: a frozen sense is a fault within 500 ms (the probe runs in both halves)."""
     t = 12.25
     run = simulate([press(1.0), (t, "inject", "sense_frozen")], seconds=t + 2.0, settings=dict(level=6))
     d = _trip_ms(run, t)
@@ -36,7 +32,8 @@ def test_sr08_redteam_frozen_sense_in_negative_half_caught_late():
 
 @pytest.mark.xfail(
     strict=True,
-    reason="SR-08: sense frozen during the start ramp (level 10, 500 uA): fault after 811 ms (no probe while ramping)",
+    reason="SR-08: sense frozen during the start ramp (level 10, 500 uA): fault after 811 ms (no probe while "
+    "ramping: a dip on a ramp reads as a steeper ramp, tone 258 uA/s)",
 )
 def test_sr08_redteam_frozen_sense_during_ramp_caught_late():
     t = 2.5
@@ -47,8 +44,8 @@ def test_sr08_redteam_frozen_sense_during_ramp_caught_late():
     assert d is not None and d <= 500, d
 
 
-@pytest.mark.xfail(strict=True, reason="SR-08: tone program, sense frozen: fault after up to 571 ms")
 def test_sr08_redteam_frozen_sense_tone_caught_late():
+    """SR-08: a frozen sense is a fault within 500 ms (the probe runs in both halves)."""
     worst = 0
     for t in (12.14, 12.35):
         run = simulate(
@@ -59,10 +56,6 @@ def test_sr08_redteam_frozen_sense_tone_caught_late():
     assert worst <= 500, worst
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SR-08: under 20 uA commanded no sense check runs: stuck sense, sense reading 50 %, stage +60 % never fault",
-)
 @pytest.mark.parametrize("spec,user_max", [("sense_stuck", 100), ("sense_gain=0.5", 190), ("gain_drift=1.6", 190)])
 def test_sr08_redteam_sense_faults_below_20ua_never_detected(spec, user_max):
     t = 5.0
