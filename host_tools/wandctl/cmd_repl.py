@@ -1,7 +1,8 @@
 """wandctl repl --port P: the plain MicroPython REPL of the board, output off.
 
-If the microwand firmware runs, its console `repl` hard-resets the board into
-the REPL once (output off, no watchdog; refused while a session runs). Then,
+If the microwand firmware runs, it leaves to the REPL (output off and locked,
+watchdog relaxed; refused while a session runs): by its console `repl` in bench
+mode, else by Ctrl-C, as mpremote does. Then,
 in a terminal, mpremote's terminal opens on it (Ctrl-] or Ctrl-X leaves);
 otherwise the command only says how to connect. `wandctl reset` starts the
 firmware again.
@@ -72,11 +73,19 @@ def to_repl(port: str) -> str:
         try:
             c.call("repl")
         except BoardError as e:
-            raise WandctlError("the wand refused `repl`: %s. Stop the session first" % e.message) from None
+            if e.code != "denied":
+                raise WandctlError("the wand refused `repl`: %s. Stop the session first" % e.message) from None
+            # Outside bench mode the console's `repl` is refused (SR-11); Ctrl-C, as mpremote
+            # sends, leaves by the same way out (output off and locked, watchdog relaxed).
+            _ctrl_c(c)
         time.sleep(0.3)
     if not _wait_prompt(port, REPL_TIMEOUT_S):
-        raise WandctlError("the board reset, but no MicroPython prompt came within %.0f s" % REPL_TIMEOUT_S)
-    return "the firmware reset into the REPL (output off, no watchdog)"
+        raise WandctlError("the firmware left, but no MicroPython prompt came within %.0f s" % REPL_TIMEOUT_S)
+    return "the firmware left to the REPL (output off and locked, watchdog relaxed)"
+
+
+def _ctrl_c(client) -> None:
+    client._link.write(b"\x03")
 
 
 def run(args) -> int:

@@ -99,6 +99,8 @@ def _repl_reset(port: str) -> None:
         t.enter_raw_repl(soft_reset=False)
         t.exec_raw_no_follow("import machine\nmachine.reset()")
     except TransportError as e:
+        if "rst:" in str(e):
+            return  # the chip reset before mpremote saw the end of its paste: the ROM's boot banner came back
         raise WandctlError("the MicroPython REPL on %s did not take machine.reset(): %s" % (port, e)) from None
     finally:
         try:

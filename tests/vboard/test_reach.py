@@ -23,7 +23,7 @@ def test_repl_status_reset_round_trip_without_a_watchdog_fault(real_board):
     r = wandctl("repl", "--port", p, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout == "connect a terminal with: mpremote connect %s resume repl\n" % p
-    assert "the firmware reset into the REPL (output off, no watchdog)" in r.stderr
+    assert "the firmware left to the REPL (output off and locked, watchdog relaxed)" in r.stderr
     r = wandctl("status", "--port", p)
     msg = assert_user_error(r, "sits at the MicroPython REPL")
     assert msg == ("wandctl: the board on {p} sits at the MicroPython REPL: the microwand firmware is not running. "
