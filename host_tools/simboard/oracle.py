@@ -919,6 +919,19 @@ def sr02(v: _View):
         if not awake:
             continue
         n += 1
+        # The firmware left its loop for the REPL (Ctrl-C, `repl`, an exception)
+        # since the last reset: the watchdog is relaxed by design, so the stall
+        # need not reset the chip, but no current may flow until the next reset
+        # (the output is locked off until the 1000 ms watchdog is re-armed).
+        last_reset = max([x for x, _c in tr.resets if x <= t] + [-1])
+        left = next((e[0] for e in tr.events if e[1] == "leave" and last_reset < e[0] <= t), None)
+        if left is not None:
+            end = nxt_reset if nxt_reset is not None else tr.end_ms
+            flow = next((s[0] for s in tr.samples if left + 20 <= s[0] <= end and abs(s[1]) >= 0.5), None)
+            if flow is not None:
+                bad.append("SR-02: %.1f uA at %d ms after the firmware left its loop at %d ms"
+                           % (abs(next(s[1] for s in tr.samples if s[0] == flow)), flow, left))
+            continue
         if ms >= 1200 and (nxt_reset is None or nxt_reset > t + ms + 2500):
             if not any(t <= x <= t + 1000 for x, a, _ in tr.actions if a in ("power_cut", "soft_reset")):
                 bad.append("SR-02: a %d ms stall at %d ms did not reset the chip" % (ms, t))

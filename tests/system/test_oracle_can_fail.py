@@ -150,6 +150,19 @@ def test_sr02_oracle_fails_a_long_stall_without_a_reset():
     assert not v["SR-02"]["ok"]
 
 
+def test_sr02_oracle_after_leaving_the_loop_needs_no_reset_but_fails_any_current():
+    """After `leave` (Ctrl-C, `repl`, an exception) the watchdog is relaxed by
+    design: a stall there needs no reset, but current after the leave fails."""
+    ev = [(1000, "session_start", ["lift", "5"]), (11000, "session_end", ["timer", "10"]), (12000, "leave", ["x"])]
+    quiet = trace([90] + [100] * 8 + [50], events=ev, actions=[(12500, "stall", ("3000",))], end_extra=4000)
+    v = oracle.judge(quiet)
+    assert v["SR-02"]["ok"], v["violations"]
+    ev_early = [(1000, "session_start", ["lift", "5"]), (3000, "leave", ["x"]), (11000, "session_end", ["timer", "10"])]
+    flowing = trace([90] + [100] * 8 + [50], events=ev_early, actions=[(3500, "stall", ("3000",))])
+    v = oracle.judge(flowing)
+    assert not v["SR-02"]["ok"] and any("left its loop" in x for x in v["violations"]), v["violations"]
+
+
 def test_sessions_are_always_named_and_an_unnamed_end_fails():
     tr = trace()
     tr.events[1] = (tr.events[1][0], "session_end", ["", "9"])
