@@ -37,6 +37,11 @@ _USB_TICKS = const(3)
 RESET_NAMES = {1: "power_on", 2: "hard", 3: "watchdog", 4: "deepsleep", 5: "soft"}
 _WDT_RESET = const(3)
 _PWRON_RESET = const(1)
+_SEEN_NOTHING = const(0)  # the output was off at the last sample
+_SEEN_ALL = const(1)  # the load took all of the code's current
+_SEEN_CAPPED = const(2)  # the load capped it (compliance) or took none (open)
+_CAPPED_BELOW = const(1014)  # of 1024: a fraction that flowed above this (99 %) is all of it
+_CAPPED_MIN_UA = const(20)  # a code for less than this is taken as flowing whole
 
 
 class _FirstByte:
@@ -93,7 +98,8 @@ class App:
         self._bat_crit_n = 0
         self._bat_div = int(board.VBAT_DIVIDER * 1000 + 0.5)  # µV per mV of battery
         self._usb_n = 0
-        self._was_flowing = False
+        self._seen_prev = _SEEN_NOTHING  # what the last sample showed of the load
+        self._ua_prev = 0  # and the µA it measured
         self._bench_until = -1
         self._bench_candidate = False
         self._last_activity = 0
@@ -244,22 +250,45 @@ class App:
         self.hist.step(elapsed, rg.measured_ua, sup.polarity, rg.load_ohms)  # session history
         # 2. safety check (SR-01, SR-08)
         ok = sup.check(now, i_uv, rg.measured_ua, load == reg.LOAD_OK)
-        # Book what flowed: nothing into an open load; into a load in
-        # compliance, what the sense measured (less than the code asks).
-        booked = sup.code
-        if not rg.flowing:
-            # The tick in which the load went open: the current flowed for an
-            # unknown part of it. Book half (the error is at most half a tick
-            # of charge either way, paid or left when contact returns, SR-04).
-            booked = booked // 2 if self._was_flowing else 0
-        elif booked and load == reg.LOAD_COMPLIANCE and expected > 0:
-            # the fraction that flowed: measured over what this code delivers
-            # unconstrained (expected, corrected by the learned trim)
-            flowed = booked * rg.measured_ua * rg.trim // (expected * 1024)
-            if flowed < booked:
-                booked = flowed
-        self._was_flowing = rg.flowing
-        self.engine.account(elapsed_du, booked)
+        # Book what flowed (SR-04), as a fraction of this code's current
+        # (1024 = all). At this sample, the end of the interval, f: none into
+        # an open load, what the stage can drive into a load in compliance.
+        # At its start, f0, what the last sample showed of the load: a load
+        # that capped the current at C µA takes min(code, C); one that took
+        # all of m µA takes at least min(code, m), and is taken as unchanged
+        # above that. The mean of the two (the trapezoid) books a load that
+        # changed within the interval (a lift, contact back, a lift too short
+        # for any tick to declare) with at most half a tick of charge of error
+        # either way, zero on average, paid or left when contact returns.
+        code = sup.code
+        f = 1024
+        f0 = 1024
+        if code and expected > 0:
+            m = rg.measured_ua
+            if m < 0:
+                m = 0
+            trim = rg.trim
+            capped = not rg.flowing or load == reg.LOAD_COMPLIANCE
+            if capped:
+                f = m * trim // expected
+                if f >= _CAPPED_BELOW or (rg.flowing and expected < _CAPPED_MIN_UA):
+                    # all of it, or a code too small for the sense to tell
+                    f = 1024
+                    capped = False
+            seen = self._seen_prev
+            if seen == _SEEN_NOTHING:
+                f0 = f  # the output was off: nothing known of the start
+            else:
+                f0 = self._ua_prev * trim // expected
+                if f0 > 1024:
+                    f0 = 1024
+                if seen == _SEEN_ALL and f0 < f:
+                    f0 = f
+            self._seen_prev = _SEEN_CAPPED if capped else _SEEN_ALL
+            self._ua_prev = m
+        else:
+            self._seen_prev = _SEEN_NOTHING
+        self.engine.account(elapsed_du, code, (f + f0) >> 1)
         if load == reg.LOAD_SHORT and sup.output_on:
             sup.trip(now, faults.SHORT)  # SR-06
         self._power(now, b)

@@ -105,12 +105,15 @@ class OutputEngine:
         """Nothing owed beyond a residue below one code for one tick."""
         return self.q < self.tick
 
-    def account(self, elapsed_du, delivered_code):
+    def account(self, elapsed_du, delivered_code, frac=1024):
         """Book the interval that just ended (elapsed in 100 µs units) with the
-        code that was really written."""
+        code that was really written, of which the fraction frac/1024 flowed."""
         if not self.running:
             return  # (and no counter grows while stopped)
-        self.q += delivered_code * self._prev_sign * elapsed_du
+        dq = delivered_code * elapsed_du
+        if frac < 1024:
+            dq = (dq * frac + 512) >> 10
+        self.q += dq * self._prev_sign
         self._t_in += elapsed_du
         if self._prev_gate:
             if self._prev_sign > 0:

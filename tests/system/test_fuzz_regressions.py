@@ -61,3 +61,41 @@ def test_sr10_sr11_hostile_settings_boot_to_defaults_and_a_session_runs(text, tm
     assert v["SR-01"]["limit_ua"] == 400  # the default, not the file's 20
     stored = Path(tmp_path, "settings.json").read_text()
     assert stored == text or json.loads(stored)
+
+
+def test_sr04_contact_flapping_at_the_start_is_paid_back():
+    """Found (fuzz seed 4242): contact flapping every 12 ms just after a
+    session started left 3.5 % of a phase unpaid for good: a lift too short
+    for any tick to declare was booked whole. Each tick is now booked at the
+    mean of what the samples at its two ends saw the load take."""
+    script = [(0.0, "hold", "level"), (1.5, "release", "level"), (1.8, "press", "power", 0.2),
+              (3.133, "flap", "contact", 8, 12)]
+    run = simulate(script, seconds=15, seed=31)
+    v = verdict(run)
+    assert v["SR-04"]["ok"], v["violations"]
+
+
+def test_sr04_a_load_past_compliance_stays_balanced_within_a_code():
+    """Found (property test, seed 530): on `smooth` at 300 uA a 150 kOhm load
+    (the stage caps the current at ~143 uA) netted 15 % of every phase: the
+    tick that followed a capped one was booked as if all of its code had
+    flowed. What is left is one DAC code (2.2 uA, 1.5 % of 143 uA) on a
+    one-tick phase, carried into the next cycle: no DC builds up."""
+    script = [press(1.0), (16.36, "load", 150000), (19.48, "press", "level", 2.0)]
+    run = simulate(script, seconds=24, seed=530, sample_ms=5,
+                   settings={"user_max_ua": 300, "level": 6, "program": "smooth"})
+    v = verdict(run)
+    s4 = v["SR-04"]
+    assert s4["full_cycles"] > 2000, s4
+    assert s4["net_per_cycle_max_pct"] <= 2.0, s4  # one code of 66 on a one-tick phase
+    assert s4["dc_residue_max_pct"] <= 1.0, s4
+
+
+@pytest.mark.xfail(strict=True, reason="SR-04 residual: past compliance on `smooth` the negative phase (one tick) "
+                   "pays in whole DAC codes: up to 1.6 % of a 143 uA phase per cycle, carried into the next "
+                   "(no DC builds up); docs/safety.md, residual risks")
+def test_sr04_a_load_past_compliance_balances_every_cycle_within_1_percent():
+    script = [press(1.0), (16.36, "load", 150000), (19.48, "press", "level", 2.0)]
+    run = simulate(script, seconds=24, seed=530, sample_ms=5,
+                   settings={"user_max_ua": 300, "level": 6, "program": "smooth"})
+    assert verdict(run)["SR-04"]["ok"]
