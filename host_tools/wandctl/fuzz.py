@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wandctl.errors import WandctlError
+from wandctl.tools import find_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRMWARE = ROOT / "firmware"
@@ -172,7 +173,7 @@ def run_micropython(scn: Scenario, firmware=None):
             "--seed", str(scn.seed), "--script", str(work / "s.script"), "--trace-ms", str(SAMPLE_MS)]
     if scn.load_ohms is not None:
         args += ["--load-ohms", "%g" % scn.load_ohms]
-    cmd = [simrun._micropython(), "-X", "heapsize=400K", str(HOST_TOOLS / "simboard" / "runner.py")] + args
+    cmd = [find_tool("micropython"), "-X", "heapsize=400K", str(HOST_TOOLS / "simboard" / "runner.py")] + args
     env = dict(os.environ, MICROPYPATH=str(HOST_TOOLS) + ":.frozen")
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=1800)
@@ -483,9 +484,7 @@ def run(args) -> int:
     if out.exists() and not out.is_dir():
         raise WandctlError("--out %s: not a folder" % out)
     if args.interpreter == "micropython":
-        from wandctl import simrun
-
-        simrun._micropython()
+        find_tool("micropython")  # a clear error now, not after the first scenario
     print("fuzz: seed %d, budget %g s, %s" % (seed, args.budget, args.interpreter), flush=True)
     t0 = time.monotonic()
     counts = fuzz(args.budget, seed, args.interpreter, out, log=lambda s: print(s, flush=True))

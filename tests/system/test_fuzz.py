@@ -44,3 +44,22 @@ def test_sr05_fuzz_finds_and_shrinks_a_broken_ramp(tmp_path):
     m = re.search(r"--load-ohms (\S+)", head)
     scn = fuzz.Scenario(seed=seed, seconds=secs, load_ohms=float(m.group(1)) if m else None, lines=lines)
     assert "SR-05" in fuzz._classes(fuzz.judge(scn, "cpython", fw))
+
+
+def test_sr01_to_sr12_fuzz_runs_the_firmware_on_the_micropython_port(tmp_path):
+    """The same search with the firmware on the MicroPython unix port (the
+    `--interpreter micropython` path of `wandctl fuzz`, which once crashed
+    before its first scenario)."""
+    from wandctl import cli
+
+    counts = fuzz.fuzz(600, seed=20261202, interpreter="micropython", out=tmp_path, log=lambda s: None,
+                       batch=2, max_scenarios=2, shrink_s=5)
+    assert counts["scenarios"] == 2
+    assert counts["violations"] == 0, counts
+    # the command itself: checks the interpreter, searches, prints its closing line
+    rc = cli.main(["fuzz", "--budget", "0.5", "--seed", "1", "--interpreter", "micropython",
+                   "--out", str(tmp_path / "cli"), "--json", str(tmp_path / "f.json")])
+    import json
+
+    got = json.loads((tmp_path / "f.json").read_text())
+    assert got["interpreter"] == "micropython" and rc == (1 if got["violations"] else 0), got
