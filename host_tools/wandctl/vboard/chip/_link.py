@@ -28,6 +28,17 @@ def ctl(msg):
     _w.write(b"0 " + repr(("ctl", msg)).encode() + b"\n")
 
 
+def _orphaned():
+    """The supervisor went away (killed): nothing will ever answer again. End
+    this process (the unix port has no os._exit; the shell's $PPID is this
+    process), or at least stop using the CPU: an EOF pipe polls ready at once,
+    so waiting on it would spin."""
+    os.system("kill -KILL $PPID 2>/dev/null")
+    idle = select.poll()
+    while True:
+        idle.poll(-1)  # nothing registered: sleeps
+
+
 def _line():
     while True:
         p = _pending[0]
@@ -40,9 +51,7 @@ def _line():
         if n is None:
             continue
         if n == 0:
-            # the supervisor went away: nothing more will ever answer
-            while True:
-                _poll.poll(-1)
+            _orphaned()
         _pending[0] = p + bytes(_buf[:n])
 
 
