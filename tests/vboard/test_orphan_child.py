@@ -37,7 +37,8 @@ def _alive(pid: int) -> bool:
 
 def test_the_chip_process_ends_when_the_board_supervisor_is_killed(tmp_path):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "wandctl", "sim", "--serve", "--deploy", "--flash", str(tmp_path / "flash"), "--seed", "2"],
+        [sys.executable, "-m", "wandctl", "sim", "--serve", "--deploy",
+         "--flash", str(tmp_path / "flash"), "--seed", "2"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
     )
     try:
