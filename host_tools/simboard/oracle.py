@@ -563,6 +563,8 @@ def sr06(v: _View):
         drive = next((s[0] for s in smp if s[0] >= t and _nominal_ua(v, s) > probe_max), None)
         if drive is None:
             continue
+        if any(t < x <= drive for x in v.returns):
+            continue  # contact was back before anything could sense the lift (a flap)
         t = drive
         # output to zero: the DAC back to nothing or the probe
         z = next((s[0] for s in smp if s[0] >= t and _nominal_ua(v, s) <= probe_max), None)
