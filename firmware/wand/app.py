@@ -245,6 +245,7 @@ class App:
         # 1. fresh measurement of the output written last tick
         i_uv = b.read_current_uv()
         rg.measure(i_uv, b.read_vload_uv())
+        rg.target_ua = session.level_target_ua() if session.active() else 0
         expected = sup.expected_ua()
         load = rg.update(expected)
         self.hist.step(elapsed, rg.measured_ua, sup.polarity, rg.load_ohms)  # session history
@@ -268,7 +269,7 @@ class App:
             if m < 0:
                 m = 0
             trim = rg.trim
-            capped = not rg.flowing or load == reg.LOAD_COMPLIANCE
+            capped = not rg.flowing or load == reg.LOAD_COMPLIANCE or load == reg.LOAD_OPEN
             if capped:
                 f = m * trim // expected
                 if f >= _CAPPED_BELOW or (rg.flowing and expected < _CAPPED_MIN_UA):

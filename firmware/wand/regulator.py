@@ -25,8 +25,8 @@ _JUDGE_MIN_UA = const(8)  # load judged only with at least this much commanded
 # Load states
 LOAD_UNKNOWN = const(0)
 LOAD_OK = const(1)
-LOAD_COMPLIANCE = const(2)  # load too high for the setpoint; delivering what it can
-LOAD_OPEN = const(3)  # no contact (open or far beyond compliance)
+LOAD_COMPLIANCE = const(2)  # load too high for the setpoint; delivering what it can (3 ticks at most)
+LOAD_OPEN = const(3)  # no contact: open, or too high for the setpoint (SR-06)
 LOAD_SHORT = const(4)  # below 200 ohm
 
 LOAD_NAMES = ("unknown", "ok", "compliance", "open", "short")
@@ -52,6 +52,7 @@ _ZERO_MIN_N = const(64)  # output-off readings before the auto-zero is used
 _OHMS_MIN_UA = const(30)
 _OHMS_FIRST = const(8)  # the first ticks of current settle the stage and the average: not shown
 _OPEN_TICKS = const(3)
+_PROJECT_MIN_UA = const(5)  # the load's voltage is projected to the target from this much current
 _SHORT_TICKS = const(5)
 _OK_TICKS = const(2)
 
@@ -135,11 +136,13 @@ class Regulator:
         self._open_n = 0
         self._short_n = 0
         self._ok_n = 0
+        self._comp_n = 0  # judged ticks in a row the load could not take the target
         self._compliance_mv = board.COMPLIANCE_MV
+        self.target_ua = 0  # the level's target (set every tick): what the load must take
 
     def reset(self):
         self.load = LOAD_UNKNOWN
-        self._open_n = self._short_n = self._ok_n = 0
+        self._open_n = self._short_n = self._ok_n = self._comp_n = 0
         self.load_ohms = -1
         self._ohm_v16 = self._ohm_i16 = self._ohms_n = 0
 
@@ -241,9 +244,23 @@ class Regulator:
             return self.load
         if judged:
             self._short_n = 0  # (a probe tick, not judged, keeps the count)
-        if v * 100 >= self._compliance_mv * 95:
-            self.load = LOAD_COMPLIANCE
+        # SR-06: a load the stage cannot drive the setpoint into (above its
+        # compliance) is a lift: the voltage at the compliance now, or what
+        # this current's voltage comes to at the level's target. For three
+        # judged ticks it is delivered capped (COMPLIANCE), then it is no
+        # contact (OPEN). The projection also keeps a light contact, which
+        # the 10 µA contact probe shows as fine, from counting as contact back.
+        comp = self._compliance_mv
+        over = v * 100 >= comp * 95
+        tgt = self.target_ua
+        if not over and tgt > m >= _PROJECT_MIN_UA and vs > 0:
+            over = vs * tgt // m >= comp * 95 // 100
+        if over:
+            self._ok_n = 0
+            self._comp_n += 1
+            self.load = LOAD_OPEN if self._comp_n >= _OPEN_TICKS else LOAD_COMPLIANCE
             return self.load
+        self._comp_n = 0
         self._ok_n += 1
         if self._ok_n >= _OK_TICKS:
             self.load = LOAD_OK

@@ -86,6 +86,10 @@ class Session:
     def target_ua(self):
         if self.state in (HOLD, RAMP_DOWN, DONE, IDLE, FAULT, NO_CONTACT):
             return 0
+        return self.level_target_ua()
+
+    def level_target_ua(self):
+        """The level's setpoint, whatever the state (what the load must take, SR-06)."""
         t = self.user_max_ua * self.level // LEVELS
         if t < MIN_TARGET_UA:
             t = MIN_TARGET_UA if self.user_max_ua >= MIN_TARGET_UA else self.user_max_ua
@@ -220,7 +224,9 @@ class Session:
                     self._wait_ms = STOP_WAIT_MS  # SR-04: wait for contact to pay it
             return
         if st == NO_CONTACT:
-            if load == reg.LOAD_OK or load == reg.LOAD_COMPLIANCE:
+            # back only on a load that takes the level's target (a light
+            # contact past the compliance stays lifted, SR-06)
+            if load == reg.LOAD_OK:
                 owed = self._owed + eng.stop()
                 self._owed = 0
                 eng.start(self.program, self.tick_ms, owed)

@@ -15,20 +15,24 @@ WANDCTL = [sys.executable, "-m", "wandctl"]
 
 @pytest.mark.slow  # a full session
 def test_characterization_every_program_regulates_and_stays_balanced():
-    """SR-01/SR-04 at the top level on resistive loads; 47 kOhm is past compliance,
-    where the current is limited (not a fault, not 'no contact')."""
+    """SR-01/SR-04 at the top level on resistive loads. 47 kOhm is past the
+    compliance for the top level (470 uA x 47 kOhm = 22 V > 21.5 V): SR-06
+    counts a load the stage cannot drive the setpoint into as a lift, so the
+    wand says no contact within its start ramp and drives only its 10 uA
+    contact probe (not a fault)."""
     rows = characterize([2000, 47000])
     assert {r["program"] for r in rows} == {"lift", "tone", "smooth", "pulse"}
     for r in rows:
-        assert not r["faults"] and not r["no_contact"], r
+        assert not r["faults"], r
         assert r["peak_ua"] <= 500 * 1.02, r
         assert r["net_charge_per_cycle_uc"] <= 0.01 * r["phase_charge_uc"] + 0.05, r
         if r["load_ohms"] == 2000:
+            assert not r["no_contact"], r
             # the SR-01 clamp assumes the worst real stage gain (+6 %): on a
             # board at nominal gain the top level is ~6 % under (docs/safety.md)
             assert -7.0 <= r["regulation_error_pct"] <= 2.0, r
         else:
-            assert -12.0 <= r["regulation_error_pct"] <= -5.0, r  # 21.5 V / 47 kOhm = 457 uA
+            assert r["no_contact"] and r["peak_ua"] <= 30, r
 
 
 def run(*args, timeout=300):

@@ -93,19 +93,25 @@ def test_sr06_redteam_lift_at_any_phase_detected_and_soft_return(program, t_lift
     assert peak(run, t_lift * 1000 + 1500, t_lift * 1000 + 8000) <= 400 * 1.05
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SR-06/SR-05: light contact at 80 kOhm (above compliance for 400 uA) is "
-    "driven as COMPLIANCE at 269 uA; firm contact snaps it to 402 uA within 10 ms",
-)
 def test_sr06_redteam_light_contact_then_firm_snaps():
+    """Fixed (was: light contact at 80 kOhm, above compliance for 400 uA, was
+    driven as COMPLIANCE at 269 uA; firm contact snapped it to 402 uA within
+    10 ms). A load the stage cannot drive the setpoint into is a lift (SR-06):
+    no contact within 100 ms of the first judgeable current, output at zero
+    (the 10 uA probe only), and firm contact ramps up from zero."""
     run = simulate(
-        [press(1.0), (12.0, "load", "skin")], seconds=13, settings=dict(level=8, user_max_ua=500), load_ohms=80000
+        [press(1.0), (12.0, "load", "skin")], seconds=16, settings=dict(level=8, user_max_ua=500), load_ohms=80000
     )
+    # judged from the first tick with 5 uA, about 60 ms into the ramp from zero
+    start = run.first("session_start")[0]
+    lost = run.first("contact_lost")
+    assert lost is not None and lost[0] - start <= 160, (start, lost)
+    assert peak(run, lost[0] + 20, 11990) <= 15.0  # the probe pair, nothing more
     before = peak(run, 11500, 11990)
     after = peak(run, 12000, 12100)
     # contact regained: from zero at <= 200 uA/s (20 uA per 100 ms), or at least no step
     assert after - before <= 20.0, ("uA before", before, "within 100 ms after", after, run.kinds("contact_lost"))
+    assert run.first("contact_back") is not None and peak(run, 15000, 16000) > 250
 
 
 def test_sr07_redteam_accepted_offset_calibration_makes_an_endless_session():
