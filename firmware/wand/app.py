@@ -270,7 +270,10 @@ class App:
                 m = 0
             trim = rg.trim
             capped = not rg.flowing or load == reg.LOAD_COMPLIANCE or load == reg.LOAD_OPEN
-            if capped:
+            if not rg.flowing and expected < _CAPPED_MIN_UA:
+                f = 0  # an open load at a code too small for the sense: none flowed
+                m = 0
+            elif capped:
                 f = m * trim // expected
                 if f >= _CAPPED_BELOW or (rg.flowing and expected < _CAPPED_MIN_UA):
                     # all of it, or a code too small for the sense to tell

@@ -183,7 +183,10 @@ class Regulator:
             if self._zero_n < _ZERO_MIN_N:
                 self._zero_n += 1
         if expected_ua < _JUDGE_MIN_UA:
-            self.flowing = expected_ua > 0
+            # too little current to judge the load by, but an open load shows
+            # the compliance voltage whatever the current: then none flowed
+            # (SR-04 books nothing for it)
+            self.flowing = expected_ua > 0 and self.vload_mv * 10 < self._compliance_mv * 9
             if expected_ua == 0 and self._ohm_i16 == 0 and -3 <= self.measured_ua <= 3:
                 # Output off and no estimate under way: learn the load-voltage sense's zero
                 # for the displayed load (a 1 % ADC gain error on its 200 mV offset is 2 mV,

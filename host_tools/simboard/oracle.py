@@ -60,6 +60,12 @@ HW_FAULTS = ("gain_drift",)
 SENSE_FAULTS = ("sense_stuck", "sense_frozen", "sense_open", "sense_gain")
 
 
+def _compliance_v():
+    """The stage's compliance voltage (board.json, as the firmware has it)."""
+    _, board, _ = _firmware()
+    return board.COMPLIANCE_MV / 1000.0
+
+
 def _firmware():
     """The firmware's own modules (settings validator, board constants)."""
     for p in (str(_FW), str(ROOT / "host_tools")):
@@ -149,6 +155,7 @@ class _View:
         self.returns = []
         self.shorts = []
         self.disturb = []
+        self.return_ohms = {}  # a return by a load action: its resistance
         for t, act, args in tr.actions:
             a0 = args[0] if args else ""
             spec = a0 if act == "inject" else ""
@@ -169,6 +176,8 @@ class _View:
                     self.shorts.append(t)
                 else:
                     self.returns.append(t)
+                    if ohms is not None:
+                        self.return_ohms[t] = ohms
             if key == "short" and val not in ("off", "0"):
                 self.shorts.append(t)
             if act not in ("press", "hold", "release", "file"):
@@ -423,6 +432,14 @@ def sr04(v: _View, sess):
         # on top of the 1 % (docs/safety.md, residual risks).
         lift = max([x for x in v.lifts + v.fw_lifts if x < t_on] + [s["start"]])
         amp = max(v.env_between(lift - 100, lift) + [0.0])
+        ohms = v.return_ohms.get(t_on)
+        # what the load must take: the current before the lift, or the level's
+        # setpoint (by the settings' level: buttons that changed it since are
+        # not followed)
+        eff = v.eff
+        want = max(amp, min(eff["user_max_ua"], max(100, eff["user_max_ua"] * eff["level"] // 10)))
+        if ohms is not None and ohms * want * 1e-6 >= 0.95 * _compliance_v():
+            continue  # a load past the compliance for that current: still a lift (SR-06), nothing to pay into
         half_tick_uc = amp * _tick_ms(v, lift) / 2000.0
         if big >= 0.05 and best > NET_MAX_RATIO * big + half_tick_uc:
             bad.append("SR-04: after contact returned at %d ms the net charge never came back within 1 %% "
@@ -951,6 +968,8 @@ def sr02(v: _View):
                 bad.append("SR-02: %.1f uA at %d ms after the firmware left its loop at %d ms"
                            % (abs(next(s[1] for s in tr.samples if s[0] == flow)), flow, left))
             continue
+        if nxt_reset is None and t + 1000 + 500 > tr.end_ms:
+            continue  # the run ends before the watchdog (1000 ms) could have fired
         if ms >= 1200 and (nxt_reset is None or nxt_reset > t + ms + 2500):
             if not any(t <= x <= t + 1000 for x, a, _ in tr.actions if a in ("power_cut", "soft_reset")):
                 bad.append("SR-02: a %d ms stall at %d ms did not reset the chip" % (ms, t))

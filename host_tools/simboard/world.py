@@ -170,6 +170,7 @@ class World:
         self.cpu_hz = 160000000
         self.stall_us = 0
         self.in_repl = False
+        self.offline = False  # unpowered or asleep: console bytes are lost
         self.soft_reset_requested = False
         self.interrupt_pending = False
         self.flash_fs = []
@@ -405,12 +406,15 @@ class World:
         self.power_on_pending = True
 
     def act_interrupt(self):
-        """Ctrl-C on the USB console (what mpremote sends)."""
-        if not self.in_repl:
+        """Ctrl-C on the USB console (what mpremote sends). Lost while the chip
+        is unpowered, asleep or resetting (nothing reads the UART then)."""
+        if not self.in_repl and not self.offline:
             self.interrupt_pending = True
 
     def act_soft_reset(self):
-        """Ctrl-C then Ctrl-D on the console: soft reset."""
+        """Ctrl-C then Ctrl-D on the console: soft reset (lost while offline)."""
+        if self.offline:
+            return
         self.soft_reset_requested = True
         if not self.in_repl:
             self.interrupt_pending = True
@@ -509,10 +513,18 @@ class World:
         cause = reason.cause
         self.halt = None
         if cause == "deepsleep":
-            self._sleep_until_wake(reason.arg)
+            self.offline = True
+            try:
+                self._sleep_until_wake(reason.arg)
+            finally:
+                self.offline = False
             self._boot(DEEPSLEEP_RESET, "deepsleep")
         elif cause == "power_cut":
-            self._wait_power_on()
+            self.offline = True
+            try:
+                self._wait_power_on()
+            finally:
+                self.offline = False
             self._boot(PWRON_RESET, "power_on")
         elif cause == "wdt":
             self._boot(WDT_RESET, "wdt")

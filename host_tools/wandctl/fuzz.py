@@ -395,9 +395,14 @@ def fuzz(budget_s: float, seed: int, interpreter: str, out: Path | None, log=pri
             else:
                 try:
                     v = judge(scn, interpreter, firmware)
-                except WandctlError as e:  # the simulator itself failed: say so, go on
+                except WandctlError as e:  # the simulator itself failed: say so, keep the case, go on
                     counts["tool_errors"] = counts.get("tool_errors", 0) + 1
-                    log("fuzz: scenario not run: %s" % str(e)[:200])
+                    where = ""
+                    if out is not None:
+                        failed = {"violations": ["tool-error: " + str(e)[:300].replace("\n", " ")]}
+                        where = " -> %s" % write_case(out, scn, failed, interpreter,
+                                                      1000 + counts["tool_errors"]).name
+                    log("fuzz: scenario not run%s: %s" % (where, str(e)[:200]))
                     v = {"ok": True, "violations": []}
                 counts["runs"] += 1
                 cache[k] = v

@@ -91,3 +91,29 @@ def test_sr04_sr06_a_load_past_compliance_is_a_lift_and_stays_balanced():
     lost = [e[0] for e in run.events if e[1] == "contact_lost"]
     assert lost and 16360 <= lost[0] <= 16360 + 100, lost
     assert run.first("contact_back") is not None and v["SR-04"]["lifts_rebalanced"] >= 1, v["SR-04"]
+
+
+@pytest.mark.parametrize("back_s", [1.0, 3.0])
+def test_sr04_a_session_started_lifted_owes_nothing_for_its_first_ticks(back_s):
+    """Found (fuzz seeds 31337 and 27182, both interpreters): a bench session
+    started with the wand lifted booked its first ramp ticks, under the 8 uA
+    from which the load is judged, as if they had flowed; once contact came
+    back it "paid" them, 71 % of a phase of real DC. An open load shows the
+    compliance voltage whatever the current: those ticks book nothing now."""
+    script = [(0.0, "hold", "level"), (1.5, "release", "level"), (0.3, "press", "power", 0.2),
+              (0.0, "contact", "off"), (back_s, "contact", "on")]
+    run = simulate(sorted(script, key=lambda a: a[0]), seconds=back_s + 12, seed=0)
+    v = verdict(run)
+    assert v["SR-04"]["ok"], v["violations"]
+    assert v["SR-04"]["lifts_rebalanced"] >= 1, v["SR-04"]
+
+
+def test_a_ctrl_c_while_the_chip_is_unpowered_is_lost():
+    """Found (fuzz seed 27182, MicroPython): a Ctrl-C 0.1 ms after power came
+    back, while the chip was still held in reset, escaped the simulator as a
+    KeyboardInterrupt (exit 130). The UART is not read while the chip is off,
+    asleep or resetting: the byte is lost, and the board boots as usual."""
+    script = [press(0.3), (1.0, "power_cut"), (1.2, "power_on"), (1.2001, "interrupt"), (1.25, "interrupt")]
+    run = simulate(script, seconds=4)
+    assert [name for _, name in run.result["resets"]][-1:] == ["power_on"], run.result["resets"]
+    assert verdict(run)["ok"], verdict(run)["violations"]
