@@ -3,7 +3,7 @@
 # watchdog keeps running, so the first statements put the output stage in its
 # safe state: output enable low, both H-bridge legs low, DAC at 0. Only
 # `machine` is imported before that; the pin numbers are literals on purpose
-# (tests/test_boot.py checks them against hardware/board.json).
+# (tests/system/test_sr03_safe_state.py checks them against hardware/board.json).
 import machine
 
 machine.Pin(27, machine.Pin.OUT, value=0)  # output enable (hardware pull-down too)

@@ -1,6 +1,5 @@
 # main.py: run the wand. boot.py and main.py share their globals on MicroPython,
-# so the DAC boot.py made (one DAC per boot) is handed over here. On the
-# simulated board the runner also puts an observer there (absent on a device).
+# so the DAC boot.py made (one DAC per boot) is handed over here.
 import time
 
 import machine
@@ -12,4 +11,4 @@ except ImportError:
 
 from wand.app import main
 
-main(machine, time, esp32, dac=globals().get("BOOT_DAC"), observer=globals().get("SIMBOARD_OBSERVER"))
+main(machine, time, esp32, dac=globals().get("BOOT_DAC"))

@@ -16,9 +16,9 @@ folder is first on sys.path, the working directory is the flash folder, and
 purged before every boot: RAM is lost on a reset. Everything is restored
 afterwards.
 
-With entry 'main' and an observer, the shared globals also hold
-`SIMBOARD_OBSERVER` before boot.py runs, so main.py can pass it on with
-`observer=globals().get("SIMBOARD_OBSERVER")` (None on a real chip).
+With entry 'main' and an observer, the runner wraps `wand.app.main` before
+boot.py runs so that the call in main.py gets the observer: the firmware
+carries no hook for the simulator.
 
 Command line (CPython and the MicroPython unix port alike):
 

@@ -198,7 +198,7 @@ class Runner:
         gc.collect()  # RAM is lost on a reset: start each boot with a clean heap
         g = {"__name__": "__main__"}
         if self.entry == "main" and self.observer is not None:
-            g["SIMBOARD_OBSERVER"] = self.observer
+            self._observe_main()
         try:
             for name in ("boot.py", "main.py"):
                 path = self.firmware + "/" + name
@@ -227,6 +227,25 @@ class Runner:
             return w.idle_forever()
         except ChipReset as e:
             return e
+
+    def _observe_main(self):
+        """Hand the observer to the firmware's `wand.app.main` without a hook in
+        main.py: wrap the function main.py will import. (A firmware whose
+        wand.app does not import is left alone: main.py reports that itself.)"""
+        try:
+            import wand.app as appmod
+        except Exception:  # noqa: BLE001
+            purge_firmware_modules(self.firmware, self.mpy_dir)
+            return
+        real = appmod.main
+        obs = self.observer
+
+        def main_observed(*args, **kwargs):
+            if kwargs.get("observer") is None:
+                kwargs["observer"] = obs
+            return real(*args, **kwargs)
+
+        appmod.main = main_observed
 
     def _call_entry(self, g):
         try:
