@@ -150,6 +150,10 @@ def mask(name: str, text: str) -> str:
     for line in text.splitlines():
         if any(p.search(line) for p in pats):
             line = re.sub(r"-?\d+(\.\d+)?", "#", line)  # noise can flip a sign too
+            # a figure crossing a unit's step prints another prefix (999 uC, 1.02 mC)
+            # and another column width
+            line = re.sub(r"# ?[unmk](?=(C|A|V|Ohm|W)\b)", "# ", line)
+            line = re.sub(r"\s+", " ", line)
             if line == last_masked:
                 continue
             last_masked = line

@@ -68,6 +68,7 @@ class Session:
         self._stop_reason = ""
         self.contact_losses = 0
         self._owed = 0  # charge a contact loss left unpaid (code*ms)
+        self._hold_on_return = False  # lifted while paused: contact back returns to the pause
         self._wait_ms = 0  # SR-04: time left to wait for contact to pay a debt
 
     # --- configuration -------------------------------------------------------
@@ -117,6 +118,7 @@ class Session:
         self.ended_by = ""
         self.contact_losses = 0
         self._owed = 0
+        self._hold_on_return = False
         self.amp_na = 0
         self._next_cue = self.cue_ms
         self._stop_after_ramp = False
@@ -210,7 +212,10 @@ class Session:
             return
         eng = self.engine
         # Contact (SR-06)
-        if st in (RAMP_UP, RUNNING, RAMP_DOWN) and load == reg.LOAD_OPEN:
+        # (a pause still ramping down counts too: current flows until it is done)
+        if load == reg.LOAD_OPEN and (st == RAMP_UP or st == RUNNING or st == RAMP_DOWN
+                                      or (st == HOLD and eng.running)):
+            self._hold_on_return = st == HOLD
             self.contact_losses += 1
             self.amp_na = 0
             self._owed = eng.stop()  # paid back once contact returns
@@ -229,10 +234,18 @@ class Session:
             if load == reg.LOAD_OK:
                 owed = self._owed + eng.stop()
                 self._owed = 0
-                eng.start(self.program, self.tick_ms, owed)
                 self.amp_na = 0
                 self.on_event(now_ms, "contact_back")
-                self._set(now_ms, RAMP_UP)
+                if self._hold_on_return and not self._stop_after_ramp:
+                    # lifted while the user's pause ramped down: back to the
+                    # pause; the debt is paid at the smallest code, then off
+                    if owed > 0:
+                        eng.start(self.program, self.tick_ms, owed)
+                    self._set(now_ms, HOLD)
+                else:
+                    eng.start(self.program, self.tick_ms, owed)
+                    self._set(now_ms, RAMP_UP)
+                self._hold_on_return = False
             else:
                 self.amp_na = programs.PROBE_UA * 1000
                 if self._stop_after_ramp:

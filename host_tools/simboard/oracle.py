@@ -373,7 +373,10 @@ def sr04(v: _View, sess):
         worst_uc = max(worst_uc, abs(net))
         if big >= 0.05 and r > worst:
             worst, worst_at = r, t0
-        if big >= 0.05 and r > NET_MAX_RATIO:
+        # The output moves in DAC codes held for a tick: a cycle can be off by
+        # one code for one tick (what a residue carried from the cycle before
+        # pays), more than 1 % of a phase under 100 code-ticks (docs/safety.md)
+        if big >= 0.05 and abs(net) > max(NET_MAX_RATIO * big, _code_tick_uc(v, t0)):
             bad.append("SR-04: cycle at %d ms nets %.4f uC, %.2f %% of its %.3f uC phase"
                        % (t0, net, r * 100, big))
     # DC residue at each session end, and the re-balance after every lift
@@ -456,6 +459,13 @@ def _tick_ms(v: _View, t):
     phases under 10 ms (programs.tick_ms_for), else 10."""
     ph = [p for p in v.tr.phases if p[1] <= t][-4:]
     return 5 if ph and min(p[1] - p[0] for p in ph) < 10 else 10
+
+
+def _code_tick_uc(v: _View, t):
+    """One DAC code held for one tick of the program at t (µC), at the stage's
+    gain plus its 10 % tolerance: the resolution of the output's charge."""
+    _, board, _ = _firmware()
+    return board.STAGE_UA_PER_CODE * 1.1 * _tick_ms(v, t) / 1000.0
 
 
 def _contact_open_at(v: _View, t):
@@ -586,8 +596,15 @@ def sr06(v: _View):
     smp = tr.samples
     lift_ms, told_ms, short_ms, overs, short_drive = [], [], [], [], []
     probe_max = v.probe_ua * 1.5 + 3
+    stalls = [(x, x + (float(a[0]) if a else 3000.0)) for x, act, a in tr.actions if act == "stall"]
     for t in v.lifts:
+        # the loop stalled: nothing runs to see the lift until the stall ends
+        # (or the watchdog resets the chip, SR-02): judged from the stall's end
+        inside = [end for x, end in stalls if x <= t < end]
+        t_lift = t
         before = [s for s in smp if t - 30 <= s[0] < t]
+        if inside:
+            t = int(max(inside))
         if not before or max(_nominal_ua(v, s) for s in before) <= max(probe_max, 20):
             continue  # nothing (judgeable) was flowing when it was lifted
         if any(t - 30 <= f <= t for f in v.faults):
@@ -597,7 +614,7 @@ def sr06(v: _View):
         drive = next((s[0] for s in smp if s[0] >= t and _nominal_ua(v, s) > probe_max), None)
         if drive is None:
             continue
-        if any(t < x <= drive for x in v.returns):
+        if any(t_lift < x <= drive for x in v.returns):
             continue  # contact was back before anything could sense the lift (a flap)
         t = drive
         # output to zero: the DAC back to nothing or the probe
