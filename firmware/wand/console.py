@@ -31,6 +31,7 @@ queued, so the resident console is small and the peak is the resident part
 plus one handler module (docs/console.md, "Memory").
 """
 
+import gc
 import json
 import sys
 
@@ -64,6 +65,8 @@ _MOD = b"\x04\x03\x00\x01\x01\x02\x01\x03\x01\x04\x04\x01\x04\x03\x00\x03\x05"
 _ARGS = b"\x11\x00\x00\x01\x00\x00\x01\x11\x01\x00\x00\x00\x28\x00\x00\x00\x12"
 USAGE = ("OHMS", "", "", "[NAME]", "", "", "[n]", "N", "[n]", "", "", "", "NAME VALUE", "", "", "", "on [hz] | off")
 _MODS = (None, "con_info", "con_help", "con_bench", "con_admin", "con_stream")
+
+_MPY = sys.implementation.name == "micropython"
 
 _ACT_NONE = const(0)
 _ACT_REPL = const(2)  # (wand.con_admin sets _action: 1 reboot, 2 repl)
@@ -283,6 +286,8 @@ class Console:
                 return load(mod).run(self, name, args, now_ms)
             finally:
                 drop(mod)
+                if _MPY:  # the module's code and what it built: freed now, not in a later tick
+                    gc.collect()
         except Exception as e:
             self.internal += 1
             return self._err("internal", _exc_text(e))
@@ -352,10 +357,11 @@ class Console:
             return
         try:
             tel = self._target.telemetry()
-            line = "~ t=%d set=%d meas=%d st=%s" % (int(tel[0]), int(tel[1]), int(tel[2]), tel[3])
-            if len(tel) > 4:  # the load in ohms (-1: not measured)
-                line += " ohm=%d" % int(tel[4])
-            line += "\r\n"
+            if len(tel) > 4:  # the load in ohms (-1: not measured); one string per line
+                line = "~ t=%d set=%d meas=%d st=%s ohm=%d\r\n" % (int(tel[0]), int(tel[1]), int(tel[2]), tel[3],
+                                                                   int(tel[4]))
+            else:
+                line = "~ t=%d set=%d meas=%d st=%s\r\n" % (int(tel[0]), int(tel[1]), int(tel[2]), tel[3])
         except Exception as e:
             self.internal += 1
             self._stream_ms = 0
