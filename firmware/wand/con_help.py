@@ -30,5 +30,5 @@ def run(con, name, args, now_ms):
     about = []
     for i in range(len(_NAMES)):
         cmds[_NAMES[i]] = USAGE[i]
-        about.append([_NAMES[i], USAGE[i], _ABOUT[i]])
+        about.append((_NAMES[i], USAGE[i], _ABOUT[i]))  # a JSON list, as a tuple: smaller
     return con._ok({"protocol": PROTOCOL, "maxlen": con._maxlen, "commands": cmds, "about": about})

@@ -211,26 +211,34 @@ class Console:
             if credit > _TX_CHUNK:
                 credit = _TX_CHUNK
         tx = self._tx
-        head = tx[0]
-        off = self._tx_off
-        left = len(head) - off
-        if left <= credit:
-            chunk = head if off == 0 else head[off:]
-            tx.pop(0)
-            self._tx_off = 0
-            credit -= left
-        elif credit >= 16 or credit == _TX_CHUNK:
-            chunk = head[off : off + credit]
-            self._tx_off = off + credit
-            credit = 0
-        else:
-            self._tx_credit = credit
-            return  # too little room this tick: wait for more
+        while tx:  # a reply is queued in pieces ("ok ", its JSON, CRLF): as many as the credit takes
+            head = tx[0]
+            off = self._tx_off
+            left = len(head) - off
+            if left <= credit:
+                chunk = head if off == 0 else head[off:]
+                tx.pop(0)
+                self._tx_off = 0
+                credit -= left
+            elif credit >= 16 or credit == _TX_CHUNK:
+                chunk = head[off : off + credit]
+                self._tx_off = off + credit
+                credit = 0
+            else:
+                break  # too little room this tick: wait for more
+            if chunk:
+                self._serial.write(chunk)
         self._tx_credit = credit
-        self._serial.write(chunk)
 
-    def _queue(self, text):
-        self._tx.append(text + "\r\n")
+    def _queue(self, reply):
+        """A reply: text, or the pieces `_ok` made (queued as they are: no copy of a long reply)."""
+        tx = self._tx
+        if isinstance(reply, tuple):
+            for piece in reply:
+                tx.append(piece)
+        else:
+            tx.append(reply)
+        tx.append("\r\n")
 
     def busy(self):
         """True while read input waits, output is queued, a calibration runs or an action waits."""
@@ -242,7 +250,8 @@ class Console:
 
     # -------------------------------------------------------------- replies
     def _ok(self, obj):
-        return "ok " + json.dumps(obj)
+        """The reply `ok <json>`, as two pieces (see _queue)."""
+        return ("ok ", json.dumps(obj))
 
     def _err(self, code, message):
         self.errors += 1
