@@ -1,13 +1,56 @@
 """Console commands calibrate OHMS, set NAME VALUE, reboot, repl (loaded for
-one line by wand.console)."""
+one line by wand.console). A calibration's poll and a reboot/repl's hand-over
+run once per tick afterwards: the console keeps those functions (and so this
+module's code) only until they are done."""
 
 from micropython import const
 
-from wand.console import _parse_int
+from wand.console import _diff, _exc_text, _one_line, _parse_int
 
 _OHMS_MAX = const(1000000)
-_ACT_REBOOT = const(1)  # wand.console's _action values
-_ACT_REPL = const(2)
+_CALIBRATE_TIMEOUT_MS = const(15000)
+_ACTION_DELAY_MS = const(50)  # after the reply has left, before reboot/repl
+_TICKS_MASK = const(0x3FFFFFFF)
+
+
+def _calibrate_poll(con, now_ms):
+    try:
+        result = con._target.calibrate_poll()
+    except Exception as e:
+        con.internal += 1
+        result = "internal " + _exc_text(e)
+    if result is None:
+        if _diff(now_ms, con._cal_since) < _CALIBRATE_TIMEOUT_MS:
+            return
+        result = "internal calibration did not finish within %d s" % (_CALIBRATE_TIMEOUT_MS // 1000)
+    con._calibrating = None
+    if isinstance(result, dict):
+        con._queue(con._ok(result))
+    else:
+        con._queue(con._target_err(result, "state"))
+
+
+def _pending_action(con, now_ms):
+    """reboot/repl: let the reply leave completely, then hand over."""
+    if con._tx:
+        con._drain(now_ms)
+        return
+    if not con._action_armed:
+        con._action_armed = True
+        con._action_at = (now_ms + _ACTION_DELAY_MS) & _TICKS_MASK
+        return
+    if _diff(now_ms, con._action_at) < 0:
+        return
+    con._action = None
+    repl = con._action_repl
+    try:
+        if repl:
+            con._target.enter_repl()
+        else:
+            con._target.reboot()
+    except Exception as e:
+        con.internal += 1
+        con._tx.append("# %s failed: %s\r\n" % ("repl" if repl else "reboot", _one_line(_exc_text(e))))
 
 
 def _session_running(con):
@@ -40,14 +83,15 @@ def run(con, name, args, now_ms):
         problem = t.calibrate_start(ohms)
         if problem is not None:
             return con._target_err(problem, "state")
-        con._calibrating = True
+        con._calibrating = _calibrate_poll
         con._cal_since = now_ms
-        return None  # the reply comes from Console._calibrate_poll
+        return None  # the reply comes from _calibrate_poll
     if name == "reboot":
         refused = _session_running(con)
         if refused:
             return refused
-        con._action = _ACT_REBOOT
+        con._action = _pending_action
+        con._action_repl = False
         con._action_armed = False
         return con._ok({"reboot": True})
     # repl. SR-11: the REPL relaxes the watchdog (with the output locked off):
@@ -56,7 +100,8 @@ def run(con, name, args, now_ms):
     refused = con._bench_only() or _session_running(con)
     if refused:
         return refused
-    con._action = _ACT_REPL
+    con._action = _pending_action
+    con._action_repl = True
     con._action_armed = False
     con._stream_ms = 0
     return con._ok({"repl": True, "output": "off", "watchdog": "relaxed"})

@@ -46,8 +46,6 @@ MAXLEN = const(128)  # longest accepted line, terminator excluded
 _RX = const(64)  # bytes read from the serial per tick at most
 _TX_CHUNK = const(96)  # bytes written per tick at most (about 8 ms at 115200 baud)
 _TX_BYTES_PER_MS = const(11)  # 115200 baud, 10 bits per byte: 11.5 bytes per ms
-_ACTION_DELAY_MS = const(50)  # after the reply has left, before reboot/repl
-_CALIBRATE_TIMEOUT_MS = const(15000)
 
 _TICKS_PERIOD = const(0x40000000)  # MicroPython ticks_ms() wraps at 2**30
 _TICKS_HALF = const(0x20000000)
@@ -68,8 +66,6 @@ _MODS = (None, "con_info", "con_help", "con_bench", "con_admin", "con_stream")
 
 _MPY = sys.implementation.name == "micropython"
 
-_ACT_NONE = const(0)
-_ACT_REPL = const(2)  # (wand.con_admin sets _action: 1 reboot, 2 repl)
 
 
 def _diff(a, b):
@@ -142,11 +138,12 @@ class Console:
         self._stream_ms = 0  # telemetry period; 0 = off
         self._stream_next = 0
         self._dropped = 0  # telemetry samples dropped for a busy line
-        self._calibrating = False
+        self._calibrating = None  # while a calibration runs: its per-tick poll (wand.con_admin)
         self._cal_since = 0
-        self._action = _ACT_NONE
+        self._action = None  # reboot/repl answered: its per-tick step (wand.con_admin)
         self._action_at = 0
         self._action_armed = False
+        self._action_repl = False
         self.lines = 0  # complete lines answered
         self.errors = 0  # of which answered with err
         self.internal = 0  # exceptions caught (target or console)
@@ -170,11 +167,11 @@ class Console:
                 pass
 
     def _poll(self, now_ms):
-        if self._action != _ACT_NONE:
-            self._pending_action(now_ms)
+        if self._action is not None:  # reboot/repl pending (wand.con_admin)
+            self._action(self, now_ms)
             return
-        if self._calibrating:
-            self._calibrate_poll(now_ms)
+        if self._calibrating is not None:  # a calibration runs (wand.con_admin)
+            self._calibrating(self, now_ms)
         if not self._tx:
             self._take_line(now_ms)
         if self._stream_ms and _diff(now_ms, self._stream_next) >= 0:
@@ -242,8 +239,8 @@ class Console:
 
     def busy(self):
         """True while read input waits, output is queued, a calibration runs or an action waits."""
-        return (self._rx_pos < self._rx_end or bool(self._tx) or self._calibrating
-                or self._action != _ACT_NONE)
+        return (self._rx_pos < self._rx_end or bool(self._tx) or self._calibrating is not None
+                or self._action is not None)
 
     def streaming_hz(self):
         return 1000 // self._stream_ms if self._stream_ms else 0
@@ -278,7 +275,7 @@ class Console:
             return self._err("internal", "line reader state %d" % kind)
         words = self._reader.line().split()
         name = words[0]
-        if self._calibrating:
+        if self._calibrating is not None:
             return self._err("busy", "calibration running: wait for its reply, then send " + name)
         if name not in _NAMES:
             return self._err("unknown", "no command %s: send help for the list" % name[:24])
@@ -314,45 +311,6 @@ class Console:
         if st.get("bench") is True:
             return None
         return self._err("denied", "bench mode only (SR-09): hold the level button while powering up")
-
-    def _calibrate_poll(self, now_ms):
-        try:
-            result = self._target.calibrate_poll()
-        except Exception as e:
-            self.internal += 1
-            result = "internal " + _exc_text(e)
-        if result is None:
-            if _diff(now_ms, self._cal_since) < _CALIBRATE_TIMEOUT_MS:
-                return
-            result = "internal calibration did not finish within %d s" % (_CALIBRATE_TIMEOUT_MS // 1000)
-        self._calibrating = False
-        if isinstance(result, dict):
-            self._queue(self._ok(result))
-        else:
-            self._queue(self._target_err(result, "state"))
-
-    def _pending_action(self, now_ms):
-        """reboot/repl: let the reply leave completely, then hand over."""
-        if self._tx:
-            self._drain(now_ms)
-            return
-        if not self._action_armed:
-            self._action_armed = True
-            self._action_at = (now_ms + _ACTION_DELAY_MS) & _TICKS_MASK
-            return
-        if _diff(now_ms, self._action_at) < 0:
-            return
-        action = self._action
-        self._action = _ACT_NONE
-        try:
-            if action == _ACT_REPL:
-                self._target.enter_repl()
-            else:
-                self._target.reboot()
-        except Exception as e:
-            self.internal += 1
-            self._tx.append("# %s failed: %s\r\n" % ("repl" if action == _ACT_REPL else "reboot",
-                                                      _one_line(_exc_text(e))))
 
     # ------------------------------------------------------------ telemetry
     def _telemetry(self, now_ms):
