@@ -28,29 +28,31 @@ class Diagnostics:
         }
 
     def status(self):
-        s = self.app.session
-        f = self.app.sup.fault
+        app = self.app
+        s = app.session
+        sup = app.sup
+        rg = app.reg
+        f = sup.fault
         return {
             "state": ses.STATE_NAMES[s.state],
             "program": s.program[0],
             "level": s.level,
             "setpoint_ua": s.amp_ua(),
-            "measured_ua": self.app.reg.measured_ua if self.app.sup.output_on else 0,
-            "limit_ua": self.app.sup.limit_ua,
+            "measured_ua": rg.measured_ua if sup.output_on else 0,
+            "limit_ua": sup.limit_ua,
             "hard_ceiling_ua": HARD_CEILING_UA,
-            "load": reg.LOAD_NAMES[self.app.reg.load],
+            "load": reg.LOAD_NAMES[rg.load],
             # the load is known only while current flows into it
-            "load_ohms": self.app.reg.load_ohms if self.app.reg.load_ohms >= 0 and self.app.sup.output_on
-            and self.app.session.active() else None,
-            "battery_v": self.app.battery_mv / 1000,
-            "battery_low": self.app.battery_low,
-            "usb": self.app.usb,
-            "bench": self.app.bench,
+            "load_ohms": rg.load_ohms if rg.load_ohms >= 0 and sup.output_on and s.active() else None,
+            "battery_v": app.battery_mv / 1000,
+            "battery_low": app.battery_low,
+            "usb": app.usb,
+            "bench": app.bench,
             "fault": {"code": f, "name": faults.name(f)} if f else None,
             "delivered_s": s.delivered_ms // 1000,
             "planned_s": s.session_ms // 1000,
-            "uptime_s": self.app.now // 1000,
-            "wdt_armed": self.app.board.watchdog_armed(),
+            "uptime_s": app.now // 1000,
+            "wdt_armed": app.board.watchdog_armed(),
         }
 
     def log_tail(self, n):
