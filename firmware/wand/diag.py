@@ -3,6 +3,10 @@ bench-mode commands (the "console target" of docs/architecture.md).
 
 Loaded with the console, on the first byte from the USB serial: a standalone
 session never pays for this code. `App.target()` makes the one instance.
+What is used rarely is imported for the call and dropped after it:
+`selftest` (wand.diag_test), `calibrate_start` (wand.diag_cal, whose
+calibration object the App then steps until it ends) and `settings_set`
+(wand.diag_set); see docs/console.md, "Memory".
 """
 
 from wand import VERSION, board, faults
