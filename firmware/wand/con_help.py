@@ -1,34 +1,42 @@
 """Console command `help` (loaded for one line by wand.console): what each command does."""
 
+import json
+
 from wand.console import _NAMES, PROTOCOL, USAGE
 
-# what each command does, in the order of wand.console._NAMES
-_ABOUT = (
-    "calibrate the current sense with a known resistor (bench)",
-    "clear a latched fault (bench mode)",
-    "the faults recorded since power-up",
-    "show the settings, or one of them",
-    "firmware version, board, protocol, reset cause",
-    "this list",
-    "the last n sessions (start, program, levels, charge, end)",
-    "set the level 1..10 of the running session (bench mode)",
-    "the newest n events of the event log (1..32)",
-    "hard reset into the firmware (no session running)",
-    "hard reset into the plain MicroPython REPL, output off",
-    "run the output-off self-test",
-    "change a setting (checked against the hard limits)",
-    "start a session (bench mode)",
-    "state, current, load and contact, battery, fault",
-    "end the session with a ramp down (bench mode)",
-    "telemetry lines `~ t= set= meas= st= ohm=`",
+# The reply's `about` ([name, usage, what it does] per command, in the order
+# of wand.console._NAMES) as the JSON text json.dumps prints for it, kept as
+# one string: building the rows and encoding them took about 1.5 KB more heap
+# in the tick that answers `help`. tests/console/mpy checks it against the
+# command table.
+ABOUT_JSON = (
+    '[["calibrate", "OHMS", "calibrate the current sense with a known resistor (bench)"], '
+    '["clear", "", "clear a latched fault (bench mode)"], '
+    '["faults", "", "the faults recorded since power-up"], '
+    '["get", "[NAME]", "show the settings, or one of them"], '
+    '["hello", "", "firmware version, board, protocol, reset cause"], '
+    '["help", "", "this list"], '
+    '["history", "[n]", "the last n sessions (start, program, levels, charge, end)"], '
+    '["level", "N", "set the level 1..10 of the running session (bench mode)"], '
+    '["log", "[n]", "the newest n events of the event log (1..32)"], '
+    '["reboot", "", "hard reset into the firmware (no session running)"], '
+    '["repl", "", "hard reset into the plain MicroPython REPL, output off"], '
+    '["selftest", "", "run the output-off self-test"], '
+    '["set", "NAME VALUE", "change a setting (checked against the hard limits)"], '
+    '["start", "", "start a session (bench mode)"], '
+    '["status", "", "state, current, load and contact, battery, fault"], '
+    '["stop", "", "end the session with a ramp down (bench mode)"], '
+    '["stream", "on [hz] | off", "telemetry lines `~ t= set= meas= st= ohm=`"]]'
 )
 
 
 def run(con, name, args, now_ms):
     """`commands`: name -> usage; `about`: one [name, usage, what it does] per command, sorted."""
     cmds = {}
-    about = []
     for i in range(len(_NAMES)):
         cmds[_NAMES[i]] = USAGE[i]
-        about.append((_NAMES[i], USAGE[i], _ABOUT[i]))  # a JSON list, as a tuple: smaller
-    return con._ok({"protocol": PROTOCOL, "maxlen": con._maxlen, "commands": cmds, "about": about})
+    # json.dumps with `about` a placeholder (the keys' order is the platform's
+    # dict order), then the prepared text in its place: the same line, pieces queued
+    head = json.dumps({"protocol": PROTOCOL, "maxlen": con._maxlen, "commands": cmds, "about": 0})
+    at = head.index('"about": 0') + 9
+    return ("ok ", head[:at], ABOUT_JSON, head[at + 1 :])
