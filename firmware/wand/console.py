@@ -22,9 +22,18 @@ or raises a hard limit; start/level/clear are refused here unless the target
 reports bench mode, and the target refuses them again (SR-09, SR-11).
 
 With no input, no stream and nothing queued, a poll allocates nothing.
+
+Only the line handling, the replies' framing and `status`/`faults` stay
+loaded (heap: the bytecode of an imported module lives in the chip's RAM).
+Every other command's handler is in a small module (wand/con_*.py) imported
+when its line arrives and dropped from `sys.modules` once its reply is
+queued, so the resident console is small and the peak is the resident part
+plus one handler module (docs/console.md, "Memory").
 """
 
+import gc
 import json
+import sys
 
 from micropython import const
 
@@ -37,14 +46,6 @@ MAXLEN = const(128)  # longest accepted line, terminator excluded
 _RX = const(64)  # bytes read from the serial per tick at most
 _TX_CHUNK = const(96)  # bytes written per tick at most (about 8 ms at 115200 baud)
 _TX_BYTES_PER_MS = const(11)  # 115200 baud, 10 bits per byte: 11.5 bytes per ms
-_LOG_DEFAULT = const(10)
-_LOG_MAX = const(32)
-_HIST_MAX = const(16)  # wand.history.MAX
-_HZ_DEFAULT = const(10)
-_HZ_MAX = const(50)
-_ACTION_DELAY_MS = const(50)  # after the reply has left, before reboot/repl
-_CALIBRATE_TIMEOUT_MS = const(15000)
-_OHMS_MAX = const(1000000)
 
 _TICKS_PERIOD = const(0x40000000)  # MicroPython ticks_ms() wraps at 2**30
 _TICKS_HALF = const(0x20000000)
@@ -54,9 +55,17 @@ _TICKS_MASK = const(0x3FFFFFFF)
 # of them ("denied not in bench mode"); otherwise the command's default is used.
 ERR_CODES = ("unknown", "arg", "toolong", "badbyte", "busy", "denied", "state", "internal")
 
-_ACT_NONE = const(0)
-_ACT_REBOOT = const(1)
-_ACT_REPL = const(2)
+# The commands, sorted: name, its handler module (index into _MODS; 0: here),
+# (min args << 4) | max args, and its usage (the `err arg` reply and `help`).
+_NAMES = ("calibrate", "clear", "faults", "get", "hello", "help", "history", "level", "log", "reboot", "repl",
+          "selftest", "set", "start", "status", "stop", "stream")
+_MOD = b"\x04\x03\x00\x01\x01\x02\x01\x03\x01\x04\x04\x01\x04\x03\x00\x03\x05"
+_ARGS = b"\x11\x00\x00\x01\x00\x00\x01\x11\x01\x00\x00\x00\x28\x00\x00\x00\x12"
+USAGE = ("OHMS", "", "", "[NAME]", "", "", "[n]", "N", "[n]", "", "", "", "NAME VALUE", "", "", "", "on [hz] | off")
+_MODS = (None, "con_info", "con_help", "con_bench", "con_admin", "con_stream")
+
+_MPY = sys.implementation.name == "micropython"
+
 
 
 def _diff(a, b):
@@ -96,6 +105,23 @@ def _exc_text(e):
     return "%s: %s" % (type(e).__name__, e)
 
 
+def load(name):
+    """Import wand.<name> (a handler module) for one use; `drop(name)` after it."""
+    full = "wand." + name
+    __import__(full)
+    return sys.modules[full]
+
+
+def drop(name):
+    """Forget wand.<name>: its code is freed once nothing uses it any more."""
+    full = "wand." + name
+    if full in sys.modules:
+        del sys.modules[full]
+    pkg = sys.modules.get("wand")
+    if pkg is not None and hasattr(pkg, name):
+        delattr(pkg, name)
+
+
 class Console:
     def __init__(self, target, serial, maxlen=MAXLEN):
         self._target = target
@@ -112,11 +138,12 @@ class Console:
         self._stream_ms = 0  # telemetry period; 0 = off
         self._stream_next = 0
         self._dropped = 0  # telemetry samples dropped for a busy line
-        self._calibrating = False
+        self._calibrating = None  # while a calibration runs: its per-tick poll (wand.con_admin)
         self._cal_since = 0
-        self._action = _ACT_NONE
+        self._action = None  # reboot/repl answered: its per-tick step (wand.con_admin)
         self._action_at = 0
         self._action_armed = False
+        self._action_repl = False
         self.lines = 0  # complete lines answered
         self.errors = 0  # of which answered with err
         self.internal = 0  # exceptions caught (target or console)
@@ -140,11 +167,11 @@ class Console:
                 pass
 
     def _poll(self, now_ms):
-        if self._action != _ACT_NONE:
-            self._pending_action(now_ms)
+        if self._action is not None:  # reboot/repl pending (wand.con_admin)
+            self._action(self, now_ms)
             return
-        if self._calibrating:
-            self._calibrate_poll(now_ms)
+        if self._calibrating is not None:  # a calibration runs (wand.con_admin)
+            self._calibrating(self, now_ms)
         if not self._tx:
             self._take_line(now_ms)
         if self._stream_ms and _diff(now_ms, self._stream_next) >= 0:
@@ -181,38 +208,47 @@ class Console:
             if credit > _TX_CHUNK:
                 credit = _TX_CHUNK
         tx = self._tx
-        head = tx[0]
-        off = self._tx_off
-        left = len(head) - off
-        if left <= credit:
-            chunk = head if off == 0 else head[off:]
-            tx.pop(0)
-            self._tx_off = 0
-            credit -= left
-        elif credit >= 16 or credit == _TX_CHUNK:
-            chunk = head[off : off + credit]
-            self._tx_off = off + credit
-            credit = 0
-        else:
-            self._tx_credit = credit
-            return  # too little room this tick: wait for more
+        while tx:  # a reply is queued in pieces ("ok ", its JSON, CRLF): as many as the credit takes
+            head = tx[0]
+            off = self._tx_off
+            left = len(head) - off
+            if left <= credit:
+                chunk = head if off == 0 else head[off:]
+                tx.pop(0)
+                self._tx_off = 0
+                credit -= left
+            elif credit >= 16 or credit == _TX_CHUNK:
+                chunk = head[off : off + credit]
+                self._tx_off = off + credit
+                credit = 0
+            else:
+                break  # too little room this tick: wait for more
+            if chunk:
+                self._serial.write(chunk)
         self._tx_credit = credit
-        self._serial.write(chunk)
 
-    def _queue(self, text):
-        self._tx.append(text + "\r\n")
+    def _queue(self, reply):
+        """A reply: text, or the pieces `_ok` made (queued as they are: no copy of a long reply)."""
+        tx = self._tx
+        if isinstance(reply, tuple):
+            for piece in reply:
+                tx.append(piece)
+        else:
+            tx.append(reply)
+        tx.append("\r\n")
 
     def busy(self):
         """True while read input waits, output is queued, a calibration runs or an action waits."""
-        return (self._rx_pos < self._rx_end or bool(self._tx) or self._calibrating
-                or self._action != _ACT_NONE)
+        return (self._rx_pos < self._rx_end or bool(self._tx) or self._calibrating is not None
+                or self._action is not None)
 
     def streaming_hz(self):
         return 1000 // self._stream_ms if self._stream_ms else 0
 
     # -------------------------------------------------------------- replies
     def _ok(self, obj):
-        return "ok " + json.dumps(obj)
+        """The reply `ok <json>`, as two pieces (see _queue)."""
+        return ("ok ", json.dumps(obj))
 
     def _err(self, code, message):
         self.errors += 1
@@ -239,240 +275,42 @@ class Console:
             return self._err("internal", "line reader state %d" % kind)
         words = self._reader.line().split()
         name = words[0]
-        if self._calibrating:
+        if self._calibrating is not None:
             return self._err("busy", "calibration running: wait for its reply, then send " + name)
-        entry = _TABLE.get(name)
-        if entry is None:
+        if name not in _NAMES:
             return self._err("unknown", "no command %s: send help for the list" % name[:24])
-        handler, lo, hi, usage, _about = entry
+        i = _NAMES.index(name)
         args = words[1:]
-        if len(args) < lo or len(args) > hi:
+        if len(args) < _ARGS[i] >> 4 or len(args) > _ARGS[i] & 15:
+            usage = USAGE[i]
             return self._err("arg", "usage: %s %s" % (name, usage) if usage else "usage: " + name)
+        mod = _MODS[_MOD[i]]
         try:
-            return handler(self, args, now_ms)
+            if mod is None:
+                return self._here(name, args)
+            try:
+                return load(mod).run(self, name, args, now_ms)
+            finally:
+                drop(mod)
+                if _MPY:  # the module's code and what it built: freed now, not in a later tick
+                    gc.collect()
         except Exception as e:
             self.internal += 1
             return self._err("internal", _exc_text(e))
 
     # ------------------------------------------------------------- commands
-    def _c_hello(self, args, now_ms):
-        info = dict(self._target.hello())
-        info["product"] = PRODUCT
-        info["protocol"] = PROTOCOL
-        info["maxlen"] = self._maxlen
-        return self._ok(info)
-
-    def _c_status(self, args, now_ms):
-        return self._ok(self._target.status())
-
-    def _c_log(self, args, now_ms):
-        n = _LOG_DEFAULT
-        if args:
-            n = _parse_int(args[0], 1, _LOG_MAX)
-            if n is None:
-                return self._err("arg", "log [n]: n is a whole number from 1 to %d" % _LOG_MAX)
-        return self._ok({"events": list(self._target.log_tail(n))})
-
-    def _c_faults(self, args, now_ms):
+    def _here(self, name, args):
+        """The commands kept loaded: `status` (a host polls it) and `faults`."""
+        if name == "status":
+            return self._ok(self._target.status())
         return self._ok({"faults": list(self._target.fault_history())})
 
-    def _c_history(self, args, now_ms):
-        n = _HIST_MAX
-        if args:
-            n = _parse_int(args[0], 1, _HIST_MAX)
-            if n is None:
-                return self._err("arg", "history [n]: n is a whole number from 1 to %d" % _HIST_MAX)
-        sessions = list(self._target.history())
-        return self._ok({"sessions": sessions[-n:]})
-
-    def _c_selftest(self, args, now_ms):
-        checks = [list(c) for c in self._target.selftest()]
-        passed = True
-        for c in checks:
-            if not c[1]:
-                passed = False
-        return self._ok({"pass": passed, "checks": checks})
-
-    def _c_calibrate(self, args, now_ms):
-        ohms = _parse_int(args[0], 1, _OHMS_MAX)
-        if ohms is None:
-            return self._err("arg", "calibrate OHMS: the known resistor in ohms, a whole number")
-        refused = self._bench_only()
-        if refused is not None:
-            return refused
-        problem = self._target.calibrate_start(ohms)
-        if problem is not None:
-            return self._target_err(problem, "state")
-        self._calibrating = True
-        self._cal_since = now_ms
-        return None  # the reply comes from _calibrate_poll
-
-    def _calibrate_poll(self, now_ms):
-        try:
-            result = self._target.calibrate_poll()
-        except Exception as e:
-            self.internal += 1
-            result = "internal " + _exc_text(e)
-        if result is None:
-            if _diff(now_ms, self._cal_since) < _CALIBRATE_TIMEOUT_MS:
-                return
-            result = "internal calibration did not finish within %d s" % (_CALIBRATE_TIMEOUT_MS // 1000)
-        self._calibrating = False
-        if isinstance(result, dict):
-            self._queue(self._ok(result))
-        else:
-            self._queue(self._target_err(result, "state"))
-
-    def _c_get(self, args, now_ms):
-        name = args[0] if args else None
-        values = self._target.settings_get(name)
-        if values is None:
-            return self._err("arg", "no setting %s: send get for the list" % name)
-        return self._ok(values)
-
-    def _c_set(self, args, now_ms):
-        name = args[0]
-        known = self._target.settings_get(None)
-        if not known or name not in known:
-            return self._err("arg", "no setting %s: send get for the list" % name)
-        value = " ".join(args[1:])
-        problem = self._target.settings_set(name, value)
-        if problem is not None:
-            return self._target_err(problem, "arg")
-        return self._ok(self._target.settings_get(name))
-
-    def _c_stream(self, args, now_ms):
-        mode = args[0]
-        if mode == "off":
-            if len(args) > 1:
-                return self._err("arg", "usage: stream on [hz] | stream off")
-            self._stream_ms = 0
-            return self._ok({"stream": False, "dropped": self._dropped})
-        if mode != "on":
-            return self._err("arg", "usage: stream on [hz] | stream off")
-        hz = _HZ_DEFAULT
-        if len(args) > 1:
-            hz = _parse_int(args[1], 1, _HZ_MAX)
-            if hz is None:
-                return self._err("arg", "stream on [hz]: hz is a whole number from 1 to %d" % _HZ_MAX)
-        self._stream_ms = 1000 // hz
-        self._stream_next = (now_ms + self._stream_ms) & _TICKS_MASK  # first sample after the reply
-        self._dropped = 0
-        return self._ok({"stream": True, "hz": hz})
-
     def _bench_only(self):
-        """None when the target reports bench mode, else the err reply."""
+        """None when the target reports bench mode, else the err reply (con_bench, con_admin)."""
         st = self._target.status()
         if st.get("bench") is True:
             return None
         return self._err("denied", "bench mode only (SR-09): hold the level button while powering up")
-
-    def _state_reply(self):
-        st = self._target.status()
-        return self._ok(
-            {
-                "state": st.get("state"),
-                "level": st.get("level"),
-                "setpoint_ua": st.get("setpoint_ua"),
-                "fault": st.get("fault"),
-            }
-        )
-
-    def _c_start(self, args, now_ms):
-        refused = self._bench_only()
-        if refused is not None:
-            return refused
-        problem = self._target.bench_start()
-        if problem is not None:
-            return self._target_err(problem, "denied")
-        return self._state_reply()
-
-    def _c_stop(self, args, now_ms):
-        problem = self._target.bench_stop()
-        if problem is not None:
-            return self._target_err(problem, "denied")
-        return self._state_reply()
-
-    def _c_level(self, args, now_ms):
-        n = _parse_int(args[0], 0, 1000)
-        if n is None:
-            return self._err("arg", "level N: N is a whole number")
-        refused = self._bench_only()
-        if refused is not None:
-            return refused
-        problem = self._target.bench_level(n)
-        if problem is not None:
-            return self._target_err(problem, "arg")
-        return self._state_reply()
-
-    def _c_clear(self, args, now_ms):
-        refused = self._bench_only()
-        if refused is not None:
-            return refused
-        problem = self._target.clear_fault()
-        if problem is not None:
-            return self._target_err(problem, "state")
-        return self._state_reply()
-
-    def _c_help(self, args, now_ms):
-        """`commands`: name -> usage; `about`: one [name, usage, what it does] per command, sorted."""
-        cmds = {}
-        about = []
-        for name in sorted(_TABLE):
-            entry = _TABLE[name]
-            cmds[name] = entry[3]
-            about.append([name, entry[3], entry[4]])
-        return self._ok({"protocol": PROTOCOL, "maxlen": self._maxlen, "commands": cmds, "about": about})
-
-    def _session_running(self):
-        """reboot/repl cut the output at once: not while a session runs (SR-05)."""
-        st = self._target.status().get("state")
-        if st in ("idle", "done", "fault"):
-            return None
-        return self._err("state", "stop the session first (state %s)" % st)
-
-    def _c_reboot(self, args, now_ms):
-        refused = self._session_running()
-        if refused:
-            return refused
-        self._action = _ACT_REBOOT
-        self._action_armed = False
-        return self._ok({"reboot": True})
-
-    def _c_repl(self, args, now_ms):
-        # SR-11: the REPL relaxes the watchdog (with the output locked off):
-        # from the console only in bench mode, the deliberate physical act.
-        # (Ctrl-C, as mpremote sends, always leaves to the REPL the same way.)
-        refused = self._bench_only() or self._session_running()
-        if refused:
-            return refused
-        self._action = _ACT_REPL
-        self._action_armed = False
-        self._stream_ms = 0
-        return self._ok({"repl": True, "output": "off", "watchdog": "relaxed"})
-
-    def _pending_action(self, now_ms):
-        """reboot/repl: let the reply leave completely, then hand over."""
-        if self._tx:
-            self._drain(now_ms)
-            return
-        if not self._action_armed:
-            self._action_armed = True
-            self._action_at = (now_ms + _ACTION_DELAY_MS) & _TICKS_MASK
-            return
-        if _diff(now_ms, self._action_at) < 0:
-            return
-        action = self._action
-        self._action = _ACT_NONE
-        try:
-            if action == _ACT_REPL:
-                self._target.enter_repl()
-            else:
-                self._target.reboot()
-        except Exception as e:
-            self.internal += 1
-            self._tx.append("# %s failed: %s\r\n" % ("repl" if action == _ACT_REPL else "reboot",
-                                                      _one_line(_exc_text(e))))
 
     # ------------------------------------------------------------ telemetry
     def _telemetry(self, now_ms):
@@ -486,34 +324,14 @@ class Console:
             return
         try:
             tel = self._target.telemetry()
-            line = "~ t=%d set=%d meas=%d st=%s" % (int(tel[0]), int(tel[1]), int(tel[2]), tel[3])
-            if len(tel) > 4:  # the load in ohms (-1: not measured)
-                line += " ohm=%d" % int(tel[4])
-            line += "\r\n"
+            if len(tel) > 4:  # the load in ohms (-1: not measured); one string per line
+                line = "~ t=%d set=%d meas=%d st=%s ohm=%d\r\n" % (int(tel[0]), int(tel[1]), int(tel[2]), tel[3],
+                                                                   int(tel[4]))
+            else:
+                line = "~ t=%d set=%d meas=%d st=%s\r\n" % (int(tel[0]), int(tel[1]), int(tel[2]), tel[3])
         except Exception as e:
             self.internal += 1
             self._stream_ms = 0
             line = "# stream stopped: %s\r\n" % _one_line(_exc_text(e))
         self._tx.append(line)
 
-
-# name: (handler, min args, max args, usage, what it does)
-_TABLE = {
-    "calibrate": (Console._c_calibrate, 1, 1, "OHMS", "calibrate the current sense with a known resistor (bench)"),
-    "clear": (Console._c_clear, 0, 0, "", "clear a latched fault (bench mode)"),
-    "faults": (Console._c_faults, 0, 0, "", "the faults recorded since power-up"),
-    "get": (Console._c_get, 0, 1, "[NAME]", "show the settings, or one of them"),
-    "hello": (Console._c_hello, 0, 0, "", "firmware version, board, protocol, reset cause"),
-    "help": (Console._c_help, 0, 0, "", "this list"),
-    "history": (Console._c_history, 0, 1, "[n]", "the last n sessions (start, program, levels, charge, end)"),
-    "level": (Console._c_level, 1, 1, "N", "set the level 1..10 of the running session (bench mode)"),
-    "log": (Console._c_log, 0, 1, "[n]", "the newest n events of the event log (1..32)"),
-    "reboot": (Console._c_reboot, 0, 0, "", "hard reset into the firmware (no session running)"),
-    "repl": (Console._c_repl, 0, 0, "", "hard reset into the plain MicroPython REPL, output off"),
-    "selftest": (Console._c_selftest, 0, 0, "", "run the output-off self-test"),
-    "set": (Console._c_set, 2, 8, "NAME VALUE", "change a setting (checked against the hard limits)"),
-    "start": (Console._c_start, 0, 0, "", "start a session (bench mode)"),
-    "status": (Console._c_status, 0, 0, "", "state, current, load and contact, battery, fault"),
-    "stop": (Console._c_stop, 0, 0, "", "end the session with a ramp down (bench mode)"),
-    "stream": (Console._c_stream, 1, 2, "on [hz] | off", "telemetry lines `~ t= set= meas= st= ohm=`"),
-}
