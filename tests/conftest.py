@@ -24,3 +24,27 @@ from hypothesis import settings as _hyp_settings  # noqa: E402
 _hyp_settings.register_profile("ci", derandomize=True, print_blob=True)
 _hyp_settings.register_profile("dev", print_blob=True)
 _hyp_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+
+
+# `make test` runs two pytest-xdist workers (tools/test.sh: -n 2 --dist
+# loadgroup). Tests that run a board on the wall clock (the pty board, real
+# subprocess boards, Chromium) stay together on one worker, in file order, so
+# they never compete with each other for the CPU; the ngspice run is shared by
+# the hardware tests of one worker. Without xdist the marks do nothing.
+_WALLCLOCK = (
+    "tests/vboard/", "tests/web/", "tests/console/test_console_app_e2e.py",
+    "tests/console/test_console_host_e2e.py", "tests/console/test_everyday_e2e.py",
+    "tests/cli/test_user_errors.py", "tests/redteam/test_redteam_sr10_powercut.py",
+    "tests/sim/test_shim.py", "tests/sim/test_sr02_leave_rearm.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    import pytest
+
+    for item in items:
+        rel = item.path.relative_to(ROOT).as_posix()
+        if rel.startswith(_WALLCLOCK):
+            item.add_marker(pytest.mark.xdist_group("wallclock"))
+        elif rel.startswith("tests/hardware/"):
+            item.add_marker(pytest.mark.xdist_group("ngspice"))

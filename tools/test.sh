@@ -18,8 +18,13 @@ if [ -f hardware/ensure_ngspice.sh ]; then
 fi
 
 mkdir -p build
+# the same Hypothesis examples on every run of `make test` (tests/conftest.py:
+# the "ci" profile); a developer's plain `pytest` explores new ones
+export HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-ci}"
 echo "== pytest (CPython, and the MicroPython unix port -X heapsize=100K)"
-$BIN/python -m pytest -p no:cacheprovider "$@" | tee build/pytest.log
+# two workers (CI has 2 cores); the wall-clock tests share one of them
+# (tests/conftest.py groups them)
+$BIN/python -m pytest -p no:cacheprovider -n 2 --dist loadgroup "$@" | tee build/pytest.log
 rc=${PIPESTATUS[0]}
 if [ "$pre" -ne 0 ]; then
     echo "test.sh: a step before pytest failed (see above)" >&2
