@@ -431,8 +431,8 @@ class App:
         lv = self.btn_level.check(now, (bits & 2) != 0)
         if self._bench_until >= 0:
             lv = self._bench_window(now, bits)
-        if p or lv:
-            self._last_activity = now
+        if p == SHORT or p == LONG or lv == SHORT or lv == LONG:
+            self._last_activity = now  # (not a repeat: a stuck button keeps nobody awake)
         session = self.session
         st = session.state
         if p == SHORT:

@@ -10,6 +10,10 @@ delay the reaction.
 from micropython import const
 
 DEBOUNCE_MS = const(40)
+# A button held this long is stuck (pressed in a bag, a shorted switch): it
+# repeats no more and counts as no activity, so it can neither keep changing
+# the level nor keep the wand awake (SR-07's idle auto-off).
+STUCK_MS = const(10000)
 
 # events returned by check()
 NONE = const(0)
@@ -68,7 +72,7 @@ class Button:
                 self._next_repeat = held + self.repeat_ms
                 return LONG
             return NONE
-        if self.repeat_ms and held >= self._next_repeat:
+        if self.repeat_ms and held >= self._next_repeat and held < STUCK_MS:
             self._next_repeat += self.repeat_ms
             return REPEAT
         return NONE

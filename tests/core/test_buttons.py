@@ -1,6 +1,6 @@
 """Button debounce and gestures, driven with bouncing inputs (5..30 ms chatter)."""
 
-from wand.buttons import LONG, NONE, REPEAT, SHORT, Button
+from wand.buttons import LONG, NONE, REPEAT, SHORT, STUCK_MS, Button
 
 
 def bounce(pattern_ms, start_ms, pressed_after):
@@ -75,3 +75,19 @@ def test_two_quick_presses_are_two_shorts():
         bounce((0, 4), 400, False)
     ev = run(Button(long_ms=1500), edges, 700)
     assert [e for _, e in ev] == [SHORT, SHORT]
+
+
+def test_sr07_a_stuck_button_stops_repeating():
+    """Held past STUCK_MS (a button pressed in a bag) it repeats no more, so it
+    can neither keep changing the level nor keep the wand awake (fuzz seed
+    1759846167: a level button left pressed kept a paused session on)."""
+    b = Button(long_ms=800, repeat_ms=600)
+    events = []
+    for t in range(0, STUCK_MS + 5000, 10):
+        e = b.check(t, True)
+        if e:
+            events.append((t, e))
+    assert events[0] == (800, LONG)
+    repeats = [t for t, e in events if e == REPEAT]
+    assert repeats and max(repeats) < STUCK_MS
+    assert b.check(STUCK_MS + 5010, False) == NONE  # letting go of a stuck button is no press

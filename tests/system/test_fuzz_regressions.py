@@ -156,3 +156,15 @@ def test_sr06_a_lift_during_a_short_stall_is_seen_once_the_loop_runs():
     assert v["SR-06"]["ok"], v["violations"]
     lost = run.first("contact_lost")
     assert lost is not None and 8500 <= lost[0] <= 8600, lost
+
+
+def test_sr07_a_level_button_left_pressed_does_not_keep_a_paused_wand_on():
+    """Found (fuzz seed 1759846167): chatter that left the level button
+    pressed repeated "level down" every 600 ms for ever, each repeat counted as
+    activity, and a paused session never reached its idle auto-off."""
+    script = [press(0.3), (1.29, "press", "power", 0.05), (3.347, "hold", "level")]
+    run = simulate(script, seconds=45, settings={"idle_off_s": 30, "level": 1, "user_max_ua": 100})
+    v = verdict(run)
+    assert v["SR-07"]["ok"], v["violations"]
+    end = run.first("session_end")
+    assert end is not None and end[2][0] == "idle" and end[0] < 3347 + 30000 + 8000, end
