@@ -587,7 +587,7 @@ class App:
 
 def leave(b, app, reason):
     """The one way out of the firmware (Klipper's shutdown): output off and
-    locked, watchdog relaxed, the reason logged; then a hard reset for
+    locked, watchdog relaxed, LEDs and tone off, the reason logged; then a hard reset for
     "reboot", else back to the caller, which returns to the plain REPL with no
     reset (mpremote's Ctrl-A follows at once). A Ctrl-C landing while this runs
     starts the steps again; output_off() is always the first one. Whatever
@@ -596,6 +596,8 @@ def leave(b, app, reason):
     while True:
         try:
             b.relax_watchdog()  # output off, locked, then the watchdog relaxed
+            b.set_leds(0, 0)  # no stale "running" pattern, no tone left on at the REPL
+            b.set_tone(0)
             if app is not None:
                 app._log(app.now, "leave", reason)
                 app.observer.event(app.now, "leave", reason)

@@ -168,3 +168,14 @@ def test_sr07_a_level_button_left_pressed_does_not_keep_a_paused_wand_on():
     assert v["SR-07"]["ok"], v["violations"]
     end = run.first("session_end")
     assert end is not None and end[2][0] == "idle" and end[0] < 3347 + 30000 + 8000, end
+
+
+def test_sr07_leaving_for_the_repl_turns_the_leds_and_tone_off():
+    """Found (fuzz seed 1759846167): after a Ctrl-C the REPL kept the LEDs in
+    the running pattern for ever (a wand that looks on, and never idles off);
+    leave() turns them and the tone off with the output."""
+    run = simulate([press(0.3), (8.436, "interrupt")], seconds=50, settings={"idle_off_s": 30})
+    v = verdict(run)
+    assert v["SR-07"]["ok"], v["violations"]
+    after = [s for s in run.samples if s.t > 8436 + 20]
+    assert after and all(s.g == 0 and s.r == 0 and s.tone == 0 and abs(s.ua) < 0.5 for s in after)
