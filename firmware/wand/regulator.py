@@ -56,6 +56,7 @@ _OHMS_MIN_UA = const(30)
 _OHMS_FIRST = const(8)  # the first ticks of current settle the stage and the average: not shown
 _OPEN_TICKS = const(3)
 _PROJECT_MIN_UA = const(5)  # the load's voltage is projected to the target from this much current
+_PROJECT_FINE_UA = const(20)  # and with the compliance's 95 % from this much (105 % below it)
 _SHORT_TICKS = const(5)
 _OK_TICKS = const(2)
 
@@ -260,7 +261,9 @@ class Regulator:
         over = v * 100 >= comp * 95
         tgt = self.target_ua
         if not over and tgt > m >= _PROJECT_MIN_UA and vs > 0:
-            over = vs * tgt // m >= comp * 95 // 100
+            # (from under 20 µA the sense's offset is a tenth of the voltage:
+            # a margin, so a load that fits is not called a light contact)
+            over = vs * tgt // m >= (comp * 95 // 100 if m >= _PROJECT_FINE_UA else comp * 105 // 100)
         if over:
             self._ok_n = 0
             self._comp_n += 1

@@ -95,6 +95,7 @@ class Trace:
     sample_ms: int = 10
     plant: dict = field(default_factory=dict)
     exceptions: list = field(default_factory=list)  # (t_ms, type, message) that reached the top
+    load_ohms: float | None = None  # the run's starting load, when a resistor
 
 
 def effective_settings(raw):
@@ -155,7 +156,8 @@ class _View:
         self.returns = []
         self.shorts = []
         self.disturb = []
-        self.return_ohms = {}  # a return by a load action: its resistance
+        self.return_ohms = {}  # a return by a load action (or contact onto a resistor): its resistance
+        last_load = getattr(tr, "load_ohms", None)  # the run's starting load, when a resistor
         for t, act, args in tr.actions:
             a0 = args[0] if args else ""
             spec = a0 if act == "inject" else ""
@@ -178,6 +180,13 @@ class _View:
                     self.returns.append(t)
                     if ohms is not None:
                         self.return_ohms[t] = ohms
+            if act == "load" and a0:
+                try:
+                    last_load = float(a0)
+                except ValueError:
+                    last_load = None  # skin, open: not a resistor
+            if act == "contact" and a0 == "on" and last_load is not None:
+                self.return_ohms[t] = last_load  # contact back onto the resistor in effect
             if key == "short" and val not in ("off", "0"):
                 self.shorts.append(t)
             if act not in ("press", "hold", "release", "file"):
@@ -198,6 +207,7 @@ class _View:
                 self.disturb.append(t)
                 self.fw_lifts.append(t)
             elif kind == "contact_back":
+                self.disturb.append(t)  # the cycle it lands in pays a debt: judged by the re-balance
                 self.fw_returns.append(t)
         self.disturb.sort()
         self.faults = sorted([t for t, k, _ in tr.events if k == "fault"]
@@ -1001,6 +1011,9 @@ def _close_open_phase(tr: Trace):
     q = float(tr.plant.get("open_phase_uc", 0.0) or 0.0)
     if q != 0.0 and not getattr(tr, "_open_closed", False):
         t0 = tr.phases[-1][1] if tr.phases else 0
+        # it began where current flowed again after the last closed phase (a
+        # later session's, not the end of the one before)
+        t0 = next((s[0] for s in tr.samples if s[0] >= t0 and abs(s[1]) >= 0.5), t0)
         last_flow = max([s[0] for s in tr.samples if abs(s[1]) >= 0.5] + [t0])
         tr.phases = list(tr.phases) + [(t0, max(t0, last_flow + tr.sample_ms), q)]
         tr._open_closed = True

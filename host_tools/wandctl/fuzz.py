@@ -96,7 +96,8 @@ def run_cpython(scn: Scenario, firmware=None):
     events = script.parse_script(scn.script())
     actions = script.expand(events)
     flash = tempfile.mkdtemp(prefix="wand-fuzz-")
-    tr = oracle.Trace(sample_ms=SAMPLE_MS, actions=actions, settings_bytes=_settings_bytes(actions))
+    tr = oracle.Trace(sample_ms=SAMPLE_MS, actions=actions, settings_bytes=_settings_bytes(actions),
+                      load_ohms=scn.load_ohms)
     try:
         cfg = {} if scn.load_ohms is None else {"load_ohms": scn.load_ohms}
         w = World(cfg, seed=scn.seed, flash_dir=flash)
@@ -187,7 +188,8 @@ def run_micropython(scn: Scenario, firmware=None):
         shutil.rmtree(work, ignore_errors=True)
     tr = oracle.Trace(samples=res.samples, phases=res.phase_records, actions=actions, resets=res.resets,
                       events=res.events, settings_bytes=_settings_bytes(actions), files=files,
-                      end_ms=int(res.plant.get("end_ms", scn.seconds * 1000)), sample_ms=SAMPLE_MS, plant=res.plant)
+                      end_ms=int(res.plant.get("end_ms", scn.seconds * 1000)), sample_ms=SAMPLE_MS, plant=res.plant,
+                      load_ohms=scn.load_ohms)
     tr.exceptions = res.exceptions
     return tr
 

@@ -328,7 +328,8 @@ def trace(res: SimResult):
     end = int(res.plant.get("end_ms", res.sim_s * 1000)) if res.plant else int(res.sim_s * 1000)
     return oracle.Trace(samples=res.samples, phases=res.phase_records, actions=actions, resets=res.resets,
                         events=res.events, settings_bytes=raw, files=res.files, end_ms=end, sample_ms=dt,
-                        plant=res.plant, exceptions=res.exceptions)
+                        plant=res.plant, exceptions=res.exceptions,
+                        load_ohms=res.options.load_ohms if isinstance(res.options.load_ohms, float | int) else None)
 
 
 def verdict(res: SimResult) -> dict:

@@ -56,6 +56,7 @@ class Run:
     slots: list = field(default_factory=list)  # exact (t_end_ms, peak |uA|) of every 10 ms slot
     script: list = field(default_factory=list)
     settings: dict | None = None
+    load_ohms: object = None  # the starting load given to simulate()
 
     def kinds(self, kind):
         return [e for e in self.events if e[1] == kind]
@@ -103,7 +104,7 @@ def simulate(script=(), seconds=20.0, seed=1, settings=None, load_ohms=None, fla
     if settings:
         Path(flash, "settings.json").write_text(json.dumps(settings))
     w = World(cfg, seed=seed, flash_dir=str(flash))
-    run = Run(world=w, script=list(script), settings=settings)
+    run = Run(world=w, script=list(script), settings=settings, load_ohms=load_ohms)
     rec = Recorder(run)
     for item in script:
         t, action, *args = item
@@ -178,5 +179,6 @@ def verdict(run, sample_ms=None):
                       phases=run.phase_records, actions=actions, resets=list(run.result.get("resets", [])),
                       events=[(t, k, [str(a) for a in args]) for t, k, args in run.events],
                       settings_bytes=json.dumps(run.settings).encode() if run.settings else None,
-                      end_ms=run.result.get("end_ms", 0), sample_ms=dt, plant=run.result.get("stats", {}))
+                      end_ms=run.result.get("end_ms", 0), sample_ms=dt, plant=run.result.get("stats", {}),
+                      load_ohms=run.load_ohms if isinstance(run.load_ohms, float | int) else None)
     return oracle.judge(tr)

@@ -179,3 +179,27 @@ def test_sr07_leaving_for_the_repl_turns_the_leds_and_tone_off():
     assert v["SR-07"]["ok"], v["violations"]
     after = [s for s in run.samples if s.t > 8436 + 20]
     assert after and all(s.g == 0 and s.r == 0 and s.tone == 0 and abs(s.ua) < 0.5 for s in after)
+
+
+def test_sr06_a_resistor_that_takes_the_setpoint_is_contact_from_the_start():
+    """Found (fuzz seed 1759846167): 47 kOhm at 400 uA needs 18.8 V, inside
+    the 21.5 V compliance, yet a bench session started 0.4 s after boot (the
+    load-voltage sense's zero not learned yet) called it a light contact: at
+    5 uA the sense's offset was a tenth of the reading. Below 20 uA the
+    projection keeps a margin now."""
+    script = [(0.0, "hold", "level"), (0.437, "press", "power", 0.2), (1.5, "release", "level")]
+    run = simulate(script, seconds=8, load_ohms=47000, settings={"level": 10, "user_max_ua": 400})
+    assert run.first("contact_lost") is None, run.events
+    assert verdict(run)["ok"], verdict(run)["violations"]
+
+
+def test_sr04_a_later_session_cut_by_a_fault_is_not_booked_to_the_one_before():
+    """Found (fuzz seed 1759846167): the phase still open when the run ended
+    (a second session cut by a fault) was counted as the first session's DC
+    residue (an oracle defect: 100 % of a phase)."""
+    script = [press(0.3), (1.5, "press", "power", 2.0), (10.0, "press", "power", 0.2),
+              (10.3, "inject", "gain_drift=1.6")]
+    run = simulate(script, seconds=12)
+    v = verdict(run)
+    assert run.first("fault") is not None and len(v["sessions"]) == 2, v["sessions"]
+    assert v["SR-04"]["ok"], v["violations"]
