@@ -320,9 +320,25 @@ class App:
             # code held from the last tick, never on a ramp (a dip on a ramp
             # reads as a steeper ramp, SR-05)
             d = code - sup.code  # (a negative half's rate moves by one code)
+            # (never on the first tick of a phase of several: a reversal holds
+            # the DAC at 0 for a few tens of µs that no tick books, alike in both
+            # phases only if both start on their steady code; a dip there made
+            # every cycle lopsided by the gap times 4 codes, 0.28 µC a minute on
+            # `tone`)
             steady = (load == reg.LOAD_OK and pol != 0 and sup.output_on and -1 <= d <= 1
-                      and not session.ramping() and eng.probe_ok())
+                      and not session.ramping() and eng.probe_ok() and not eng.at_reversal())
+            c0 = sup.code * sup.polarity  # what flowed until apply() changed it
             sup.apply(sup.probe(code, steady), pol, eng.running)
+            # SR-04: the ticks book each code from one tick's start to the next,
+            # but the last code flowed on until t_off, nothing between t_off and
+            # t_on (a reversal's break-before-make), and this one from t_on:
+            # the difference is booked now, to the microsecond.
+            # (Not in halves of one tick, the 100 Hz program: there both halves
+            # start alike, so the offsets cancel, and a one-tick plan could not
+            # pay a correction booked after it anyway.)
+            c1 = sup.code * sup.polarity
+            if (c0 or c1) and eng.multi_tick_halves():
+                eng.shift_us(c0 * b.ticks_diff(sup.t_off, t) - c1 * b.ticks_diff(sup.t_on, t))
         # 4. feedback, console
         self._feedback(now)
         con = self.console

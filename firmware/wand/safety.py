@@ -56,6 +56,8 @@ class Supervisor:
         self._probe_step_ua = 0
         self._probe_fail = 0
         self._last_measured = 0
+        self.t_off = 0  # ticks_us when apply() stopped the last code
+        self.t_on = 0  # and when it started this one
         self.set_user_max(user_max_ua)
         self.code = 0  # last code written
         self.polarity = 0
@@ -107,20 +109,31 @@ class Supervisor:
         if self.fault or not enable or polarity == 0:
             if self.output_on or self.code:
                 b.output_off()
+            self.t_off = self.t_on = b.ticks_us()
             self.code = 0
             self.polarity = 0
             self.output_on = False
             return 0
         code = self.clamp_code(code)
+        # t_off: the last code stopped flowing; t_on: this one started (each
+        # timed right after its write: SR-04 books every code for the time it
+        # was really on, App.tick)
         if polarity != self.polarity and self.polarity != 0:
             # A reversal: no current into the break-before-make gap, or the
             # stage's amplifier saturates and the first microseconds of the
             # new phase overshoot (hardware/README.md, "reversal transient").
             b.write_dac(0)
+            self.t_off = b.ticks_us()
             b.set_polarity(polarity)
-        b.write_dac(code)
+            b.write_dac(code)
+            self.t_on = b.ticks_us()
+        else:
+            b.write_dac(code)
+            self.t_off = self.t_on = b.ticks_us()
         b.set_polarity(polarity)
-        b.set_enable(True)
+        if not self.output_on:
+            b.set_enable(True)
+            self.t_on = b.ticks_us()  # nothing flowed before the enable
         self.code = code
         self.polarity = polarity
         self.output_on = True

@@ -43,6 +43,7 @@ class OutputEngine:
         self._q_pos = 0  # charge of the positive half
         self._rate = 0  # the negative half's code while on plan
         self._resume = False  # paying a debt left by a contact loss
+        self._shift_rem = 0  # code x µs of shift_us() not yet a whole unit
         self._carry = 0  # charge carried into this cycle from the ones before
         self._hold = 0  # of that, what this cycle's negative half leaves for later ones
         self._prev_sign = 0
@@ -102,12 +103,32 @@ class OutputEngine:
             return True
         return not self._resume and self._neg_ms - self._neg_t >= 4 * self.tick
 
+    def multi_tick_halves(self):
+        """A half of the running program spans more than one tick."""
+        return self._half > self.tick
+
+    def at_reversal(self):
+        """This tick's step() began a new half of more than one tick (its first
+        tick, after a reversal). A half of one tick (the 100 Hz program) is
+        always its own first tick: there both halves start alike anyway."""
+        return self._t_in == 0 and self._half > self.tick
+
     def in_positive_half(self):
         return self._sign > 0
 
     def settled(self):
         """Nothing owed beyond a residue below one code for one tick."""
         return self.q < self.tick
+
+    def shift_us(self, signed_code_us):
+        """Book a correction in signed code x µs (App.tick: the output changed
+        inside the tick, not at its start); sub-unit remainders carried."""
+        if not self.running:
+            return
+        r = self._shift_rem + signed_code_us
+        du = r // 100
+        self._shift_rem = r - du * 100
+        self.q += du
 
     def account(self, elapsed_du, delivered_code, frac=1024):
         """Book the interval that just ended (elapsed in 100 µs units) with the

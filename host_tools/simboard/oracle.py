@@ -987,7 +987,9 @@ def sr02(v: _View):
         # need not reset the chip, but no current may flow until the next reset
         # (the output is locked off until the 1000 ms watchdog is re-armed).
         last_reset = max([x for x, _c in tr.resets if x <= t] + [-1])
-        left = next((e[0] for e in tr.events if e[1] == "leave" and last_reset < e[0] <= t), None)
+        # (a leave inside the stall, before the watchdog could fire, counts too)
+        left = next((e[0] for e in tr.events if e[1] == "leave" and last_reset < e[0] <= t + min(ms, 1000)),
+                    None)
         if left is not None:
             end = nxt_reset if nxt_reset is not None else tr.end_ms
             flow = next((s[0] for s in tr.samples if left + 20 <= s[0] <= end and abs(s[1]) >= 0.5), None)

@@ -203,3 +203,18 @@ def test_sr04_a_later_session_cut_by_a_fault_is_not_booked_to_the_one_before():
     v = verdict(run)
     assert run.first("fault") is not None and len(v["sessions"]) == 2, v["sessions"]
     assert v["SR-04"]["ok"], v["violations"]
+
+
+def test_sr04_a_plain_tone_session_ends_without_dc():
+    """Found (fuzz seed 1045043899, MicroPython): a one-minute `tone` session
+    ended with 0.28 uC of DC (2.75 % of a phase): the SR-08 probe's dip on a
+    phase's first tick met the reversal's break-before-make gap (the DAC held
+    at 0 for tens of microseconds that no tick books) on 4 codes fewer than
+    the other phase's first tick, a lopsided few nC every cycle. The probe
+    skips a phase's first tick now (the 100 Hz program's one-tick phases
+    start alike anyway)."""
+    run = simulate([press(0.3)], seconds=64, settings={"program": "tone", "session_min": 1})
+    v = verdict(run)
+    assert v["SR-04"]["ok"], v["violations"]
+    s = v["sessions"][0]
+    assert s["ended_by"] == "timer" and abs(s["dc_residue_uc"]) <= 0.1, s
