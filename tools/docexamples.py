@@ -43,6 +43,7 @@ VARIABLE = {
         r"^\d+ \d+ \d+ \w+ [\d.-]+$",  # monitor rows
         r"^boot \d+ ",  # log lines: time since boot
         r"^\d+ +boot \d+ \+",  # history rows
+        r"^#\s+started ",  # the history header: its column widths follow the figures
         r"^setpoint_ua ",
     ],
 }

@@ -28,7 +28,10 @@ INT_FIELDS = {
     "user_max_ua": (400, MIN_TARGET_UA, HARD_CEILING_UA),  # SR-06: no setpoint too low to judge
     "idle_off_s": (120, 30, 900),
     "cal_gain_na": (_GAIN_NOM, _GAIN_NOM * 8 // 10, _GAIN_NOM * 12 // 10),
-    "cal_offset_na": (0, -20000, 20000),
+    # +-5 uA: a stored offset is where every ramp starts from, so a larger one
+    # (a calibration gone wrong) would start a session with a step (SR-05:
+    # -20 uA gave 257 uA/s on `tone`)
+    "cal_offset_na": (0, -5000, 5000),
     "cal_sense_offset_uv": (_SOFF_NOM, _SOFF_NOM * 8 // 10, _SOFF_NOM * 12 // 10),
     "cal_sense_uv_per_ua": (_SENSE_NOM, _SENSE_NOM * 8 // 10, _SENSE_NOM * 12 // 10),
 }

@@ -158,12 +158,18 @@ class _View:
         self.disturb = []
         self.return_ohms = {}  # a return by a load action (or contact onto a resistor): its resistance
         last_load = getattr(tr, "load_ohms", None)  # the run's starting load, when a resistor
+        short_on = False
         for t, act, args in tr.actions:
             a0 = args[0] if args else ""
             spec = a0 if act == "inject" else ""
             key, _, val = spec.partition("=")
+            if key == "short":
+                short_on = val not in ("off", "0")
+            elif key == "clear":
+                short_on = False
             if act == "contact" and a0 == "off" or key == "contact" and val == "off":
-                self.lifts.append(t)
+                if not short_on:  # (probes shorted together: lifting them changes nothing)
+                    self.lifts.append(t)
             elif act == "contact" and a0 == "on" or key == "contact" and val == "on":
                 self.returns.append(t)
             if act == "load" or key == "load_ohms":

@@ -83,8 +83,8 @@ def test_sr01_redteam_gain_drift_within_trim_range_at_hard_ceiling():
     [
         {"cal_gain_na": G_NOM * 8 // 10},
         {"cal_gain_na": G_NOM * 12 // 10},
-        {"cal_offset_na": -20000},
-        {"cal_offset_na": 20000},
+        {"cal_offset_na": -5000},
+        {"cal_offset_na": 5000},
         {"cal_sense_offset_uv": 160000},
         {"cal_sense_offset_uv": 240000},
     ],

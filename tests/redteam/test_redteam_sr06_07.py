@@ -117,7 +117,7 @@ def test_sr06_redteam_light_contact_then_firm_snaps():
 def test_sr07_redteam_accepted_offset_calibration_makes_an_endless_session():
     script = [press(1.0), (30.0, "contact", "off"), (31.0, "contact", "on")]
     run = simulate(
-        script, seconds=75, settings=dict(user_max_ua=20, level=1, session_min=1, cal_offset_na=-20000), sample_ms=50
+        script, seconds=75, settings=dict(user_max_ua=20, level=1, session_min=1, cal_offset_na=-5000), sample_ms=50
     )
     assert peak(run, 70000, 75000) == 0.0, (peak(run, 5000, 29000), run.kinds("contact_lost"), run.states())
 

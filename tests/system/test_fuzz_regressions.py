@@ -218,3 +218,17 @@ def test_sr04_a_plain_tone_session_ends_without_dc():
     assert v["SR-04"]["ok"], v["violations"]
     s = v["sessions"][0]
     assert s["ended_by"] == "timer" and abs(s["dc_residue_uc"]) <= 0.1, s
+
+
+def test_sr05_sr10_a_calibration_offset_that_would_start_with_a_step_is_refused():
+    """Found (fuzz seed 1769700688, MicroPython): a stored offset of -20 uA
+    (accepted then) put every ramp's first code 20 uA up: 257 uA/s at the
+    start of `tone`. Settings refuse offsets past +-5 uA now, and at the
+    edge the start is soft."""
+    from wand import settings
+
+    with pytest.raises(settings.SettingsError):
+        settings.validate_field("cal_offset_na", -20000)
+    run = simulate([press(0.3)], seconds=6, settings={"program": "tone", "cal_offset_na": -5000})
+    v = verdict(run)
+    assert v["SR-05"]["ok"] and v["SR-05"]["max_ramp_ua_per_s"] <= 200, v["violations"]

@@ -96,6 +96,10 @@ def test_sr06_oracle_fails_a_lift_not_cut():
     v = oracle.judge(trace([90] + [100] * 8 + [50], actions=acts))  # the DAC kept going
     assert not v["SR-06"]["ok"] and v["SR-06"]["lift_to_zero_max_ms"] == 0
     assert any("never went to zero" in x for x in v["violations"])
+    # the probes shorted together (a short injected): lifting them changes nothing electrically
+    shorted = [(2000, "inject", ("short",)), (3000, "contact", ("off",)), (3600, "contact", ("on",))]
+    v = oracle.judge(trace([90] + [100] * 8 + [50], actions=shorted))
+    assert v["SR-06"]["lifts"] == 0 and not any("lifted" in x for x in v["violations"]), v["SR-06"]
     # contact back within 1 ms (a flap), before any drive could sense it: nothing to judge
     flap = [(3000, "contact", ("off",)), (3001, "contact", ("on",))]
     v = oracle.judge(trace([90] + [100] * 8 + [50], actions=flap))
