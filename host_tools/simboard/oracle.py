@@ -460,6 +460,10 @@ def sr04(v: _View, sess):
         if ohms is not None and ohms * want * 1e-6 >= 0.95 * _compliance_v():
             continue  # a load past the compliance for that current: still a lift (SR-06), nothing to pay into
         half_tick_uc = amp * _tick_ms(v, lift) / 2000.0
+        # and a contact probe pulse (10 uA for a tick) that contact came back
+        # inside: the sample before it saw the output off, so nothing tells
+        # when in the pulse the load took it (up to one probe tick)
+        half_tick_uc += v.probe_ua * 1.1 * 10 / 1000.0
         if big >= 0.05 and best > NET_MAX_RATIO * big + half_tick_uc:
             bad.append("SR-04: after contact returned at %d ms the net charge never came back within 1 %% "
                        "(best %.2f %% of a phase in 10 s)" % (t_on, r * 100))

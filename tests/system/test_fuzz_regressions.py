@@ -232,3 +232,17 @@ def test_sr05_sr10_a_calibration_offset_that_would_start_with_a_step_is_refused(
     run = simulate([press(0.3)], seconds=6, settings={"program": "tone", "cal_offset_na": -5000})
     v = verdict(run)
     assert v["SR-05"]["ok"] and v["SR-05"]["max_ramp_ua_per_s"] <= 200, v["violations"]
+
+
+def test_sr04_contact_back_inside_a_probe_pulse_is_within_one_probe_tick():
+    """Found (fuzz seed 2023337256, MicroPython): contact came back 1 ms before
+    a 10 uA contact-probe pulse ended; the sample before the pulse saw the
+    output off, so the whole pulse was booked and its opposite paid in full:
+    0.098 uC left, within the one probe tick the re-balance allows
+    (docs/safety.md, residual risks)."""
+    script = [(0.0, "hold", "level"), (0.0, "contact", "off"), (0.23, "press", "power", 0.05),
+              (1.5, "release", "level"), (12.0, "contact", "on")]
+    run = simulate(script, seconds=30, seed=0)
+    v = verdict(run)
+    assert run.first("contact_back") is not None
+    assert v["SR-04"]["ok"] and v["SR-04"]["lifts_rebalanced"] >= 1, (v["SR-04"], v["violations"])
