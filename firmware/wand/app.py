@@ -333,9 +333,11 @@ class App:
             # but the last code flowed on until t_off, nothing between t_off and
             # t_on (a reversal's break-before-make), and this one from t_on:
             # the difference is booked now, to the microsecond.
-            # (Not in halves of one tick, the 100 Hz program: there both halves
-            # start alike, so the offsets cancel, and a one-tick plan could not
-            # pay a correction booked after it anyway.)
+            # (Only in continuous halves of several ticks: in the 100 Hz
+            # program's one-tick halves both start alike, so the offsets cancel,
+            # and a one-tick plan could not pay a correction booked after it;
+            # in a pulse train the gates move the output inside a half, and
+            # the correction upset its end ramp: 268 uA/s, fuzz seed 2058034038.)
             c1 = sup.code * sup.polarity
             if (c0 or c1) and eng.multi_tick_halves():
                 eng.shift_us(c0 * b.ticks_diff(sup.t_off, t) - c1 * b.ticks_diff(sup.t_on, t))

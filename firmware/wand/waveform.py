@@ -104,8 +104,10 @@ class OutputEngine:
         return not self._resume and self._neg_ms - self._neg_t >= 4 * self.tick
 
     def multi_tick_halves(self):
-        """A half of the running program spans more than one tick."""
-        return self._half > self.tick
+        """A half of the running program spans more than one tick and is one
+        continuous phase (not a pulse train, whose gates start and stop the
+        output inside a half: there the correction is not applied)."""
+        return self._continuous and self._half > self.tick
 
     def at_reversal(self):
         """This tick's step() began a new half of more than one tick (its first

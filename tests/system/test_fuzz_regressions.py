@@ -246,3 +246,13 @@ def test_sr04_contact_back_inside_a_probe_pulse_is_within_one_probe_tick():
     v = verdict(run)
     assert run.first("contact_back") is not None
     assert v["SR-04"]["ok"] and v["SR-04"]["lifts_rebalanced"] >= 1, (v["SR-04"], v["violations"])
+
+
+def test_sr05_a_one_minute_pulse_session_ends_softly():
+    """Found (fuzz seed 2058034038): the microsecond booking correction, applied
+    inside a pulse train's gates, upset the end ramp (268 uA/s). It applies to
+    continuous phases only."""
+    run = simulate([(0.0, "hold", "level"), (0.3, "press", "power", 0.2), (1.5, "release", "level")],
+                   seconds=70, seed=0, settings={"program": "pulse", "session_min": 1})
+    v = verdict(run)
+    assert v["SR-05"]["ok"] and v["SR-04"]["ok"], v["violations"]
