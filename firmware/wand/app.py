@@ -18,7 +18,7 @@ from wand import regulator as reg
 from wand import session as ses
 from wand import ui as uimod
 from wand.atomicfile import OsFs
-from wand.buttons import LONG, REPEAT, SHORT, Button
+from wand.buttons import DEBOUNCE_MS, LONG, REPEAT, SHORT, Button
 from wand.eventlog import EventLog
 from wand.history import History
 from wand.regulator import Calibration, Regulator
@@ -223,6 +223,7 @@ class App:
         self.observer.event(now_ms, "fault", code, faults.name(code))
         self.session.fault(now_ms, ses.END_USB if code == faults.USB_POWER else ses.END_FAULT)
         self.ui.play(now_ms, uimod.TONE_FAULT)
+        self.btn_power.ignore_until_release()  # SR-12: the press going on is no acknowledgement
 
     # --- the control tick -----------------------------------------------------------
     def tick(self):
@@ -462,7 +463,12 @@ class App:
                 session.toggle_hold(now)
         elif p == LONG:
             if st == ses.FAULT:
-                self._clear_fault(now, "button")
+                # SR-12: only a press begun after the fault acknowledges it. A
+                # press already going on (held to stop the session, or through
+                # the boot, where its chatter can hide it from the first read)
+                # must be released first.
+                if self.btn_power._down_ms - self.sup.fault_ms >= DEBOUNCE_MS:
+                    self._clear_fault(now, "button")
             elif session.active():
                 session.stop(now, ses.END_BUTTON)
             else:

@@ -256,3 +256,33 @@ def test_sr05_a_one_minute_pulse_session_ends_softly():
                    seconds=70, seed=0, settings={"program": "pulse", "session_min": 1})
     v = verdict(run)
     assert v["SR-05"]["ok"] and v["SR-04"]["ok"], v["violations"]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sr12_a_press_begun_before_the_fault_does_not_acknowledge_it(seed):
+    """Found (fuzz seed 192): the power button pressed 1 ms after power-up and
+    held 1.7 s, a sensor open at boot: the press's chatter hid it from the boot
+    read, so its 1.5 s mark acknowledged the fault and a later press started a
+    session with nobody having acknowledged anything. Only a press begun after
+    the fault acknowledges it; one already going on must be released first."""
+    script = [(0.0, "hold", "level"), (1.5, "release", "level"), (0.001, "press", "power", 1.7),
+              (0.001, "inject", "sense_open"), (0.149, "inject", "clear"), (1.529, "press", "power", 0.2)]
+    run = simulate(script, seconds=8, seed=seed)
+    v = verdict(run)
+    assert v["SR-12"]["faults"] == 1 and v["SR-12"]["ok"], v["violations"]
+    assert run.first("fault_cleared") is None and run.first("session_start") is None
+    # a deliberate long press afterwards still acknowledges it, and a session can start
+    run = simulate(script + [(3.0, "press", "power", 1.7), (6.0, "press", "power", 0.2)], seconds=10, seed=seed)
+    assert run.first("fault_cleared") is not None and run.first("session_start") is not None
+    assert verdict(run)["ok"], verdict(run)["violations"]
+
+
+def test_sr12_a_fault_while_the_power_button_is_held_is_not_acknowledged_by_that_hold():
+    """A fault that trips while the user holds power (to stop the session)
+    must not be acknowledged when that same hold reaches 1.5 s."""
+    script = [(0.0, "hold", "level"), (1.5, "release", "level"), press(1.8),
+              (5.0, "press", "power", 3.0), (5.3, "inject", "sense_stuck")]
+    run = simulate(script, seconds=10)
+    assert run.faults(), run.events
+    assert run.first("fault_cleared") is None
+    assert verdict(run)["SR-12"]["ok"]
