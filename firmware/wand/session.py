@@ -239,7 +239,7 @@ class Session:
                 if self._hold_on_return and not self._stop_after_ramp:
                     # lifted while the user's pause ramped down: back to the
                     # pause; the debt is paid at the smallest code, then off
-                    if owed > 0:
+                    if owed != 0:
                         eng.start(self.program, self.tick_ms, owed)
                     self._set(now_ms, HOLD)
                 else:

@@ -54,8 +54,10 @@ class OutputEngine:
         self._continuous = True
 
     def start(self, program, tick_ms, owed=0):
-        """Start a program. owed > 0: first pay back that much charge (code*100us)
-        left by an interrupted cycle, at no more than the envelope (no snap)."""
+        """Start a program. owed: first pay back that much charge (code*100us,
+        signed: > 0 was left positive, paid by a negative half; < 0 by a
+        positive one) left by an interrupted cycle, at no more than the
+        envelope (no snap)."""
         self.program = program
         self.tick_ms = tick_ms
         self.tick = tick_ms * _DU_PER_MS
@@ -70,20 +72,15 @@ class OutputEngine:
         self.running = True
         self._carry = 0
         self._hold = 0
-        if owed > 0:
-            self._sign = -1
-            self.q = owed
-            self._resume = True
-            self._neg_ms = 0
-            self._neg_t = 0
-        else:
-            self._sign = 1
-            self.q = 0
-            self._resume = False
+        self._neg_ms = 0
+        self._neg_t = 0
+        self.q = owed
+        self._sign = -1 if owed > 0 else 1
+        self._resume = owed != 0
 
     def stop(self):
-        """Stop at once. Returns the charge still owed (code*100us), for a later start()."""
-        owed = self.q if (self.running and self.q > 0) else 0
+        """Stop at once. Returns the charge still owed (code*100us, signed), for a later start()."""
+        owed = self.q if self.running else 0
         self.running = False
         self.code = 0
         self.polarity = 0
@@ -119,8 +116,8 @@ class OutputEngine:
         return self._sign > 0
 
     def settled(self):
-        """Nothing owed beyond a residue below one code for one tick."""
-        return self.q < self.tick
+        """Nothing owed either way beyond a residue below one code for one tick."""
+        return -self.tick < self.q < self.tick
 
     def shift_us(self, signed_code_us):
         """Book a correction in signed code x µs (App.tick: the output changed
@@ -177,7 +174,16 @@ class OutputEngine:
             self._prev_gate = False
             return
         tick = self.tick
-        if self._sign > 0 and self._t_in >= self._half:
+        least = code if code > 0 else 1
+        if self._sign > 0 and self._resume and -self.q // tick < least:
+            # SR-04: an excess of negative charge (a stalled loop that froze a
+            # negative half, a debt left by a contact loss) is paid; less than
+            # one tick at the envelope is left, carried: a normal cycle begins
+            self._t_in = 0
+            self._on_pos = 0
+            self._resume = False
+            self._carry = self.q
+        if self._sign > 0 and not self._resume and self._t_in >= self._half:
             self._sign = -1
             self._t_in = 0
             # the positive on-time in whole ticks: the last tick never falls short
@@ -212,13 +218,17 @@ class OutputEngine:
             self._sign = 1
             self._t_in = 0
             self._on_pos = 0
-            self._resume = False
+            # more negative charge flowed than positive beyond one tick at the
+            # envelope (the loop stalled inside a negative half): the positive
+            # half first pays that back, at the envelope (no step), at the
+            # smallest code once the envelope is at zero
+            self._resume = -self.q // tick >= least
             self._carry = self.q  # what is left (the part held back included)
             self._hold = 0
             self.cycles += 1
         gate = self._continuous or (self._t_in % self._period) < self._on
         if self._sign > 0:
-            out = code if gate else 0
+            out = (least if self._resume else code) if gate else 0
         else:
             out = 0
             if gate and not self._paid():

@@ -286,3 +286,18 @@ def test_sr12_a_fault_while_the_power_button_is_held_is_not_acknowledged_by_that
     assert run.faults(), run.events
     assert run.first("fault_cleared") is None
     assert verdict(run)["SR-12"]["ok"]
+
+
+def test_sr04_a_stall_inside_a_negative_half_then_pause_and_stop_leaves_no_dc():
+    """Found (fuzz seed 192): the loop froze 900 ms inside a negative half of
+    `lift`; the release seen after the stall paused the session and a long
+    press stopped it: -14.0 uC (21 % of a phase) was left. The excess of
+    negative charge is now paid back by the positive half before the engine
+    counts as settled."""
+    script = [(0.0, "hold", "level"), (1.5, "release", "level"), (0.093, "press", "power", 0.9),
+              (2.718, "press", "power", 0.2), (2.741, "stall", 900), (3.644, "press", "power", 1.7)]
+    run = simulate(script, seconds=15, seed=0)
+    v = verdict(run)
+    assert v["SR-04"]["sessions_judged"] == 1 and v["SR-04"]["ok"], v["violations"]
+    assert run.first("session_end") is not None
+    assert v["ok"], v["violations"]
