@@ -417,6 +417,7 @@ def sr04(v: _View, sess):
             # tick the load went open: docs/safety.md, residual risks)
             allow = sum(max(v.env_between(x - 100, x) + [0.0]) * _tick_ms(v, x) / 2000.0
                         for x in sorted(set(v.lifts + v.fw_lifts)) if s["start"] <= x <= s["end"])
+            allow += _gain_steps(v, s["start"], s["end"]) * big
             if big >= 0.05 and res > NET_MAX_RATIO * big + allow:
                 bad.append("SR-04: the session ended by %s at %d ms left %.4f uC of DC, %.2f %% of a phase"
                            % (s["ended_by"], s["end"], sum(qs), r * 100))
@@ -464,6 +465,8 @@ def sr04(v: _View, sess):
         # inside: the sample before it saw the output off, so nothing tells
         # when in the pulse the load took it (up to one probe tick)
         half_tick_uc += v.probe_ua * 1.1 * 10 / 1000.0
+        # and a step of the stage's gain since the session began (unobservable)
+        half_tick_uc += _gain_steps(v, s["start"], t_on) * big
         if big >= 0.05 and best > NET_MAX_RATIO * big + half_tick_uc:
             bad.append("SR-04: after contact returned at %d ms the net charge never came back within 1 %% "
                        "(best %.2f %% of a phase in 10 s)" % (t_on, r * 100))
@@ -472,6 +475,33 @@ def sr04(v: _View, sess):
                    net_per_cycle_max_uc=round(worst_uc, 5), worst_cycle_at_ms=worst_at,
                    sessions_judged=residue_n, dc_residue_max_pct=round(residue_max * 100, 4),
                    lifts_rebalanced=rebalance_n, rebalance_worst_pct=round(rebalance_worst * 100, 4)), bad
+
+
+def _gain_steps(v: _View, a, b):
+    """The relative steps of the stage's gain (gain_drift injections) between
+    a and b. The engine balances DAC codes; a step inside a half makes the
+    codes after it carry a different current, which the firmware cannot tell
+    from a sense that drifted (docs/safety.md, residual risks): up to the step
+    times one phase is left, once."""
+    g = 1.0
+    total = 0.0
+    for t, act, args in v.tr.actions:
+        if act != "inject" or not args:
+            continue
+        key, _, val = args[0].partition("=")
+        if key == "clear":
+            new = 1.0
+        elif key == "gain_drift":
+            try:
+                new = float(val) if val else 1.0
+            except ValueError:
+                continue
+        else:
+            continue
+        if a <= t <= b and new > 0 and g > 0:
+            total += abs(new / g - 1.0)
+        g = new
+    return total
 
 
 def _tick_ms(v: _View, t):
