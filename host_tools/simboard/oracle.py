@@ -701,33 +701,29 @@ def sr06(v: _View):
             or act == "contact")), tr.end_ms)
         if end <= t:
             continue  # the short was gone before any current flowed into it
-        z = None
-        for s in smp:
-            if s[0] < t:
-                continue
-            if s[0] > end:
-                break
-            if abs(s[1]) < 0.5 and s[2] == 0:
-                if z is None:
-                    z = s[0]
-            else:
-                z = None
-        if end - t <= SHORT_MAX_MS + SAMPLE_SLACK_MS and z is None:
-            continue  # the short was over before it could be judged
-        if z is None:
-            bad.append("SR-06: a short at %d ms never stopped the output (for %d ms)" % (t, end - t))
-            short_ms.append(end - t)
+        # Judged on the time the output drove a judgeable current into it (a
+        # pulse train's gaps, a pause, a ramp below 85 uA show the sense
+        # nothing), summed over the whole short: a pause does not restart the
+        # count. The fault must come within SHORT_MAX_MS of that drive; a
+        # short the output stopped driving (the user paused or stopped, the
+        # short went away) before SHORT_MAX_MS of it needs none.
+        fault = next((f for f in v.faults if t - 20 <= f <= end + 50), None)
+        stop = fault if fault is not None else end
+        drive = sum(v.dt for s in smp if t <= s[0] < stop and _nominal_ua(v, s) >= SHORT_JUDGE_UA
+                    and abs(s[1]) >= 1.0)
+        if fault is None:
+            if any(t < x <= end for x in v.disturb if x != t_short):
+                continue  # something else (a lift, a load step) ended it
+            if drive > SHORT_MAX_MS + SAMPLE_SLACK_MS:
+                bad.append("SR-06: a short at %d ms was driven for %d ms and never stopped the session with "
+                           "a fault" % (t, drive))
+                short_ms.append(end - t)
             continue
-        # judged on the time the output drove current into the short (a pulse
-        # train's gaps show the sense nothing)
-        drive = sum(v.dt for s in smp if t <= s[0] < z and s[2] > 0)
-        short_ms.append(z - t)
+        short_ms.append(fault - t)
         short_drive.append(drive)
         if drive > SHORT_MAX_MS + SAMPLE_SLACK_MS:
-            bad.append("SR-06: a short at %d ms stopped the output after %d ms (%d ms of drive)" % (t, z - t, drive))
-        other = any(t < x <= z + 50 for x in v.disturb if x != t_short)
-        if not other and not any(t - 20 <= f <= z + 50 for f in v.faults):
-            bad.append("SR-06: a short at %d ms did not stop the session with a fault" % t)
+            bad.append("SR-06: a short at %d ms stopped the output after %d ms (%d ms of drive)"
+                       % (t, fault - t, drive))
     # overshoot after contact returns
     for t_on in v.returns:
         lifts = [x for x in v.lifts if x < t_on]

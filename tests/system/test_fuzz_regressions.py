@@ -317,3 +317,38 @@ def test_sr04_a_lift_in_a_pulse_half_is_rebalanced_within_10_s():
     v = verdict(run)
     assert v["SR-04"]["lifts_rebalanced"] == 1 and v["SR-04"]["ok"], v["violations"]
     assert v["SR-04"]["rebalance_worst_pct"] < 1.0
+
+
+def _pausing_every_0_8_s(load_action, until=40.0):
+    script = [(0.0, "hold", "level"), (1.5, "release", "level"), load_action, press(2.0)]
+    t = 3.35
+    while t < until:
+        script.append(press(round(t, 2)))
+        t += 0.8
+    return script
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_sr06_a_pause_does_not_restart_the_short_judgement(seed):
+    """Found (fuzz round 7): the short judge restarted whenever the command
+    dipped below 70 uA, so a pause inside its ~1 s judgement left the short
+    unreported, and pausing every 0.8 s kept a short at level 1 unjudged for
+    37 s (4 s of drive at a judgeable current). Now a dip holds the judgement
+    and its averages (which take only currents it judges at); a lift or a new
+    session restarts it."""
+    run = simulate(_pausing_every_0_8_s((1.9, "inject", "short")), seconds=42, seed=seed,
+                   settings={"level": 1})
+    v = verdict(run)
+    assert v["SR-06"]["ok"] and v["SR-06"]["shorts"] == 1, v["violations"]
+    assert run.faults()[:1] == [6] and v["SR-06"]["short_drive_to_fault_max_ms"] <= 1000, v["SR-06"]
+
+
+@pytest.mark.parametrize("seed", [4, 7, 32])
+def test_sr06_pausing_on_a_500_ohm_load_is_no_short(seed):
+    """The held averages must not turn the sense's noise at the lowest
+    setpoint into a short: 500 Ohm (the test load) with a pause every 0.8 s
+    for 40 s (seeds where averages that took the 70..85 uA ticks of each
+    ramp called it a short)."""
+    run = simulate(_pausing_every_0_8_s((1.9, "load", 500)), seconds=42, seed=seed, settings={"level": 1})
+    assert 6 not in run.faults(), run.faults()
+    assert verdict(run)["ok"], verdict(run)["violations"]

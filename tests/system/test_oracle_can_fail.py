@@ -138,6 +138,22 @@ def test_sr06_oracle_fails_a_short_without_fault_and_an_overshoot():
     assert not v["SR-06"]["ok"]
 
 
+def test_sr06_oracle_counts_a_shorts_judgeable_drive_across_pauses():
+    """A short needs its fault within 2 s of drive at a judgeable current,
+    summed across pauses; one the output stopped driving before that needs
+    none (the user stopped: nothing more flows into it)."""
+    def paused(cycles_on, gap):
+        amps = []
+        for n in cycles_on:
+            amps += [100] * n + [0.0] * gap
+        return trace(amps[:-gap] + [50], actions=[(1000, "inject", ("short",))])
+
+    v = oracle.judge(paused([1], 2))  # 1 s of drive, then the session ends
+    assert v["SR-06"]["ok"], v["violations"]
+    v = oracle.judge(paused([1, 1, 1], 2))  # 3 x 1 s with pauses between: 3 s, never a fault
+    assert not v["SR-06"]["ok"] and "never stopped" in " ".join(v["violations"]), v["violations"]
+
+
 def test_sr07_oracle_fails_a_session_longer_than_planned_and_no_auto_off():
     v = oracle.judge(trace([90] + [100] * 70 + [50], settings={"session_min": 1}))
     assert not v["SR-07"]["ok"] and v["SR-07"]["current_max_s"] > 65
