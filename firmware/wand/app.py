@@ -318,8 +318,13 @@ class App:
             pol = eng.polarity
             # SR-08: probe in either half (the sense reads |I| ahead of the
             # bridge; the dip is booked, so the engine pays it back), on a
-            # code held from the last tick, never on a ramp (a dip on a ramp
-            # reads as a steeper ramp, SR-05)
+            # code held from the last tick, never on a rising or falling
+            # positive half (a dip on a ramp reads as a steeper ramp, SR-05);
+            # a continuous negative half is flat at its plan's rate even
+            # while the envelope ramps, so it is probed then too (a sense
+            # frozen in the negative half of the start ramp went 761 ms
+            # unseen; a pulse train's pulses are judged at each onset by the
+            # follow check instead: a probe there steps the pulses, SR-05)
             d = code - sup.code  # (a negative half's rate moves by one code)
             # (never on the first tick of a phase of several: a reversal holds
             # the DAC at 0 for a few tens of µs that no tick books, alike in both
@@ -327,7 +332,8 @@ class App:
             # every cycle lopsided by the gap times 4 codes, 0.28 µC a minute on
             # `tone`)
             steady = (load == reg.LOAD_OK and pol != 0 and sup.output_on and -1 <= d <= 1
-                      and not session.ramping() and eng.probe_ok() and not eng.at_reversal())
+                      and (not session.ramping() or not eng.in_positive_half() and eng.multi_tick_halves())
+                      and eng.probe_ok() and not eng.at_reversal())
             c0 = sup.code * sup.polarity  # what flowed until apply() changed it
             sup.apply(sup.probe(code, steady), pol, eng.running)
             # SR-04: the ticks book each code from one tick's start to the next,

@@ -23,9 +23,8 @@ _OFF_LIMIT_UA = const(0)  # with the output off the limit is zero
 _DEAD_ZONE_UV = const(100000)  # the sense amp reads 200 mV at zero current
 _OPEN_SAMPLES = const(3)
 _STUCK_SAME_SAMPLES = const(25)  # 250 ms of a bit-identical reading
-_STUCK_FOLLOW_UA = const(40)  # command moved this much, reading did not
+_STUCK_FOLLOW_UA = const(8)  # each time the command moved this much, the reading must follow
 _STUCK_FOLLOW_SAMPLES = const(3)
-_STUCK_BAND_UV = const(1500)
 _DRIFT_MIN_UA = const(20)  # the sense resolves 20 % of 20 µA with a 7-sigma margin
 _DRIFT_SAMPLES = const(10)  # 100 ms at 10 ms ticks, well inside 500 ms
 BOOT_ZERO_UA = const(15)
@@ -195,23 +194,29 @@ class Supervisor:
                     self.trip(now_ms, faults.SENSE_STUCK)
             else:
                 self._same_n = 0
-            d = raw_uv - self._ref_raw
+            # Every time the command has moved _STUCK_FOLLOW_UA since the
+            # reference, the reading must have moved at least a third as far,
+            # the same way (a sense frozen at a plausible, noisy value on a
+            # ramp, where the active probe does not run: it took 811 ms to
+            # drift out of the 20 % band before, red team). The ADC's noise
+            # (about 1 µA) is a third of the smallest movement judged.
+            de = expected - self._ref_expected
             if not ratio_valid:
                 # in compliance (or no contact) the current cannot follow the
                 # command: that is the load, not the sense
                 self._ref_raw = raw_uv
                 self._ref_expected = expected
                 self._follow_n = 0
-            elif -_STUCK_BAND_UV <= d <= _STUCK_BAND_UV:
-                de = expected - self._ref_expected
-                if de >= _STUCK_FOLLOW_UA or de <= -_STUCK_FOLLOW_UA:
+            elif de >= _STUCK_FOLLOW_UA or de <= -_STUCK_FOLLOW_UA:
+                dm = (raw_uv - self._ref_raw) * 3 // self.cal.sense_uv_per_ua
+                if (de > 0 and dm < de) or (de < 0 and dm > de):
                     self._follow_n += 1
                     if self._follow_n >= _STUCK_FOLLOW_SAMPLES:
                         self.trip(now_ms, faults.SENSE_STUCK)
-            else:
+                else:
+                    self._follow_n = 0
                 self._ref_raw = raw_uv
                 self._ref_expected = expected
-                self._follow_n = 0
             # SR-08: gain drift beyond 20 % (stage or sense).
             if ratio_valid and expected >= _DRIFT_MIN_UA:
                 r = measured_ua * 100 // expected
@@ -224,11 +229,12 @@ class Supervisor:
             else:
                 self._drift_n = 0
         else:
+            # (the follow count is kept across a pulse train's gaps: each
+            # pulse's onset is one judgement, and a pulse that follows resets it)
             self._same_n = 0
-            self._follow_n = 0
             self._drift_n = 0
             self._ref_raw = raw_uv
-            self._ref_expected = 0
+            self._ref_expected = expected
         # SR-08: the active probe (see probe()) must show in the sense.
         if self._probe_sent:
             self._probe_sent = False

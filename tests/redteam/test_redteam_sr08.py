@@ -30,12 +30,12 @@ def test_sr08_redteam_frozen_sense_in_negative_half_caught_late():
     assert d is not None and d <= 500, d
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SR-08: sense frozen during the start ramp (level 10, 500 uA): fault after 811 ms (no probe while "
-    "ramping: a dip on a ramp reads as a steeper ramp, tone 258 uA/s)",
-)
 def test_sr08_redteam_frozen_sense_during_ramp_caught_late():
+    """SR-08: a sense frozen during the start ramp (level 10, 500 uA) is a
+    fault within 500 ms: it took 811 ms (the probe did not run while the
+    envelope ramped, and `lift`'s negative half is flat then); now the probe
+    runs in negative halves during ramps, and on a ramp the reading must
+    follow every 8 uA the command moves."""
     t = 2.5
     run = simulate(
         [press(1.0), (t, "inject", "sense_frozen")], seconds=t + 1.5, settings=dict(level=10, user_max_ua=500)
@@ -77,3 +77,15 @@ def test_sr08_redteam_bit_stuck_sense_any_phase_within_500ms(program, times):
         d = _trip_ms(run, t)
         assert d is not None and d <= 500, (t, d)
         assert all(abs(s.ua) < 1 for s in run.samples if s.t > run.first("fault")[0] + 10)
+
+
+@pytest.mark.parametrize("program", ["pulse", "lift", "tone", "smooth"])
+@pytest.mark.parametrize("t", [1.8, 2.5, 3.3])
+def test_sr08_frozen_sense_on_every_programs_start_ramp_within_500ms(program, t):
+    """A sense frozen anywhere in the start ramp to 500 uA, on every program
+    (measured 31..311 ms): a pulse train is judged at each pulse's onset, a
+    continuous negative half by the probe, a rising half by the follow check."""
+    run = simulate([press(1.0), (t, "inject", "sense_frozen")], seconds=t + 1.5,
+                   settings=dict(level=10, user_max_ua=500, program=program))
+    d = _trip_ms(run, t)
+    assert d is not None and d <= 500, (program, t, d)
