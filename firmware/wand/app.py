@@ -269,7 +269,7 @@ class App:
             m = rg.measured_ua
             if m < 0:
                 m = 0
-            trim = rg.trim
+            trim = rg.flow_ratio
             capped = not rg.flowing or load == reg.LOAD_COMPLIANCE or load == reg.LOAD_OPEN
             if not rg.flowing and expected < _CAPPED_MIN_UA:
                 f = 0  # an open load at a code too small for the sense: none flowed

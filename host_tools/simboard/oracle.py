@@ -216,6 +216,18 @@ class _View:
                 self.disturb.append(t)  # the cycle it lands in pays a debt: judged by the re-balance
                 self.fw_returns.append(t)
         self.disturb.sort()
+        # the firmware's no-contact spans (contact_lost to contact_back or the
+        # session's end): the current in them is the 10 uA contact probe
+        self.probing = []
+        t_lost = None
+        for t, kind, _a in tr.events:
+            if kind == "contact_lost" and t_lost is None:
+                t_lost = t
+            elif kind in ("contact_back", "session_end", "fault") and t_lost is not None:
+                self.probing.append((t_lost, t))
+                t_lost = None
+        if t_lost is not None:
+            self.probing.append((t_lost, tr.end_ms))
         self.faults = sorted([t for t, k, _ in tr.events if k == "fault"]
                              + [t for t, c in tr.resets if c == "wdt"])
 
@@ -412,11 +424,12 @@ def sr04(v: _View, sess):
         judged = s["ended_by"] in graceful and not open_at_end
         if judged:
             residue_max = max(residue_max, r)
-            # each lift in the session may leave half a tick of charge at the
-            # amplitude before it (the firmware cannot know where inside its
+            # each lift or return in the session may leave half a tick of
+            # charge at the amplitude before it (the firmware cannot know where inside its
             # tick the load went open: docs/safety.md, residual risks)
             allow = sum(max(v.env_between(x - 100, x) + [0.0]) * _tick_ms(v, x) / 2000.0
-                        for x in sorted(set(v.lifts + v.fw_lifts)) if s["start"] <= x <= s["end"])
+                        for x in sorted(set(v.lifts + v.fw_lifts + v.returns + v.fw_returns))
+                        if s["start"] <= x <= s["end"])
             allow += _gain_steps(v, s["start"], s["end"]) * big
             if big >= 0.05 and res > NET_MAX_RATIO * big + allow:
                 bad.append("SR-04: the session ended by %s at %d ms left %.4f uC of DC, %.2f %% of a phase"
@@ -452,6 +465,12 @@ def sr04(v: _View, sess):
         # on top of the 1 % (docs/safety.md, residual risks).
         lift = max([x for x in v.lifts + v.fw_lifts if x < t_on] + [s["start"]])
         amp = max(v.env_between(lift - 100, lift) + [0.0])
+        # every change of the load inside a tick since the session began
+        # (a lift, a return: contact flapping faster than a tick) may leave
+        # half a tick at the amplitude before it, as at the session's end
+        changes = sorted(set(x for x in v.lifts + v.fw_lifts + v.returns + v.fw_returns
+                             if s["start"] <= x < t_on))
+        flaps_uc = sum(max(v.env_between(x - 100, x) + [0.0]) * _tick_ms(v, x) / 2000.0 for x in changes)
         ohms = v.return_ohms.get(t_on)
         # what the load must take: the current before the lift, or the level's
         # setpoint (by the settings' level: buttons that changed it since are
@@ -460,7 +479,7 @@ def sr04(v: _View, sess):
         want = max(amp, min(eff["user_max_ua"], max(100, eff["user_max_ua"] * eff["level"] // 10)))
         if ohms is not None and ohms * want * 1e-6 >= 0.95 * _compliance_v():
             continue  # a load past the compliance for that current: still a lift (SR-06), nothing to pay into
-        half_tick_uc = amp * _tick_ms(v, lift) / 2000.0
+        half_tick_uc = max(amp * _tick_ms(v, lift) / 2000.0, flaps_uc)
         # and a contact probe pulse (10 uA for a tick) that contact came back
         # inside: the sample before it saw the output off, so nothing tells
         # when in the pulse the load took it (up to one probe tick)
@@ -760,10 +779,17 @@ def sr06(v: _View):
 
 # --- SR-07 ------------------------------------------------------------------------
 
-def _flow_runs(v: _View, a, b, gap=1000):
+def _flow_runs(v: _View, a, b, gap=1000, probes=True):
+    """Spans with current between a and b (gaps up to `gap` ms bridged);
+    probes=False leaves out the contact probe's pulses while the firmware
+    says no contact (SR-06 allows them; they are not stimulation)."""
     runs = []
+    probe_max = v.probe_ua * 1.5 + 3
+    spans = v.probing
     for s in v.tr.samples:
         if s[0] < a or s[0] > b or abs(s[1]) < 0.5:
+            continue
+        if not probes and abs(s[1]) <= probe_max and any(x <= s[0] < y for x, y in spans):
             continue
         if runs and s[0] - runs[-1][1] <= gap:
             runs[-1][1] = s[0] + v.dt
@@ -778,7 +804,7 @@ def sr07(v: _View, sess):
     planned = min(v.eff["session_min"] * 60, SESSION_HARD_S)
     worst = 0.0
     for s in sess:
-        on = sum(b - a for a, b in _flow_runs(v, s["start"], s["end"] + 500)) / 1000.0
+        on = sum(b - a for a, b in _flow_runs(v, s["start"], s["end"] + 500, probes=False)) / 1000.0
         s["current_s"] = round(on, 2)
         worst = max(worst, on)
         if on > SESSION_HARD_S or on > planned + 5:

@@ -352,3 +352,23 @@ def test_sr06_pausing_on_a_500_ohm_load_is_no_short(seed):
     run = simulate(_pausing_every_0_8_s((1.9, "load", 500)), seconds=42, seed=seed, settings={"level": 1})
     assert 6 not in run.faults(), run.faults()
     assert verdict(run)["ok"], verdict(run)["violations"]
+
+
+def test_sr04_a_consistent_calibration_error_books_capped_ticks_right():
+    """Found (fuzz seed 1211230815): a stored calibration with the stage's
+    gain and the sense's both 10 % off (each accepted, and consistent, so the
+    trim, which stops at +4 %, could not follow) booked every tick in
+    compliance at 83 % of what flowed: 7.7 % of a phase left after loads
+    stepped past the compliance and back. Capped ticks are now booked
+    against what the sense shows of a code that all flows."""
+    settings = {"program": "tone", "level": 10, "session_min": 1, "cue_s": 0, "user_max_ua": 213,
+                "idle_off_s": 30, "mute": True, "cal_gain_na": 2372, "cal_sense_uv_per_ua": 3850}
+    script = [(0.0, "hold", "level"), (1.5, "release", "level"), press(0.334), (0.28, "load", 2000),
+              (1.002, "load", 26500), (1.724, "load", 51000), (2.446, "load", 75500), (3.168, "load", 100000),
+              (14.173, "load", 500), (14.285, "load", 10375), (14.397, "load", 20250), (14.509, "load", 30125),
+              (14.621, "load", 40000), (65.535, "load", 199), (65.928, "load", "skin")]
+    run = simulate(script, seconds=75, seed=280, load_ohms=250, settings=settings)
+    v = verdict(run)
+    assert v["SR-04"]["lifts_rebalanced"] == 2 and v["SR-04"]["ok"], v["violations"]
+    # the contact probe while the load is past the compliance is no session time (SR-07)
+    assert v["SR-07"]["ok"] and v["SR-07"]["current_max_s"] <= 61, v["SR-07"]

@@ -164,6 +164,22 @@ def test_sr07_oracle_fails_a_session_longer_than_planned_and_no_auto_off():
     assert v["SR-07"]["ok"]
 
 
+def test_sr07_oracle_leaves_out_only_the_contact_probe_while_no_contact():
+    """The 10 uA contact probe while the firmware says no contact is not
+    session time (a load past the compliance takes it); stimulation-level
+    current in the same span still is."""
+    def run(amp_lifted):
+        amps = [90] + [100] * 50 + [amp_lifted] * 20 + [50]
+        t_lost, t_back = 1000 + 51 * 1000, 1000 + 71 * 1000
+        ev = [(1000, "session_start", ["lift", "5"]), (t_lost, "contact_lost", []),
+              (t_back, "contact_back", []), (1000 + 72 * 1000, "session_end", ["timer", "60"])]
+        return oracle.judge(trace(amps, settings={"session_min": 1}, events=ev))
+
+    assert run(10)["SR-07"]["ok"] and run(10)["SR-07"]["current_max_s"] < 60
+    v = run(100)
+    assert not v["SR-07"]["ok"] and v["SR-07"]["current_max_s"] > 70
+
+
 def test_sr08_oracle_fails_a_sensor_fault_never_detected():
     v = oracle.judge(trace([90] + [100] * 8 + [50], actions=[(2000, "inject", ("sense_stuck",))]))
     assert not v["SR-08"]["ok"] and v["SR-08"]["onset_to_fault_max_ms"] > 500
