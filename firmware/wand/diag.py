@@ -10,10 +10,10 @@ calibration object the App then steps until it ends) and `settings_set`
 """
 
 from wand import VERSION, board, faults
-from wand import app as app_mod
 from wand import regulator as reg
 from wand import session as ses
 from wand.console import drop, load
+from wand.hal import RESET_NAMES
 from wand.safety import HARD_CEILING_UA
 
 
@@ -28,7 +28,7 @@ class Diagnostics:
             "fw": VERSION,
             "protocol": 1,
             "board": board.NAME,
-            "reset_cause": app_mod.RESET_NAMES.get(self.app.reset_cause, str(self.app.reset_cause)),
+            "reset_cause": RESET_NAMES.get(self.app.reset_cause, str(self.app.reset_cause)),
         }
 
     def status(self):
@@ -48,9 +48,9 @@ class Diagnostics:
             "load": reg.LOAD_NAMES[rg.load],
             # the load is known only while current flows into it
             "load_ohms": rg.load_ohms if rg.load_ohms >= 0 and sup.output_on and s.active() else None,
-            "battery_v": app.battery_mv / 1000,
-            "battery_low": app.battery_low,
-            "usb": app.usb,
+            "battery_v": app.power.battery_mv / 1000,
+            "battery_low": app.power.battery_low,
+            "usb": app.power.usb,
             "bench": app.bench,
             "fault": {"code": f, "name": faults.name(f)} if f else None,
             "delivered_s": s.delivered_ms // 1000,
@@ -142,10 +142,10 @@ class Diagnostics:
                 ses.STATE_NAMES[s.state], rg.load_ohms if rg.load != reg.LOAD_OPEN and s.active() else -1)
 
     def reboot(self):
-        """Output off, then the one way out (wand.app.leave) hard-resets."""
+        """Output off, then the one way out (wand.entry.leave) hard-resets."""
         self.app.board.leave("reboot")
 
     def enter_repl(self):
-        """Output off, then the one way out (wand.app.leave) drops to the plain
+        """Output off, then the one way out (wand.entry.leave) drops to the plain
         REPL with no reset: output locked off, watchdog relaxed."""
         self.app.board.leave("repl")

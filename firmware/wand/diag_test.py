@@ -19,8 +19,8 @@ def selftest(app):
     out.append(["sense_zero", -15 <= ua <= 15, "%d uA with the output off" % ua])
     v_mv = app.cal.vload_mv(b.read_vload_uv())
     out.append(["load_sense_zero", v_mv < 500, "%d mV across the probes" % v_mv])
-    bat = b.read_battery_uv() // app._bat_div
-    out.append(["battery", app.usb or 3000 <= bat <= 4400, "%d mV" % bat])
+    bat = b.read_battery_uv() // app.power.uv_per_mv
+    out.append(["battery", app.power.usb or 3000 <= bat <= 4400, "%d mV" % bat])
     out.append(["dac_off", b.dac_code() == 0, "code %d" % b.dac_code()])
     out.append(["watchdog", b.watchdog_armed(), "armed" if b.watchdog_armed() else "not armed"])
     out.append(["ceiling", app.sup.limit_ua <= HARD_CEILING_UA, "limit %d uA" % app.sup.limit_ua])

@@ -16,7 +16,7 @@ from wand import board
 
 
 class Leave(BaseException):
-    """Unwinds the control loop to the one way out, `wand.app.leave(reason)`.
+    """Unwinds the control loop to the one way out, `wand.entry.leave(reason)`.
 
     A BaseException, so the loop's `except Exception` (a bug becomes a fault)
     does not swallow it. args[0] is the reason: "repl" or "reboot".
@@ -31,6 +31,8 @@ WDT_RELAXED_MS = const(86_400_000)
 _LED_FREQ = const(1000)
 _TONE_DUTY = const(32768)
 _RTC_TAG = b"wand:"
+# machine.reset_cause() on the ESP32 port, by name (the boot's log line, `status`)
+RESET_NAMES = {1: "power_on", 2: "hard", 3: "watchdog", 4: "deepsleep", 5: "soft"}
 
 
 class Esp32Board:
@@ -97,7 +99,7 @@ class Esp32Board:
         return self._wdt_ms == 0
 
     def leave(self, reason):
-        """Output off now, then unwind to wand.app.leave(reason) (never returns)."""
+        """Output off now, then unwind to wand.entry.leave(reason) (never returns)."""
         self.output_off()
         raise Leave(reason)
 

@@ -6,6 +6,8 @@ are arithmetic on now_ms, tone sequences are constant tuples played by index.
 
 from micropython import const
 
+from wand import session as ses
+
 _FULL = const(40000)
 _DIM = const(6000)
 
@@ -102,3 +104,20 @@ class Ui:
         self.green = g
         self.red = r
         self._tone_step(now_ms)
+
+
+def led_mode(st, ramping, fault, usb_refused):
+    """The LED pattern for the session state `st` (wand.session)."""
+    if fault:
+        return LED_FAULT
+    if usb_refused:
+        return LED_USB_REFUSED
+    if st == ses.NO_CONTACT:
+        return LED_NO_CONTACT
+    if st == ses.HOLD:
+        return LED_HOLD
+    if st == ses.RAMP_UP or st == ses.RAMP_DOWN or (st == ses.RUNNING and ramping):
+        return LED_RAMP
+    if st == ses.RUNNING:
+        return LED_RUN
+    return LED_IDLE

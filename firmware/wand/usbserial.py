@@ -67,3 +67,22 @@ class UsbSerial:
 
     def write(self, s):
         self._out.write(s)
+
+
+class FirstByte:
+    """The serial with the byte that woke the console put back in front."""
+
+    def __init__(self, serial, byte):
+        self._serial = serial
+        self._byte = byte
+
+    def read_into(self, buf):
+        b = self._byte
+        if b >= 0:
+            self._byte = -1
+            buf[0] = b
+            return 1
+        return self._serial.read_into(buf)
+
+    def write(self, s):
+        self._serial.write(s)

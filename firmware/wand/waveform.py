@@ -23,6 +23,11 @@ _P_HALF = const(1)
 _P_PERIOD = const(2)
 _P_ON = const(3)
 _DU_PER_MS = const(10)  # the engine's clock unit is 100 µs
+_SEEN_NOTHING = const(0)  # the output was off at the last sample
+_SEEN_ALL = const(1)  # the load took all of the code's current
+_SEEN_CAPPED = const(2)  # the load capped it (compliance) or took none (open)
+_CAPPED_BELOW = const(1014)  # of 1024: a fraction that flowed above this (99 %) is all of it
+_CAPPED_MIN_UA = const(20)  # a code for less than this is taken as flowing whole
 
 
 class OutputEngine:
@@ -52,6 +57,8 @@ class OutputEngine:
         self._period = 1000
         self._on = 1000
         self._continuous = True
+        self._seen_prev = _SEEN_NOTHING  # what the last sample showed of the load
+        self._ua_prev = 0  # and the µA it measured
 
     def start(self, program, tick_ms, owed=0):
         """Start a program. owed: first pay back that much charge (code*100us,
@@ -128,6 +135,56 @@ class OutputEngine:
         du = r // 100
         self._shift_rem = r - du * 100
         self.q += du
+
+    def book(self, elapsed_du, code, expected, m, flowing, capped, ratio):
+        """Book the interval that just ended from what this tick's sample saw.
+
+        code: what was written (its current by calibration: expected µA);
+        m: the µA measured now; flowing: the load took current (not open);
+        capped: the load could not take all of it (compliance, or open);
+        ratio: expected/measured of a load that takes it all, 1/1024 (the
+        regulator's, so a calibration that is off books nothing wrong).
+
+        As a fraction of the code's current (1024 = all): f at this sample
+        (the end of the interval): none into an open load, what the stage can
+        drive into a load in compliance. At its start, f0, what the last
+        sample showed: a load that capped the current at C µA takes
+        min(code, C); one that took all of m µA takes at least min(code, m),
+        and is taken as unchanged above that. The mean of the two (the
+        trapezoid) books a load that changed within the interval (a lift,
+        contact back, a lift too short for any tick to declare) with at most
+        half a tick of charge of error either way, zero on average, paid or
+        left when contact returns.
+        """
+        f = 1024
+        f0 = 1024
+        if code and expected > 0:
+            if m < 0:
+                m = 0
+            capped = capped or not flowing
+            if not flowing and expected < _CAPPED_MIN_UA:
+                f = 0  # an open load at a code too small for the sense: none flowed
+                m = 0
+            elif capped:
+                f = m * ratio // expected
+                if f >= _CAPPED_BELOW or (flowing and expected < _CAPPED_MIN_UA):
+                    # all of it, or a code too small for the sense to tell
+                    f = 1024
+                    capped = False
+            seen = self._seen_prev
+            if seen == _SEEN_NOTHING:
+                f0 = f  # the output was off: nothing known of the start
+            else:
+                f0 = self._ua_prev * ratio // expected
+                if f0 > 1024:
+                    f0 = 1024
+                if seen == _SEEN_ALL and f0 < f:
+                    f0 = f
+            self._seen_prev = _SEEN_CAPPED if capped else _SEEN_ALL
+            self._ua_prev = m
+        else:
+            self._seen_prev = _SEEN_NOTHING
+        self.account(elapsed_du, code, (f + f0) >> 1)
 
     def account(self, elapsed_du, delivered_code, frac=1024):
         """Book the interval that just ended (elapsed in 100 µs units) with the

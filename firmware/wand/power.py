@@ -1,0 +1,82 @@
+"""Battery and USB power, judged from the raw readings (SR-09).
+
+Pure: `step()` takes this tick's readings and says what changed; the App
+acts on it (a fault, a ramp-down, a log line). Nothing here touches the
+board or the clock.
+"""
+
+from micropython import const
+
+from wand import board
+
+_BAT_LOW_TICKS = const(100)  # 1 s of the averaged battery under BAT_LOW_MV
+_BAT_CRIT_TICKS = const(5)  # raw readings under BAT_CRITICAL_MV in a row
+_USB_TICKS = const(3)
+
+# what step() reports (bits)
+USB_CHANGED = const(1)
+CRITICAL = const(2)  # critically low: cut at once
+LOW = const(4)  # low from now on: end the session with a ramp-down
+
+
+class Power:
+    def __init__(self):
+        self.usb = False
+        self.battery_mv = 0  # 16-reading average
+        self.battery_low = False
+        self.uv_per_mv = int(board.VBAT_DIVIDER * 1000 + 0.5)  # ADC µV per mV of battery
+        self._bat_avg16 = 0
+        self._bat_low_n = 0
+        self._bat_crit_n = 0
+        self._usb_n = 0
+
+    def start(self, bat_uv):
+        """The boot's reading seeds the average."""
+        self.battery_mv = bat_uv // self.uv_per_mv
+        self._bat_avg16 = self.battery_mv * 16
+
+    def step(self, bat_uv, usb_present):
+        """One tick's readings; returns the USB_CHANGED/CRITICAL/LOW bits."""
+        out = 0
+        mv = bat_uv // self.uv_per_mv
+        self._bat_avg16 += mv - (self._bat_avg16 >> 4)
+        bat = self._bat_avg16 >> 4
+        self.battery_mv = bat
+        # USB: an up/down count of the readings, 0.._USB_TICKS. Present after
+        # _USB_TICKS more present readings than absent ones, gone only once it
+        # is back at 0: a connector flapping faster than any debounce still
+        # reads as present, never as a stream of restarts.
+        n = self._usb_n
+        if usb_present:
+            if n < _USB_TICKS:
+                n += 1
+        elif n > 0:
+            n -= 1
+        self._usb_n = n
+        usb = self.usb
+        if n >= _USB_TICKS:
+            usb = True
+        elif n == 0:
+            usb = False
+        if usb != self.usb:
+            self.usb = usb
+            out |= USB_CHANGED
+        if usb:
+            # on USB the battery is charging, not powering the stage
+            self._bat_crit_n = self._bat_low_n = 0
+            self.battery_low = False
+            return out
+        if mv < board.BAT_CRITICAL_MV:  # raw readings: cut at once
+            self._bat_crit_n += 1
+            if self._bat_crit_n >= _BAT_CRIT_TICKS:
+                out |= CRITICAL
+        else:
+            self._bat_crit_n = 0
+        if bat < board.BAT_LOW_MV:
+            self._bat_low_n += 1
+            if self._bat_low_n >= _BAT_LOW_TICKS and not self.battery_low:
+                self.battery_low = True
+                out |= LOW
+        else:
+            self._bat_low_n = 0
+        return out
