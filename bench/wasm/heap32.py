@@ -144,7 +144,7 @@ def step():
     _st["a1"] = gc.mem_alloc()  # an exception ends the run: run.mjs reports it
     if ok:
         b.feed_watchdog()
-    if app._idle_expired():
+    if app.controls.idle_expired():
         _st["why"] = "idle auto-off during the run"
         return 3
     deadline = b.ticks_add(_st["deadline"], app.period_ms() * 1000)
