@@ -111,11 +111,11 @@ def setup(mode):
         _st["mode"] = 0
         return 0
     from wand import app as appmod
-    from wand.hal import Esp32Board
+    from wand.hal import WDT_TIMEOUT_MS, Esp32Board
 
     b = Esp32Board(hwlink, hwlink, hwlink)
     b.output_off()
-    b.arm_watchdog(appmod.WDT_TIMEOUT_MS)
+    b.arm_watchdog(WDT_TIMEOUT_MS)
     ref = [None]
     serial = _TypedSerial(ref) if mode == 2 else None
     app = appmod.App(b, None, serial, None)

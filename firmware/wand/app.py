@@ -19,9 +19,7 @@ from wand import session as ses
 from wand import ui as uimod
 from wand.atomicfile import OsFs
 from wand.controls import Controls
-from wand.entry import WDT_TIMEOUT_MS  # noqa: F401 (the tests build an App with it)
 from wand.eventlog import EventLog
-from wand.hal import RESET_NAMES
 from wand.history import History
 from wand.regulator import Calibration, Regulator
 from wand.safety import Supervisor
@@ -87,7 +85,7 @@ class App:
         self.hist.open(self.log.boot)
         problems = self.settings.load()
         self._apply_settings()
-        self._log(0, "boot", RESET_NAMES.get(self.reset_cause, self.reset_cause), VERSION)
+        self._log(0, "boot", faults.RESET_NAMES.get(self.reset_cause, self.reset_cause), VERSION)
         if problems:
             self._log(0, "settings_invalid", ",".join(problems))
         self.power.start(b.read_battery_uv())

@@ -13,7 +13,6 @@ from wand import VERSION, board, faults
 from wand import regulator as reg
 from wand import session as ses
 from wand.console import drop, load
-from wand.hal import RESET_NAMES
 from wand.safety import HARD_CEILING_UA
 
 
@@ -28,7 +27,7 @@ class Diagnostics:
             "fw": VERSION,
             "protocol": 1,
             "board": board.NAME,
-            "reset_cause": RESET_NAMES.get(self.app.reset_cause, str(self.app.reset_cause)),
+            "reset_cause": faults.RESET_NAMES.get(self.app.reset_cause, str(self.app.reset_cause)),
         }
 
     def status(self):

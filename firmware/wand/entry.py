@@ -2,11 +2,7 @@
 `leave()` is how the firmware stops (wand.app.main calls main with the App).
 """
 
-from micropython import const
-
-from wand.hal import Esp32Board, Leave
-
-WDT_TIMEOUT_MS = const(1000)  # SR-02: 1000 ms or less
+from wand.hal import WDT_TIMEOUT_MS, Esp32Board, Leave
 
 
 def leave(b, app, reason):

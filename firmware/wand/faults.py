@@ -1,4 +1,5 @@
-"""Fault codes. The blink code of a fault is its number of red blinks."""
+"""Fault codes (the blink code of a fault is its number of red blinks), and
+the names of the chip's reset causes, which the fault latch depends on."""
 
 from micropython import const
 
@@ -13,6 +14,9 @@ WATCHDOG = const(7)  # SR-12
 BATTERY_CRITICAL = const(8)  # SR-09
 INTERNAL = const(9)  # exception in the control loop
 USB_POWER = const(10)  # USB power appeared during a session outside bench mode (SR-09)
+
+# machine.reset_cause() on the ESP32 port, by name (the boot's log line, `status`)
+RESET_NAMES = {1: "power_on", 2: "hard", 3: "watchdog", 4: "deepsleep", 5: "soft"}
 
 _NAMES = (
     "none",

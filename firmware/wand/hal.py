@@ -23,6 +23,7 @@ class Leave(BaseException):
     """
 
 _WDT_MAX_MS = const(1000)
+WDT_TIMEOUT_MS = const(1000)  # SR-02: the control loop's watchdog, 1000 ms or less
 # The watchdog after leave(): the task watchdog cannot be stopped, but creating
 # WDT(0, timeout=...) again reconfigures it (ports/esp32/machine_wdt.c calls
 # esp_task_wdt_reconfigure). 24 h lets a REPL or mpremote session run without
@@ -31,8 +32,6 @@ WDT_RELAXED_MS = const(86_400_000)
 _LED_FREQ = const(1000)
 _TONE_DUTY = const(32768)
 _RTC_TAG = b"wand:"
-# machine.reset_cause() on the ESP32 port, by name (the boot's log line, `status`)
-RESET_NAMES = {1: "power_on", 2: "hard", 3: "watchdog", 4: "deepsleep", 5: "soft"}
 
 
 class Esp32Board:

@@ -38,9 +38,9 @@ def make_world(bench: bool, usb: bool, seed: int = 3) -> World:
 
 class SimApp:
     def __init__(self, serial, bench: bool = False, usb: bool = True, seed: int = 3):
-        from wand.app import WDT_TIMEOUT_MS, App
+        from wand.app import App
         from wand.atomicfile import OsFs
-        from wand.hal import Esp32Board
+        from wand.hal import WDT_TIMEOUT_MS, Esp32Board
 
         self.world = make_world(bench, usb, seed)
         b = Esp32Board(sim_machine, sim_time, sim_esp32)

@@ -14,8 +14,8 @@ from simboard.flashfs import FlashFS, PowerCut
 
 
 def _app(world, fs, serial):
-    from wand.app import WDT_TIMEOUT_MS, App
-    from wand.hal import Esp32Board
+    from wand.app import App
+    from wand.hal import WDT_TIMEOUT_MS, Esp32Board
 
     b = Esp32Board(sim_machine, sim_time, sim_esp32)
     b.output_off()
