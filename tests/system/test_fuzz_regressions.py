@@ -375,3 +375,46 @@ def test_sr04_a_consistent_calibration_error_books_capped_ticks_right():
     assert v["SR-04"]["lifts_rebalanced"] == 2 and v["SR-04"]["ok"], v["violations"]
     # the contact probe while the load is past the compliance is no session time (SR-07)
     assert v["SR-07"]["ok"] and v["SR-07"]["current_max_s"] <= 61, v["SR-07"]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_sr04_the_contact_probe_is_balanced_into_a_load_near_the_compliance(seed):
+    """Found (fuzz seeds 2602512212, 2807414747): the contact probe (10 uA) was
+    booked by what the sense saw, so into 100 kOhm (past the compliance for
+    400 uA, a lift) its negative pulses paid what the sense's noise let
+    through: 0.53 uC after 40 s; with a sense frozen at zero there were no
+    negative pulses at all (5.3 uC). The probe is booked whole now: each
+    negative pulse mirrors its positive one."""
+    script = [press(0.3), (0.0, "load", 500), (0.1, "load", 50250), (0.2, "load", 100000)]
+    run = simulate(script, seconds=20, seed=seed, settings={"level": 10, "idle_off_s": 30}, sample_ms=1)
+    probes = [s.ua for s in run.samples if s.t > 1500 and abs(s.ua) > 0.3]
+    assert len(probes) > 200
+    assert abs(sum(probes)) * 0.001 < 0.12  # at most one probe pulse (0.11 uC) in flight
+    frozen = [(0.0, "hold", "level"), (1.5, "release", "level"), (0.283, "load", 2e6),
+              (0.519, "inject", "sense_frozen"), press(2.999), (8.75, "press", "power", 2.5)]
+    run = simulate(frozen, seconds=25, seed=seed)
+    pulses = [s.ua for s in run.samples if s.t > 4000 and abs(s.ua) > 0.3]
+    assert pulses and abs(sum(pulses)) * 0.01 < 0.12, sum(pulses) * 0.01
+
+
+def test_sr04_a_lift_in_a_pulse_trains_gap_is_judged_with_the_half_it_cut():
+    """Found (fuzz seed 2602512212), an oracle defect: a lift in the gaps after
+    a negative block's last pulse cut that half short, and the cycle was
+    judged as a full one (17 % of a phase) because it ended at its last pulse
+    with current; the debt was paid after contact came back."""
+    script = [press(0.464), (6.132, "contact", "off"), (6.212, "contact", "on")]
+    run = simulate(script, seconds=25, seed=0, settings={"program": "pulse"})
+    v = verdict(run)
+    assert v["SR-04"]["ok"] and v["SR-04"]["lifts_rebalanced"] == 1, v["violations"]
+
+
+def test_sr06_a_contact_off_in_the_instant_the_probes_are_shorted_is_no_lift():
+    """Found (fuzz seed 2807414747), an oracle defect: `contact off` and
+    `inject short` at the same instant counted as a lift when the script
+    listed the contact first; the short is judged instead (a fault)."""
+    script = [(0.0, "hold", "level"), (1.5, "release", "level"), press(0.3),
+              (12.531, "contact", "off"), (12.531, "inject", "short"), (12.831, "contact", "on")]
+    run = simulate(script, seconds=15, seed=0)
+    v = verdict(run)
+    assert v["SR-06"]["ok"] and v["SR-06"]["lifts"] == 0, v["violations"]
+    assert 6 in run.faults()

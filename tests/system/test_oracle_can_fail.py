@@ -180,6 +180,18 @@ def test_sr07_oracle_leaves_out_only_the_contact_probe_while_no_contact():
     assert not v["SR-07"]["ok"] and v["SR-07"]["current_max_s"] > 70
 
 
+def test_sr08_oracle_judges_a_gain_against_the_stored_calibration():
+    """An injected stage gain is judged as the firmware sees it, against the
+    stored calibration: x1.3 on a board calibrated +20 % is 8 % (no fault
+    due); x1.3 on a nominal calibration, or x1.6 on the +20 % one, is."""
+    acts = [(0, "inject", ("gain_drift=1.3",))]
+    hi = {"cal_gain_na": 2588}
+    assert oracle.judge(trace([90] + [100] * 8 + [50], actions=acts, settings=hi))["SR-08"]["ok"]
+    assert not oracle.judge(trace([90] + [100] * 8 + [50], actions=acts))["SR-08"]["ok"]
+    acts = [(0, "inject", ("gain_drift=1.6",))]
+    assert not oracle.judge(trace([90] + [100] * 8 + [50], actions=acts, settings=hi))["SR-08"]["ok"]
+
+
 def test_sr08_oracle_fails_a_sensor_fault_never_detected():
     v = oracle.judge(trace([90] + [100] * 8 + [50], actions=[(2000, "inject", ("sense_stuck",))]))
     assert not v["SR-08"]["ok"] and v["SR-08"]["onset_to_fault_max_ms"] > 500
