@@ -153,6 +153,7 @@ class Session:
     def toggle_hold(self, now_ms):
         if self._stop_after_ramp:
             return  # ending: no pause
+        self._hold_on_return = False  # (the user's own pause or resume)
         if self.state in (RAMP_UP, RUNNING):
             self._set(now_ms, HOLD)
         elif self.state == HOLD:
@@ -237,15 +238,20 @@ class Session:
                 self.amp_na = 0
                 self.on_event(now_ms, "contact_back")
                 if self._hold_on_return and not self._stop_after_ramp:
-                    # lifted while the user's pause ramped down: back to the
-                    # pause; the debt is paid at the smallest code, then off
+                    # lifted while the user's pause ramped down: the debt is
+                    # paid under a soft rise, then back to the pause (paid at
+                    # the smallest code it took over 10 s: fuzz seed 874132115)
                     if owed != 0:
                         eng.start(self.program, self.tick_ms, owed)
-                    self._set(now_ms, HOLD)
+                    if eng.paying_debt():
+                        self._set(now_ms, RAMP_UP)
+                    else:
+                        self._hold_on_return = False
+                        self._set(now_ms, HOLD)
                 else:
                     eng.start(self.program, self.tick_ms, owed)
                     self._set(now_ms, RAMP_UP)
-                self._hold_on_return = False
+                    self._hold_on_return = False
             else:
                 self.amp_na = programs.PROBE_UA * 1000
                 if self._stop_after_ramp:
@@ -284,6 +290,11 @@ class Session:
             # stopped while lifted: rise (soft) only until the debt is paid, then end
             if not eng.paying_debt():
                 self._set(now_ms, RAMP_DOWN)
+        elif st == RAMP_UP and self._hold_on_return:
+            # lifted while paused: the same, then back to the pause
+            if not eng.paying_debt():
+                self._hold_on_return = False
+                self._set(now_ms, HOLD)
         elif st == RAMP_UP and a == target:
             self._set(now_ms, RUNNING)
         elif st in (RAMP_DOWN, HOLD) and a == 0 and eng.settled():

@@ -123,7 +123,8 @@ def test_sr06_a_lift_while_a_pause_ramps_down_is_told_and_the_pause_kept():
     """Found (fuzz seed 8675309): lifted while the user's pause was still
     ramping down, the wand did not notice (a pause was not watched for lifts)
     and told nothing. Now it is contact lost within 100 ms; when contact
-    returns the wand goes back to the pause, not to a session ramping up."""
+    returns the wand goes back to the pause, not to the session: after a
+    soft rise that only pays the lift's debt (SR-04, fuzz seed 874132115)."""
     script = [press(0.3), (1.0, "press", "power", 0.05), (1.1, "contact", "off"), (1.6, "contact", "on")]
     run = simulate(script, seconds=6, settings={"level": 6})
     v = verdict(run)
@@ -131,7 +132,8 @@ def test_sr06_a_lift_while_a_pause_ramps_down_is_told_and_the_pause_kept():
     lost = run.first("contact_lost")
     assert lost is not None and lost[0] - 1100 <= 100, run.events
     states = [e[2][0] for e in run.events if e[1] == "state" and e[0] > 1100]
-    assert states[:2] == ["no_contact", "hold"], states
+    assert states[0] == "no_contact" and states[-1] == "hold" and "running" not in states, states
+    assert set(states) <= {"no_contact", "ramp_up", "hold"}, states
 
 
 def test_sr04_a_debt_left_after_contact_returns_is_spread_over_cycles():
@@ -418,3 +420,32 @@ def test_sr06_a_contact_off_in_the_instant_the_probes_are_shorted_is_no_lift():
     v = verdict(run)
     assert v["SR-06"]["ok"] and v["SR-06"]["lifts"] == 0, v["violations"]
     assert 6 in run.faults()
+
+
+def test_sr09_a_stall_right_after_usb_appears_delays_the_cut_by_its_length():
+    """Found (fuzz seed 874132115, MicroPython), an oracle defect: USB power
+    at 281 ms, a 50 ms loop stall 5 ms later; the firmware cut the output 3
+    ticks after its loop ran again (60 ms of current), and the oracle allowed
+    50 ms whatever the stall."""
+    settings = {"program": "smooth", "cue_s": 0, "user_max_ua": 100, "idle_off_s": 30}
+    script = [(0.03, "press", "power", 0.05), (0.281, "usb", "on"), (0.286, "stall", 50), (4.556, "usb", "off")]
+    run = simulate(script, seconds=8, seed=0, settings=settings)
+    v = verdict(run)
+    assert run.first("session_start") is not None and run.faults()[:1] == [10], run.faults()
+    assert v["SR-09"]["ok"] and v["SR-09"]["current_with_usb_max_ms"] <= 50 + 50 + 10, v["SR-09"]
+
+
+def test_sr04_a_lift_during_a_pause_is_paid_back_within_10_s():
+    """Found (fuzz seed 874132115, MicroPython): lifted for 1 s while a pause
+    ramped down, then back: the wand went back to the pause and paid the debt
+    (24 uC) at the smallest DAC code (2.2 uA): 3.77 % of a phase was still
+    owed 10 s later. Now the debt is paid under a soft rise, then the wand
+    goes back to the pause."""
+    script = [(0.0, "hold", "level"), (1.5, "release", "level"), (0.002, "press", "power", 0.05),
+              (1.424, "press", "power", 0.2), (3.376, "contact", "off"), (4.376, "contact", "on")]
+    run = simulate(script, seconds=16, seed=0)
+    v = verdict(run)
+    assert v["SR-04"]["lifts_rebalanced"] == 1 and v["SR-04"]["ok"], v["violations"]
+    assert v["ok"], v["violations"]
+    states = [e[2][0] for e in run.events if e[1] == "state" and e[0] > 4000]
+    assert states[:2] == ["ramp_up", "hold"], states  # paid, then the pause again

@@ -200,6 +200,10 @@ def test_sr08_oracle_fails_a_sensor_fault_never_detected():
 def test_sr09_oracle_fails_current_with_usb():
     v = oracle.judge(trace([90] + [100] * 8 + [50], actions=[(2000, "usb", ("on",)), (6000, "usb", ("off",))]))
     assert not v["SR-09"]["ok"] and v["SR-09"]["current_with_usb_max_ms"] > 1000
+    # a loop stall right after USB appears delays the cut by its length, no more
+    stall = [(2000, "usb", ("on",)), (2005, "stall", ("50",)), (6000, "usb", ("off",))]
+    v = oracle.judge(trace([90] + [100] * 8 + [50], actions=stall))
+    assert not v["SR-09"]["ok"]
 
 
 def test_sr10_oracle_fails_a_broken_settings_file_or_log():
