@@ -221,7 +221,10 @@ class Supervisor:
             if ratio_valid and expected >= _DRIFT_MIN_UA:
                 r = measured_ua * 100 // expected
                 if r < 80 or r > 120:
-                    self._drift_n += 1
+                    # (a reading under half or over twice the command, into a
+                    # load that takes it, counts 4: three such ticks trip it,
+                    # inside one 100 ms pulse of `pulse`)
+                    self._drift_n += 1 if 50 <= r <= 200 else 4
                     if self._drift_n >= _DRIFT_SAMPLES:
                         self.trip(now_ms, faults.GAIN_DRIFT)
                 else:
@@ -229,10 +232,10 @@ class Supervisor:
             else:
                 self._drift_n = 0
         else:
-            # (the follow count is kept across a pulse train's gaps: each
-            # pulse's onset is one judgement, and a pulse that follows resets it)
-            self._same_n = 0
-            self._drift_n = 0
+            # (the follow, stuck and drift counts are kept across a pulse
+            # train's gaps: only a judged tick that reads right resets them;
+            # reset at each gap, a pulse of 10 ticks never reached the 10 a
+            # drift takes, and a sense stuck at zero on `pulse` went 560 ms)
             self._ref_raw = raw_uv
             self._ref_expected = expected
         # SR-08: the active probe (see probe()) must show in the sense.

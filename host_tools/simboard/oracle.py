@@ -424,8 +424,12 @@ def sr04(v: _View, sess):
     residue_n = 0
     graceful = ("timer", "button", "battery", "idle")
     ph = tr.phases
+    starts = sorted(x["start"] for x in sess)
     for s in sess:
-        qs = [p[2] for p in ph if s["start"] <= p[0] < s["end"] + 2000]
+        # its phases: up to 2 s after its end (the last ramp's phase), never
+        # into the next session (one started 1.1 s after: fuzz seed 161898526)
+        nxt = next((x for x in starts if x > s["start"]), 1 << 60)
+        qs = [p[2] for p in ph if s["start"] <= p[0] < min(s["end"] + 2000, nxt)]
         if not qs:
             continue
         big = max(abs(q) for q in qs)

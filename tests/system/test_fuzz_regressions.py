@@ -449,3 +449,30 @@ def test_sr04_a_lift_during_a_pause_is_paid_back_within_10_s():
     assert v["ok"], v["violations"]
     states = [e[2][0] for e in run.events if e[1] == "state" and e[0] > 4000]
     assert states[:2] == ["ramp_up", "hold"], states  # paid, then the pause again
+
+
+@pytest.mark.parametrize("cal_gain_na", [2157, 2588])
+def test_sr08_a_sense_stuck_at_zero_on_pulse_is_a_fault_within_one_pulse(cal_gain_na):
+    """Found (fuzz seed 3276014853): on `pulse` (100 ms pulses every 500 ms)
+    a sense stuck at its zero reading took 560 ms: the stuck and drift counts
+    restarted at every gap, and a pulse of 10 ticks never reached the 10 a
+    drift takes. The counts now survive the gaps, and a reading under half
+    the command counts 4."""
+    script = [(0.0, "hold", "level"), (1.5, "release", "level"), press(0.3), (0.0, "inject", "sense_stuck")]
+    run = simulate(script, seconds=6, seed=0, settings={"program": "pulse", "cal_gain_na": cal_gain_na})
+    v = verdict(run)
+    assert v["SR-08"]["ok"] and v["SR-08"]["injected"] == 1, v["violations"]
+    assert v["SR-08"]["onset_to_fault_max_ms"] <= 100, v["SR-08"]
+
+
+def test_sr04_a_sessions_dc_is_judged_without_the_next_sessions_phases():
+    """Found (fuzz seed 161898526, MicroPython), an oracle defect: a session
+    stopped at 3.2 s and a new one started 1.1 s later; the oracle counted the
+    new session's first phase as the old one's DC (43 uC, 100 % of a phase)."""
+    script = [(0.0, "hold", "level"), (1.5, "release", "level"), press(0.3), (4.222, "press", "power", 0.05),
+              (0.0, "contact", "off"), (1.0, "contact", "on")]
+    script += [(0.484 + k * 0.001, "hold" if k % 2 == 0 else "release", "power") for k in range(19)]
+    run = simulate(script, seconds=15, seed=0)
+    v = verdict(run)
+    assert len([e for e in run.events if e[1] == "session_start"]) == 2
+    assert v["SR-04"]["ok"] and v["SR-04"]["sessions_judged"] >= 1, v["violations"]
