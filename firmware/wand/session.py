@@ -283,7 +283,8 @@ class Session:
         elif a > target and not (eng.paying_debt() and eng.in_positive_half()):
             # (SR-04: an excess of negative charge, a loop stalled inside a
             # negative half, is paid at the envelope before it falls further:
-            # at the smallest code it took 221 s after a 975 ms stall at 500 uA)
+            # at the smallest code, 2.2 uA, a 975 ms stall at 500 uA would take
+            # about 220 s)
             a = a - step if a - step > target else target
         self.amp_na = a
         if st == RAMP_UP and self._stop_after_ramp:
