@@ -891,6 +891,7 @@ def sr08(v: _View):
     tr = v.tr
     bad = []
     times = []
+    stalls = [(x, x + (float(a[0]) if a else 3000.0)) for x, act, a in tr.actions if act == "stall"]
     for t, act, args in tr.actions:
         if act != "inject" or not args:
             continue
@@ -920,6 +921,11 @@ def sr08(v: _View):
                 break
         if start is None:
             continue
+        # the loop stalled: nothing runs to see the fault until the stall
+        # ends (fuzz seeds 1885321789, 3167224417): judged from its end
+        for x, y in stalls:
+            if x <= start < y:
+                start = int(y)
         z = None
         for s in tr.samples:
             if s[0] < start:

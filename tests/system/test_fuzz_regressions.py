@@ -476,3 +476,16 @@ def test_sr04_a_sessions_dc_is_judged_without_the_next_sessions_phases():
     v = verdict(run)
     assert len([e for e in run.events if e[1] == "session_start"]) == 2
     assert v["SR-04"]["ok"] and v["SR-04"]["sessions_judged"] >= 1, v["violations"]
+
+
+@pytest.mark.parametrize("t_stall,ms,t_stuck", [(1.746, 990, 2.209), (2.061, 900, 2.472)])
+def test_sr08_a_sensor_fault_during_a_loop_stall_is_judged_from_the_stalls_end(t_stall, ms, t_stuck):
+    """Found (fuzz seeds 1885321789, 3167224417), an oracle defect: a sense
+    stuck inside a 0.9..1 s loop stall was a fault 14..39 ms after the loop ran
+    again, and the oracle counted the stall against the 500 ms."""
+    script = [(0.0, "hold", "level"), (1.5, "release", "level"), press(0.3), (t_stall, "stall", ms),
+              (t_stuck, "inject", "sense_stuck")]
+    run = simulate(script, seconds=8, seed=0)
+    v = verdict(run)
+    assert v["SR-08"]["ok"] and v["SR-08"]["injected"] == 1, v["violations"]
+    assert v["SR-08"]["onset_to_fault_max_ms"] <= 100, v["SR-08"]

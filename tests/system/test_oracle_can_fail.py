@@ -192,6 +192,12 @@ def test_sr08_oracle_judges_a_gain_against_the_stored_calibration():
     assert not oracle.judge(trace([90] + [100] * 8 + [50], actions=acts, settings=hi))["SR-08"]["ok"]
 
 
+def test_sr08_oracle_judges_a_fault_inside_a_stall_from_its_end_and_still_fails():
+    acts = [(2000, "stall", ("500",)), (2100, "inject", ("sense_stuck",))]
+    v = oracle.judge(trace([90] + [100] * 8 + [50], actions=acts))
+    assert not v["SR-08"]["ok"]  # never detected: a stall excuses only its own length
+
+
 def test_sr08_oracle_fails_a_sensor_fault_never_detected():
     v = oracle.judge(trace([90] + [100] * 8 + [50], actions=[(2000, "inject", ("sense_stuck",))]))
     assert not v["SR-08"]["ok"] and v["SR-08"]["onset_to_fault_max_ms"] > 500
