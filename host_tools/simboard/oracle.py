@@ -323,6 +323,11 @@ def sr01(v: _View):
 
 # --- SR-04 ------------------------------------------------------------------------
 
+def _stalls(tr: Trace):
+    """(start, end) of every loop stall the scenario injects (ms)."""
+    return [(x, x + (float(a[0]) if a else 3000.0)) for x, act, a in tr.actions if act == "stall"]
+
+
 def _cycles(tr: Trace):
     """(t0, t1, q_pos, q_neg) from the exact phase records: a positive phase and
     the negative one after it."""
@@ -693,7 +698,7 @@ def sr06(v: _View):
     smp = tr.samples
     lift_ms, told_ms, short_ms, overs, short_drive = [], [], [], [], []
     probe_max = v.probe_ua * 1.5 + 3
-    stalls = [(x, x + (float(a[0]) if a else 3000.0)) for x, act, a in tr.actions if act == "stall"]
+    stalls = _stalls(tr)
     for t in v.lifts:
         # the loop stalled: nothing runs to see the lift until the stall ends
         # (or the watchdog resets the chip, SR-02): judged from the stall's end
@@ -891,7 +896,7 @@ def sr08(v: _View):
     tr = v.tr
     bad = []
     times = []
-    stalls = [(x, x + (float(a[0]) if a else 3000.0)) for x, act, a in tr.actions if act == "stall"]
+    stalls = _stalls(tr)
     for t, act, args in tr.actions:
         if act != "inject" or not args:
             continue
@@ -974,7 +979,7 @@ def sr09(v: _View):
         spans.append((on, tr.end_ms))
     worst = 0
     n = 0
-    stalls = [(x, x + (float(a[0]) if a else 3000.0)) for x, act, a in tr.actions if act == "stall"]
+    stalls = _stalls(tr)
     for a, b in spans:
         n += 1
         flow = [s[0] for s in tr.samples if a <= s[0] < b and abs(s[1]) >= 0.5]
