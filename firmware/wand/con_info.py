@@ -1,6 +1,8 @@
 """Console commands that read: hello, get, log, history, selftest (wand.console
 imports this module for one line and drops it after the reply)."""
 
+import json
+
 from micropython import const
 
 from wand.console import PRODUCT, PROTOCOL, _parse_int
@@ -37,11 +39,25 @@ def run(con, name, args, now_ms):
             n = _parse_int(args[0], 1, _LOG_MAX)
             if n is None:
                 return con._err("arg", "log [n]: n is a whole number from 1 to %d" % _LOG_MAX)
-        return con._ok({"events": list(t.log_tail(n))})
+        return _ok_rows("events", t.log_tail(n))
     n = _HIST_MAX  # history
     if args:
         n = _parse_int(args[0], 1, _HIST_MAX)
         if n is None:
             return con._err("arg", "history [n]: n is a whole number from 1 to %d" % _HIST_MAX)
     sessions = list(t.history())
-    return con._ok({"sessions": sessions[-n:]})
+    return _ok_rows("sessions", sessions[-n:])
+
+
+def _ok_rows(key, rows):
+    """`ok {"key": [rows]}` as one piece per row: the same text as con._ok
+    makes, but no piece is longer than one row, so a long log or history
+    needs no large free block on a fragmented heap (a 20-event log is 1.7 KB
+    in one piece: it failed with MemoryError after repeated power cuts)."""
+    out = ["ok ", '{"%s": [' % key]
+    sep = ""
+    for r in rows:
+        out.append(sep + json.dumps(r))
+        sep = ", "
+    out.append("]}")
+    return tuple(out)

@@ -14,8 +14,10 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
+import weakref
 
 from simboard import esp32 as sim_esp32
 from simboard import machine as sim_machine
@@ -27,7 +29,9 @@ BENCH_HOLD_MS = 1500  # the level button held this long at power-up: bench mode
 
 
 def make_world(bench: bool, usb: bool, seed: int = 3) -> World:
-    world = World(seed=seed, flash_dir=tempfile.mkdtemp(prefix="console-flash-"))
+    flash = tempfile.mkdtemp(prefix="console-flash-")
+    world = World(seed=seed, flash_dir=flash)
+    weakref.finalize(world, shutil.rmtree, flash, True)  # the flash goes with its world (or at exit)
     simworld.attach(world)
     world.act_usb(usb)
     if bench:

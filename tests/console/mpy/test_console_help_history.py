@@ -32,3 +32,24 @@ def test_history_returns_the_newest_sessions():
     _err(exchange(c, s, "history 0\n"), "arg")
     _err(exchange(c, s, "history 17\n"), "arg")
     _err(exchange(c, s, "history x y\n"), "arg")
+
+
+def test_long_replies_are_queued_a_row_at_a_time():
+    """A 1.7 KB log reply built as one string failed with MemoryError on a heap
+    fragmented by power cuts (vboard SR-10 test): log and history are queued
+    as one piece per row, and their text is exactly what json.dumps makes."""
+    import json
+
+    c, s, t = _new()
+    t.history = _history
+    events = [{"seq": i, "boot": 2, "t_ms": 1000 * i, "kind": "fault", "a": "E0%d" % (i % 9), "b": None}
+              for i in range(32)]
+    t.log_tail = lambda n: events[-n:]
+    for line, key, rows in (("log 32\n", "events", events), ("history\n", "sessions", _history()[-16:])):
+        s.send(line)
+        c._take_line(0)  # the reply is queued, nothing sent yet
+        pieces = list(c._tx)
+        assert "".join(pieces) == "ok " + json.dumps({key: rows}) + "\r\n"
+        longest = max(len(json.dumps(r)) for r in rows)
+        assert max(len(p) for p in pieces) <= longest + 2, [len(p) for p in pieces]
+        assert _ok(exchange(c, s, "", ticks=400))[key] == rows
