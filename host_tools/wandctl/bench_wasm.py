@@ -66,7 +66,7 @@ def check_installed() -> None:
 
 def build(out: Path, mpy_cross: str) -> None:
     """The firmware and the bench's own modules, compiled as deployed (.mpy, deploy.MPY_OPT)."""
-    from wandctl.deploy import MPY_OPT
+    from wandctl.mpy_build import MPY_OPT
 
     (out / "wand").mkdir(parents=True, exist_ok=True)
     jobs = [(src, out / "wand" / (src.stem + ".mpy")) for src in sorted((FIRMWARE / "wand").glob("*.py"))]

@@ -6,8 +6,9 @@ import json
 import sys
 from pathlib import Path
 
-from wandctl.deploy import FIRMWARE_DIR, deploy
+from wandctl.deploy import deploy
 from wandctl.errors import WandctlError
+from wandctl.mpy_build import FIRMWARE_DIR
 from wandctl.serialport import PORT_HELP, resolve_port
 
 

@@ -45,7 +45,7 @@ def tool_versions() -> dict:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             out[dist] = None
-    from wandctl.deploy import mpy_cross_version
+    from wandctl.mpy_build import mpy_cross_version
 
     try:
         out["mpy-cross emits"] = ".mpy v%d.%d" % mpy_cross_version()

@@ -289,7 +289,7 @@ def run(args) -> int:
     finally:
         esp._port.close()
     if release is not None:
-        from wandctl.deploy import wait_hello
+        from wandctl.board_session import wait_hello
 
         hello = wait_hello(args.port)
         print("the firmware answers hello: %s" % json.dumps(hello, sort_keys=True), file=sys.stderr)

@@ -126,7 +126,7 @@ def run(args) -> int:
     how = reset_board(port)
     result = {"port": port, "how": how, "hello": None}
     if not args.no_wait:
-        from wandctl.deploy import wait_hello
+        from wandctl.board_session import wait_hello
 
         result["hello"] = wait_hello(port, args.timeout)
     if args.json:

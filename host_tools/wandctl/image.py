@@ -146,7 +146,7 @@ def mpy_for(version: tuple[int, int, int]) -> tuple[int, int] | None:
 
 def inspect_micropython(data: bytes, name: str = "the image") -> MicroPython:
     """Check that `data` is a full MicroPython download for the ESP32 that we can target."""
-    from wandctl.deploy import mpy_cross_version
+    from wandctl.mpy_build import mpy_cross_version
 
     try:
         info = fl.classify_firmware(data, name)
@@ -222,7 +222,7 @@ def _pinned_mpy_cross_release() -> tuple[int, int, int]:
 
 def firmware_files(firmware_dir: Path = FIRMWARE_DIR, mpy: tuple[int, int] = (6, 3)) -> dict[str, bytes]:
     """Device path -> content: the compiled package under /lib/wand, boot.py and main.py at /."""
-    from wandctl.deploy import PACKAGE, build
+    from wandctl.mpy_build import PACKAGE, build
 
     files, tops = build(Path(firmware_dir), mpy[0], mpy[1], ARCH, build_dir=BUILD_DIR / "mpy")
     out = {}
