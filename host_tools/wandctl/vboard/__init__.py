@@ -21,9 +21,9 @@ from wandctl.vboard.board import (
     WDT_RESET,
     VirtualBoard,
     VirtualBoardError,
-    control,
-    serve,
 )
+from wandctl.vboard.server import serve
+from wandctl.vboard.textcontrols import control
 
 __all__ = [
     "VirtualBoard",

@@ -1,0 +1,88 @@
+"""Serve one virtual board as a process until Ctrl-C (`python -m wandctl.vboard`, `wandctl sim --serve`)."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+
+from wandctl.vboard.board import VirtualBoard
+from wandctl.vboard.errors import VirtualBoardError
+from wandctl.vboard.spiflash import VFS_PARTITION
+from wandctl.vboard.textcontrols import control
+
+
+def serve(options) -> int:
+    """`python -m wandctl.vboard` / `wandctl sim --serve`: run a board until Ctrl-C.
+
+    options: an argparse namespace or a dict with flash (folder), seed, bootloader,
+    spi_flash, heap, load_ohms (a number, "skin" or "open"), bench (power up with the
+    level button held), deploy (deploy the checkout's firmware first). Prints
+    `port: /dev/pts/N` as the first stdout line. While it runs, lines on stdin
+    control the board (see textcontrols.CONTROL_HELP); SIGUSR1 puts it in
+    bootloader mode, SIGUSR2 presses EN.
+    """
+    get = options.get if isinstance(options, dict) else (lambda k, d=None: getattr(options, k, d))
+    flash = get("flash") or "build/vboard/flash"
+    load = get("load_ohms")
+    if isinstance(load, float) and not 1 <= load <= 10_000_000:
+        print("wandctl: --load-ohms must be 1..10000000 ohms, skin or open", file=sys.stderr)
+        return 1
+    board = VirtualBoard(
+        flash,
+        seed=get("seed"),
+        bootloader=bool(get("bootloader")),
+        spi_flash=get("spi_flash"),
+        heap=get("heap") or "200K",
+        chip_dir=get("chip_dir"),
+        load_ohms=get("load_ohms"),
+        bench=bool(get("bench")) and not get("deploy"),
+    )
+    board.start()
+    if get("deploy"):
+        from wandctl.deploy import FIRMWARE_DIR, deploy
+        from wandctl.errors import WandctlError
+
+        try:
+            deploy(board.port, FIRMWARE_DIR, progress=False)
+        except WandctlError as e:
+            board.close()
+            print("wandctl: the deploy to the virtual board failed: %s" % e, file=sys.stderr)
+            return 1
+        if get("bench"):
+            board.power_up_in_bench_mode()
+    if get("bench"):
+        board.wait_ready()
+        board.wait_bench_released()  # hand the port out once the button is let go
+    print("port: %s" % board.port, flush=True)
+    print("SPI flash image: %s (littlefs from 0x%x)" % (board.spi_flash_path, VFS_PARTITION[0]), flush=True)
+    print("type `help` for the controls; Ctrl-C stops the board", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGUSR1, lambda *_: threading.Thread(target=board.enter_bootloader).start())
+    signal.signal(signal.SIGUSR2, lambda *_: threading.Thread(target=board.reset).start())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def read_controls():
+        for line in sys.stdin:
+            try:
+                reply = control(board, line)
+            except (VirtualBoardError, ValueError, KeyError) as e:
+                reply = "error: %s" % e
+            if reply == "quit":
+                stop.set()
+                return
+            if reply:
+                print(reply, flush=True)
+
+    if sys.stdin is not None and not sys.stdin.closed:
+        threading.Thread(target=read_controls, daemon=True).start()
+    try:
+        while not stop.wait(0.5):
+            if board._thread is None or not board._thread.is_alive():
+                print("the virtual board stopped: %r" % board._error, file=sys.stderr)
+                return 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        board.close()
+    return 0
