@@ -7,6 +7,12 @@ only after `Supervisor.check()` passed on this tick's fresh measurement.
 
 Time inside the core is `uptime` (ms since boot, accumulated from
 ticks_diff), so nothing in the core sees the 2**30 wrap of ticks_ms.
+
+What the App's parts (wand.controls, wand.entry, the diagnostics) use of it:
+its components (board, settings, cal: the stored calibration coefficients,
+reg, sup, session, ui, power), `now`, `bench`, `log_event()`,
+`apply_settings()`, `start_session()`, `clear_fault()`, `fault_records` and
+`calibrating` (the calibration procedure running, or None). Nothing else.
 """
 
 import gc
@@ -61,7 +67,7 @@ class App:
         self.power = power.Power()
         self._done_ms = 0
         self._usb_refused_until = -1
-        self._faults = []
+        self.fault_records = []
         self._restoring = False
         # The console is loaded on demand: a standalone session on battery has
         # nobody on the USB serial, and the console's code is a fifth of the
@@ -69,7 +75,7 @@ class App:
         self.serial = serial
         self.console = None
         self._peek = bytearray(1)
-        self._cal = None  # the Diagnostics running a calibration
+        self.calibrating = None  # the calibration procedure running (wand.diag_cal), else None
         self._target = None
 
     # --- boot ---------------------------------------------------------------
@@ -84,10 +90,10 @@ class App:
             pass  # the log is bounded and its reads too; a failing flash never stops the wand
         self.hist.open(self.log.boot)
         problems = self.settings.load()
-        self._apply_settings()
-        self._log(0, "boot", faults.RESET_NAMES.get(self.reset_cause, self.reset_cause), VERSION)
+        self.apply_settings()
+        self.log_event(0, "boot", faults.RESET_NAMES.get(self.reset_cause, self.reset_cause), VERSION)
         if problems:
-            self._log(0, "settings_invalid", ",".join(problems))
+            self.log_event(0, "settings_invalid", ",".join(problems))
         self.power.start(b.read_battery_uv())
         # SR-12: a latched fault survives every reset but a power cycle, and a
         # watchdog reset comes back up in the fault state. (Before the boot
@@ -108,7 +114,7 @@ class App:
         self.controls.boot(b.buttons())  # (a power press held through the boot is none)
 
 
-    def _apply_settings(self):
+    def apply_settings(self):
         s = self.settings.values
         self.cal.gain_na = s["cal_gain_na"]
         self.cal.offset_na = s["cal_offset_na"]
@@ -119,7 +125,7 @@ class App:
         self.ui.muted = s["mute"]
 
     # --- events ---------------------------------------------------------------
-    def _log(self, now_ms, kind, a=None, b=None):
+    def log_event(self, now_ms, kind, a=None, b=None):
         try:
             self.log.append(now_ms, kind, a, b)
         except OSError:
@@ -137,32 +143,32 @@ class App:
         ui = self.ui
         if kind == "session_start":
             ui.play(now_ms, uimod.TONE_START)
-            self._log(now_ms, kind, a, b)
+            self.log_event(now_ms, kind, a, b)
         elif kind == "session_end":
             if a != ses.END_FAULT:
                 ui.play(now_ms, uimod.TONE_END)
             self._done_ms = now_ms
-            self._log(now_ms, kind, a, b)
+            self.log_event(now_ms, kind, a, b)
         elif kind == "level":
             ui.play(now_ms, uimod.TONE_LEVEL)
         elif kind == "cue":
             ui.play(now_ms, uimod.TONE_CUE)
         elif kind == "contact_lost":
             ui.play(now_ms, uimod.TONE_CONTACT_LOST)
-            self._log(now_ms, kind)
+            self.log_event(now_ms, kind)
         elif kind == "contact_back":
-            self._log(now_ms, kind)
+            self.log_event(now_ms, kind)
 
     def _on_fault(self, now_ms, code):
         if not self._restoring:
             self.board.store_fault(code)
         rec = {"t_ms": now_ms, "code": code, "name": faults.name(code), "boot": self.log.boot}
-        hist = self._faults
+        hist = self.fault_records
         hist.append(rec)
         if len(hist) > 16:
             hist.pop(0)
         # a fault restored from RTC memory at boot is the old one, still latched (SR-12): not a new one
-        self._log(now_ms, "fault_latched" if self._restoring else "fault", code, faults.name(code))
+        self.log_event(now_ms, "fault_latched" if self._restoring else "fault", code, faults.name(code))
         self.observer.event(now_ms, "fault", code, faults.name(code))
         self.session.fault(now_ms, ses.END_USB if code == faults.USB_POWER else ses.END_FAULT)
         self.ui.play(now_ms, uimod.TONE_FAULT)
@@ -203,8 +209,8 @@ class App:
         self._power(now, b)
         # 3. user input, session, output
         self.controls.step(now, b.buttons())
-        if self._cal is not None:
-            self._cal.step(now)
+        if self.calibrating is not None:
+            self.calibrating.step(now)
         else:
             session.step(now, elapsed, load)
             output.drive(b, t, load, session, rg, sup, self.engine)
@@ -249,12 +255,12 @@ class App:
                 ok = self.tick()
             except Exception as e:  # noqa: BLE001 - nothing may escape the loop
                 self.sup.trip(self.now, faults.INTERNAL)
-                self._log(self.now, "exception", type(e).__name__)
+                self.log_event(self.now, "exception", type(e).__name__)
                 ok = False  # no fresh passing check this tick (SR-02)
             if ok:
                 b.feed_watchdog()
             if self.controls.idle_expired():
-                self._log(self.now, "auto_off")
+                self.log_event(self.now, "auto_off")
                 b.deepsleep()
             deadline = b.ticks_add(deadline, self.period_ms() * 1000)
             if b.ticks_diff(deadline, b.ticks_us()) < 0:
@@ -269,14 +275,14 @@ class App:
         sup = self.sup
         if ev & power.USB_CHANGED:
             on = "on" if pw.usb else "off"
-            self._log(now, "usb", on)
+            self.log_event(now, "usb", on)
             self.observer.event(now, "usb", on)
         if pw.usb and not self.bench and session.active() and not sup.fault:
             sup.trip(now, faults.USB_POWER)  # cut at once, not a ramp
         if ev & power.CRITICAL and not sup.fault:
             sup.trip(now, faults.BATTERY_CRITICAL)
         if ev & power.LOW:
-            self._log(now, "battery_low", pw.battery_mv)
+            self.log_event(now, "battery_low", pw.battery_mv)
             self.observer.event(now, "battery_low", pw.battery_mv)
         if pw.battery_low and session.active() and session.state != ses.RAMP_DOWN:
             session.stop(now, ses.END_BATTERY)
@@ -288,13 +294,13 @@ class App:
         if self.power.usb and not self.bench:
             self.ui.play(now, uimod.TONE_REFUSED)
             self._usb_refused_until = now + 3000
-            self._log(now, "usb_refused")
+            self.log_event(now, "usb_refused")
             self.observer.event(now, "usb_refused")
             return "refused: USB power present (unplug, or use bench mode)"
         if self.power.battery_low:
             self.ui.play(now, uimod.TONE_REFUSED)
             return "refused: battery low"
-        self._apply_settings()
+        self.apply_settings()
         self.reg.reset()
         # A collection now, with the output still off: a steady tick allocates
         # nothing, so the few bytes a session's events take cannot fill the heap
@@ -304,14 +310,14 @@ class App:
             return "a session is already running"
         return None
 
-    def _clear_fault(self, now, how):
+    def clear_fault(self, now, how):
         if not self.sup.fault:
             return
         code = self.sup.fault
         self.sup.clear()
         self.board.store_fault(0)
         self.session.fault_cleared(now)
-        self._log(now, "fault_cleared", code, how)
+        self.log_event(now, "fault_cleared", code, how)
         self.observer.event(now, "fault_cleared", code, how)
 
     # --- feedback ---------------------------------------------------------------------

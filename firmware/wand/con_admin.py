@@ -5,12 +5,11 @@ module's code) only until they are done."""
 
 from micropython import const
 
-from wand.console import _diff, _exc_text, _one_line, _parse_int
+from wand.console import _exc_text, _one_line, _parse_int
 
 _OHMS_MAX = const(1000000)
 _CALIBRATE_TIMEOUT_MS = const(15000)
 _ACTION_DELAY_MS = const(50)  # after the reply has left, before reboot/repl
-_TICKS_MASK = const(0x3FFFFFFF)
 
 
 def _calibrate_poll(con, now_ms):
@@ -20,7 +19,7 @@ def _calibrate_poll(con, now_ms):
         con.internal += 1
         result = "internal " + _exc_text(e)
     if result is None:
-        if _diff(now_ms, con._cal_since) < _CALIBRATE_TIMEOUT_MS:
+        if now_ms - con._cal_since < _CALIBRATE_TIMEOUT_MS:
             return
         result = "internal calibration did not finish within %d s" % (_CALIBRATE_TIMEOUT_MS // 1000)
     con._calibrating = None
@@ -37,9 +36,9 @@ def _pending_action(con, now_ms):
         return
     if not con._action_armed:
         con._action_armed = True
-        con._action_at = (now_ms + _ACTION_DELAY_MS) & _TICKS_MASK
+        con._action_at = now_ms + _ACTION_DELAY_MS
         return
-    if _diff(now_ms, con._action_at) < 0:
+    if now_ms - con._action_at < 0:
         return
     con._action = None
     repl = con._action_repl

@@ -47,10 +47,6 @@ _RX = const(64)  # bytes read from the serial per tick at most
 _TX_CHUNK = const(96)  # bytes written per tick at most (about 8 ms at 115200 baud)
 _TX_BYTES_PER_MS = const(11)  # 115200 baud, 10 bits per byte: 11.5 bytes per ms
 
-_TICKS_PERIOD = const(0x40000000)  # MicroPython ticks_ms() wraps at 2**30
-_TICKS_HALF = const(0x20000000)
-_TICKS_MASK = const(0x3FFFFFFF)
-
 # Error codes (docs/console.md). A target's error string may start with one
 # of them ("denied not in bench mode"); otherwise the command's default is used.
 ERR_CODES = ("unknown", "arg", "toolong", "badbyte", "busy", "denied", "state", "internal")
@@ -67,15 +63,6 @@ _MODS = (None, "con_info", "con_help", "con_bench", "con_admin", "con_stream")
 _MPY = sys.implementation.name == "micropython"
 
 
-
-def _diff(a, b):
-    """ticks_diff for ms counters that wrap at 2**30 (no long ints)."""
-    d = a - b
-    if d >= _TICKS_HALF:
-        d -= _TICKS_PERIOD
-    elif d < -_TICKS_HALF:
-        d += _TICKS_PERIOD
-    return d
 
 
 def _one_line(text):
@@ -174,7 +161,7 @@ class Console:
             self._calibrating(self, now_ms)
         if not self._tx:
             self._take_line(now_ms)
-        if self._stream_ms and _diff(now_ms, self._stream_next) >= 0:
+        if self._stream_ms and now_ms - self._stream_next >= 0:
             self._telemetry(now_ms)
         if self._tx:
             self._drain(now_ms)
@@ -201,7 +188,7 @@ class Console:
 
     def _drain(self, now_ms):
         credit = self._tx_credit
-        gap = _diff(now_ms, self._tx_last)
+        gap = now_ms - self._tx_last
         self._tx_last = now_ms
         if gap > 0:
             credit += gap * _TX_BYTES_PER_MS
@@ -316,9 +303,9 @@ class Console:
     def _telemetry(self, now_ms):
         period = self._stream_ms
         nxt = self._stream_next + period
-        if _diff(now_ms, nxt) >= 0:
+        if now_ms - nxt >= 0:
             nxt = now_ms + period  # fell behind: do not burst to catch up
-        self._stream_next = nxt & _TICKS_MASK
+        self._stream_next = nxt
         if self._tx:
             self._dropped += 1
             return

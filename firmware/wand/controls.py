@@ -64,11 +64,11 @@ class Controls:
                 # the boot, where its chatter can hide it from the first read)
                 # must be released first.
                 if self.btn_power._down_ms - app.sup.fault_ms >= DEBOUNCE_MS:
-                    app._clear_fault(now, "button")
+                    app.clear_fault(now, "button")
             elif session.active():
                 session.stop(now, ses.END_BUTTON)
             else:
-                app._log(now, "power_off")
+                app.log_event(now, "power_off")
                 app.board.deepsleep()
         if lv == SHORT:
             if session.active():
@@ -116,7 +116,7 @@ class Controls:
                 app = self.app
                 app.bench = True
                 bl.ignore_until_release()  # letting go is not a level press
-                app._log(now, "bench", "on")
+                app.log_event(now, "bench", "on")
                 app.observer.event(now, "bench", "on")
         return 0  # no level gestures during the window
 
@@ -130,7 +130,7 @@ class Controls:
         if self._dirty and not s.active():
             self._flush_settings()
         paused = s.state == ses.HOLD or s.state == ses.NO_CONTACT
-        if app.bench or (s.active() and not paused) or app._cal is not None:
+        if app.bench or (s.active() and not paused) or app.calibrating is not None:
             self._last_activity = now
             return False
         if s.state == ses.DONE:

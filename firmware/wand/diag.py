@@ -62,7 +62,7 @@ class Diagnostics:
         return self.app.log.tail(n)
 
     def fault_history(self):
-        return list(self.app._faults)
+        return list(self.app.fault_records)
 
     def history(self):
         """The stored session records (wand.history), oldest first."""
@@ -83,7 +83,7 @@ class Diagnostics:
             drop("diag_cal")
 
     def calibrate_poll(self):
-        if self.app._cal is not None:
+        if self.app.calibrating is not None:
             return None
         r = self._result
         self._result = None
@@ -131,7 +131,7 @@ class Diagnostics:
             return "clear from the console needs bench mode (or long-press the power button)"
         if not self.app.sup.fault:
             return "no fault latched"
-        self.app._clear_fault(self.app.now, "console")
+        self.app.clear_fault(self.app.now, "console")
         return None
 
     def telemetry(self):

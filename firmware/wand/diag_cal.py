@@ -1,7 +1,7 @@
 """Calibration against a known resistor (bench mode; console `calibrate`).
 
 `start(diag, ohms)` checks and starts it: the App then calls `step(now)` on
-the object it puts in `app._cal` once per tick until it ends (about 60
+the object it puts in `app.calibrating` once per tick until it ends (about 60
 ticks), and the result waits in `diag._result` for `calibrate_poll()`. The
 Diagnostics import this module for the start and drop it from `sys.modules`;
 the running calibration keeps its code alive until it ends.
@@ -21,14 +21,14 @@ def start(diag, ohms):
     app = diag.app
     if not app.bench:
         return "calibration needs bench mode (hold the level button at power-up)"
-    if app.session.active() or app._cal is not None:
+    if app.session.active() or app.calibrating is not None:
         return "busy: stop the session first"
     if app.sup.fault:
         return "fault latched: clear it first"
     if not 1000 <= ohms <= 20000:
         return "use a known resistor between 1000 and 20000 ohm"
     diag._result = None
-    app._cal = _Cal(diag, ohms)
+    app.calibrating = _Cal(diag, ohms)
     return None
 
 
@@ -57,7 +57,7 @@ class _Cal:
         pol = 1 if (n & 1) else -1  # alternate every tick: no DC (SR-04)
         written = sup.apply(code, pol, True)
         if written != code:
-            self.app._cal, self._diag._result = None, "the current limit is below the calibration points"
+            self.app.calibrating, self._diag._result = None, "the current limit is below the calibration points"
             sup.apply(0, 0, False)
             return
         if n > _CAL_SETTLE:
@@ -68,7 +68,7 @@ class _Cal:
                 c["stage"], c["n"] = 2, 0
             else:
                 sup.apply(0, 0, False)
-                self.app._cal = None
+                self.app.calibrating = None
                 self._diag._result = self._finish(c)
 
     def _finish(self, c):
@@ -100,8 +100,8 @@ class _Cal:
             return "calibration out of range, not stored: " + str(e)
         except OSError:
             return "could not write the settings"
-        self.app._apply_settings()
-        self.app._log(self.app.now, "calibrated", gain_na, sense_per_ua)
+        self.app.apply_settings()
+        self.app.log_event(self.app.now, "calibrated", gain_na, sense_per_ua)
         return {
             "ohms": ohms,
             "gain_na_per_code": gain_na,

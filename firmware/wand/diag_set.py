@@ -27,6 +27,6 @@ def settings_set(app, name, value_str):
         return str(e)
     except OSError:
         return "could not write the settings"
-    app._apply_settings()
-    app._log(app.now, "setting", name, value)
+    app.apply_settings()
+    app.log_event(app.now, "setting", name, value)
     return None

@@ -19,7 +19,7 @@ def leave(b, app, reason):
             b.set_leds(0, 0)  # no stale "running" pattern, no tone left on at the REPL
             b.set_tone(0)
             if app is not None:
-                app._log(app.now, "leave", reason)
+                app.log_event(app.now, "leave", reason)
                 app.observer.event(app.now, "leave", reason)
             break
         except KeyboardInterrupt:

@@ -53,7 +53,7 @@ def test_sr01_redteam_calibrate_against_wrong_resistor_then_full_level():
         if abs(w.load_current()) * 1e6 > 500.0:
             above += 1
     # (on this board the monitor trips OVERCURRENT only after seconds above 500)
-    assert w.stats()["peak_ua"] <= 500.0, (w.stats()["peak_ua"], "ticks above 500 uA", above, sim.app._faults)
+    assert w.stats()["peak_ua"] <= 500.0, (w.stats()["peak_ua"], "ticks above 500 uA", above, sim.app.fault_records)
 
 
 def test_sr01_redteam_gain_drift_at_lowest_user_limit():

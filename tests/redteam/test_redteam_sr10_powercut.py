@@ -43,9 +43,9 @@ def test_sr10_redteam_power_cut_at_every_flash_op_of_a_console_set(n):
     from wand.eventlog import HALF
 
     for i in range(40):
-        app._log(0, "filler", i)
+        app.log_event(0, "filler", i)
     while app.log._count < HALF:  # fill the current file: the `setting` event rotates (opens the other, "w")
-        app._log(0, "filler", -1)
+        app.log_event(0, "filler", -1)
     ser.send("set level 7")
     fs.cut_after(n)
     cut = False
