@@ -114,6 +114,10 @@ def _read_until(ser, endings, timeout, quiet=None):
     return bytes(data), any(data.endswith(e) for e in endings)
 
 
+# The raw REPL's prompt: on entering it, and after each command's output
+_RAW_ENDS = (b"raw REPL; CTRL-B to exit\r\n>", b"\x04\x04>")
+
+
 def to_plain_repl(ser, timeout: float = 15.0) -> str:
     """Bring the board to the friendly REPL with no firmware running. Returns how."""
     saved = ser.timeout
@@ -127,7 +131,13 @@ def to_plain_repl(ser, timeout: float = 15.0) -> str:
 def _to_plain_repl(ser, timeout: float) -> str:
     ser.reset_input_buffer()
     ser.write(b"\r\x03")
-    data, ok = _read_until(ser, [b">>> "], 2.0, quiet=0.15)
+    data, ok = _read_until(ser, [b">>> ", *_RAW_ENDS], 2.0, quiet=0.15)
+    if data.endswith(_RAW_ENDS) or not data.strip():
+        # A raw REPL left open (a client that died in it, or a resume from one): its prompt
+        # says nothing to Ctrl-C, and Ctrl-B takes it to the friendly REPL.
+        ser.write(b"\r\x02")
+        more, ok = _read_until(ser, [b">>> "], 2.0, quiet=0.15)
+        data += more
     if b"rst:" in data or b"ets " in data:  # the firmware hard-reset into maintenance mode
         if not ok:
             more, ok = _read_until(ser, [b">>> "], timeout, quiet=0.15)
@@ -261,11 +271,16 @@ class Session:
 
     def resume_firmware(self):
         """Nothing changed: start main.py again in the REPL's globals (boot.py's BOOT_DAC is
-        still there), with no reset. The firmware re-arms its 1000 ms watchdog itself."""
+        still there), with no reset. The firmware re-arms its 1000 ms watchdog itself.
+        From the friendly REPL, as after a boot: started from the raw REPL, the firmware
+        would leave back into it, and the next client would find a raw `>` prompt."""
+        ser = self.t.serial
         try:
             with self._quiet():
-                self.t.exec_raw_no_follow("exec(open('main.py').read())")
-        except self._TransportError:
+                self.t.exit_raw_repl()
+            _read_until(ser, [b">>> "], 2.0, quiet=0.1)
+            ser.write(b"exec(open('main.py').read())\r")
+        except (OSError, serial_exception(), self._TransportError):
             pass
 
     def close(self):

@@ -103,6 +103,13 @@ def test_real_firmware_deploys_and_answers_hello(board):
     result = deploy_json(board.port, REPO / "firmware")
     assert result["hello"]["product"] == "microwand" and result["hello"]["protocol"] == 1
     assert all(f.endswith(".mpy") for f in result["files_copied"] if f.startswith("wand/"))
+    # Unchanged: no reset, the firmware runs again. It was once resumed from the raw REPL,
+    # left back into it, and the third deploy found a raw `>` it could not leave.
+    resets = len(board.resets)
+    for _ in range(2):
+        again = deploy_json(board.port, REPO / "firmware")
+        assert again["files_copied"] == [] and again["hello"]["product"] == "microwand"
+    assert len(board.resets) == resets, board.resets[resets:]
 
 
 def test_bench_deploy_reports_full_and_unchanged_times(tmp_path, fw_v1):
