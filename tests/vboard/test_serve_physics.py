@@ -66,6 +66,10 @@ def test_serve_deploy_bench_lifted_gives_no_contact_and_skin_follows_the_physics
             time.sleep(0.5)
         assert _status(port)["state"] == "no_contact"
         assert _reply(proc, "frobnicate").startswith("error: unknown control")
+        # every script action: `file` is refused with the way to do it, `flap` runs; the window lives on
+        assert _reply(proc, "file x.txt 41").startswith("error: file writes the simulator's flash folder")
+        assert _reply(proc, "flap contact 50 4") == "ok"
+        assert _reply(proc, "status").startswith("{")
         proc.stdin.write("quit\n")
         proc.stdin.flush()
         assert proc.wait(30) == 0
@@ -73,3 +77,13 @@ def test_serve_deploy_bench_lifted_gives_no_contact_and_skin_follows_the_physics
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
             proc.wait(20)
+
+
+def test_flap_on_the_pty_board_schedules_its_toggles_from_now(board):
+    from wandctl.vboard import control
+
+    assert control(board, "flap contact 60000 3") == "ok"  # off now, on in 60 s, off in 120 s
+    w = board.world
+    pending = [(t, act, args) for t, _, act, args in w.events if act == "contact"]
+    assert [a for _, _, a in pending] == [("on",), ("off",)], pending
+    assert pending[1][0] - pending[0][0] == 60_000_000 and 0 < pending[0][0] - w.now <= 60_000_000

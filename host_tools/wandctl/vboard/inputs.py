@@ -104,7 +104,7 @@ class InputsMixin:
         """One scenario action now, in simboard's script vocabulary without the time:
         `press power 0.2`, `hold level`, `release level`, `contact off`, `load 2000|skin`,
         `inject gain_drift=1.3`, `usb on`, `stall 3000`, `power_cut`, `power_on`, `interrupt`
-        (Ctrl-C on the UART), `soft_reset` (Ctrl-C, Ctrl-D)."""
+        (Ctrl-C on the UART), `soft_reset` (Ctrl-C, Ctrl-D), `flap contact 5 12`."""
         from simboard.script import ScriptError, parse_script
 
         try:
@@ -120,10 +120,26 @@ class InputsMixin:
             self._call(lambda: self._from_host(data))
         elif act == "stall":
             raise VirtualBoardError("stall needs the virtual clock (`wandctl sim`); the pty board runs in real time")
+        elif act == "file":
+            raise VirtualBoardError("file writes the simulator's flash folder (`wandctl sim`); the pty board's "
+                                    "flash is a littlefs image its MicroPython has mounted: copy files with "
+                                    "`mpremote cp` or the REPL")
+        elif act == "flap":
+            from simboard.script import flap_events
+
+            self._call(lambda: self._act_later(flap_events(0, *args)))
         elif act in ("press", "hold", "release") and args[0] not in BUTTON_PINS:
             raise VirtualBoardError("unknown button %r (power, level)" % args[0])
         else:
             self._call(lambda: self._act(act, *args))
+
+    def _act_later(self, events):
+        """World actions (t_ms from now, action, args), on the World's clock."""
+        self._advance()
+        with WORLD_LOCK:
+            w = self.world
+            for t_ms, action, args in events:
+                w.at(w.now / 1000 + t_ms, action, *args)
 
     def _act(self, action, *args):
         """A World action (act_<action>) at the present instant."""

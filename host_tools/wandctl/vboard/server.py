@@ -68,6 +68,8 @@ def serve(options) -> int:
                 reply = control(board, line)
             except (VirtualBoardError, ValueError, KeyError) as e:
                 reply = "error: %s" % e
+            except Exception as e:  # noqa: BLE001 - a control line never stops the control window
+                reply = "error: %s: %s" % (type(e).__name__, e)
             if reply == "quit":
                 stop.set()
                 return
