@@ -1,0 +1,166 @@
+"""Judges the current's size and how fast it moves: SR-01 (never above the
+active limit, nor the hardware's 600 uA) and SR-05 (the envelope ramps at
+most 200 uA/s, per cycle and per pulse of a pulse train's block).
+"""
+
+from __future__ import annotations
+
+from simboard.oracle.cycles import _cycles
+from simboard.oracle.limits import (
+    HW_MAX_UA,
+    RAMP_MAX_UA_S,
+    SENSE_FAULTS,
+    TRIP_EXTRA_PCT,
+    TRIP_EXTRA_UA,
+)
+from simboard.oracle.spans import _fault_windows
+from simboard.oracle.trace import _clause
+from simboard.oracle.view import _View
+
+
+def sr01(v: _View):
+    tr = v.tr
+    lim = v.limit
+    fw = _fault_windows(tr)
+    peak = max([p for _, p in v.env] + [abs(s[1]) for s in tr.samples] + [0.0])
+    if tr.plant.get("peak_ua") is not None:
+        peak = max(peak, float(tr.plant["peak_ua"]))
+    exc = []
+    cur = None
+    step = 10 if tr.slots else v.dt
+    for t, p in v.env:
+        if p > lim + 0.5:
+            if cur is None:
+                cur = [t - step, t, p]
+            else:
+                cur[1] = t
+                cur[2] = max(cur[2], p)
+        elif cur is not None:
+            exc.append(tuple(cur))
+            cur = None
+    if cur is not None:
+        exc.append(tuple(cur))
+    bad = []
+    trip = lim * (100 + TRIP_EXTRA_PCT) / 100.0 + TRIP_EXTRA_UA
+    for t0, t1, h in exc:
+        kinds = {k for a, b, k in fw if a <= t1 and t0 <= b}
+        dur = t1 - t0
+        if not kinds:
+            bad.append("SR-01: %.1f uA above the %d uA limit for %d ms at %d ms, with no hardware fault"
+                       % (h - lim, lim, dur, t0))
+        elif h > trip:
+            allowed = 600 if kinds & set(SENSE_FAULTS) else 50
+            if dur > allowed:
+                bad.append("SR-01: %.1f uA (above the monitor's %.0f uA trip level) for %d ms at %d ms "
+                           "with %s injected (allowed %d ms)" % (h, trip, dur, t0, ",".join(sorted(kinds)), allowed))
+    if peak > HW_MAX_UA + 0.5:
+        bad.append("SR-01: %.1f uA, above the hardware's 600 uA" % peak)
+    worst = max(exc, key=lambda x: x[2] - lim) if exc else None
+    return _clause(not bad, len(v.env), limit_ua=lim, peak_ua=round(peak, 2),
+                   excursions=len(exc), worst_excess_ua=round(worst[2] - lim, 2) if worst else 0.0,
+                   worst_excess_ms=(worst[1] - worst[0]) if worst else 0,
+                   longest_excursion_ms=max((b - a for a, b, _ in exc), default=0),
+                   above_600_ua=peak > HW_MAX_UA + 0.5), bad
+
+
+def _units(v: _View):
+    """Envelope units. Per cycle (a positive phase and the negative one that
+    pays it back): (t0, t1, peak, t_peak). And, inside the long polarity
+    blocks of a pulse train, per pulse: (t0, t1, peak, t_peak, block)."""
+    import bisect
+
+    cyc = _cycles(v.tr)
+    env = v.env
+    times = [t for t, _ in env]
+    cycles, pulses = [], []
+    for t0, t1, _qp, _qn in cyc:
+        # the slots that end inside the cycle (a slot holds the 10 ms before its time)
+        i = bisect.bisect_right(times, t0)
+        j = bisect.bisect_right(times, t1)
+        seg = env[i:j]
+        if not seg:
+            continue
+        tp, pk = max(seg, key=lambda x: x[1])
+        cycles.append((t0, t1, pk, tp))
+        if t1 - t0 <= 1000:
+            continue
+        # the pulses of each polarity block, compared only with each other
+        # (the step from one block to the next is phase to phase)
+        mid = next((p[1] for p in v.tr.phases if p[0] == t0), (t0 + t1) // 2)
+        for lo, hi in ((t0 - 10, mid), (mid, t1 + 10)):
+            run = None
+            for t, p in seg:
+                if not lo <= t - 10 < hi:  # by where the 10 ms slot starts
+                    continue
+                if p > 0.5:
+                    if run is None:
+                        run = [t, t, p, t, lo]
+                    else:
+                        run[1] = t
+                        if p > run[2]:
+                            run[2], run[3] = p, t
+                elif run is not None:
+                    pulses.append(tuple(run))
+                    run = None
+            if run is not None:
+                pulses.append(tuple(run))
+    return cycles, pulses
+
+
+def _rates(v, pts, same_block):
+    best, at, n = 0.0, 0, 0
+    j = 0
+    for k in range(len(pts)):
+        if j <= k:
+            j = k + 1
+        while j < len(pts) and pts[j][0] - pts[k][0] < 100:
+            j += 1
+        if j >= len(pts):
+            break
+        a, b = pts[k], pts[j]
+        if same_block and a[4] != b[4]:
+            continue
+        if v.near_disturb(a[2], b[3], 150):
+            continue
+        n += 1
+        rate = abs(b[1] - a[1]) * 1000.0 / (b[0] - a[0])
+        if rate > best:
+            best, at = rate, int(a[2])
+    return best, at, n
+
+
+def sr05(v: _View):
+    cycles, pulses = _units(v)
+    bad = []
+    # groups of contiguous cycles (a pause longer than 600 ms splits them);
+    # each group starts and ends at zero
+    groups = []
+    for u in cycles:
+        if groups and u[0] - groups[-1][-1][1] <= 600:
+            groups[-1].append(u)
+        else:
+            groups.append([u])
+    best, at, n = 0.0, 0, 0
+    for g in groups:
+        pts = [(float(u[3]), u[2], u[0], u[1]) for u in g]
+        first, last = g[0], g[-1]
+        # the group starts and ends at zero unless something else (a disturbance,
+        # current outside the recorded cycles, the end of the run) is there
+        if not v.near_disturb(first[0] - 200, first[0], 0) and \
+                max(v.env_between(first[0] - 300, first[0] - 20) + [0.0]) < 0.5:
+            pts.insert(0, (float(first[0]), 0.0, first[0], first[0]))
+        if not v.near_disturb(last[1], last[1] + 200, 0) and last[1] < v.tr.end_ms - 300 and \
+                max(v.env_between(last[1] + 20, last[1] + 300) + [0.0]) < 0.5:
+            pts.append((float(last[1]), 0.0, last[1], last[1]))
+        b, a, k = _rates(v, pts, False)
+        n += k
+        if b > best:
+            best, at = b, a
+    b, a, k = _rates(v, [(float(u[3]), u[2], u[0], u[1], u[4]) for u in pulses], True)
+    n += k
+    if b > best:
+        best, at = b, a
+    if best > RAMP_MAX_UA_S:
+        bad.append("SR-05: the envelope moved at %.0f uA/s at %d ms (at most 200)" % (best, at))
+    return _clause(not bad, n, max_ramp_ua_per_s=round(best, 1), max_ramp_at_ms=at, cycles=len(cycles),
+                   pulses=len(pulses)), bad

@@ -1,0 +1,82 @@
+"""Polarity phases and cycles of the output, measured on the plant: the
+positive/negative phase pairs, the phase still open when the run ended, the
+firmware's tick and the charge of one DAC code held for it, and the steps of
+the stage's gain. Judges no clause itself (SR-04 and SR-05 build on it).
+"""
+
+from __future__ import annotations
+
+from simboard.oracle.trace import Trace, _firmware
+from simboard.oracle.view import _View
+
+
+def _close_open_phase(tr: Trace):
+    """The plant closes a phase when the polarity changes: the last one is
+    still open when the run ends (its charge is `open_phase_uc`)."""
+    q = float(tr.plant.get("open_phase_uc", 0.0) or 0.0)
+    if q != 0.0 and not getattr(tr, "_open_closed", False):
+        t0 = tr.phases[-1][1] if tr.phases else 0
+        # it began where current flowed again after the last closed phase (a
+        # later session's, not the end of the one before)
+        t0 = next((s[0] for s in tr.samples if s[0] >= t0 and abs(s[1]) >= 0.5), t0)
+        last_flow = max([s[0] for s in tr.samples if abs(s[1]) >= 0.5] + [t0])
+        tr.phases = list(tr.phases) + [(t0, max(t0, last_flow + tr.sample_ms), q)]
+        tr._open_closed = True
+        tr._open_t0 = t0
+
+
+def _cycles(tr: Trace):
+    """(t0, t1, q_pos, q_neg) from the exact phase records: a positive phase and
+    the negative one after it."""
+    ph = [p for p in tr.phases if p[2] != 0]
+    out = []
+    i = 0
+    while i + 1 < len(ph):
+        p, q = ph[i], ph[i + 1]
+        if p[2] > 0 and q[2] < 0:
+            out.append((p[0], q[1], p[2], q[2]))
+            i += 2
+        else:
+            i += 1
+    return out
+
+
+def _tick_ms(v: _View, t):
+    """The firmware's loop period for the program running at t: 5 ms for
+    phases under 10 ms (programs.tick_ms_for), else 10."""
+    ph = [p for p in v.tr.phases if p[1] <= t][-4:]
+    return 5 if ph and min(p[1] - p[0] for p in ph) < 10 else 10
+
+
+def _code_tick_uc(v: _View, t):
+    """One DAC code held for one tick of the program at t (µC), at the stage's
+    gain plus its 10 % tolerance: the resolution of the output's charge."""
+    _, board, _ = _firmware()
+    return board.STAGE_UA_PER_CODE * 1.1 * _tick_ms(v, t) / 1000.0
+
+
+def _gain_steps(v: _View, a, b):
+    """The relative steps of the stage's gain (gain_drift injections) between
+    a and b. The engine balances DAC codes; a step inside a half makes the
+    codes after it carry a different current, which the firmware cannot tell
+    from a sense that drifted (docs/safety.md, residual risks): up to the step
+    times one phase is left, once."""
+    g = 1.0
+    total = 0.0
+    for t, act, args in v.tr.actions:
+        if act != "inject" or not args:
+            continue
+        key, _, val = args[0].partition("=")
+        if key == "clear":
+            new = 1.0
+        elif key == "gain_drift":
+            try:
+                new = float(val) if val else 1.0
+            except ValueError:
+                continue
+        else:
+            continue
+        if a <= t <= b and new > 0 and g > 0:
+            total += abs(new / g - 1.0)
+        g = new
+    return total

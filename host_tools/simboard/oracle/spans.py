@@ -1,0 +1,123 @@
+"""The time spans the clauses judge over: the sessions (each named by what
+ended it), the injected loop stalls and hardware-fault windows, the runs of
+flowing current, and whether contact is open at an instant. Judges no clause
+itself.
+"""
+
+from __future__ import annotations
+
+from simboard.oracle.limits import HW_FAULTS, SENSE_FAULTS
+from simboard.oracle.trace import Trace, _compliance_v
+from simboard.oracle.view import _View
+
+
+def sessions(v: _View):
+    """The sessions, each always named: (start, end, program, ended_by).
+    A session cut by a reset or a power cut says so; one still running when
+    the run ended says `run_end`."""
+    tr = v.tr
+    marks = []
+    for t, k, a in tr.events:
+        if k == "session_start":
+            marks.append((t, 0, "start", a))
+        elif k == "session_end":
+            marks.append((t, 1, "end", a))
+    cuts = {t for t, act, _ in tr.actions if act == "power_cut"}
+    for t, c in tr.resets:
+        marks.append((t, 2, "reset", [c]))
+    for t in cuts:
+        marks.append((t, 2, "reset", ["power_cut"]))
+    marks.sort(key=lambda m: (m[0], m[1]))
+    out = []
+    cur = None
+    for t, _o, kind, a in marks:
+        if kind == "start":
+            if cur is not None:
+                out.append(dict(cur, end=t, ended_by="restarted"))
+            cur = {"start": t, "program": a[0] if a else "?", "level": a[1] if len(a) > 1 else "?"}
+        elif kind == "end" and cur is not None:
+            why = a[0] if a else ""
+            out.append(dict(cur, end=t, ended_by=why or "", delivered_s=int(a[1]) if len(a) > 1 else -1))
+            cur = None
+        elif kind == "reset" and cur is not None:
+            name = {"wdt": "watchdog_reset", "power_on": "power_cut", "power_cut": "power_cut"}.get(
+                a[0], a[0] + "_reset")
+            out.append(dict(cur, end=t, ended_by=name))
+            cur = None
+    if cur is not None:
+        out.append(dict(cur, end=tr.end_ms, ended_by="run_end"))
+    return out
+
+
+def _stalls(tr: Trace):
+    """(start, end) of every loop stall the scenario injects (ms)."""
+    return [(x, x + (float(a[0]) if a else 3000.0)) for x, act, a in tr.actions if act == "stall"]
+
+
+def _fault_windows(tr: Trace):
+    """(t0, t1, kind) where a hardware fault (stage gain or sense) was injected."""
+    out = []
+    active = {}
+    for t, act, args in tr.actions:
+        if act != "inject" or not args:
+            continue
+        key, _, val = args[0].partition("=")
+        if key == "clear":
+            for k, t0 in active.items():
+                out.append((t0, t, k))
+            active = {}
+        elif key in HW_FAULTS + SENSE_FAULTS:
+            if key in ("gain_drift", "sense_gain") and val and abs(float(val) - 1.0) < 1e-9:
+                if key in active:
+                    out.append((active.pop(key), t, key))
+                continue
+            active.setdefault(key, t)
+    for k, t0 in active.items():
+        out.append((t0, tr.end_ms + 1, k))
+    return out
+
+
+def _flow_runs(v: _View, a, b, gap=1000, probes=True):
+    """Spans with current between a and b (gaps up to `gap` ms bridged);
+    probes=False leaves out the contact probe's pulses while the firmware
+    says no contact (SR-06 allows them; they are not stimulation)."""
+    runs = []
+    probe_max = v.probe_ua * 1.5 + 3
+    spans = v.probing
+    for s in v.tr.samples:
+        if s[0] < a or s[0] > b or abs(s[1]) < 0.5:
+            continue
+        if not probes and abs(s[1]) <= probe_max and any(x <= s[0] < y for x, y in spans):
+            continue
+        if runs and s[0] - runs[-1][1] <= gap:
+            runs[-1][1] = s[0] + v.dt
+        else:
+            runs.append([s[0], s[0] + v.dt])
+    return runs
+
+
+def _nominal_ua(v, s):
+    return s[2] * v.ua_per_code
+
+
+def _setpoint_ua(v: _View):
+    """The level's setpoint by the settings (buttons that changed it are not followed)."""
+    eff = v.eff
+    return min(eff["user_max_ua"], max(100, eff["user_max_ua"] * eff["level"] // 10))
+
+
+def _contact_open_at(v: _View, t):
+    """No contact at t: the last lift after the last return, or a return onto
+    a resistor the stage cannot drive the setpoint into (a lift, SR-06)."""
+    last = None
+    for x in v.lifts:
+        if x <= t:
+            last = ("off", x) if last is None or x >= last[1] else last
+    for x in v.returns:
+        if x <= t and (last is None or x >= last[1]):
+            last = ("on", x)
+    if last is not None and last[0] == "on":
+        ohms = v.return_ohms.get(last[1])
+        if ohms is not None and ohms * _setpoint_ua(v) * 1e-6 >= 0.95 * _compliance_v():
+            return True
+    return last is not None and last[0] == "off"

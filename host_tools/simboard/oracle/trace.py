@@ -1,0 +1,81 @@
+"""The oracle's input and output shapes: the `Trace` a run is judged from, the
+settings the firmware must run with for it (`effective_settings`), the
+firmware's own modules the oracle reads its constants and validators from,
+and the shape of one clause's result. Judges no clause itself.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+_FW = ROOT / "firmware"
+
+
+def _compliance_v():
+    """The stage's compliance voltage (board.json, as the firmware has it)."""
+    _, board, _ = _firmware()
+    return board.COMPLIANCE_MV / 1000.0
+
+
+def _firmware():
+    """The firmware's own modules (settings validator, board constants)."""
+    for p in (str(_FW), str(ROOT / "host_tools")):
+        if p not in sys.path:
+            sys.path.insert(0, p)
+    if "micropython" not in sys.modules:
+        from simboard import upy
+
+        sys.modules["micropython"] = upy
+    from wand import board, programs, settings
+
+    return settings, board, programs
+
+
+@dataclass
+class Trace:
+    samples: list = field(default_factory=list)
+    slots: list = field(default_factory=list)
+    phases: list = field(default_factory=list)
+    actions: list = field(default_factory=list)
+    resets: list = field(default_factory=list)
+    events: list = field(default_factory=list)
+    settings_bytes: bytes | None = None
+    files: dict = field(default_factory=dict)
+    cut_files: list = field(default_factory=list)
+    end_ms: int = 0
+    sample_ms: int = 10
+    plant: dict = field(default_factory=dict)
+    exceptions: list = field(default_factory=list)  # (t_ms, type, message) that reached the top
+    load_ohms: float | None = None  # the run's starting load, when a resistor
+
+
+def effective_settings(raw):
+    """What the firmware must run with for this settings file: its validated
+    fields, defaults for the rest (a corrupt file: all defaults)."""
+    settings, _, _ = _firmware()
+    eff = settings.defaults()
+    if raw is None:
+        return eff
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return eff
+    if not isinstance(data, dict):
+        return eff
+    for name in settings.NAMES:
+        if name in data:
+            try:
+                eff[name] = settings.validate_field(name, data[name])
+            except settings.SettingsError:
+                pass
+    return eff
+
+
+def _clause(ok, n, **figures):
+    d = {"ok": bool(ok), "n": int(n)}
+    d.update(figures)
+    return d

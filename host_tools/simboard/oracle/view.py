@@ -1,0 +1,135 @@
+"""The plant-side view of a trace shared by every clause: the limit in
+effect, the current envelope, and the instants the world (not the firmware)
+moved the current: lifts, returns, shorts, faults, disturbances, and the
+firmware's no-contact (probing) spans. Judges no clause itself.
+"""
+
+from __future__ import annotations
+
+from simboard.oracle.limits import HARD_CEILING_UA, OPEN_OHMS, SHORT_OHMS
+from simboard.oracle.trace import Trace, _firmware, effective_settings
+
+
+class _View:
+    """Derived, plant-side series shared by the clauses."""
+
+    def __init__(self, tr: Trace):
+        self.tr = tr
+        _, board, programs = _firmware()
+        self.ua_per_code = board.STAGE_UA_PER_CODE
+        self.probe_ua = programs.PROBE_UA
+        self.eff = effective_settings(tr.settings_bytes)
+        # a scenario that rewrites the settings file mid-run: the firmware may
+        # run with any of them after a reboot; judge against the most lenient
+        from simboard import script as _script
+
+        later = [effective_settings(_script.file_bytes(a)) for t, act, a in tr.actions
+                 if act == "file" and a and a[0] == "settings.json" and t > 0]
+        for e in later:
+            for k in ("user_max_ua", "idle_off_s", "session_min"):
+                if e[k] > self.eff[k]:
+                    self.eff = dict(self.eff, **{k: e[k]})
+        self.limit = min(self.eff["user_max_ua"], HARD_CEILING_UA)
+        if tr.slots:
+            self.env = [(t, p) for t, p in tr.slots]
+        else:
+            self.env = [(s[0], abs(s[1])) for s in tr.samples]
+        self.dt = tr.sample_ms
+        # disturbances: instants the world (not the firmware) moved the current
+        self.lifts = []  # (t, kind)
+        self.returns = []
+        self.shorts = []
+        self.disturb = []
+        self.return_ohms = {}  # a return by a load action (or contact onto a resistor): its resistance
+        last_load = getattr(tr, "load_ohms", None)  # the run's starting load, when a resistor
+        short_on = False
+        for t, act, args in tr.actions:
+            a0 = args[0] if args else ""
+            spec = a0 if act == "inject" else ""
+            key, _, val = spec.partition("=")
+            if key == "short":
+                short_on = val not in ("off", "0")
+            elif key == "clear":
+                short_on = False
+            if act == "contact" and a0 == "off" or key == "contact" and val == "off":
+                if not short_on:  # (probes shorted together: lifting them changes nothing)
+                    self.lifts.append(t)
+            elif act == "contact" and a0 == "on" or key == "contact" and val == "on":
+                self.returns.append(t)
+            if act == "load" or key == "load_ohms":
+                v = a0 if act == "load" else val
+                try:
+                    ohms = float(v)
+                except ValueError:
+                    ohms = None
+                if ohms is not None and ohms >= OPEN_OHMS:
+                    self.lifts.append(t)
+                elif ohms is not None and ohms < SHORT_OHMS:
+                    self.shorts.append(t)
+                else:
+                    self.returns.append(t)
+                    if ohms is not None:
+                        self.return_ohms[t] = ohms
+            if act == "load" and a0:
+                try:
+                    last_load = float(a0)
+                except ValueError:
+                    last_load = None  # skin, open: not a resistor
+            if act == "contact" and a0 == "on" and last_load is not None:
+                self.return_ohms[t] = last_load  # contact back onto the resistor in effect
+            if key == "short" and val not in ("off", "0"):
+                self.shorts.append(t)
+            if act not in ("press", "hold", "release", "file"):
+                self.disturb.append(t)
+        # a contact off in the same instant the probes are shorted together
+        # is no lift either, whichever the script lists first (fuzz seed 2807414747)
+        short_at = set(self.shorts)
+        self.lifts = [t for t in self.lifts if t not in short_at]
+        for t, _c in tr.resets:
+            self.disturb.append(t)
+        # A load past the stage's compliance for the setpoint is a lift too
+        # (SR-06): the firmware's own contact_lost/contact_back mark it. Its
+        # cut is then the lift's, and the charge it left must still be paid
+        # back after contact_back (the re-balance check below holds the
+        # firmware to that on the true charge).
+        self.fw_lifts = []
+        self.fw_returns = []
+        for t, kind, _a in tr.events:
+            if kind == "fault":
+                self.disturb.append(t)
+            elif kind == "contact_lost":
+                self.disturb.append(t)
+                self.fw_lifts.append(t)
+            elif kind == "contact_back":
+                self.disturb.append(t)  # the cycle it lands in pays a debt: judged by the re-balance
+                self.fw_returns.append(t)
+        self.disturb.sort()
+        # the firmware's no-contact spans (contact_lost to contact_back or the
+        # session's end): the current in them is the 10 uA contact probe
+        self.probing = []
+        t_lost = None
+        for t, kind, _a in tr.events:
+            if kind == "contact_lost" and t_lost is None:
+                t_lost = t
+            elif kind in ("contact_back", "session_end", "fault") and t_lost is not None:
+                self.probing.append((t_lost, t))
+                t_lost = None
+        if t_lost is not None:
+            self.probing.append((t_lost, tr.end_ms))
+        self.faults = sorted([t for t, k, _ in tr.events if k == "fault"]
+                             + [t for t, c in tr.resets if c == "wdt"])
+
+    def near_disturb(self, a, b, margin=150):
+        import bisect
+
+        i = bisect.bisect_left(self.disturb, a - margin)
+        return i < len(self.disturb) and self.disturb[i] <= b + margin
+
+    def env_between(self, a, b):
+        return [p for t, p in self.env if a <= t <= b]
+
+    def sample_at_or_after(self, t):
+        for s in self.tr.samples:
+            if s[0] >= t:
+                return s
+        return None
