@@ -83,7 +83,7 @@ def to_csv(sessions: list[dict]) -> str:
 
 
 def run(args) -> int:
-    from wandctl.cmd_console import _connect
+    from wandctl.console_connect import connect as _connect
 
     target = None
     if args.csv and args.csv != "-":

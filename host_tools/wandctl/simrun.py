@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wandctl.contact_bands import contact_band
 from wandctl.errors import WandctlError
 from wandctl.tools import find_tool
 
@@ -312,7 +313,7 @@ def state_spans(res: SimResult) -> list[tuple[int, int, str]]:
 
 
 def trace(res: SimResult):
-    """The run as the trace oracle reads it (simboard/oracle.py): the plant's
+    """The run as the trace oracle reads it (simboard/oracle/): the plant's
     samples and exact phase charges, what the world did (the script), resets."""
     for p in (str(HOST_TOOLS), str(FIRMWARE)):
         if p not in sys.path:
@@ -393,8 +394,6 @@ def summary(res: SimResult) -> dict:
 
 def _contact(res: SimResult) -> dict:
     """The firmware's own load estimate (its session history) in kOhm, with the contact it means."""
-    from wandctl.cmd_console import contact_band
-
     lines = [ln.split(" ") for ln in res.history.splitlines() if ln.count(" ") == 11]
     ohms = None
     if lines:

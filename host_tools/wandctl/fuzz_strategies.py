@@ -1,0 +1,142 @@
+"""The space wandctl fuzz searches: the Hypothesis strategy of scenarios (settings and calibrations the
+validator accepts, hostile settings and log files, loads, injections, stalls, flapping inputs, resets and
+power cuts, at any instant)."""
+
+from __future__ import annotations
+
+import json
+
+from wandctl.fuzz_judge import Scenario, sim_paths
+
+
+def strategies():
+    """The Hypothesis strategy of scenarios."""
+    sim_paths()
+    from hypothesis import strategies as st
+
+    from simboard import oracle
+
+    settings, _board, programs = oracle._firmware()
+
+    INT = settings.INT_FIELDS
+
+    def rng_field(name):
+        _, lo, hi = INT[name]
+        return st.one_of(st.sampled_from([lo, hi, INT[name][0]]), st.integers(lo, hi))
+
+    @st.composite
+    def valid_settings(draw):
+        d = {}
+        if draw(st.booleans()):
+            d["program"] = draw(st.sampled_from(programs.names()))
+        for name in ("level", "session_min", "cue_s", "user_max_ua", "idle_off_s"):
+            if draw(st.integers(0, 3)):
+                d[name] = draw(rng_field(name))
+        if draw(st.booleans()):
+            d["mute"] = draw(st.booleans())
+        cal = draw(st.integers(0, 3))
+        if cal == 1:  # every calibration the validator accepts, field by field
+            for name in ("cal_gain_na", "cal_offset_na", "cal_sense_offset_uv", "cal_sense_uv_per_ua"):
+                if draw(st.booleans()):
+                    d[name] = draw(rng_field(name))
+        elif cal == 2:  # a calibration made against a resistor of the wrong value
+            f = draw(st.integers(80, 120))
+            d["cal_gain_na"] = max(INT["cal_gain_na"][1], min(INT["cal_gain_na"][2], INT["cal_gain_na"][0] * f // 100))
+            d["cal_sense_uv_per_ua"] = max(INT["cal_sense_uv_per_ua"][1],
+                                           min(INT["cal_sense_uv_per_ua"][2],
+                                               INT["cal_sense_uv_per_ua"][0] * f // 100))
+        return json.dumps(d).encode()
+
+    junk = st.one_of(st.none(), st.booleans(), st.floats(allow_nan=True), st.text(max_size=8),
+                     st.integers(-10**30, 10**30), st.lists(st.integers(), max_size=3))
+
+    @st.composite
+    def hostile_settings(draw):
+        kind = draw(st.integers(0, 4))
+        if kind == 0:
+            return draw(st.binary(max_size=200))
+        if kind == 1:
+            n = draw(st.integers(10, 5000))
+            return ("[" * n + "]" * n).encode() if draw(st.booleans()) else ('{"a":' * n + "1" + "}" * n).encode()
+        if kind == 2:
+            name = draw(st.sampled_from(list(settings.NAMES) + ["bogus"]))
+            return json.dumps({name: draw(junk)}).encode()
+        if kind == 3:
+            return b'{"level": 3, "pad": "' + b"x" * draw(st.integers(1000, 60000)) + b'"}'
+        return draw(valid_settings())[: draw(st.integers(0, 40))]  # a torn file
+
+    def t_s(draw, lo, hi):
+        # millisecond resolution: anywhere inside a 5 or 10 ms control tick
+        return draw(st.integers(int(lo * 1000), int(hi * 1000))) / 1000.0
+
+    @st.composite
+    def event(draw, seconds):
+        k = draw(st.sampled_from(("press", "press", "press", "contact", "load", "slide", "inject", "inject",
+                                  "usb", "stall", "reset", "flap", "file")))
+        t = t_s(draw, 0.0, seconds)
+        if k == "press":
+            b = draw(st.sampled_from(("power", "level")))
+            hold = draw(st.sampled_from((0.05, 0.15, 0.3, 0.9, 1.7, 2.5)))
+            return ["%.3f press %s %g" % (t, b, hold)]
+        if k == "contact":
+            d = draw(st.sampled_from((0.03, 0.08, 0.3, 1.0, 3.0, 12.0)))
+            return ["%.3f contact off" % t, "%.3f contact on" % (t + d)]
+        if k == "load":
+            r = draw(st.sampled_from((100, 199, 250, 500, 2000, 10000, 20000, 47000, 200000, 2000000)))
+            back = draw(st.booleans())
+            out = ["%.3f load %g" % (t, r)]
+            if back:
+                out.append("%.3f load skin" % (t + t_s(draw, 0.05, 5)))
+            return out
+        if k == "slide":
+            a = draw(st.sampled_from((500, 2000, 10000)))
+            b = draw(st.sampled_from((100, 300, 40000, 100000)))
+            n = draw(st.integers(3, 12))
+            dt = t_s(draw, 0.1, 1.0)
+            return ["%.3f load %g" % (t + i * dt, a + (b - a) * i / (n - 1)) for i in range(n)]
+        if k == "inject":
+            spec = draw(st.sampled_from(("sense_stuck", "sense_frozen", "sense_open", "short", "short=off",
+                                         "battery_low", "battery_critical", "clear", "gain_drift", "sense_gain")))
+            if spec in ("gain_drift", "sense_gain"):
+                spec += "=%g" % draw(st.sampled_from((0.5, 0.78, 0.9, 1.05, 1.09, 1.15, 1.3, 2.0, 5.0)))
+            out = ["%.3f inject %s" % (t, spec)]
+            if draw(st.booleans()):
+                out.append("%.3f inject clear" % (t + t_s(draw, 0.01, 3)))
+            return out
+        if k == "usb":
+            return ["%.3f usb on" % t, "%.3f usb off" % (t + t_s(draw, 0.01, 5))]
+        if k == "stall":
+            return ["%.3f stall %d" % (t, draw(st.sampled_from((5, 50, 300, 900, 990, 1100, 1500, 3000))))]
+        if k == "reset":
+            r = draw(st.sampled_from(("interrupt", "soft_reset", "power_cut")))
+            if r == "power_cut":
+                return ["%.3f power_cut" % t, "%.3f power_on" % (t + t_s(draw, 0.01, 2))]
+            return ["%.3f %s" % (t, r)]
+        if k == "flap":
+            what = draw(st.sampled_from(("contact", "usb", "power", "level")))
+            return ["%.3f flap %s %d %d" % (t, what, draw(st.integers(1, 25)), draw(st.integers(2, 30)))]
+        data = draw(st.binary(max_size=64))
+        name = draw(st.sampled_from(("settings.json", "log0.txt", "log1.txt", "settings.json.tmp")))
+        return ["%.3f file %s %s" % (t, name, data.hex() or "-")]
+
+    @st.composite
+    def scenario(draw):
+        seconds = draw(st.sampled_from((15.0, 30.0, 45.0, 75.0)))
+        lines = []
+        sfile = draw(st.one_of(valid_settings(), valid_settings(), valid_settings(), hostile_settings()))
+        if len(sfile) > 4096:  # a huge file: as a repeat count (the MicroPython runner parses the script)
+            lines.append("0 file settings.json 78 %d" % len(sfile))
+        elif sfile != b"{}":
+            lines.append("0 file settings.json %s" % (sfile.hex() or "-"))
+        if draw(st.integers(0, 9)) == 0:
+            lines.append("0 file log0.txt %s" % (draw(st.binary(max_size=300)).hex() or "-"))
+        if draw(st.integers(0, 7)) == 0:  # bench mode: level held at power-up
+            lines.append("0 hold level")
+            lines.append("1.5 release level")
+        lines.append("%.3f press power 0.2" % t_s(draw, 0.3, 3.0))
+        for ev in draw(st.lists(event(seconds), max_size=6)):
+            lines += ev
+        load = draw(st.one_of(st.none(), st.none(), st.sampled_from((250.0, 500.0, 2000.0, 10000.0, 47000.0))))
+        return Scenario(seed=draw(st.integers(0, 65535)), seconds=seconds, load_ohms=load, lines=lines)
+
+    return scenario()
