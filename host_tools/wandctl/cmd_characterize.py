@@ -73,7 +73,7 @@ def measure(program: str, load: float, interpreter: str = "cpython", seed: int =
     board = json.loads(simrun.BOARD_JSON.read_text())
     area = board["electrode"]["area_cm2"]
     # steady window: from the end of the ramp to the end of the run, whole
-    # cycles only; every figure from the trace oracle (simboard/oracle.py)
+    # cycles only; every figure from the trace oracle (simboard/oracle/)
     ramped = [t for t, k, a in res.events if k == "state" and a and a[0] == "running"]
     t0 = int((ramped[0] if ramped else START_S * 1000) + 500)
     t1 = int(RUN_S * 1000 - 500)

@@ -166,7 +166,7 @@ def max_consecutive_above(samples, limit):
 
 
 def verdict(run, sample_ms=None):
-    """The trace oracle's verdict on a Run (simboard/oracle.py): every SR clause."""
+    """The trace oracle's verdict on a Run (simboard/oracle/): every SR clause."""
     from simboard import oracle
 
     actions = []

@@ -1,4 +1,4 @@
-"""The trace oracle (simboard/oracle.py) must be able to fail every clause: each
+"""The trace oracle (simboard/oracle/) must be able to fail every clause: each
 check is shown a trace built to violate it (and a clean twin that passes).
 A check that cannot fail is a defect. SR-01, SR-02, SR-04..SR-10, SR-12."""
 
