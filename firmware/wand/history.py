@@ -84,6 +84,7 @@ class History:
         self._lmax = 0
         self._losses = 0
         self._ohms = -1
+        self._ohms_ua = 0  # the highest current the load was estimated at
         # charge: whole µA·s plus a µA·ms remainder, |I| and signed
         self._abs_uas = 0
         self._abs_uams = 0
@@ -124,8 +125,13 @@ class History:
         """Integrate the measured current (no allocation: small-int arithmetic)."""
         if not self.active or polarity == 0 or ua <= 0:
             return
-        if load_ohms >= 0:
+        if load_ohms >= 0 and ua * 8 >= self._ohms_ua * 7:
+            # The load as estimated near the session's highest current: the
+            # estimate in a ramp-down's tail reads the load-voltage sense at a
+            # few mV, and a 2 kOhm load ended on record as 1774 Ohm.
             self._ohms = load_ohms
+            if ua > self._ohms_ua:
+                self._ohms_ua = ua
         q = ua * elapsed_ms
         a = self._abs_uams + q
         if a >= _SPILL:
@@ -163,6 +169,7 @@ class History:
         self._lmin = self._lmax = level if isinstance(level, int) else 0
         self._losses = 0
         self._ohms = -1
+        self._ohms_ua = 0
         self._abs_uas = self._abs_uams = self._net_uas = self._net_uams = 0
         self._store(CUT, 0)  # unfinished until its end is written
 

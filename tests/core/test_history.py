@@ -120,3 +120,18 @@ def test_sr10_power_cut_at_every_flash_operation_keeps_the_old_or_the_new_histor
         n += 1
     assert n > 3
     rmtree(root)
+
+
+def test_the_recorded_load_is_the_estimate_near_the_highest_current():
+    """The ramp-down's tail estimates the load from a few mV: a 2 kOhm session
+    was recorded as 1774 Ohm. The record keeps the estimate near the peak."""
+    root = tmpdir("hist_load")
+    h = history.History(FlashFS(root))
+    h.open(1)
+    h.event(1000, "session_start", "lift", 3)
+    for ua, ohms in ((40, 2300), (120, 2050), (200, 2010), (200, 1995), (190, 2004), (120, 1900), (30, 1774)):
+        h.step(10, ua, 1, ohms)
+    h.event(2000, "session_end", "button", 1)
+    (r,) = history.History(FlashFS(root)).records()
+    assert r["load_ohms"] == 2004  # the last estimate within 1/8 of the highest current
+    rmtree(root)
