@@ -131,8 +131,9 @@ def test_ctrl_c_interrupts_main_and_friendly_repl_behaves(board):
         s.write(b"\x03")
         got = _read_until(s, b">>> ")
         assert got and b"main interrupted" in got and b"KeyboardInterrupt" in got, got
+        assert b"\n" not in got.replace(b"\r\n", b""), got  # print and the traceback: CRLF, no bare LF
         s.write(b"1+2\r")
-        assert _read_until(s, b">>> ").endswith(b"1+2\r\n3\n>>> ")
+        assert _read_until(s, b">>> ").endswith(b"1+2\r\n3\r\n>>> ")  # output is cooked: CRLF, as the chip's
         s.write(b"\x04")  # Ctrl-D: soft reboot, boot.py and main.py run again
         assert _read_until(s, b"soft reboot\r\n")
         board.wait_ready()
@@ -157,7 +158,7 @@ def test_power_cut_while_a_file_is_open_keeps_its_old_content(board):
         _read_until(s, b">>> ")
         s.write(b"f = open('cfg.txt', 'w'); f.write('new content'); g = open('fresh.txt', 'w'); g.write('x')")
         s.write(b"; print('wr' + 'itten')\r")
-        assert _read_until(s, b"written\n")  # both files are open, written, not closed
+        assert _read_until(s, b"written\r\n")  # both files are open, written, not closed
     board.power_cut()
     board.power_on()
     board.wait_ready()
@@ -228,3 +229,15 @@ def test_deepsleep_wakes_on_timer_or_power_button_with_its_reset_cause(board):
         board.press("power")
         board.wait_boots(n + 1)
         assert board.resets[-1][1] == DEEPSLEEP_RESET
+
+
+def test_power_on_prints_the_rom_lines_the_bootloader_lines_then_micropython(board):
+    """What a serial monitor shows at power-on, in a real ESP32's order."""
+    with serial.Serial(board.port, 115200, timeout=0.2) as s:
+        board.power_cycle()
+        got = _read_until(s, b">>> ", timeout=30)
+    assert got, "no prompt after the power cycle"
+    marks = [b"ets Jun  8 2016", b"rst:0x1 (POWERON_RESET),boot:0x13", b"configsip: 0", b"mode:DIO",
+             b"entry 0x", b"MicroPython v", b'Type "help()" for more information.\r\n>>> ']
+    at = [got.find(m) for m in marks]
+    assert -1 not in at and at == sorted(at), (at, got)

@@ -16,6 +16,17 @@ from wandctl.vboard.chiplink import WORLD_LOCK
 from wandctl.vboard.spiflash import APP_IMAGE_OFFSET
 
 PWRON_RESET, HARD_RESET, WDT_RESET, DEEPSLEEP_RESET, SOFT_RESET = 1, 2, 3, 4, 5
+# What the ROM prints once it found the second-stage bootloader at 0x1000 and
+# loads it (an ESP32 running MicroPython 1.2x's generic image, 4 MB, DIO).
+ROM_LOAD_LINES = (
+    b"configsip: 0, SPIWP:0xee\r\n"
+    b"clk_drv:0x00,q_drv:0x00,d_drv:0x00,cs0_drv:0x00,hd_drv:0x00,wp_drv:0x00\r\n"
+    b"mode:DIO, clock div:2\r\n"
+    b"load:0x3fff0030,len:4728\r\n"
+    b"load:0x40078000,len:14888\r\n"
+    b"load:0x40080400,len:3368\r\n"
+    b"entry 0x400805cc\r\n"
+)
 ROM_BANNER = {
     PWRON_RESET: "rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)",
     HARD_RESET: "rst:0xc (SW_CPU_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)",
@@ -158,5 +169,6 @@ class ResetsMixin:
                 self._send_host(b"invalid header: 0x%08x\r\n" % word)
                 self.resets.append((time.monotonic(), cause))
                 return  # nothing to run: the ROM keeps complaining until the next reset
+            self._send_host(ROM_LOAD_LINES)
         self.resets.append((time.monotonic(), cause))
         self._start_interpreter()

@@ -50,6 +50,33 @@ def _w(s):
     _out.write(s)
 
 
+# Text printed to the console goes out "cooked" on the chip: the ESP32 port's
+# stdout turns every "\n" into "\r\n" (mp_hal_stdout_tx_strn_cooked); only
+# sys.stdout.buffer is raw. print() and the REPL's echo of a value are made to
+# do the same here (the unix port's own sys.stdout.write stays raw: that one
+# call differs from the chip).
+_print = builtins.print
+
+
+def _cooked(*args, sep=" ", end="\n", file=None):
+    if file is not None and file is not sys.stdout and file is not sys.stderr:
+        _print(*args, sep=sep, end=end, file=file)
+        return
+    buf = io.StringIO()
+    _print(*args, sep=sep, end=end, file=buf)
+    _out.write(buf.getvalue().replace("\n", "\r\n"))
+
+
+def _repl_print(o):
+    if o is not None:
+        _out.write(repr(o).replace("\n", "\r\n") + "\r\n")
+        builtins._ = o
+
+
+builtins.print = _cooked
+builtins.__repl_print__ = _repl_print
+
+
 def _ctl(msg):
     _link.ctl(msg)
 
@@ -119,7 +146,7 @@ def _print_exc(e):
     sys.print_exception(e, buf)
     for line in buf.getvalue().split("\n"):
         if line and "vboot.py" not in line:
-            _w(line + "\n")
+            _w(line + "\r\n")
 
 
 def _busy(on):
