@@ -1,12 +1,15 @@
-"""Issue 14's layout rules for the firmware, checked on the source: small
-modules (350 lines at most) and no import cycle between them, counting the
-imports made inside functions (the console and diagnostics load on demand)."""
+"""Issue 14's layout rules, checked on the source: small firmware modules (350
+lines at most) and no import cycle between them, counting the imports made
+inside functions (the console and diagnostics load on demand); no host tool
+file over 500 lines."""
 
 import ast
 from pathlib import Path
 
-WAND = Path(__file__).resolve().parents[2] / "firmware" / "wand"
+ROOT = Path(__file__).resolve().parents[2]
+WAND = ROOT / "firmware" / "wand"
 MAX_LINES = 350
+HOST_MAX_LINES = 500
 
 
 def _imports(path):
@@ -45,3 +48,10 @@ def test_no_import_cycle_inside_the_firmware():
     for m in sorted(graph):
         if m not in state:
             visit(m, [])
+
+
+def test_no_host_tool_file_is_over_500_lines():
+    files = list((ROOT / "host_tools").rglob("*.py"))
+    assert len(files) > 40  # (the walk sees the packages)
+    long = {str(p.relative_to(ROOT)): n for p in files if (n := len(p.read_text().splitlines())) > HOST_MAX_LINES}
+    assert not long, long
