@@ -77,7 +77,9 @@ def _fix_sys_path():
 
 
 _SOURCES = ("__init__", "config", "esp32", "machine", "plant", "rng", "runtime", "script",
-            "time", "world", "flashfs", "mpyc", "cli", "civil", "shimenv")
+            "time", "world", "flashfs", "mpyc", "cli", "civil", "shimenv",
+            "chipdefs", "chipio", "timeline", "actions", "resets",
+            "loadmodels", "battery", "outputstats")
 
 
 def _use_mpy_cache():
