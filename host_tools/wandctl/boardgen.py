@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-BOARD_JSON = ROOT / "hardware" / "board.json"
-BOARD_PY = ROOT / "firmware" / "wand" / "board.py"
+from wandctl import paths
+
+BOARD_JSON = paths.HARDWARE / "board.json"
+BOARD_PY = paths.FIRMWARE / "wand" / "board.py"
 
 
 def load_board(path: Path = BOARD_JSON) -> dict:
@@ -75,6 +76,7 @@ def render(board: dict) -> str:
 
 def write(check_only: bool = False) -> bool:
     """Write board.py; with check_only, return whether it is up to date."""
+    paths.checkout()
     text = render(load_board())
     current = BOARD_PY.read_text(encoding="utf-8") if BOARD_PY.exists() else ""
     if check_only:

@@ -16,20 +16,20 @@ from wandctl.errors import WandctlError
 
 # Command modules, in the order `wandctl --help` lists them.
 COMMAND_MODULES = [
-    "wandctl.cmd_sim",
-    "wandctl.cmd_characterize",
-    "wandctl.fuzz",
-    "wandctl.cmd_bench",
-    "wandctl.cmd_console",
-    "wandctl.cmd_boardgen",
-    "wandctl.cmd_flash",
-    "wandctl.cmd_image",
-    "wandctl.cmd_deploy",
-    "wandctl.cmd_test",
-    "wandctl.cmd_reset",
-    "wandctl.cmd_repl",
-    "wandctl.cmd_history",
-    "wandctl.cmd_doctor",
+    "wandctl.commands.sim",
+    "wandctl.commands.characterize",
+    "wandctl.commands.fuzz",
+    "wandctl.commands.bench",
+    "wandctl.commands.console",
+    "wandctl.commands.boardgen",
+    "wandctl.commands.flash",
+    "wandctl.commands.image",
+    "wandctl.commands.deploy",
+    "wandctl.commands.test",
+    "wandctl.commands.reset",
+    "wandctl.commands.repl",
+    "wandctl.commands.history",
+    "wandctl.commands.doctor",
 ]
 
 

@@ -11,12 +11,11 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wandctl import paths
 from wandctl.errors import WandctlError
+from wandctl.paths import FIRMWARE, HOST_TOOLS, ROOT
 from wandctl.tools import find_tool
 
-ROOT = Path(__file__).resolve().parents[2]
-FIRMWARE = ROOT / "firmware"
-HOST_TOOLS = ROOT / "host_tools"
 SAMPLE_MS = 10
 
 
@@ -39,6 +38,7 @@ class Scenario:
 
 def sim_paths():
     """Put host_tools (simboard) and the firmware on sys.path."""
+    paths.checkout()
     for p in (str(HOST_TOOLS), str(FIRMWARE)):
         if p not in sys.path:
             sys.path.insert(0, p)

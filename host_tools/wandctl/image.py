@@ -50,10 +50,10 @@ from pathlib import Path
 
 from wandctl import flash as fl
 from wandctl.errors import WandctlError
+from wandctl.paths import BUILD, FIRMWARE
 
-REPO = Path(__file__).resolve().parents[2]
-FIRMWARE_DIR = REPO / "firmware"
-BUILD_DIR = REPO / "build" / "image"
+FIRMWARE_DIR = FIRMWARE
+BUILD_DIR = BUILD / "image"
 
 FLASH_SIZES = {"4MB": 4 << 20, "8MB": 8 << 20, "16MB": 16 << 20}
 # esptool's flash-size names in the bootloader header (ESP32ROM.FLASH_SIZES)

@@ -12,12 +12,12 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from wandctl import paths
 from wandctl.errors import WandctlError
 from wandctl.tools import find_tool
 
-REPO = Path(__file__).resolve().parents[2]
-FIRMWARE_DIR = REPO / "firmware"
-BUILD_DIR = REPO / "build" / "deploy"
+FIRMWARE_DIR = paths.FIRMWARE
+BUILD_DIR = paths.BUILD / "deploy"
 PACKAGE = "wand"
 TOP_FILES = ("boot.py", "main.py")  # deployed last, in this order
 # MP_NATIVE_ARCH_* index in sys.implementation._mpy >> 10 -> mpy-cross -march
@@ -78,7 +78,7 @@ MPY_OPT = "-O3"
 
 def build(firmware_dir: Path, fmt: int, sub: int, arch: str | None, build_dir: Path = BUILD_DIR):
     """Compile the package to .mpy (cached by source hash). Returns (package files, top files)."""
-    firmware_dir = Path(firmware_dir)
+    firmware_dir = paths.firmware(firmware_dir)
     pkg = firmware_dir / PACKAGE
     for name in TOP_FILES:
         if not (firmware_dir / name).is_file():

@@ -26,14 +26,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wandctl import paths
 from wandctl.contact_bands import contact_band
 from wandctl.errors import WandctlError
+from wandctl.paths import BUILD, FIRMWARE, HARDWARE, HOST_TOOLS, ROOT
 from wandctl.tools import find_tool
 
-ROOT = Path(__file__).resolve().parents[2]
-FIRMWARE = ROOT / "firmware"
-HOST_TOOLS = ROOT / "host_tools"
-BOARD_JSON = ROOT / "hardware" / "board.json"
+BOARD_JSON = HARDWARE / "board.json"
 
 # The scripted user of `make sim`: start, raise the level twice, lift the
 # wand for 3 s, let the timer end the session.
@@ -103,6 +102,7 @@ class SimResult:
 
 def _firmware_settings():
     """The firmware's own settings module (one place for the limits)."""
+    paths.checkout()
     for p in (str(FIRMWARE), str(HOST_TOOLS)):
         if p not in sys.path:
             sys.path.insert(0, p)
@@ -230,7 +230,7 @@ def run(o: SimOptions, on_progress=None) -> SimResult:
     script, last = script_lines(o)
     minutes = values.get("session_min", 5)
     seconds = o.seconds if o.seconds is not None else max(minutes * 60 + 45, last + 45)
-    flash = o.flash_dir or (ROOT / "build" / "sim" / ("flash-%d-%d" % (os.getpid(), o.seed)))
+    flash = o.flash_dir or (BUILD / "sim" / ("flash-%d-%d" % (os.getpid(), o.seed)))
     if flash.exists():
         shutil.rmtree(flash)
     flash.mkdir(parents=True)

@@ -145,7 +145,7 @@ def test_console_reads_commands_from_stdin_when_not_a_tty(board):
 
 
 def test_completion_offers_commands_settings_and_stream_modes():
-    from wandctl.cmd_console import _Completer
+    from wandctl.console_session import CommandCompleter as _Completer
 
     comp = _Completer(["session_min", "user_max_ua"])
     assert [w for w, _ in comp.words("st")] == ["start", "status", "stop", "stream"]

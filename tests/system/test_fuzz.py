@@ -1,4 +1,4 @@
-"""wandctl fuzz (host_tools/wandctl/fuzz.py) inside `make test`: a small
+"""wandctl fuzz (host_tools/wandctl/commands/fuzz.py) inside `make test`: a small
 fixed-seed search finds no violation on the real firmware (SR-01..SR-12 as the
 trace oracle judges them), and the same search on a deliberately broken copy
 of the firmware (ramps at 900 uA/s) finds and shrinks an SR-05 violation to
@@ -7,14 +7,15 @@ a replayable `wandctl sim --script` file."""
 import shutil
 from pathlib import Path
 
-from wandctl import fuzz
+from wandctl.fuzz_judge import Scenario, judge, violation_classes
+from wandctl.fuzz_search import fuzz
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_sr01_to_sr12_small_fixed_seed_fuzz_finds_no_violation(tmp_path):
-    counts = fuzz.fuzz(600, seed=20261201, interpreter="cpython", out=tmp_path, log=lambda s: None,
-                       batch=6, max_scenarios=6, shrink_s=5)
+    counts = fuzz(600, seed=20261201, interpreter="cpython", out=tmp_path, log=lambda s: None,
+                  batch=6, max_scenarios=6, shrink_s=5)
     assert counts["scenarios"] == 6
     assert counts["violations"] == 0, counts
 
@@ -27,8 +28,8 @@ def test_sr05_fuzz_finds_and_shrinks_a_broken_ramp(tmp_path):
     assert "RAMP_UA_PER_S = const(90)" in src
     ses.write_text(src.replace("RAMP_UA_PER_S = const(90)", "RAMP_UA_PER_S = const(900)"))
     out = tmp_path / "out"
-    counts = fuzz.fuzz(600, seed=5, interpreter="cpython", out=out, log=lambda s: None,
-                       batch=3, max_scenarios=3, firmware=fw, shrink_s=20)
+    counts = fuzz(600, seed=5, interpreter="cpython", out=out, log=lambda s: None,
+                  batch=3, max_scenarios=3, firmware=fw, shrink_s=20)
     assert counts["violations"] >= 1 and "SR-05" in counts["classes"], counts
     files = list(out.glob("*.script"))
     assert files and "SR-05" in files[0].read_text()
@@ -42,8 +43,8 @@ def test_sr05_fuzz_finds_and_shrinks_a_broken_ramp(tmp_path):
     seed = int(re.search(r"--seed (\d+)", head).group(1))
     secs = float(re.search(r"--seconds (\S+)", head).group(1))
     m = re.search(r"--load-ohms (\S+)", head)
-    scn = fuzz.Scenario(seed=seed, seconds=secs, load_ohms=float(m.group(1)) if m else None, lines=lines)
-    assert "SR-05" in fuzz._classes(fuzz.judge(scn, "cpython", fw))
+    scn = Scenario(seed=seed, seconds=secs, load_ohms=float(m.group(1)) if m else None, lines=lines)
+    assert "SR-05" in violation_classes(judge(scn, "cpython", fw))
 
 
 def test_sr01_to_sr12_fuzz_runs_the_firmware_on_the_micropython_port(tmp_path):
@@ -52,8 +53,8 @@ def test_sr01_to_sr12_fuzz_runs_the_firmware_on_the_micropython_port(tmp_path):
     before its first scenario)."""
     from wandctl import cli
 
-    counts = fuzz.fuzz(600, seed=20261202, interpreter="micropython", out=tmp_path, log=lambda s: None,
-                       batch=2, max_scenarios=2, shrink_s=5)
+    counts = fuzz(600, seed=20261202, interpreter="micropython", out=tmp_path, log=lambda s: None,
+                  batch=2, max_scenarios=2, shrink_s=5)
     assert counts["scenarios"] == 2
     assert counts["violations"] == 0, counts
     # the command itself: checks the interpreter, searches, prints its closing line

@@ -128,8 +128,8 @@ def _run_cli_as_nobody(argv):
     import serial  # noqa: F401
 
     import wandctl.cli as cli
-    import wandctl.cmd_deploy  # noqa: F401 - loaded before dropping privileges
-    import wandctl.cmd_flash  # noqa: F401
+    import wandctl.commands.deploy  # noqa: F401 - loaded before dropping privileges
+    import wandctl.commands.flash  # noqa: F401
 
     cli.build_parser()  # imports every command module now
     r, w = os.pipe()

@@ -204,7 +204,7 @@ def test_real_esptool_writes_the_merged_image_and_littlefs_reads_it_back(loader_
 
 def test_wandctl_writes_the_image_through_esptools_api(loader_board, release):
     """The write path of `wandctl flash --image`: esptool.cmds, flash size checked, then littlefs reads back."""
-    from wandctl import cmd_flash
+    from wandctl.commands import flash as cmd_flash
 
     _mp, out, _ = release
     path = out / "microwand-0.1.0-esp32-4MB.bin"

@@ -22,6 +22,7 @@ import math
 import sys
 from pathlib import Path
 
+from wandctl import paths
 from wandctl.errors import WandctlError
 
 DEFAULT_LOADS = (500, 2000, 10000, 47000)
@@ -126,7 +127,7 @@ def _run_with_script(simrun, opts, script_text):
 
 
 def characterize(loads, programs=None, interpreter="cpython", seed=1, progress=None) -> list[dict]:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "firmware"))
+    sys.path.insert(0, str(paths.FIRMWARE))
     from wandctl.simrun import _firmware_settings
 
     _firmware_settings()

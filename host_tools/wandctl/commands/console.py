@@ -20,7 +20,6 @@ from wandctl.console_client import CALIBRATE_TIMEOUT, DEFAULT_TIMEOUT, BoardErro
 from wandctl.console_connect import connect as _connect
 from wandctl.console_format import format_reply
 from wandctl.console_monitor import run_monitor as _run_monitor
-from wandctl.console_session import CommandCompleter as _Completer  # noqa: F401 (importable from here as before)
 from wandctl.console_session import run_console as _run_console
 from wandctl.errors import WandctlError
 from wandctl.serialport import PORT_HELP

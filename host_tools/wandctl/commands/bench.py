@@ -44,11 +44,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from wandctl import paths
 from wandctl.errors import WandctlError
 from wandctl.tools import find_tool
 
-ROOT = Path(__file__).resolve().parents[2]
-FIRMWARE = ROOT / "firmware"
 GOALS = {"alloc_bytes_per_tick": 0, "peak_heap_bytes": 40000, "sim_speed_x": 300,
          "heap32_min_session_bytes": 44000, "heap32_min_console_bytes": 56000, "tick_budget_used_max": 0.40,
          "alloc32_bytes_per_tick": 0}
@@ -76,7 +75,7 @@ def _mpy_cross() -> str:
 
 def _unix_run(tmp: str, heap: str, *args: str) -> dict:
     env = dict(os.environ, MICROPYPATH=tmp)
-    r = subprocess.run([_micropython(), "-X", "heapsize=" + heap, str(Path(__file__).with_name("bench_mpy.py"))]
+    r = subprocess.run([_micropython(), "-X", "heapsize=" + heap, str(paths.WANDCTL / "bench_mpy.py")]
                        + list(args), capture_output=True, text=True, env=env, timeout=600)
     line = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""
     if r.returncode or not line.startswith("{"):
@@ -144,7 +143,7 @@ def figures32(quick: bool = False) -> dict:
 
 def sim_speed() -> dict:
     """A full default session of the real firmware on CPython, no tracing."""
-    sys.path[:0] = [str(FIRMWARE), str(ROOT / "host_tools")]
+    sys.path[:0] = [str(paths.FIRMWARE), str(paths.HOST_TOOLS)]
     if "micropython" not in sys.modules:
         from simboard import upy
 
@@ -162,7 +161,7 @@ def sim_speed() -> dict:
 
         t0 = time.perf_counter()
         with contextlib.redirect_stdout(io.StringIO()):  # the firmware's own prints
-            res = Runner(w, str(FIRMWARE)).run()
+            res = Runner(w, str(paths.FIRMWARE)).run()
         wall = time.perf_counter() - t0
     if res["exceptions"]:
         raise WandctlError("the simulated session raised: %s" % (res["exceptions"][0],))
@@ -198,6 +197,7 @@ def run(args) -> int:
     from wandctl.argcheck import output_file, write_text
 
     json_path = output_file(args.json, "--json", example="bench.json") if args.json else None  # before the run
+    paths.checkout()  # the firmware it measures is the checkout's
     figures: dict = {}
     print("measuring the firmware on the 32-bit MicroPython (webassembly port, Node.js) ...", file=sys.stderr)
     figures.update(figures32(args.quick))

@@ -51,10 +51,10 @@ def tool_versions() -> dict:
         out["mpy-cross emits"] = ".mpy v%d.%d" % mpy_cross_version()
     except WandctlError as e:
         out["mpy-cross emits"] = str(e)
-    from wandctl.vboard.board import find_micropython
+    from wandctl.tools import find_tool
 
     try:
-        mp = find_micropython()
+        mp = find_tool("micropython")
         r = subprocess.run(
             [mp, "-c", "import sys; print(sys.version, sys.implementation._mpy)"],
             capture_output=True,

@@ -57,7 +57,7 @@ def _wait_prompt(port: str, timeout: float) -> bool:
 
 def to_repl(port: str) -> str:
     """Bring the board to the friendly REPL; returns how."""
-    from wandctl.cmd_reset import what_answers
+    from wandctl.commands.reset import what_answers
 
     kind, said = what_answers(port)
     if kind == "repl":

@@ -20,14 +20,12 @@ import random
 import time
 from pathlib import Path
 
+from wandctl import paths
 from wandctl.errors import WandctlError
 
-# The work is in fuzz_judge.py (a scenario, run and judged), fuzz_strategies.py (the space searched) and
-# fuzz_search.py (the search, shrinking, the written cases); these names stay importable from here.
-from wandctl.fuzz_judge import Scenario, judge, run_cpython, run_micropython  # noqa: F401
-from wandctl.fuzz_judge import violation_classes as _classes  # noqa: F401
-from wandctl.fuzz_search import fuzz, write_case  # noqa: F401
-from wandctl.fuzz_strategies import strategies  # noqa: F401
+# The work is in wandctl/fuzz_judge.py (a scenario, run and judged), fuzz_strategies.py (the space searched)
+# and fuzz_search.py (the search, shrinking, the written cases).
+from wandctl.fuzz_search import fuzz
 from wandctl.tools import find_tool
 
 
@@ -55,6 +53,7 @@ def run(args) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise WandctlError("--out %s: not a folder" % out)
+    paths.checkout()  # the firmware it searches is the checkout's
     if args.interpreter == "micropython":
         find_tool("micropython")  # a clear error now, not after the first scenario
     print("fuzz: seed %d, budget %g s, %s" % (seed, args.budget, args.interpreter), flush=True)

@@ -47,21 +47,18 @@ def register(sub):
     p.add_argument("--serve", action="store_true",
                    help="start a virtual board on a pty instead (like `make board`); the options "
                    "below are for it")
-    try:
-        from wandctl.vboard import add_serve_arguments
-    except ImportError:  # pragma: no cover - the virtual board is part of the package
-        add_serve_arguments = None
-    if add_serve_arguments is not None:
-        add_serve_arguments(p.add_argument_group("virtual board (--serve)"))
+    # the virtual board is part of the package: a failed import (a missing dependency) is an error, never
+    # a --help without its options
+    from wandctl.vboard import add_serve_arguments
+
+    add_serve_arguments(p.add_argument_group("virtual board (--serve)"))
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     if args.serve:
-        try:
-            from wandctl import vboard
-        except ImportError as e:
-            raise WandctlError("the virtual board is not available: %s" % e) from None
+        from wandctl import vboard
+
         return vboard.serve(args)
     from wandctl import simrun
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
+from wandctl import paths
 from wandctl.deploy import deploy
 from wandctl.errors import WandctlError
 from wandctl.mpy_build import FIRMWARE_DIR
@@ -34,7 +34,7 @@ def register(sub):
 
 
 def run(args) -> int:
-    fw = Path(args.firmware)
+    fw = paths.firmware(args.firmware)
     if fw.is_file():
         raise WandctlError("--firmware %s is a file: deploy takes the firmware folder (with boot.py, main.py "
                            "and wand/); to put MicroPython itself on the board use `wandctl flash --firmware "
