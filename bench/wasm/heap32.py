@@ -1,7 +1,7 @@
 """The firmware's side of the 32-bit heap run (`wandctl bench`; bench/wasm/run.mjs).
 
-run.mjs calls `setup(mode)` once, then `step()` once per control tick from
-JavaScript. The webassembly port collects garbage only between such calls
+run.mjs calls `setup(mode)` once (it builds the App), then `step()` once per
+control tick from JavaScript (the first one boots the App). The webassembly port collects garbage only between such calls
 (it cannot scan the wasm stack), so what one tick leaves behind is collected
 before the next one, as on the chip; what a tick allocates while it runs is
 all counted (an upper bound: the chip could also collect inside the tick).
@@ -81,7 +81,8 @@ _st = {}
 # would load all three at once and keep their garbage until it ends).
 _IMPORTS = ("wand", "wand.board", "wand.faults", "wand.programs", "wand.regulator", "wand.safety",
             "wand.waveform", "wand.session", "wand.atomicfile", "wand.settings", "wand.buttons",
-            "wand.eventlog", "wand.ui", "wand.hal", "wand.app")
+            "wand.eventlog", "wand.history", "wand.ui", "wand.controls", "wand.output", "wand.power",
+            "wand.hal", "wand.app")
 _CONSOLE = ("json", "wand.linereader", "wand.console", "wand.diag")
 
 
@@ -103,6 +104,8 @@ def grown():
 
 
 def setup(mode):
+    """Build the App (the first step() boots it: each in a call of its own, so a
+    collection can run between them, as one can at any allocation on the chip)."""
     import hwlink
 
     if mode == 0:
@@ -120,11 +123,10 @@ def setup(mode):
     serial = _TypedSerial(ref) if mode == 2 else None
     app = appmod.App(b, None, serial, None)
     ref[0] = app
-    app.boot()
     _st["app"] = app
     _st["b"] = b
     _st["mode"] = mode
-    _st["deadline"] = b.ticks_us()
+    _st["booted"] = False
     _st["ran"] = False
     return 0
 
@@ -139,6 +141,11 @@ def step():
         return 1
     app = _st["app"]
     b = _st["b"]
+    if not _st["booted"]:  # App.boot() in a call of its own, after the App was built
+        app.boot()
+        _st["booted"] = True
+        _st["deadline"] = b.ticks_us()
+        return 0
     _st["a0"] = gc.mem_alloc()
     ok = app.tick()
     _st["a1"] = gc.mem_alloc()  # an exception ends the run: run.mjs reports it

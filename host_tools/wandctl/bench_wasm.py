@@ -55,13 +55,17 @@ def build(out: Path, mpy_cross: str) -> None:
     from wandctl.mpy_build import MPY_OPT
 
     (out / "wand").mkdir(parents=True, exist_ok=True)
-    jobs = [(src, out / "wand" / (src.stem + ".mpy")) for src in sorted((FIRMWARE / "wand").glob("*.py"))]
+    # The source name each .mpy carries is interned in the heap when it loads:
+    # "wand/app.py", as deploy names it, not this checkout's absolute path
+    # (which made the heap figures depend on where the checkout is).
+    jobs = [(src, out / "wand" / (src.stem + ".mpy"), "wand/" + src.name)
+            for src in sorted((FIRMWARE / "wand").glob("*.py"))]
     for name in ("hwlink.py", "heap32.py"):
-        jobs.append((WASM_DIR / name, out / name.replace(".py", ".mpy")))
+        jobs.append((WASM_DIR / name, out / name.replace(".py", ".mpy"), name))
     for name in ("bench_mpy.py", "pystone_lowmem.py"):
-        jobs.append((WANDCTL / name, out / name.replace(".py", ".mpy")))
-    for src, dst in jobs:
-        r = subprocess.run([mpy_cross, MPY_OPT, "-o", str(dst), str(src)], capture_output=True, text=True)
+        jobs.append((WANDCTL / name, out / name.replace(".py", ".mpy"), name))
+    for src, dst, shown in jobs:
+        r = subprocess.run([mpy_cross, MPY_OPT, "-s", shown, "-o", str(dst), str(src)], capture_output=True, text=True)
         if r.returncode:
             raise WandctlError("mpy-cross failed on %s: %s" % (src.name, r.stderr.strip()))
 
