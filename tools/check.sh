@@ -25,7 +25,7 @@ echo "== pyright (micropython-esp32-stubs)"
 $BIN/pyright -p firmware || status=1
 
 echo "== ruff"
-$BIN/ruff check firmware host_tools tests hardware || status=1
+$BIN/ruff check firmware host_tools tests hardware bench tools || status=1
 
 [ $status -eq 0 ] && echo "check: all passed" || echo "check: FAILED"
 exit $status

@@ -1,8 +1,9 @@
 """The firmware's side of the 32-bit heap run (`wandctl bench`; bench/wasm/run.mjs).
 
 run.mjs calls `setup(mode)` once (it builds the App), then `step()` once per
-control tick from JavaScript (the first one boots the App). The webassembly port collects garbage only between such calls
-(it cannot scan the wasm stack), so what one tick leaves behind is collected
+control tick from JavaScript (the first one boots the App). The webassembly
+port collects garbage only between such calls (it cannot scan the wasm
+stack), so what one tick leaves behind is collected
 before the next one, as on the chip; what a tick allocates while it runs is
 all counted (an upper bound: the chip could also collect inside the tick).
 The heap grows by itself on this port when an allocation fails after a

@@ -15,7 +15,7 @@ A run "fits" when it completes without the heap growing (this port grows its
 heap instead of raising MemoryError; it grows only when an allocation fails
 after a collection, which is when a fixed heap would have raised).
 
-Ticks and allocation: bench_mpy.main32() (host_tools/wandctl/bench_mpy.py)
+Ticks and allocation: bench_mpy.main32() (bench/bench_mpy.py)
 in the same port with a large heap.
 """
 
@@ -29,7 +29,7 @@ import tempfile
 from pathlib import Path
 
 from wandctl.errors import WandctlError
-from wandctl.paths import BENCH, BUILD, FIRMWARE, HOST_TOOLS, WANDCTL
+from wandctl.paths import BENCH, BUILD, FIRMWARE, HOST_TOOLS
 from wandctl.tools import find_tool
 
 WASM_DIR = BENCH / "wasm"
@@ -63,7 +63,7 @@ def build(out: Path, mpy_cross: str) -> None:
     for name in ("hwlink.py", "heap32.py"):
         jobs.append((WASM_DIR / name, out / name.replace(".py", ".mpy"), name))
     for name in ("bench_mpy.py", "pystone_lowmem.py"):
-        jobs.append((WANDCTL / name, out / name.replace(".py", ".mpy"), name))
+        jobs.append((BENCH / name, out / name.replace(".py", ".mpy"), name))
     for src, dst, shown in jobs:
         r = subprocess.run([mpy_cross, MPY_OPT, "-s", shown, "-o", str(dst), str(src)], capture_output=True, text=True)
         if r.returncode:

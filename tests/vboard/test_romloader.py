@@ -3,7 +3,7 @@
 import hashlib
 import struct
 
-from wandctl.romloader import (
+from wandctl.vboard.romloader import (
     ERR_BAD_CRC,
     ERR_INVALID_MSG,
     ESP32_MAGIC,

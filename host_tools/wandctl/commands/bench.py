@@ -22,7 +22,7 @@ firmware compiled by mpy-cross as deployed:
 - alloc32_bytes_per_tick: allocation per steady tick, worst program.
 
 64-bit figures (the MicroPython unix port from PyPI, 100 KB heap;
-host_tools/wandctl/bench_mpy.py), kept beside them:
+bench/bench_mpy.py), kept beside them:
 - alloc_bytes_per_tick, peak_heap_bytes (a sampled peak, every 50 ticks),
   heap_after_gc_bytes, tick_us, tick_us_max; tick64_pystones_mean/_max.
 - sim_speed_x: simulated seconds per wall second of a full 5-minute session
@@ -75,7 +75,7 @@ def _mpy_cross() -> str:
 
 def _unix_run(tmp: str, heap: str, *args: str) -> dict:
     env = dict(os.environ, MICROPYPATH=tmp)
-    r = subprocess.run([_micropython(), "-X", "heapsize=" + heap, str(paths.WANDCTL / "bench_mpy.py")]
+    r = subprocess.run([_micropython(), "-X", "heapsize=" + heap, str(paths.BENCH / "bench_mpy.py")]
                        + list(args), capture_output=True, text=True, env=env, timeout=600)
     line = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""
     if r.returncode or not line.startswith("{"):

@@ -19,7 +19,7 @@ One supervisor thread plays the silicon and the USB-serial bridge:
   resets the chip when not fed for its timeout, whatever the interpreter is
   doing (a busy loop, a raw REPL waiting for `mpremote`, a soft reset);
 - the *ROM loader*: in bootloader mode the UART talks to
-  `wandctl.romloader.RomLoader` over the SPI flash image file instead.
+  `wandctl.vboard.romloader.RomLoader` over the SPI flash image file instead.
 
 What each reset keeps is simboard's reset table (host_tools/simboard/README.md, docs/platform.md);
 the EN pin also clears RTC memory here (*inferred*), and the REPL mode (raw or
@@ -54,7 +54,6 @@ import tty
 from pathlib import Path
 
 from simboard.world import World
-from wandctl.romloader import RomLoader
 from wandctl.vboard.boardthread import BoardThreadMixin
 from wandctl.vboard.chiplink import WORLD_LOCK, ChipLink
 from wandctl.vboard.errors import VirtualBoardError
@@ -63,6 +62,7 @@ from wandctl.vboard.interpreter import CHIP_DIR, InterpreterMixin, find_micropyt
 from wandctl.vboard.linkserver import LinkServerMixin
 from wandctl.vboard.readouts import ReadoutsMixin
 from wandctl.vboard.resets import DEEPSLEEP_RESET, HARD_RESET, PWRON_RESET, SOFT_RESET, WDT_RESET, ResetsMixin
+from wandctl.vboard.romloader import RomLoader
 from wandctl.vboard.spiflash import SpiFlashMixin
 from wandctl.vboard.uart import UartMixin
 from wandctl.vboard.worldclock import WorldClockMixin

@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 
 from simboard.world import ChipReset
-from wandctl.romloader import RomLoader
 from wandctl.vboard.chiplink import WORLD_LOCK
+from wandctl.vboard.romloader import RomLoader
 from wandctl.vboard.spiflash import APP_IMAGE_OFFSET
 
 PWRON_RESET, HARD_RESET, WDT_RESET, DEEPSLEEP_RESET, SOFT_RESET = 1, 2, 3, 4, 5
