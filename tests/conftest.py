@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-for p in (ROOT / "firmware", ROOT / "host_tools", ROOT / "tests" / "core"):
+for p in (ROOT / "firmware", ROOT / "host_tools", ROOT / "tests" / "unit"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 

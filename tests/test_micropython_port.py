@@ -1,6 +1,6 @@
-"""The core tests on the real MicroPython unix port, with an ESP32-sized heap.
+"""The unit tests (tests/unit) on the real MicroPython unix port, with an ESP32-sized heap.
 
-One pytest test per file: `micropython -X heapsize=100K tests/core/mpy_runner.py
+One pytest test per file: `micropython -X heapsize=100K tests/unit/mpy_runner.py
 FILE`, one process per file so every file gets the whole 100 KB heap. The
 firmware is imported as the chip imports it: compiled by mpy-cross with
 deploy's options (compiling the sources on the board costs ~20 KB of heap that
@@ -21,9 +21,9 @@ from wandctl.tools import find_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAPSIZE = "100K"
-RUNNER = "tests/core/mpy_runner.py"
-MICROPYPATH = "host_tools:tests/core"
-FILES = sorted(ROOT.glob("tests/core/test_*.py")) + sorted(ROOT.glob("tests/*/mpy/test_*.py"))
+RUNNER = "tests/unit/mpy_runner.py"
+MICROPYPATH = "host_tools:tests/unit"
+FILES = sorted(ROOT.glob("tests/unit/test_*.py")) + sorted(ROOT.glob("tests/*/mpy/test_*.py"))
 RESULT = re.compile(r"^micropython: (\d+) passed, (\d+) failed$", re.M)
 
 
@@ -37,10 +37,10 @@ def _defined_tests(path: Path) -> list[str]:
 
 
 def test_micropython_files_are_found():
-    """The globs above still find the core and console files (a moved folder
+    """The globs above still find the unit and console files (a moved folder
     must not drop them silently)."""
     rel = [_rel(p) for p in FILES]
-    assert any(r.startswith("tests/core/") for r in rel), rel
+    assert any(r.startswith("tests/unit/") for r in rel), rel
     assert any("/mpy/" in r for r in rel), rel
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make test: every test in one pytest run, on CPython and on the real
 # MicroPython unix port with an ESP32-sized heap (tests/test_micropython_port.py
-# runs each core file there as one test). Ends with pytest's own summary line
+# runs each unit-test file there as one test). Ends with pytest's own summary line
 # (`N passed in Xs`), also kept in build/pytest.log for .ci/run.
 # Arguments go to pytest: `bash tools/test.sh -m "not slow"` is `make test-fast`.
 set -u

@@ -1,6 +1,6 @@
 """Full-board replays of the violation classes `wandctl fuzz` found on the real
 firmware, each judged by the trace oracle (simboard/oracle/). The pure-core
-halves run on both interpreters in tests/core/test_sr_fuzz_regressions.py."""
+halves run on both interpreters in tests/unit/test_sr_fuzz_regressions.py."""
 
 import json
 from pathlib import Path

@@ -1,6 +1,6 @@
 """Run test modules on the MicroPython unix port: every `test_*` function.
 
-    micropython -X heapsize=100K tests/core/mpy_runner.py tests/core/test_x.py ...
+    micropython -X heapsize=100K tests/unit/mpy_runner.py tests/unit/test_x.py ...
 
 Same files pytest runs on CPython (they use plain asserts, no fixtures).
 Prints one line per failure and ends with `N passed, N failed`.

@@ -1,0 +1,349 @@
+"""wand.safety.Supervisor on its own: the clamp and the hard ceiling (SR-01),
+the current monitor (SR-01 layer 2), sensor plausibility (SR-08) and the
+fault latch (SR-12). A fake board records what reaches the output stage; time
+is an argument. Runs on CPython and on the MicroPython unix port."""
+
+from wand import faults
+from wand.regulator import Calibration
+from wand.safety import BOOT_ZERO_UA, GAIN_TOL_PCT, HARD_CEILING_UA, Supervisor
+
+CAL = Calibration()  # board.json's nominal gains
+# the nominal stage at the worst real gain the parts allow (nA per code)
+WORST_NA_PER_CODE = CAL.gain_na * (100 + GAIN_TOL_PCT) / 100
+
+
+class FakeBoard:
+    """The four output calls the Supervisor makes, recorded."""
+
+    def __init__(self):
+        self.dac = 0
+        self.dac_writes = []
+        self.enabled = False
+        self.polarity = 0
+        self.offs = 0
+        self.us = 0
+
+    def ticks_us(self):
+        self.us += 7
+        return self.us
+
+    def write_dac(self, code):
+        self.dac = code
+        self.dac_writes.append(code)
+
+    def set_polarity(self, p):
+        self.polarity = p
+
+    def set_enable(self, on):
+        self.enabled = bool(on)
+
+    def output_off(self):
+        self.offs += 1
+        self.dac = 0
+        self.enabled = False
+        self.polarity = 0
+
+
+def raw_for(ua, cal=CAL):
+    """The current-sense ADC reading (µV) of `ua` by calibration `cal`."""
+    return cal.sense_offset_uv + ua * cal.sense_uv_per_ua
+
+
+def new(user_max_ua=400, cal=CAL):
+    fired = []
+    b = FakeBoard()
+    sup = Supervisor(b, cal, user_max_ua, lambda t, code: fired.append((t, code)))
+    return sup, b, fired
+
+
+# --- SR-01 layer 1: the clamp and the hard ceiling ---------------------------
+
+
+def test_sr01_hard_ceiling_is_500ua_and_set_user_max_cannot_raise_it():
+    assert HARD_CEILING_UA == 500  # docs: SAFETY.md SR-01 (hard)
+    sup, _, _ = new(300)
+    assert sup.limit_ua == 300
+    top_500 = Supervisor(FakeBoard(), CAL, 500).clamp_code(255)
+    for asked in (501, 600, 5000, 10**9):
+        sup.set_user_max(asked)
+        assert sup.limit_ua == HARD_CEILING_UA, asked
+        assert sup.clamp_code(255) == top_500, asked
+    sup.set_user_max(-40)
+    assert sup.limit_ua == 0 and sup.clamp_code(255) == 0
+
+
+def test_sr01_clamp_never_passes_a_code_over_the_active_limit():
+    for lim in (100, 250, 400, 500):
+        sup, _, _ = new(lim)
+        last = 0
+        for code in range(-5, 300):
+            c = sup.clamp_code(code)
+            assert 0 <= c <= 255, (lim, code, c)
+            assert c <= code or code <= 0, (lim, code, c)
+            assert c >= last, (lim, code)  # monotonic
+            last = c
+            # by the calibration, and at the worst real gain of the parts
+            assert CAL.ua_for_code(c) <= lim, (lim, code, c)
+            assert c * WORST_NA_PER_CODE <= lim * 1000, (lim, code, c)
+        top = sup.clamp_code(255)
+        # not over-restrictive: the top code is within a few percent of the limit
+        assert top * CAL.gain_na >= lim * 1000 * 90 // 100, (lim, top)
+        assert sup.clamp_code(top // 2) == top // 2
+
+
+def test_sr01_a_calibration_claiming_a_weak_stage_cannot_raise_the_top_code():
+    """A stored gain 20 % low (a wrong resistor in calibration) would let the
+    calibration's clamp allow more codes; the nominal worst-gain cap holds."""
+    weak = Calibration(CAL.gain_na * 8 // 10)
+    sup, _, _ = new(500, weak)
+    assert sup.clamp_code(255) * WORST_NA_PER_CODE <= 500 * 1000
+    assert weak.code_for(500) > sup.clamp_code(255)  # the calibration alone would allow more
+
+
+def test_sr01_apply_writes_only_clamped_codes_and_is_off_without_enable():
+    sup, b, _ = new(200)
+    top = sup.clamp_code(255)
+    assert sup.apply(255, 1, True) == top
+    assert b.dac == top and b.enabled and b.polarity == 1 and sup.output_on
+    assert max(b.dac_writes) == top
+    assert sup.expected_ua() == CAL.ua_for_code(top)
+    # a reversal goes through 0 before the new polarity
+    n = len(b.dac_writes)
+    assert sup.apply(50, -1, True) == 50
+    assert b.dac_writes[n:] == [0, 50] and b.polarity == -1
+    # not enabled, or no polarity: the output goes off, code 0
+    for code, pol, en in ((80, 1, False), (80, 0, True)):
+        sup.apply(80, 1, True)
+        offs = b.offs
+        assert sup.apply(code, pol, en) == 0
+        assert b.offs == offs + 1 and not b.enabled and b.dac == 0
+        assert not sup.output_on and sup.code == 0 and sup.expected_ua() == 0
+
+
+# --- SR-01 layer 2: the monitor ------------------------------------------------
+
+
+def test_sr01_monitor_trips_overcurrent_after_2_samples_above_limit_plus_10pct_plus_10():
+    lim = 300
+    over = lim + lim // 10 + 10  # 340: the trip line of SR-01
+    sup, b, fired = new(lim)
+    sup.apply(sup.clamp_code(255), 1, True)
+    raw = raw_for(280)  # what the sense reads (nominal gains: 296 µA at worst)
+    # at the line: never
+    for t in range(0, 500, 10):
+        assert sup.check(t, raw + t % 20, over, False), t
+    assert sup.fault == faults.NONE
+    # one sample over, then one under: the count restarts
+    assert sup.check(500, raw, over + 1, False)
+    assert sup.check(510, raw + 1, over, False)
+    assert sup.check(520, raw, over + 1, False) and sup.fault == faults.NONE
+    # the second in a row trips at once
+    offs = b.offs
+    assert not sup.check(530, raw + 1, over + 1, False)
+    assert sup.fault == faults.OVERCURRENT and sup.fault_ms == 530
+    assert fired == [(530, faults.OVERCURRENT)]
+    assert b.offs > offs and not b.enabled and b.dac == 0 and not sup.output_on
+
+
+def test_sr01_monitor_also_reads_the_sense_with_the_nominal_gains():
+    """A calibration whose sense reads 20 % low hides an overcurrent from the
+    calibrated reading; the nominal reading (at the worst gain) still trips."""
+    low = Calibration(0, 0, 0, CAL.sense_uv_per_ua * 12 // 10)
+    sup, _, _ = new(300, low)
+    sup.apply(sup.clamp_code(255), 1, True)
+    raw = raw_for(345)  # 345 µA really flows (nominal sense)
+    calibrated = low.sense_ua(raw)
+    assert calibrated <= 300 + 30 + 10  # the calibrated reading alone looks fine
+    sup.check(0, raw, calibrated, False)
+    sup.check(10, raw + 1, calibrated, False)
+    assert sup.fault == faults.OVERCURRENT
+
+
+def test_sr01_sr08_current_with_the_output_off_trips():
+    """Output off, the limit is zero: more than BOOT_ZERO_UA measured twice trips."""
+    sup, _, _ = new(400)
+    for t in range(0, 300, 10):
+        assert sup.check(t, raw_for(BOOT_ZERO_UA * 100 // 106) + t % 2, 0, False)
+    assert sup.fault == faults.NONE
+    ua = BOOT_ZERO_UA + 3
+    sup.check(300, raw_for(ua), ua, False)
+    assert sup.fault == faults.NONE
+    assert not sup.check(310, raw_for(ua) + 1, ua, False)
+    assert sup.fault == faults.OVERCURRENT
+
+
+# --- SR-08: boot check and plausibility ------------------------------------------
+
+
+def test_sr08_boot_check_wants_a_reading_near_zero_above_the_dead_zone():
+    for raw, ok, code in (
+        (raw_for(0), True, faults.NONE),
+        (raw_for(BOOT_ZERO_UA), True, faults.NONE),
+        (raw_for(-BOOT_ZERO_UA), True, faults.NONE),
+        (raw_for(BOOT_ZERO_UA + 1), False, faults.BOOT_SENSE),
+        (raw_for(-BOOT_ZERO_UA - 1), False, faults.BOOT_SENSE),
+        (100000, False, faults.SENSE_OPEN),  # the dead zone: an open sense path
+        (0, False, faults.SENSE_OPEN),
+    ):
+        sup, b, fired = new()
+        assert sup.boot_check(1234, raw) is ok, raw
+        assert sup.fault == code, raw
+        if not ok:
+            assert fired == [(1234, code)] and b.offs >= 1
+
+
+def test_sr08_open_sense_path_trips_after_3_dead_zone_readings():
+    sup, _, _ = new()
+    sup.apply(100, 1, True)
+    sup.check(0, 90000, 0, False)
+    sup.check(10, 60000, 0, False)
+    assert sup.fault == faults.NONE
+    sup.check(20, 50000, 0, False)
+    assert sup.fault == faults.SENSE_OPEN
+    # interrupted by a good reading: no fault
+    sup, _, _ = new()
+    sup.apply(100, 1, True)
+    for t in range(0, 400, 10):
+        raw = 50000 if (t // 10) % 3 else raw_for(CAL.ua_for_code(100))
+        sup.check(t, raw, 0, False)
+    assert sup.fault == faults.NONE
+
+
+def test_sr08_a_bit_identical_reading_while_current_is_commanded_is_stuck():
+    sup, _, _ = new()
+    sup.apply(100, 1, True)
+    ua = sup.expected_ua()
+    raw = raw_for(ua)
+    # a live reading (1 µV of noise) never trips
+    for t in range(0, 2000, 10):
+        sup.check(t, raw + (t // 10) % 2, ua, True)
+    assert sup.fault == faults.NONE
+    # frozen: tripped well within SR-08's 500 ms, not on the first few ticks
+    t0 = 2000
+    t = t0
+    while sup.fault == faults.NONE and t < t0 + 1000:
+        sup.check(t, raw, ua, True)
+        t += 10
+    assert sup.fault == faults.SENSE_STUCK
+    assert 100 <= t - t0 <= 500, t - t0
+
+
+def test_sr08_a_reading_that_does_not_follow_a_rising_command_is_stuck():
+    def ramp(follow):
+        sup, _, _ = new(500)
+        code = 93
+        for k in range(40):
+            sup.apply(code, 1, True)
+            ua = sup.expected_ua()
+            # a sense frozen at a plausible, noisy value, or one that follows
+            seen = ua if follow else 200
+            sup.check(k * 10, raw_for(seen) + (k % 2) * 1000, seen, True)
+            if sup.fault:
+                return sup.fault, k
+            code += 2  # about 4.3 µA a tick: 430 µA/s
+        return sup.fault, 40
+
+    assert ramp(True) == (faults.NONE, 40)
+    fault, k = ramp(False)
+    assert fault == faults.SENSE_STUCK and k * 10 <= 500, (fault, k)
+
+
+def test_sr08_gain_drift_beyond_20_percent_trips_within_500ms():
+    def run(pct, ratio_valid, ticks=100):
+        sup, _, _ = new(500)
+        sup.apply(100, 1, True)
+        ua = sup.expected_ua() * pct // 100
+        for k in range(ticks):
+            sup.check(k * 10, raw_for(ua) + k % 2, ua, ratio_valid)
+            if sup.fault:
+                return sup.fault, k + 1
+        return sup.fault, ticks
+
+    assert run(100, True) == (faults.NONE, 100)
+    assert run(81, True) == (faults.NONE, 100)  # inside 20 %
+    assert run(119, True) == (faults.NONE, 100)
+    for pct in (75, 125):
+        fault, n = run(pct, True)
+        assert fault == faults.GAIN_DRIFT and n * 10 <= 500, (pct, fault, n)
+        assert n > 1, pct  # not on one reading
+    # a reading under half the command trips sooner (inside one 100 ms pulse)
+    fault, n = run(40, True)
+    assert fault == faults.GAIN_DRIFT and n * 10 < 100, (fault, n)
+    # a load in compliance cannot take the current: not a sensor fault
+    assert run(40, False) == (faults.NONE, 100)
+
+
+def test_sr08_probe_lowers_every_8th_steady_code_and_a_frozen_sense_trips():
+    sup, _, _ = new(500)
+    sup.apply(100, 1, True)
+    out = [sup.probe(100, True) for _ in range(16)]
+    assert out.count(96) == 2 and out.count(100) == 14 and out[7] == 96 and out[15] == 96
+    sup, _, _ = new(500)
+    sup.apply(100, 1, True)
+    assert [sup.probe(100, False) for _ in range(16)] == [100] * 16  # not steady: never
+    sup, _, _ = new(500)
+    sup.apply(19, 1, True)
+    assert [sup.probe(19, True) for _ in range(16)] == [19] * 16  # too small to probe
+
+    # A stage 19 % weaker than nominal (the settings accept -20 %): the probe's
+    # 4 codes are 7 µA there, under the follow check's 8 µA, so only the probe
+    # itself can see a sense frozen at a plausible value.
+    weak = Calibration(1750)
+    assert weak.ua_for_code(100) - weak.ua_for_code(96) < 8
+
+    def run(frozen):
+        """Each tick: the probe decides, apply() writes, the sense reads the result."""
+        sup, _, _ = new(500, weak)
+        sup.apply(100, 1, True)
+        for k in range(100):
+            sup.apply(sup.probe(100, True), 1, True)
+            seen = weak.ua_for_code(100) if frozen else sup.expected_ua()
+            sup.check(k * 10, raw_for(seen, weak) + k % 2, seen, True)
+            if sup.fault:
+                return sup.fault, k
+        return sup.fault, 100
+
+    assert run(False) == (faults.NONE, 100)
+    fault, k = run(True)
+    assert fault == faults.SENSE_STUCK and k * 10 <= 500, (fault, k)  # 3 probes
+
+
+# --- SR-12: the latch --------------------------------------------------------
+
+
+def test_sr12_a_fault_cuts_at_once_latches_the_first_cause_until_cleared():
+    sup, b, fired = new(400)
+    sup.apply(150, 1, True)
+    assert b.enabled and b.dac == 150
+    sup.trip(5000, faults.SHORT)
+    assert sup.fault == faults.SHORT and sup.fault_ms == 5000
+    assert not b.enabled and b.dac == 0 and not sup.output_on and sup.code == 0
+    assert fired == [(5000, faults.SHORT)]
+    # a second cause cuts again but keeps the first (the one logged)
+    offs = b.offs
+    sup.trip(5010, faults.OVERCURRENT)
+    assert sup.fault == faults.SHORT and sup.fault_ms == 5000 and b.offs == offs + 1
+    assert fired == [(5000, faults.SHORT)]
+    # time and healthy readings never clear it; no output while latched
+    raw0 = raw_for(0)
+    writes = len(b.dac_writes)
+    for t in range(5020, 65020, 1000):
+        assert sup.check(t, raw0 + t % 2, 0, True)  # nothing flows: the loop stays alive
+        assert sup.apply(150, 1, True) == 0
+    assert sup.fault == faults.SHORT and not b.enabled and len(b.dac_writes) == writes
+    # latched with current flowing: the watchdog must not be fed
+    assert not sup.check(70000, raw_for(100), 100, False)
+    # only the deliberate act clears it, and the output stays off until asked
+    sup.clear()
+    assert sup.fault == faults.NONE and not b.enabled and b.dac == 0
+    assert sup.apply(150, 1, True) == 150 and b.enabled
+
+
+def test_sr12_every_latched_cause_blocks_the_output():
+    for code in (faults.OVERCURRENT, faults.SENSE_STUCK, faults.SENSE_OPEN, faults.GAIN_DRIFT,
+                 faults.BOOT_SENSE, faults.SHORT, faults.WATCHDOG, faults.BATTERY_CRITICAL,
+                 faults.INTERNAL, faults.USB_POWER):
+        sup, b, fired = new()
+        sup.trip(0, code)
+        assert sup.apply(100, 1, True) == 0 and b.dac_writes == [], code
+        assert fired == [(0, code)] and faults.name(code) != "unknown"
