@@ -167,11 +167,18 @@ class Settings:
         return v
 
     def set_many(self, pairs):
+        """All validated before any is changed; all or none stored (as set())."""
         for name, value in pairs:
             validate_field(name, value)
+        vals = self.values
+        old = dict(vals)
         for name, value in pairs:
-            self.values[name] = value
-        self.save()
+            vals[name] = value
+        try:
+            self.save()
+        except OSError:
+            self.values = old
+            raise
 
     def save(self):
         atomicfile.write(self.fs, FILE, json.dumps(self.values))

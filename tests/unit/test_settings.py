@@ -222,3 +222,22 @@ def test_sr10_invalid_values_are_never_stored():
     assert s.get("level") == 6 and fs.files[settings.FILE] == before
     s.set_many((("level", 2), ("user_max_ua", 300)))
     assert json.loads(fs.files[settings.FILE])["user_max_ua"] == 300
+
+
+def test_sr10_a_failed_save_of_several_values_keeps_the_old_ones():
+    """A calibration stores its four coefficients with set_many: when the flash
+    refuses the write, none of them may stay in memory (the next successful
+    set would write them to flash unseen)."""
+    fs = MemFS()
+    s = settings.Settings(fs)
+    s.load()
+    gain, offset = s.get("cal_gain_na"), s.get("cal_offset_na")
+    before = fs.files.get(settings.FILE)
+    fs.fail = "rename"
+    raises(OSError, s.set_many, (("cal_gain_na", gain + 40), ("cal_offset_na", offset + 1000)))
+    assert (s.get("cal_gain_na"), s.get("cal_offset_na")) == (gain, offset)
+    assert fs.files.get(settings.FILE) == before
+    fs.fail = ""
+    s.set("level", 5)
+    stored = json.loads(fs.files[settings.FILE])
+    assert (stored["cal_gain_na"], stored["cal_offset_na"]) == (gain, offset)
