@@ -60,7 +60,7 @@ def new(user_max_ua=400, cal=CAL):
 
 
 def test_sr01_hard_ceiling_is_500ua_and_set_user_max_cannot_raise_it():
-    assert HARD_CEILING_UA == 500  # docs: SAFETY.md SR-01 (hard)
+    assert HARD_CEILING_UA == 500  # docs/safety.md SR-01 (hard)
     sup, _, _ = new(300)
     assert sup.limit_ua == 300
     top_500 = Supervisor(FakeBoard(), CAL, 500).clamp_code(255)

@@ -11,7 +11,7 @@ from wand.regulator import Calibration
 from wand.waveform import OutputEngine
 
 CAL = Calibration()
-SR05_UA_PER_S = 200  # SAFETY.md SR-05
+SR05_UA_PER_S = 200  # docs/safety.md SR-05
 
 
 class Run:
@@ -95,7 +95,7 @@ def test_sr05_sr07_a_session_ramps_up_runs_ramps_down_and_ends_on_the_timer():
 
 
 def test_sr07_no_session_is_longer_than_20_minutes():
-    assert ses.MAX_SESSION_MIN == 20  # SAFETY.md SR-07 (hard)
+    assert ses.MAX_SESSION_MIN == 20  # docs/safety.md SR-07 (hard)
     s = ses.Session(OutputEngine())
     s.configure("lift", 3, 400, 20, 5)
     assert s.session_ms == 20 * 60000
