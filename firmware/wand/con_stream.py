@@ -6,7 +6,6 @@ from wand.console import _parse_int
 
 _HZ_DEFAULT = const(10)
 _HZ_MAX = const(50)
-_TICKS_MASK = const(0x3FFFFFFF)
 
 
 def run(con, name, args, now_ms):
@@ -24,6 +23,6 @@ def run(con, name, args, now_ms):
         if hz is None:
             return con._err("arg", "stream on [hz]: hz is a whole number from 1 to %d" % _HZ_MAX)
     con._stream_ms = 1000 // hz
-    con._stream_next = (now_ms + con._stream_ms) & _TICKS_MASK  # first sample after the reply
+    con._stream_next = now_ms + con._stream_ms  # first sample after the reply (uptime: never wraps)
     con._dropped = 0
     return con._ok({"stream": True, "hz": hz})

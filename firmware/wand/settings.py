@@ -161,7 +161,7 @@ class Settings:
         self.values[name] = v
         try:
             self.save()
-        except OSError:
+        except (OSError, MemoryError):
             self.values[name] = old
             raise
         return v
@@ -176,7 +176,7 @@ class Settings:
             vals[name] = value
         try:
             self.save()
-        except OSError:
+        except (OSError, MemoryError):
             self.values = old
             raise
 

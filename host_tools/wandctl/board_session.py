@@ -275,6 +275,8 @@ class Session:
         From the friendly REPL, as after a boot: started from the raw REPL, the firmware
         would leave back into it, and the next client would find a raw `>` prompt."""
         ser = self.t.serial
+        saved = ser.timeout
+        ser.timeout = 0.05  # (with the session's 2 s, the wait for quiet took 2 s)
         try:
             with self._quiet():
                 self.t.exit_raw_repl()
@@ -282,6 +284,8 @@ class Session:
             ser.write(b"exec(open('main.py').read())\r")
         except (OSError, serial_exception(), self._TransportError):
             pass
+        finally:
+            ser.timeout = saved
 
     def close(self):
         try:

@@ -103,7 +103,7 @@ def test_sr07_no_session_is_longer_than_20_minutes():
         s.configure("lift", 3, 400, asked, 5)
         assert s.session_ms == 5 * 60000, asked  # out of range: the 5-minute default
     # a 20-minute session ends on its own at 20 minutes of current
-    r = Run(level=10, user_max_ua=500, minutes=20, engine=False)
+    r = Run(level=10, user_max_ua=500, minutes=20, cue_s=0, engine=False)  # (no cues: 240 events fill a 100 KB heap)
     r.start()
     r.until(ses.DONE, limit_ms=21 * 60000)
     assert r.s.ended_by == ses.END_TIMER
