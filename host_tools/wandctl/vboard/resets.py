@@ -61,7 +61,11 @@ class ResetsMixin:
             self._pending = (exc, None)
 
     def _chip_reset(self, exc: ChipReset):
-        """The World reset the chip (watchdog, machine.reset(), deepsleep): end the child."""
+        """The World reset the chip (watchdog, machine.reset(), deepsleep): end the child.
+        What it wrote before goes out first: on the chip those bytes left the UART long
+        before the reset (raw-paste's end-of-data ack before `machine.reset()` was lost
+        here, and mpremote waited its 10 s timeout for it)."""
+        self._drain_child_stdout()
         self._kill_child()
         self._pending = (exc, None)
         if exc.cause == "wdt":
