@@ -279,6 +279,13 @@ class Session:
         step = RAMP_UA_PER_S * elapsed_ms
         a = self.amp_na
         if a < target:
+            # A rise takes at most two ticks' worth per tick: after a loop stall
+            # the envelope goes on ramping, it does not catch the stall up in
+            # one step (a 900 ms stall rose 81 uA at once: fuzz round 14). (A
+            # fall catches up, so the session still ends at its planned time.)
+            up = RAMP_UA_PER_S * 2 * self.tick_ms
+            if step > up:
+                step = up
             a = a + step if a + step < target else target
         elif a > target and not (eng.paying_debt() and eng.in_positive_half()):
             # (SR-04: an excess of negative charge, a loop stalled inside a

@@ -489,3 +489,49 @@ def test_sr08_a_sensor_fault_during_a_loop_stall_is_judged_from_the_stalls_end(t
     v = verdict(run)
     assert v["SR-08"]["ok"] and v["SR-08"]["injected"] == 1, v["violations"]
     assert v["SR-08"]["onset_to_fault_max_ms"] <= 100, v["SR-08"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="SR-05, open (fuzz seed 2017937677): a level press during a negative half of `lift`; "
+    "that half plays the positive half's mean while the envelope rises, so the next positive "
+    "half starts 39 uA higher: the per-cycle peaks, 150 ms apart, give 258 uA/s (the red team's "
+    "reversal step, docs/safety.md)",
+)
+def test_sr05_a_level_change_in_a_negative_half_of_lift_steps_at_the_reversal():
+    script = [(0.0, "hold", "level"), (1.5, "release", "level"), (1.279, "press", "power", 0.2),
+              (11.096, "press", "level", 0.05)]
+    run = simulate(script, seconds=15, seed=1)
+    v = verdict(run)
+    assert v["SR-05"]["ok"], (v["SR-05"], v["violations"])
+
+
+def test_sr05_the_envelope_does_not_catch_up_a_loop_stall_in_one_step():
+    """Found (fuzz seed 2017937677): a 900 ms loop stall 3 ms after the power
+    press; the next tick raised the envelope by the ramp's 900 ms worth at once
+    (81 uA: 277 uA/s). A rise now takes at most two ticks' worth per tick."""
+    script = [(0.0, "hold", "level"), (1.5, "release", "level"), (0.518, "press", "power", 0.2),
+              (0.521, "stall", 900)]
+    run = simulate(script, seconds=15, seed=0)
+    v = verdict(run)
+    assert v["SR-05"]["ok"], (v["SR-05"], v["violations"])
+    assert v["ok"], v["violations"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="SR-04, open (fuzz seed 2017937677): a session started lifted books its first ticks, "
+    "under the 20 uA the sense can judge, as flowing while the output's voltage rises toward the "
+    "compliance; stopped while lifted, it pays that 0.11 uC back when contact returns: -0.109 uC "
+    "of DC, 62 % of the session's only 0.18 uC phase (docs/safety.md, residual risks)",
+)
+def test_sr04_a_session_started_lifted_and_stopped_leaves_no_dc():
+    script = [(0.0, "hold", "level"), (1.5, "release", "level"), (1.421, "press", "power", 0.2),
+              (0.588, "contact", "off"), (12.588, "contact", "on"), (1.622, "press", "power", 1.7)]
+    import tempfile
+
+    flash = tempfile.mkdtemp(prefix="wand-flash-")
+    Path(flash, "settings.json").write_bytes(b"")  # an empty settings file: the defaults
+    run = simulate(script, seconds=15, seed=0, flash=flash)
+    v = verdict(run)
+    assert v["SR-04"]["ok"], (v["SR-04"], v["violations"])
