@@ -535,3 +535,18 @@ def test_sr04_a_session_started_lifted_and_stopped_leaves_no_dc():
     run = simulate(script, seconds=15, seed=0, flash=flash)
     v = verdict(run)
     assert v["SR-04"]["ok"], (v["SR-04"], v["violations"])
+
+
+def test_sr04_a_session_cut_by_ctrl_c_is_not_asked_to_rebalance():
+    """Found (fuzz seeds 4103032514, 3550187617), oracle defects: a Ctrl-C
+    (or a USB fault) 2 s after contact returned cut the session before its
+    debt was paid, and the oracle still asked for the re-balance within 10 s
+    (34 %, 70 % of a phase). The output must go off at once there (SR-03,
+    SR-09, SR-12); like the DC at such an end, it is not judged. A Ctrl-C ends
+    the oracle's session."""
+    script = [(0.0, "hold", "level"), (1.5, "release", "level"), press(0.549), (3.581, "load", 250),
+              (5.671, "interrupt")]
+    run = simulate(script, seconds=15, seed=0, settings={"program": "pulse"})
+    v = verdict(run)
+    assert [s["ended_by"] for s in v["sessions"]] == ["interrupt"], v["sessions"]
+    assert v["SR-04"]["ok"], v["violations"]

@@ -100,8 +100,11 @@ def sr04(v: _View, sess):
         q = sum(p[2] for p in before)
         big = max(abs(p[2]) for p in before)
         after = [p for p in ph if t_on <= p[0] <= min(t_on + 10000, s["end"])]
-        if t_on + 10000 > s["end"] and s["ended_by"] == "run_end":
-            continue  # the run ended before the re-balance could be judged
+        if t_on + 10000 > s["end"] and s["ended_by"] not in graceful:
+            # the run ended, or a fault, a Ctrl-C, a reset cut the session (at
+            # once: SR-09, SR-12) before the re-balance could be done; its end
+            # is not judged for DC either (fuzz seeds 4103032514, 3550187617)
+            continue
         if not after or v.near_disturb(t_on + 1, after[-1][1], 0) or _contact_open_at(v, after[-1][1]):
             continue
         rebalance_n += 1

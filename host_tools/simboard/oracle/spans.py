@@ -27,6 +27,11 @@ def sessions(v: _View):
         marks.append((t, 2, "reset", [c]))
     for t in cuts:
         marks.append((t, 2, "reset", ["power_cut"]))
+    # a Ctrl-C leaves the firmware's loop (output off, the REPL): the session
+    # ends there, whatever the firmware had time to log (fuzz seed 4103032514)
+    for t, act, _ in tr.actions:
+        if act in ("interrupt", "soft_reset"):
+            marks.append((t, 2, "reset", [act]))
     marks.sort(key=lambda m: (m[0], m[1]))
     out = []
     cur = None
@@ -40,8 +45,8 @@ def sessions(v: _View):
             out.append(dict(cur, end=t, ended_by=why or "", delivered_s=int(a[1]) if len(a) > 1 else -1))
             cur = None
         elif kind == "reset" and cur is not None:
-            name = {"wdt": "watchdog_reset", "power_on": "power_cut", "power_cut": "power_cut"}.get(
-                a[0], a[0] + "_reset")
+            name = {"wdt": "watchdog_reset", "power_on": "power_cut", "power_cut": "power_cut",
+                    "interrupt": "interrupt", "soft_reset": "soft_reset"}.get(a[0], a[0] + "_reset")
             out.append(dict(cur, end=t, ended_by=name))
             cur = None
     if cur is not None:
