@@ -57,8 +57,12 @@ def sr06(v: _View):
         lift_ms.append(z - t)
         if z - t > LIFT_MAX_MS + SAMPLE_SLACK_MS:
             bad.append("SR-06: lifted at %d ms, output at zero only after %d ms" % (t, z - t))
-        # the user told: an LED/tone pattern not seen in the 2 s before
-        seen = {(s[3], s[4], s[5]) for s in smp if t - 2000 <= s[0] < t}
+        # the user told: an LED/tone pattern not seen in the 2 s before (since
+        # contact last came back: the no-contact pattern of a lift just before
+        # is not what the wand showed while it ran; fuzz seed 3550187617)
+        since = max([t - 2000] + [x for x in v.returns + v.fw_returns if x < t])
+        seen = {(s[3], s[4], s[5]) for s in smp if since <= s[0] < t} or \
+            {(s[3], s[4], s[5]) for s in smp if t - 2000 <= s[0] < t}
         told = next((s[0] for s in smp if s[0] >= t and (s[3], s[4], s[5]) not in seen), None)
         if told is not None and told <= nxt:
             told_ms.append(told - t)
