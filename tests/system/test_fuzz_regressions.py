@@ -565,17 +565,15 @@ def test_sr06_a_second_lift_soon_after_a_first_is_told():
     assert v["SR-06"]["ok"] and v["SR-06"]["lift_to_told_max_ms"] <= 100, (v["SR-06"], v["violations"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SR-08, open (fuzz seed 4103032514): a sense stuck at 37 uA during the start ramp of "
-    "`lift`; the negative half then plays the positive half's mean, 17.6 uA, under the 20 uA the "
-    "sense checks judge, for its whole second: the fault comes 1160 ms after the onset, at the next "
-    "positive half",
-)
 def test_sr08_a_sense_stuck_before_a_sub_judgeable_negative_half_is_a_fault_within_500_ms():
+    """Found (fuzz seed 4103032514): a sense stuck at 37 uA during the start
+    ramp of `lift`; the negative half then played the positive half's mean,
+    17.6 uA, under the 20 uA the sense checks judged, for its whole second:
+    the fault came 1160 ms after the onset. A bit-identical reading is now
+    judged at any current (the sense's noise moves a live one every tick)."""
     script = [(0.0, "hold", "level"), (1.5, "release", "level"), (0.474, "press", "power", 0.2),
               (1.4, "inject", "sense_stuck")]
     script += [(0.548 + k * 0.025, "hold" if k % 2 == 0 else "release", "power") for k in range(20)]
     run = simulate(script, seconds=6, seed=4768)
     v = verdict(run)
-    assert v["SR-08"]["ok"], (v["SR-08"], v["violations"])
+    assert v["SR-08"]["ok"] and v["SR-08"]["onset_to_fault_max_ms"] <= 500, (v["SR-08"], v["violations"])
