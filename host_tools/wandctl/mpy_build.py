@@ -8,6 +8,7 @@ board reports, `build()` returns the package files and the top-level files as th
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,23 +106,28 @@ def build(firmware_dir: Path, fmt: int, sub: int, arch: str | None, build_dir: P
         rel = src.relative_to(pkg).as_posix()
         if src.suffix == ".py":
             rel_mpy = rel[:-3] + ".mpy"
-            dst = out_dir / rel_mpy
-            stamp = dst.with_name(dst.name + ".src")
-            src_hash = hashlib.sha256(src.read_bytes() + ("%s %s" % (arch, MPY_OPT)).encode()).hexdigest()
-            if not (dst.exists() and stamp.exists() and stamp.read_text() == src_hash):
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                cmd = [tool, MPY_OPT, "-o", str(dst), "-s", PACKAGE + "/" + rel]
+            # The cache is keyed by what goes in (source, name, options), never by the file's
+            # name alone: two deploys of different firmware folders (tests run in parallel) share
+            # this folder, and a cache by name once handed one deploy the other's version.mpy.
+            src_hash = hashlib.sha256(
+                src.read_bytes() + ("%s %s %s" % (rel, arch, MPY_OPT)).encode()
+            ).hexdigest()
+            dst = out_dir / (src_hash + ".mpy")
+            if not dst.exists():
+                tmp = dst.with_name("%s.%d.tmp" % (dst.name, os.getpid()))
+                cmd = [tool, MPY_OPT, "-o", str(tmp), "-s", PACKAGE + "/" + rel]
                 if arch:
                     cmd.append("-march=" + arch)
                 cmd.append(str(src))
                 proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
                 if proc.returncode != 0:
+                    tmp.unlink(missing_ok=True)
                     lines = [ln for ln in proc.stderr.strip().splitlines() if not ln.startswith("Traceback")]
                     raise WandctlError(
                         "mpy-cross could not compile %s: %s; fix it and deploy again"
                         % (src, " ".join(ln.strip() for ln in lines[-2:]))
                     )
-                stamp.write_text(src_hash)
+                os.replace(tmp, dst)  # atomic: a parallel build sees the whole file or none
             data = dst.read_bytes()
             files.append(LocalFile(rel_mpy, data, hashlib.sha256(data).hexdigest()))
         elif src.suffix in (".pyc", ".pyi") or src.name.startswith("."):

@@ -1,0 +1,44 @@
+"""The .mpy cache that deploy and image share: parallel builds of different firmware."""
+
+import shutil
+import threading
+from pathlib import Path
+
+from wandctl.mpy_build import build, mpy_cross_version
+
+FIXTURE_FW = Path(__file__).resolve().parents[1] / "vboard" / "fixtures" / "fw"
+
+
+def _firmware(dest: Path, version: str) -> Path:
+    shutil.copytree(FIXTURE_FW, dest)
+    (dest / "wand" / "version.py").write_text('FW = "%s"\n' % version)
+    return dest
+
+
+def test_parallel_builds_of_two_firmwares_each_get_their_own_bytes(tmp_path):
+    # CI once deployed another test's version.mpy: the cache was keyed by file name, and two
+    # folders building at once overwrote each other's output between compile and read.
+    fmt, sub = mpy_cross_version()
+    cache = tmp_path / "cache"
+    fws = [_firmware(tmp_path / v, v) for v in ("fixture-a", "fixture-bb")]
+    solo = {}
+    for fw in fws:
+        files, _ = build(fw, fmt, sub, None, tmp_path / ("solo-" + fw.name))
+        solo[fw.name] = {f.device_rel: f.data for f in files}
+    assert solo["fixture-a"]["version.mpy"] != solo["fixture-bb"]["version.mpy"]
+    wrong = []
+
+    def worker(fw: Path):
+        for _ in range(15):
+            files, _ = build(fw, fmt, sub, None, cache)
+            got = {f.device_rel: f.data for f in files}
+            if got != solo[fw.name]:
+                wrong.append(fw.name)
+
+    threads = [threading.Thread(target=worker, args=(fw,)) for fw in fws for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wrong == []
+    assert not list(cache.rglob("*.tmp"))  # no half-written file left behind
