@@ -28,6 +28,8 @@ _SEEN_ALL = const(1)  # the load took all of the code's current
 _SEEN_CAPPED = const(2)  # the load capped it (compliance) or took none (open)
 _CAPPED_BELOW = const(1014)  # of 1024: a fraction that flowed above this (99 %) is all of it
 _CAPPED_MIN_UA = const(20)  # a code for less than this is taken as flowing whole
+_FOLLOW_MAX_N = const(200)  # _follow() predicts a rise over at most this many ticks
+_SLOPE_MAX16 = const(128)  # and at most 8 codes a tick
 
 
 class OutputEngine:
@@ -59,6 +61,8 @@ class OutputEngine:
         self._continuous = True
         self._seen_prev = _SEEN_NOTHING  # what the last sample showed of the load
         self._ua_prev = 0  # and the µA it measured
+        self._c0 = 0  # the envelope's code on the positive half's first tick
+        self._s16 = 0  # its rise over that half, 1/16 code a tick (_follow)
 
     def start(self, program, tick_ms, owed=0):
         """Start a program. owed: first pay back that much charge (code*100us,
@@ -185,12 +189,9 @@ class OutputEngine:
         else:
             self._seen_prev = _SEEN_NOTHING
         if self.program is programs.PROBE:
-            # The contact probe is booked whole, so its negative pulse always
-            # mirrors its positive one: the same code, time and load, balanced
-            # whatever the sense says. Booked by what the sense saw, 10 uA
-            # into a load near the compliance left 0.53 uC over 40 s (its
-            # noise), and with a sense frozen at zero no negative pulse at all
-            # (5.3 uC): fuzz seeds 2602512212, 2807414747.
+            # The contact probe is booked whole: its negative pulse mirrors
+            # its positive one whatever the sense says (by the sense: 0.53 uC
+            # over 40 s, 5.3 uC frozen; fuzz seeds 2602512212, 2807414747).
             f = f0 = 1024
         self.account(elapsed_du, code, (f + f0) >> 1)
 
@@ -254,13 +255,10 @@ class OutputEngine:
             # the positive on-time in whole ticks: the last tick never falls short
             self._neg_ms = (self._on_pos + tick // 2) // tick * tick
             self._neg_t = 0
-            # What earlier cycles carried in is paid back at most 1/128 of this
-            # positive half per cycle: a carried residue (up to a tick at the
-            # envelope after a debt) spread over cycles, never one cycle's
-            # imbalance (SR-04: each cycle within 1 %).
-            # (Only a residue of up to one tick at the envelope, what a debt's
-            # payment leaves; a bigger imbalance, a stalled loop's, is paid at
-            # once as before, and with the envelope at zero all is paid.)
+            # A carried residue (up to a tick at the envelope, what a debt's
+            # payment leaves) is paid at most 1/128 of this positive half per
+            # cycle (SR-04: each cycle within 1 %); a bigger one (a stalled
+            # loop's) at once, and all of it with the envelope at zero.
             carry = self._carry
             pos = self.q - carry
             allow = (pos if pos >= 0 else -pos) >> 7
@@ -274,29 +272,30 @@ class OutputEngine:
                 self._hold = 0
             self._q_pos = self.q - self._hold
             self._rate = 0
+            rise = code - self._c0
+            ticks = self._on_pos // tick
+            s16 = rise * 16 // ticks if rise > 0 and ticks > 0 else 0
+            self._s16 = s16 if s16 < _SLOPE_MAX16 else _SLOPE_MAX16
         if self._sign < 0 and (
             (self._resume and self.q // tick < (code if code > 0 else 1))
             or (self._paid() and (self._continuous or self._t_in >= self._half))
         ):
-            # Paid. (A debt left by a contact loss counts as paid once less than
-            # one tick at the envelope is left: carried, rather than a dip, and
-            # paid whole by the next negative half, in the cycle after the
-            # disturbance: spread at 1/128 a cycle it took three 5 s cycles
-            # of `pulse`, past SR-04's 10 s, fuzz seed 31631.)
+            # Paid. (A contact loss's debt is, below one tick at the envelope:
+            # carried, paid whole by the next negative half; fuzz seed 31631.)
             debt = self._resume
             self._sign = 1
             self._t_in = 0
             self._on_pos = 0
-            # more negative charge flowed than positive beyond one tick at the
-            # envelope (the loop stalled inside a negative half): the positive
-            # half first pays that back, at the envelope (no step), at the
-            # smallest code once the envelope is at zero
+            # a negative excess beyond one tick at the envelope (a stall in a
+            # negative half) is paid first, at the envelope (least at zero)
             self._resume = -self.q // tick >= least
             self._carry = 0 if debt else self.q  # what is left (the part held back included)
             self._hold = 0
             self.cycles += 1
         gate = self._continuous or (self._t_in % self._period) < self._on
         if self._sign > 0:
+            if self._t_in == 0:
+                self._c0 = code
             out = (least if self._resume else code) if gate else 0
         else:
             out = 0
@@ -309,6 +308,8 @@ class OutputEngine:
                     if left >= tick:
                         out = (q + left // 2) // left  # nearest: the error is carried, not piled up
                         self._rate = out
+                        if code > out and self._continuous:
+                            out = _follow(q, code, tick, self._s16)
                     else:
                         # the last tick of the plan, or past it: the same rate,
                         # never more, down to what is still owed
@@ -323,3 +324,27 @@ class OutputEngine:
         self.polarity = self._sign if out > 0 else 0
         self._prev_sign = self._sign
         self._prev_gate = gate
+
+
+def _follow(q, code, tick, s16):
+    """SR-05: a negative half's code while the envelope (code) is above its
+    plan's rate (at the mean it fell behind a rise: `lift` stepped 137 uA at
+    the next reversal). q (owed) goes into the fewest whole ticks of the
+    envelope, forecast to rise s16/16 codes a tick, less an even dip."""
+    qt = (q + tick - 1) // tick  # owed, in code x ticks
+    n = (qt + code - 1) // code  # at a flat envelope: never fewer
+    if s16 > 0 and 1 < n <= _FOLLOW_MAX_N:
+        for _ in range(2):  # the mean over n ticks is code + s (n - 1) / 2
+            m32 = 32 * code + s16 * (n - 1)
+            n = (32 * qt + m32 - 1) // m32
+        if n < 1:
+            n = 1
+        while 32 * n * code + s16 * n * (n - 1) < 32 * qt:
+            n += 1
+    else:
+        s16 = 0
+    if n == 1:
+        return (q + tick // 2) // tick  # the last tick: what is still owed
+    over = 32 * n * code + s16 * n * (n - 1) - 32 * qt  # what n ticks would pay too much
+    out = code - (over + 16 * n) // (32 * n)
+    return out if out > 0 else 1

@@ -257,3 +257,33 @@ def test_sr04_a_debts_residue_is_paid_by_the_next_negative_half():
             eng.account(tick * 10, eng.code)
         assert resumed and eng.cycles == 2, name
         assert abs(eng.q) < eng.tick, (name, eng.q)
+
+
+def test_sr05_a_negative_half_follows_a_rising_envelope_and_ends_paid():
+    """The red team's reversal step: played at the positive half's mean, a
+    negative half of `lift` fell behind a ramp, and the next positive half
+    began higher by 59..133 codes (28..133 on these ramps). Now it follows the
+    envelope (never above it) and ends once paid: what is left is the dip that
+    spreads the last whole tick's remainder over the ticks left (13..18 codes
+    measured here), and every cycle stays balanced."""
+    for hi, t1 in ((230, 6000), (120, 3000), (46, 1200), (230, 2600)):
+        env = ramp(0, hi, 0, t1)
+        eng = OutputEngine()
+        eng.start(programs.find("lift"), 10)
+        halves = Halves(0)
+        prev = None
+        reversals = 0
+        for k in range(1000):
+            e = env(k * 10)
+            eng.step(e)
+            c = eng.code * eng.polarity
+            if c < 0:
+                assert -c <= e, (hi, k, e, c)
+            if prev is not None and prev < 0 < c:
+                assert c + prev <= 20, (hi, t1, k * 10, prev, c)
+                reversals += 1
+            prev = c
+            if eng.polarity != 0:
+                halves.add(eng.polarity, eng.code * 100)
+            eng.account(100, eng.code)
+        assert reversals >= 4 and halves.cycles >= 4, (hi, reversals)
