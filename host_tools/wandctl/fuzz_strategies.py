@@ -39,6 +39,10 @@ def strategies():
             for name in ("cal_gain_na", "cal_offset_na", "cal_sense_offset_uv", "cal_sense_uv_per_ua"):
                 if draw(st.booleans()):
                     d[name] = draw(rng_field(name))
+            if "cal_sense_offset_uv" in d and draw(st.booleans()):
+                # most of the range is refused at boot (the idle sense must read within 4 uA
+                # by it); offsets around that edge, which run
+                d["cal_sense_offset_uv"] = INT["cal_sense_offset_uv"][0] + draw(st.integers(-18000, 18000))
         elif cal == 2:  # a calibration made against a resistor of the wrong value
             f = draw(st.integers(80, 120))
             d["cal_gain_na"] = max(INT["cal_gain_na"][1], min(INT["cal_gain_na"][2], INT["cal_gain_na"][0] * f // 100))

@@ -5,7 +5,7 @@ is an argument. Runs on CPython and on the MicroPython unix port."""
 
 from wand import faults
 from wand.regulator import Calibration
-from wand.safety import BOOT_ZERO_UA, GAIN_TOL_PCT, HARD_CEILING_UA, Supervisor
+from wand.safety import BOOT_ZERO_UA, CAL_ZERO_UA, GAIN_TOL_PCT, HARD_CEILING_UA, Supervisor
 
 CAL = Calibration()  # board.json's nominal gains
 # the nominal stage at the worst real gain the parts allow (nA per code)
@@ -178,10 +178,10 @@ def test_sr01_sr08_current_with_the_output_off_trips():
 def test_sr08_boot_check_wants_a_reading_near_zero_above_the_dead_zone():
     for raw, ok, code in (
         (raw_for(0), True, faults.NONE),
-        (raw_for(BOOT_ZERO_UA), True, faults.NONE),
-        (raw_for(-BOOT_ZERO_UA), True, faults.NONE),
-        (raw_for(BOOT_ZERO_UA + 1), False, faults.BOOT_SENSE),
-        (raw_for(-BOOT_ZERO_UA - 1), False, faults.BOOT_SENSE),
+        (raw_for(CAL_ZERO_UA), True, faults.NONE),
+        (raw_for(-CAL_ZERO_UA), True, faults.NONE),
+        (raw_for(CAL_ZERO_UA + 1), False, faults.BOOT_SENSE),
+        (raw_for(-CAL_ZERO_UA - 1), False, faults.BOOT_SENSE),
         (100000, False, faults.SENSE_OPEN),  # the dead zone: an open sense path
         (0, False, faults.SENSE_OPEN),
     ):
