@@ -233,7 +233,11 @@ class Session:
             # back only on a load that takes the level's target (a light
             # contact past the compliance stays lifted, SR-06)
             if load == reg.LOAD_OK:
-                owed = self._owed + eng.stop()
+                # SR-04: the probe's own charge as it flowed, not as booked
+                # (a pulse into the returned contact, whose opposite went
+                # into the open load, was -0.11 uC of DC)
+                owed = self._owed + eng.probe_flowed
+                eng.stop()
                 self._owed = 0
                 self.amp_na = 0
                 self.on_event(now_ms, "contact_back")

@@ -61,6 +61,7 @@ class OutputEngine:
         self._continuous = True
         self._seen_prev = _SEEN_NOTHING  # what the last sample showed of the load
         self._ua_prev = 0  # and the µA it measured
+        self.probe_flowed = 0  # net charge of the probe's pulses into a load that took them
         self._c0 = 0  # the envelope's code on the positive half's first tick
         self._s16 = 0  # its rise over that half, 1/16 code a tick (_follow)
 
@@ -85,6 +86,7 @@ class OutputEngine:
         self._hold = 0
         self._neg_ms = 0
         self._neg_t = 0
+        self.probe_flowed = 0
         self.q = owed
         self._sign = -1 if owed > 0 else 1
         self._resume = owed != 0
@@ -150,15 +152,11 @@ class OutputEngine:
         regulator's, so a calibration that is off books nothing wrong).
 
         As a fraction of the code's current (1024 = all): f at this sample
-        (the end of the interval): none into an open load, what the stage can
-        drive into a load in compliance. At its start, f0, what the last
-        sample showed: a load that capped the current at C µA takes
-        min(code, C); one that took all of m µA takes at least min(code, m),
-        and is taken as unchanged above that. The mean of the two (the
-        trapezoid) books a load that changed within the interval (a lift,
-        contact back, a lift too short for any tick to declare) with at most
-        half a tick of charge of error either way, zero on average, paid or
-        left when contact returns.
+        (the interval's end): none into an open load, what the stage drives
+        into a load in compliance; f0 at its start, from the last sample (a
+        load capping at C µA takes min(code, C), one taking all of m at least
+        min(code, m)). Their mean books a load that changed within the
+        interval with at most half a tick of charge of error either way.
         """
         f = 1024
         f0 = 1024
@@ -189,9 +187,11 @@ class OutputEngine:
         else:
             self._seen_prev = _SEEN_NOTHING
         if self.program is programs.PROBE:
-            # The contact probe is booked whole: its negative pulse mirrors
-            # its positive one whatever the sense says (by the sense: 0.53 uC
-            # over 40 s, 5.3 uC frozen; fuzz seeds 2602512212, 2807414747).
+            # Booked whole, so its cycles balance whatever the sense says (by
+            # the sense: 0.53 uC over 40 s, 5.3 uC frozen; fuzz seeds
+            # 2602512212, 2807414747); what flowed is kept for contact back.
+            if flowing and code:
+                self.probe_flowed += code * elapsed_du * self._prev_sign
             f = f0 = 1024
         self.account(elapsed_du, code, (f + f0) >> 1)
 

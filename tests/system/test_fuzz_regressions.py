@@ -517,14 +517,14 @@ def test_sr05_the_envelope_does_not_catch_up_a_loop_stall_in_one_step():
     assert v["ok"], v["violations"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SR-04, open (fuzz seed 2017937677): a session started lifted books its first ticks, "
-    "under the 20 uA the sense can judge, as flowing while the output's voltage rises toward the "
-    "compliance; stopped while lifted, it pays that 0.11 uC back when contact returns: -0.109 uC "
-    "of DC, 62 % of the session's only 0.18 uC phase (docs/safety.md, residual risks)",
-)
 def test_sr04_a_session_started_lifted_and_stopped_leaves_no_dc():
+    """Found (fuzz seed 2017937677): started lifted, stopped while lifted,
+    touched 9 s later. The contact probe's negative pulse went into the
+    returned contact, whose positive one had gone into the open load, and
+    contact back is judged on the second pulse that flows: booked whole, the
+    probe's cycle looked balanced, and the session ended with -0.109 uC of
+    DC (62 % of its only phase). Contact back now carries the probe's charge
+    as it flowed (OutputEngine.probe_flowed)."""
     script = [(0.0, "hold", "level"), (1.5, "release", "level"), (1.421, "press", "power", 0.2),
               (0.588, "contact", "off"), (12.588, "contact", "on"), (1.622, "press", "power", 1.7)]
     import tempfile
