@@ -17,7 +17,7 @@ balancing codes balances charge.
 
 from micropython import const
 
-from wand import programs
+from wand import envfollow, programs
 
 _P_HALF = const(1)
 _P_PERIOD = const(2)
@@ -28,8 +28,7 @@ _SEEN_ALL = const(1)  # the load took all of the code's current
 _SEEN_CAPPED = const(2)  # the load capped it (compliance) or took none (open)
 _CAPPED_BELOW = const(1014)  # of 1024: a fraction that flowed above this (99 %) is all of it
 _CAPPED_MIN_UA = const(20)  # a code for less than this is taken as flowing whole
-_FOLLOW_MAX_N = const(200)  # _follow() predicts a rise over at most this many ticks
-_SLOPE_MAX16 = const(128)  # and at most 8 codes a tick
+_SLOPE_MAX16 = const(128)  # a rising envelope's forecast slope: at most 8 codes a tick
 
 
 class OutputEngine:
@@ -63,7 +62,7 @@ class OutputEngine:
         self._ua_prev = 0  # and the µA it measured
         self.probe_flowed = 0  # net charge of the probe's pulses into a load that took them
         self._c0 = 0  # the envelope's code on the positive half's first tick
-        self._s16 = 0  # its rise over that half, 1/16 code a tick (_follow)
+        self._s16 = 0  # its rise over that half, 1/16 code a tick (envfollow)
 
     def start(self, program, tick_ms, owed=0):
         """Start a program. owed: first pay back that much charge (code*100us,
@@ -100,6 +99,22 @@ class OutputEngine:
         self._prev_sign = 0
         self._prev_gate = False
         return owed
+
+    def holds_fall(self):
+        """SR-05: the envelope waits, not falling, while a debt is paid at it
+        (a positive half paying a negative excess) or a negative half pays a
+        positive one a loop stall made longer (at the rate from before it):
+        a fall meanwhile stepped 92 uA at the next reversal (red team rt2)."""
+        if not self.running:
+            return False
+        if self._sign > 0:
+            return self._resume
+        return self._neg_ms > self._half + self.tick and self._neg_t < self._neg_ms
+
+    def forgive(self):
+        """SR-07 over SR-04: drop what is owed (the session is past its time)."""
+        self.q = self._carry = self._hold = 0
+        self._resume = False
 
     def paying_debt(self):
         """Still paying a debt given to start() (SR-04)."""
@@ -217,10 +232,13 @@ class OutputEngine:
             return True  # less than one code for one tick: carried to the next cycle
         if self._resume or self._neg_t * 2 < self._neg_ms * 2 - self.tick:
             return False
-        # planned time over: done if what is left is within 0.5 % of the phase;
-        # more is left only if less flowed than commanded (a load in
-        # compliance): keep paying at the same rate (a longer phase, no step).
-        return q * 200 <= self._q_pos
+        # planned time over: done if what is left is within 0.5 % of the phase
+        # (of a normal one at this rate, after a phase a stall made long: its
+        # 0.5 % carried tripped the next cycles' 1 %, red team rt2); more is
+        # left if less flowed than commanded (a load in compliance, the clamp):
+        # keep paying at the same rate (a longer phase, no step).
+        ref = self._rate * self._half
+        return q * 200 <= (ref if 0 < ref < self._q_pos else self._q_pos)
 
     def step(self, code):
         """Decide this tick's code and polarity from the envelope's code.
@@ -296,7 +314,9 @@ class OutputEngine:
         if self._sign > 0:
             if self._t_in == 0:
                 self._c0 = code
-            out = (least if self._resume else code) if gate else 0
+            # a debt is paid at the envelope through a pulse train's gaps too
+            # (gated, a stall's 410 uC took 24 s at 20 % duty: red team rt2)
+            out = least if self._resume else (code if gate else 0)
         else:
             out = 0
             if gate and not self._paid():
@@ -309,7 +329,7 @@ class OutputEngine:
                         out = (q + left // 2) // left  # nearest: the error is carried, not piled up
                         self._rate = out
                         if code > out and self._continuous:
-                            out = _follow(q, code, tick, self._s16)
+                            out = envfollow.negative_code(q, code, tick, self._s16)
                     else:
                         # the last tick of the plan, or past it: the same rate,
                         # never more, down to what is still owed
@@ -325,26 +345,3 @@ class OutputEngine:
         self._prev_sign = self._sign
         self._prev_gate = gate
 
-
-def _follow(q, code, tick, s16):
-    """SR-05: a negative half's code while the envelope (code) is above its
-    plan's rate (at the mean it fell behind a rise: `lift` stepped 137 uA at
-    the next reversal). q (owed) goes into the fewest whole ticks of the
-    envelope, forecast to rise s16/16 codes a tick, less an even dip."""
-    qt = (q + tick - 1) // tick  # owed, in code x ticks
-    n = (qt + code - 1) // code  # at a flat envelope: never fewer
-    if s16 > 0 and 1 < n <= _FOLLOW_MAX_N:
-        for _ in range(2):  # the mean over n ticks is code + s (n - 1) / 2
-            m32 = 32 * code + s16 * (n - 1)
-            n = (32 * qt + m32 - 1) // m32
-        if n < 1:
-            n = 1
-        while 32 * n * code + s16 * n * (n - 1) < 32 * qt:
-            n += 1
-    else:
-        s16 = 0
-    if n == 1:
-        return (q + tick // 2) // tick  # the last tick: what is still owed
-    over = 32 * n * code + s16 * n * (n - 1) - 32 * qt  # what n ticks would pay too much
-    out = code - (over + 16 * n) // (32 * n)
-    return out if out > 0 else 1

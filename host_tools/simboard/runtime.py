@@ -357,6 +357,18 @@ def main(argv=None):
         w.set_sampler(opts["trace_ms"], lambda world: out(sample_line(world)))
         # exact phases: `P <t0_ms> <t1_ms> <charge_uC>` as each one closes
         w.plant.on_phase = lambda t0, t1, q: out("P %d %d %s" % (t0 // 1000, t1 // 1000, fixed(q * 1e6, 4)))
+        # the exact peak of every 10 ms slot, `L <t_end_ms> <peak_uA>`, printed when it
+        # changes: the oracle's SR-05 envelope (sampled, a one-tick step after a stall's
+        # stretched cycle read as 90 uA/s, red team rt2)
+        last = [-1.0]
+
+        def on_slot(t_end, pk):
+            v = fixed(pk * 1e6, 2)
+            if v != last[0]:
+                last[0] = v
+                out("L %d %s" % (t_end // 1000, v))
+
+        w.plant.on_slot = on_slot
     obs = LineObserver(w, out)
 
     def on_reset(t, cause):

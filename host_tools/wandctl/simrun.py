@@ -89,6 +89,7 @@ class SimResult:
     resets: list = field(default_factory=list)
     exceptions: list = field(default_factory=list)
     phase_records: list = field(default_factory=list)  # exact (t0_ms, t1_ms, charge_uC) from the plant
+    slot_changes: list = field(default_factory=list)  # (t_end_ms, peak_uA) of each 10 ms slot whose peak changed
     plant: dict = field(default_factory=dict)
     script_text: str = ""  # what the world did (the runner's script)
     settings_bytes: bytes | None = None  # the settings file written before boot
@@ -283,6 +284,9 @@ def _parse_line(res: SimResult, line: str) -> None:
     elif line.startswith("P "):
         p = line.split()
         res.phase_records.append((int(p[1]), int(p[2]), float(p[3])))
+    elif line.startswith("L "):
+        p = line.split()
+        res.slot_changes.append((int(p[1]), float(p[2])))
     elif line.startswith("R "):
         p = line.split()
         res.resets.append((int(p[1]), p[2]))
@@ -327,7 +331,12 @@ def trace(res: SimResult):
             raw = script.file_bytes(args)
     dt = (res.samples[1][0] - res.samples[0][0]) if len(res.samples) > 1 else 10
     end = int(res.plant.get("end_ms", res.sim_s * 1000)) if res.plant else int(res.sim_s * 1000)
-    return oracle.Trace(samples=res.samples, phases=res.phase_records, actions=actions, resets=res.resets,
+    slots = []  # every 10 ms slot, from the changes the runner printed
+    ch = res.slot_changes
+    for i, (t, pk) in enumerate(ch):
+        t_next = ch[i + 1][0] if i + 1 < len(ch) else end + 10
+        slots.extend((x, pk) for x in range(t, t_next, 10))
+    return oracle.Trace(samples=res.samples, phases=res.phase_records, slots=slots, actions=actions, resets=res.resets,
                         events=res.events, settings_bytes=raw, files=res.files, end_ms=end, sample_ms=dt,
                         plant=res.plant, exceptions=res.exceptions,
                         load_ohms=res.options.load_ohms if isinstance(res.options.load_ohms, float | int) else None)

@@ -297,14 +297,15 @@ def test_sr04_a_stall_inside_a_negative_half_then_pause_and_stop_leaves_no_dc():
     negative charge is now paid back by the positive half before the engine
     counts as settled; the pause's envelope waits while it is paid, so the
     payment is at the envelope, not a trickle at the smallest code (the
-    session then ended 5 s after the stop: now 1 s)."""
+    session then ended 5 s after the stop: now 1.5 s, the envelope no longer
+    catching the stall up in one step)."""
     script = [(0.0, "hold", "level"), (1.5, "release", "level"), (0.093, "press", "power", 0.9),
               (2.718, "press", "power", 0.2), (2.741, "stall", 900), (3.644, "press", "power", 1.7)]
     run = simulate(script, seconds=15, seed=0)
     v = verdict(run)
     assert v["SR-04"]["sessions_judged"] == 1 and v["SR-04"]["ok"], v["violations"]
     end = run.first("session_end")
-    assert end is not None and end[0] < 6500, end  # the stop's long press ends at 5.34 s
+    assert end is not None and end[0] < 7000, end  # the stop's long press ends at 5.34 s
     assert v["ok"], v["violations"]
 
 

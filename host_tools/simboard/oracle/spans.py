@@ -121,8 +121,10 @@ def _contact_open_at(v: _View, t):
     for x in v.returns:
         if x <= t and (last is None or x >= last[1]):
             last = ("on", x)
-    if last is not None and last[0] == "on":
-        ohms = v.return_ohms.get(last[1])
-        if ohms is not None and ohms * _setpoint_ua(v) * 1e-6 >= 0.95 * _compliance_v():
-            return True
+    # (no lift or return yet: the run's starting load, when a resistor; a run
+    # started on one past the compliance was judged as in contact, red team rt2)
+    ohms = getattr(v.tr, "load_ohms", None) if last is None else \
+        (v.return_ohms.get(last[1]) if last[0] == "on" else None)
+    if ohms is not None and ohms * _setpoint_ua(v) * 1e-6 >= 0.95 * _compliance_v():
+        return True
     return last is not None and last[0] == "off"
