@@ -34,6 +34,7 @@ _MAX_SESSION_MS = const(1200000)
 # planned HARD_RESERVE_MS short, so the hard limit holds through both.
 _OVERRUN_MS = const(3000)
 HARD_RESERVE_MS = const(10000)
+_LONG_RAMP_EXTRA_MS = const(3000)  # a ramp-down of `lift` takes up to this much longer
 LEVELS = const(10)
 # SR-06: the lowest setpoint. Below it the sense cannot tell a short (or a
 # lift) from a load through its noise, so no level goes lower, and settings
@@ -281,12 +282,15 @@ class Session:
                 self._next_cue += self.cue_ms
                 if st == RUNNING:
                     self.on_event(now_ms, "cue")
-        if self.delivered_ms > self.session_ms + _OVERRUN_MS and eng.holds_fall():
+        if self.delivered_ms > self.session_ms + _OVERRUN_MS and eng.paying_stall():
             eng.forgive()
         # Time the ramp-down so the session ends at the planned time.
         if st in (RAMP_UP, RUNNING, HOLD) and not self._stop_after_ramp:
             remaining = self.session_ms - self.delivered_ms
-            if remaining * RAMP_UA_PER_S <= self.amp_na:
+            lead = self.amp_na  # the ramp-down's length, as its worth of nA
+            if eng.long_halves():
+                lead += _LONG_RAMP_EXTRA_MS * RAMP_UA_PER_S  # (the fall above)
+            if remaining * RAMP_UA_PER_S <= lead:
                 self.stop(now_ms, END_TIMER)
                 st = self.state
         # Envelope toward the target at the ramp rate.
@@ -307,7 +311,11 @@ class Session:
             # (SR-04: an excess of negative charge, a loop stalled inside a
             # negative half, is paid at the envelope before it falls further:
             # at the smallest code, 2.2 uA, a 975 ms stall at 500 uA would take
-            # about 220 s)
+            # about 220 s.) In `lift` the envelope waits through each negative
+            # half and falls at twice the rate in the positive ones, 180 uA/s
+            # (SR-05 allows 200): a ramp-down up to 3 s longer than at 90.
+            if eng.long_halves():
+                step += step
             a = a - step if a - step > target else target
         self.amp_na = a
         if st == RAMP_UP and self._stop_after_ramp:

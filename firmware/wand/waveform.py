@@ -18,16 +18,12 @@ balancing codes balances charge.
 from micropython import const
 
 from wand import envfollow, programs
+from wand.flowfraction import FlowFraction
 
 _P_HALF = const(1)
 _P_PERIOD = const(2)
 _P_ON = const(3)
 _DU_PER_MS = const(10)  # the engine's clock unit is 100 µs
-_SEEN_NOTHING = const(0)  # the output was off at the last sample
-_SEEN_ALL = const(1)  # the load took all of the code's current
-_SEEN_CAPPED = const(2)  # the load capped it (compliance) or took none (open)
-_CAPPED_BELOW = const(1014)  # of 1024: a fraction that flowed above this (99 %) is all of it
-_CAPPED_MIN_UA = const(20)  # a code for less than this is taken as flowing whole
 _SLOPE_MAX16 = const(128)  # a rising envelope's forecast slope: at most 8 codes a tick
 
 
@@ -58,8 +54,7 @@ class OutputEngine:
         self._period = 1000
         self._on = 1000
         self._continuous = True
-        self._seen_prev = _SEEN_NOTHING  # what the last sample showed of the load
-        self._ua_prev = 0  # and the µA it measured
+        self._flow = FlowFraction()  # what fraction of each tick's code flowed
         self.probe_flowed = 0  # net charge of the probe's pulses into a load that took them
         self._c0 = 0  # the envelope's code on the positive half's first tick
         self._s16 = 0  # its rise over that half, 1/16 code a tick (envfollow)
@@ -100,16 +95,31 @@ class OutputEngine:
         self._prev_gate = False
         return owed
 
-    def holds_fall(self):
-        """SR-05: the envelope waits, not falling, while a debt is paid at it
-        (a positive half paying a negative excess) or a negative half pays a
-        positive one a loop stall made longer (at the rate from before it):
-        a fall meanwhile stepped 92 uA at the next reversal (red team rt2)."""
+    def paying_stall(self):
+        """A debt is paid at the envelope (a positive half paying a negative
+        excess), or a negative half pays a positive one a loop stall made
+        longer (at the rate from before it)."""
         if not self.running:
             return False
         if self._sign > 0:
             return self._resume
         return self._neg_ms > self._half + self.tick and self._neg_t < self._neg_ms
+
+    def holds_fall(self):
+        """SR-05: the envelope waits, not falling, while a stall is paid (a
+        fall meanwhile stepped 92 uA at the next reversal, red team rt2) and
+        through every negative half of several ticks: the half pays at the
+        envelope where it waits (longer than planned), so both reversals of
+        a ramp-down meet it (at the plan's mean the next positive half began
+        138 uA lower on `lift`)."""
+        return self.paying_stall() or (self.running and self._sign < 0 and self.long_halves())
+
+    def long_halves(self):
+        """Continuous halves of 20 ticks or more (`lift`): a ramp moves the
+        envelope far within one; in a few ticks' half (`tone`: 4.5 uA) it
+        does not, and paying there at a waiting envelope left a remainder
+        dip of up to a fifth of the code."""
+        return self._continuous and self._half >= 20 * self.tick
 
     def forgive(self):
         """SR-07 over SR-04: drop what is owed (the session is past its time)."""
@@ -158,57 +168,17 @@ class OutputEngine:
         self.q += du
 
     def book(self, elapsed_du, code, expected, m, flowing, capped, ratio):
-        """Book the interval that just ended from what this tick's sample saw.
-
-        code: what was written (its current by calibration: expected µA);
-        m: the µA measured now; flowing: the load took current (not open);
-        capped: the load could not take all of it (compliance, or open);
-        ratio: expected/measured of a load that takes it all, 1/1024 (the
-        regulator's, so a calibration that is off books nothing wrong).
-
-        As a fraction of the code's current (1024 = all): f at this sample
-        (the interval's end): none into an open load, what the stage drives
-        into a load in compliance; f0 at its start, from the last sample (a
-        load capping at C µA takes min(code, C), one taking all of m at least
-        min(code, m)). Their mean books a load that changed within the
-        interval with at most half a tick of charge of error either way.
-        """
-        f = 1024
-        f0 = 1024
-        if code and expected > 0:
-            if m < 0:
-                m = 0
-            capped = capped or not flowing
-            if not flowing and expected < _CAPPED_MIN_UA:
-                f = 0  # an open load at a code too small for the sense: none flowed
-                m = 0
-            elif capped:
-                f = m * ratio // expected
-                if f >= _CAPPED_BELOW or (flowing and expected < _CAPPED_MIN_UA):
-                    # all of it, or a code too small for the sense to tell
-                    f = 1024
-                    capped = False
-            seen = self._seen_prev
-            if seen == _SEEN_NOTHING:
-                f0 = f  # the output was off: nothing known of the start
-            else:
-                f0 = self._ua_prev * ratio // expected
-                if f0 > 1024:
-                    f0 = 1024
-                if seen == _SEEN_ALL and f0 < f:
-                    f0 = f
-            self._seen_prev = _SEEN_CAPPED if capped else _SEEN_ALL
-            self._ua_prev = m
-        else:
-            self._seen_prev = _SEEN_NOTHING
+        """Book the interval that just ended from what this tick's sample saw
+        (code: what was written; the rest as FlowFraction.of() takes them)."""
+        frac = self._flow.of(code, expected, m, flowing, capped, ratio)
         if self.program is programs.PROBE:
             # Booked whole, so its cycles balance whatever the sense says (by
             # the sense: 0.53 uC over 40 s, 5.3 uC frozen; fuzz seeds
             # 2602512212, 2807414747); what flowed is kept for contact back.
             if flowing and code:
                 self.probe_flowed += code * elapsed_du * self._prev_sign
-            f = f0 = 1024
-        self.account(elapsed_du, code, (f + f0) >> 1)
+            frac = 1024
+        self.account(elapsed_du, code, frac)
 
     def account(self, elapsed_du, delivered_code, frac=1024):
         """Book the interval that just ended (elapsed in 100 µs units) with the
@@ -267,7 +237,11 @@ class OutputEngine:
             self._on_pos = 0
             self._resume = False
             self._carry = 0  # (paid whole by the next negative half)
-        if self._sign > 0 and not self._resume and self._t_in >= self._half:
+        # (while the envelope falls, a long positive half ends after a quarter:
+        # the drop in it, which the negative half pays at the waiting
+        # envelope, stays small, and so does that half's length)
+        if self._sign > 0 and not self._resume and (self._t_in >= self._half or (
+                code < self._c0 - 1 and self._t_in >= self._half >> 2 and self.long_halves())):
             self._sign = -1
             self._t_in = 0
             # the positive on-time in whole ticks: the last tick never falls short
@@ -330,8 +304,15 @@ class OutputEngine:
                         self._rate = out
                         if code > out and self._continuous:
                             out = envfollow.negative_code(q, code, tick, self._s16)
+                        elif 0 < code < out - 1 and self.long_halves():
+                            self._rate = code  # the envelope fell: flat where it waits, longer
+                            out = envfollow.negative_code(q, code, tick, 0)
+                    elif self._rate and self.long_halves():
+                        # past the plan at the rate the envelope waits at: the
+                        # remainder spread as a dip over the ticks left
+                        out = envfollow.negative_code(q, self._rate, tick, 0)
                     else:
-                        # the last tick of the plan, or past it: the same rate,
+                        # the last tick of the plan: the same rate,
                         # never more, down to what is still owed
                         out = (q + tick // 2) // tick
                         if self._rate and out > self._rate:

@@ -49,7 +49,8 @@ def test_sim_default_session_writes_summary_and_plot(tmp_path):
     for key in ("program", "level", "planned_s", "delivered_s", "ended_by", "peak_current_ua", "rms_current_ua",
                 "net_charge_uc", "max_phase_charge_uc", "contact_losses", "faults", "max_ramp_ua_per_s", "resets"):
         assert key in s, key
-    assert s["ended_by"] == "timer" and s["delivered_s"] == s["planned_s"] == 300
+    # (lift's ramp-down starts up to 3 s early: its envelope waits through each negative half)
+    assert s["ended_by"] == "timer" and s["planned_s"] == 300 and 297 <= s["delivered_s"] <= 300
     assert s["level"] == 5 and s["contact_losses"] == 1 and s["faults"] == [] and s["resets"] == []
     # SR-05 allows 200; the design (90 µA/s envelope) keeps a clear margin, so
     # an artefact such as a probe dip on a ramp shows up here first

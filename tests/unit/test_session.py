@@ -81,14 +81,17 @@ def test_sr05_sr07_a_session_ramps_up_runs_ramps_down_and_ends_on_the_timer():
     assert (r.now - down_from) * SR05_UA_PER_S >= target * 1000
     assert r.states() == ["ramp_up", "running", "ramp_down", "done"]
     assert r.s.ended_by == ses.END_TIMER and r.s.amp_na == 0 and not r.s.active()
-    # the timer counted the minute, and not more (the ramp-down is timed to end it)
-    assert 60000 - 10 <= r.s.delivered_ms <= 60000, r.s.delivered_ms
-    assert r.kinds("session_end") == [(r.now, "session_end", "timer", 60)]
+    # the timer counted the minute, and not more (the ramp-down is timed to end it;
+    # lift's starts up to 3 s early, its envelope waiting through each negative half)
+    assert 60000 - 3000 <= r.s.delivered_ms <= 60000, r.s.delivered_ms
+    assert r.kinds("session_end") == [(r.now, "session_end", "timer", r.s.delivered_ms // 1000)]
     assert not r.eng.running and r.eng.settled()
     # a cue every 5 s of delivered time while running
     cues = [e[0] for e in r.kinds("cue")]
     assert len(cues) >= 10 and all(cues[i + 1] - cues[i] == 5000 for i in range(len(cues) - 1)), cues
-    assert 0 < r.fastest <= ses.RAMP_UA_PER_S
+    # 90 uA/s; lift's fall runs at twice that in its positive halves and waits
+    # through the negative ones (SR-05 allows 200)
+    assert 0 < r.fastest <= 2 * ses.RAMP_UA_PER_S <= SR05_UA_PER_S
     # done: nothing moves any more
     r.tick(n=100)
     assert r.s.state == ses.DONE and r.s.amp_na == 0
@@ -157,7 +160,10 @@ def test_sr05_sr07_pause_ramps_down_stops_the_timer_and_resume_ramps_up():
     r.s.toggle_hold(r.now)
     assert r.s.state == ses.HOLD and r.s.target_ua() == 0
     a = r.s.amp_na
-    r.tick()
+    for _ in range(150):  # (the envelope waits through a negative half of lift)
+        r.tick()
+        if r.s.amp_na < a:
+            break
     assert 0 < r.s.amp_na < a  # ramps down, not cut
     t0 = r.now
     while r.s.amp_na > 0:
