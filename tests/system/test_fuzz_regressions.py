@@ -618,3 +618,19 @@ def test_sr08_calibrations_at_the_edges_with_a_gain_step(offset_uv, sense, drift
                                                         "cal_sense_uv_per_ua": sense, "cal_gain_na": gain})
     v = verdict(run)
     assert v["SR-08"]["ok"], (v["SR-08"], v["violations"])
+
+
+def test_sr04_a_phase_running_on_into_the_next_session_counts_for_it():
+    """Found (fuzz round 17, seed 1776462733), an oracle defect: a session cut
+    by a soft reset 20 ms in left one 2 uA millisecond, which the plant merged
+    with the next session's first positive half (one phase, 141..1873 ms). The
+    oracle took a session's phases by where they began, left that half out,
+    and judged a later lift's re-balance 38 % off. Phases now count for every
+    session they overlap."""
+    script = [(0, "hold", "level"), (1.5, "release", "level"), (0.664, "press", "power", 0.2),
+              (0.054, "press", "power", 0.05), (6.479, "contact", "off"), (6.509, "contact", "on"),
+              (0.142, "soft_reset")]
+    run = simulate(script, seconds=25, seed=0)
+    assert len(run.kinds("session_start")) == 2
+    v = verdict(run)
+    assert v["SR-04"]["ok"] and v["SR-04"]["lifts_rebalanced"] == 1, v["violations"]

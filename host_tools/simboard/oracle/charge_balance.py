@@ -64,7 +64,10 @@ def sr04(v: _View, sess):
         # its phases: up to 2 s after its end (the last ramp's phase), never
         # into the next session (one started 1.1 s after: fuzz seed 161898526)
         nxt = next((x for x in starts if x > s["start"]), 1 << 60)
-        qs = [p[2] for p in ph if s["start"] <= p[0] < min(s["end"] + 2000, nxt)]
+        # (a phase that began before the session and runs on into it counts:
+        # a session cut by a soft reset 20 ms in, whose output merged with the
+        # next session's first positive half, left that half out, fuzz round 17)
+        qs = [p[2] for p in ph if p[1] > s["start"] and p[0] < min(s["end"] + 2000, nxt)]
         if not qs:
             continue
         big = max(abs(q) for q in qs)
@@ -94,7 +97,7 @@ def sr04(v: _View, sess):
         s = next((x for x in sess if x["start"] <= t_on < x["end"]), None)
         if s is None:
             continue
-        before = [p for p in ph if s["start"] <= p[0] < t_on]
+        before = [p for p in ph if p[1] > s["start"] and p[0] < t_on]
         if not before:
             continue
         q = sum(p[2] for p in before)
