@@ -288,7 +288,7 @@ class Session:
         if st in (RAMP_UP, RUNNING, HOLD) and not self._stop_after_ramp:
             remaining = self.session_ms - self.delivered_ms
             lead = self.amp_na  # the ramp-down's length, as its worth of nA
-            if eng.long_halves():
+            if eng.long:
                 lead += _LONG_RAMP_EXTRA_MS * RAMP_UA_PER_S  # (the fall above)
             if remaining * RAMP_UA_PER_S <= lead:
                 self.stop(now_ms, END_TIMER)
@@ -314,7 +314,7 @@ class Session:
             # about 220 s.) In `lift` the envelope waits through each negative
             # half and falls at twice the rate in the positive ones, 180 uA/s
             # (SR-05 allows 200): a ramp-down up to 3 s longer than at 90.
-            if eng.long_halves():
+            if eng.long:
                 step += step
             a = a - step if a - step > target else target
         self.amp_na = a

@@ -30,6 +30,7 @@ _SLOPE_MAX16 = const(128)  # a rising envelope's forecast slope: at most 8 codes
 class OutputEngine:
     def __init__(self):
         self.program = programs.PROBE
+        self.long = False  # set by start()
         self.tick_ms = 10
         self.tick = 100  # in 100 µs units
         self.running = False
@@ -71,6 +72,11 @@ class OutputEngine:
         self._period = program[_P_PERIOD] * _DU_PER_MS
         self._on = program[_P_ON] * _DU_PER_MS
         self._continuous = self._on >= self._period
+        # Continuous halves of 20 ticks or more (`lift`): a ramp moves the
+        # envelope far within one; in a few ticks' half (`tone`: 4.5 uA) it
+        # does not, and paying there at a waiting envelope left a remainder
+        # dip of up to a fifth of the code.
+        self.long = self._continuous and self._half >= 20 * self.tick
         self._t_in = 0
         self._on_pos = 0
         self._prev_sign = 0
@@ -112,14 +118,7 @@ class OutputEngine:
         envelope where it waits (longer than planned), so both reversals of
         a ramp-down meet it (at the plan's mean the next positive half began
         138 uA lower on `lift`)."""
-        return self.paying_stall() or (self.running and self._sign < 0 and self.long_halves())
-
-    def long_halves(self):
-        """Continuous halves of 20 ticks or more (`lift`): a ramp moves the
-        envelope far within one; in a few ticks' half (`tone`: 4.5 uA) it
-        does not, and paying there at a waiting envelope left a remainder
-        dip of up to a fifth of the code."""
-        return self._continuous and self._half >= 20 * self.tick
+        return self.paying_stall() or (self.running and self._sign < 0 and self.long)
 
     def forgive(self):
         """SR-07 over SR-04: drop what is owed (the session is past its time)."""
@@ -241,7 +240,7 @@ class OutputEngine:
         # the drop in it, which the negative half pays at the waiting
         # envelope, stays small, and so does that half's length)
         if self._sign > 0 and not self._resume and (self._t_in >= self._half or (
-                code < self._c0 - 1 and self._t_in >= self._half >> 2 and self.long_halves())):
+                code < self._c0 - 1 and self._t_in >= self._half >> 2 and self.long)):
             self._sign = -1
             self._t_in = 0
             # the positive on-time in whole ticks: the last tick never falls short
@@ -304,10 +303,10 @@ class OutputEngine:
                         self._rate = out
                         if code > out and self._continuous:
                             out = envfollow.negative_code(q, code, tick, self._s16)
-                        elif 0 < code < out - 1 and self.long_halves():
+                        elif 0 < code < out - 1 and self.long:
                             self._rate = code  # the envelope fell: flat where it waits, longer
                             out = envfollow.negative_code(q, code, tick, 0)
-                    elif self._rate and self.long_halves():
+                    elif self._rate and self.long:
                         # past the plan at the rate the envelope waits at: the
                         # remainder spread as a dip over the ticks left
                         out = envfollow.negative_code(q, self._rate, tick, 0)
