@@ -137,7 +137,11 @@ class Controls:
             if self._sleep_when_done:
                 self._sleep_when_done = False
                 return True
-            self._last_activity = now
+            # idling starts when current last flowed, not when the session
+            # ended: after a stop while lifted, the 10 s wait for contact and
+            # the done display made it 13 s late (red team rt3)
+            if s.flow_ms > self._last_activity:
+                self._last_activity = s.flow_ms
             return False
         limit = app.settings.values["idle_off_s"] * 1000
         if now - self._last_activity < limit:

@@ -70,6 +70,7 @@ class Session:
         self.tick_ms = 10
         self.amp_na = 0
         self.delivered_ms = 0
+        self.flow_ms = 0  # when current last flowed (SR-07: idling counts from it)
         self.ended_by = ""
         self._next_cue = 0
         self._stop_after_ramp = False
@@ -275,9 +276,13 @@ class Session:
             return
         # Timer (SR-07): counts every tick current flows into skin, in every
         # state, a HOLD's ramp-down included, so pausing cannot stretch it.
-        flowing = self.amp_na > 0 and (load == reg.LOAD_OK or load == reg.LOAD_COMPLIANCE)
+        # (a debt paid after the envelope reached zero flows too: uncounted, a
+        # 1-minute session paid a stall's charge until 66.8 s, red team rt3)
+        flowing = (self.amp_na > 0 or eng.code > 0 or eng.paying_stall()) and (
+            load == reg.LOAD_OK or load == reg.LOAD_COMPLIANCE)
         if flowing:
             self.delivered_ms += elapsed_ms
+            self.flow_ms = now_ms
             if self.cue_ms > 0 and self.delivered_ms >= self._next_cue:
                 self._next_cue += self.cue_ms
                 if st == RUNNING:

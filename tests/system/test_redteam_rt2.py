@@ -94,3 +94,41 @@ def test_the_cli_judges_the_envelope_from_every_slot_as_the_harness_does():
     run, v = _v([press(1.0), (3.5, "press", "level", 0.05), (8, "press", "power", 1.7)], 14, 3,
                 dict(P10, program="tone"))
     assert abs(cli["max_ramp_ua_per_s"] - v["SR-05"]["max_ramp_ua_per_s"]) <= 1.0, (cli, v["SR-05"])
+
+
+# --- red team rt3 (the firmware after the SR-05 reversal changes) -----------------------------
+
+
+def test_rt3_lift_has_no_notches_at_the_end_of_its_negative_halves():
+    """A negative half past its plan spread a leftover of just over one tick
+    as a two-tick dip: at level 1 27 of 31 cycles ended with 1..2 ticks at
+    half amplitude. Only a half paying flat at a fallen envelope spreads its
+    remainder now; steady running has no slot under 80 % of the level."""
+    for level, user_max in ((1, 100), (10, 500)):
+        run = simulate([press(1.0)], seconds=40, seed=1, settings=dict(level=level, user_max_ua=user_max))
+        slots = [p for t, p in run.slots if 12000 <= t <= 40000]
+        top = max(slots)
+        assert not [p for p in slots if 1 < p < 0.8 * top], (level, top)
+        worst = max(abs(slots[i + 10] - slots[i]) for i in range(len(slots) - 10)) * 10
+        assert worst <= 200, (level, worst)  # uA/s between 10 ms slots 100 ms apart
+
+
+@pytest.mark.parametrize("stalls", [(50.22,), (57.99, 59.29), (60.58, 61.88)])
+def test_rt3_stalls_late_in_a_pulse_session(stalls):
+    """900 ms stalls late in a 1-minute `pulse` session: a negative half
+    paying a stalled pulse ended inside a pulse, which went from -476 to
+    +232 uA at once (582..787 uA/s); and its payment after the envelope
+    reached zero was not timed, so the session gave 66.8 s. A half now
+    ends in a gap, the payment is timed, and the 3 s overrun drops the rest
+    (SR-04's residual, docs/safety.md)."""
+    script = [press(1.0)] + [(t, "stall", 900) for t in stalls]
+    _, v = _v(script, 80, 3, dict(P10, program="pulse", session_min=1))
+    assert v["SR-05"]["ok"] and v["SR-07"]["ok"], v["violations"]
+
+
+def test_rt3_idling_after_a_stop_while_lifted_counts_from_the_last_current():
+    """Stopped, then lifted 0.5 s later: the 10 s wait for contact and the
+    done display reset the idle clock, and the wand slept 13 s late."""
+    script = [press(1.0), (10, "press", "power", 1.7), (10.5, "contact", "off")]
+    _, v = _v(script, 60, 4, dict(P10, program="tone", idle_off_s=30))
+    assert v["SR-07"]["ok"], v["violations"]
