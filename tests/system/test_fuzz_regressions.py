@@ -634,3 +634,18 @@ def test_sr04_a_phase_running_on_into_the_next_session_counts_for_it():
     assert len(run.kinds("session_start")) == 2
     v = verdict(run)
     assert v["SR-04"]["ok"] and v["SR-04"]["lifts_rebalanced"] == 1, v["violations"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="SR-06, open (fuzz round 18, seed 2365549362; present on the morning's firmware too): in "
+    "`pulse`, a 300 ms lift 8 ms before a pulse's end and back before the next one; the open load "
+    "showed on one tick (the judgement takes three), then a gap without current: the user was never "
+    "told (the red team's pulse-gap class, docs/safety.md)",
+)
+def test_sr06_a_lift_at_the_end_of_a_pulse_is_told():
+    script = [(0.0, "hold", "level"), (1.5, "release", "level"), (1.228, "press", "power", 0.2),
+              (2.012, "contact", "off"), (2.312, "contact", "on")]
+    run = simulate(script, seconds=15, seed=0, settings={"program": "pulse"})
+    v = verdict(run)
+    assert v["SR-06"]["ok"], v["violations"]
