@@ -19,7 +19,7 @@ import gc
 
 from micropython import const
 
-from wand import VERSION, faults, output, power
+from wand import VERSION, board, faults, output, power, safety
 from wand import regulator as reg
 from wand import session as ses
 from wand import ui as uimod
@@ -114,7 +114,8 @@ class App:
         raw = 0
         for _ in range(8):
             raw += b.read_current_uv()
-        self.sup.boot_check(0, raw // 8)
+        nominal = self.settings.values["cal_sense_offset_uv"] == board.SENSE_OFFSET_MV * 1000
+        self.sup.boot_check(0, raw // 8, safety.BOOT_ZERO_UA if nominal else safety.CAL_ZERO_UA)
         self.controls.boot(b.buttons())  # (a power press held through the boot is none)
 
 

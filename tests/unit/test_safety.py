@@ -192,6 +192,16 @@ def test_sr08_boot_check_wants_a_reading_near_zero_above_the_dead_zone():
             assert fired == [(1234, code)] and b.offs >= 1
 
 
+def test_sr08_boot_check_of_a_board_not_calibrated_yet_allows_its_offset_spread():
+    # by the nominal offset (no calibration stored) the real one may be tens of mV off:
+    # refused at CAL_ZERO_UA, a new board would not boot before its first calibration
+    for raw, tol, ok in ((raw_for(CAL_ZERO_UA + 3), BOOT_ZERO_UA, True),
+                         (raw_for(CAL_ZERO_UA + 3), CAL_ZERO_UA, False),
+                         (raw_for(-BOOT_ZERO_UA - 1), BOOT_ZERO_UA, False)):
+        sup, b, fired = new()
+        assert sup.boot_check(0, raw, tol) is ok, (raw, tol)
+
+
 def test_sr08_open_sense_path_trips_after_3_dead_zone_readings():
     sup, _, _ = new()
     sup.apply(100, 1, True)
