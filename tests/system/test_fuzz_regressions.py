@@ -649,3 +649,17 @@ def test_sr06_a_lift_at_the_end_of_a_pulse_is_told():
     run = simulate(script, seconds=15, seed=0, settings={"program": "pulse"})
     v = verdict(run)
     assert v["SR-06"]["ok"], v["violations"]
+
+
+def test_oracle_a_level_pressed_up_past_the_compliance_of_the_load_is_no_contact():
+    """Found (fuzz round 18, seed 300396345), an oracle defect: on 100 kOhm a
+    level press to 5 (250 uA: 25 V, past the compliance) made the firmware call
+    the load no contact; the oracle judged contact by the settings' level 4
+    (20 V) and asked the session that idled off lifted for its DC (70 uC)."""
+    script = [(0.3, "press", "power", 0.2), (3.092, "press", "level", 0.05), (0, "load", 500),
+              (0.1, "load", 50250), (0.2, "load", 100000)]
+    run = simulate(script, seconds=45, seed=0,
+                   settings={"level": 4, "session_min": 1, "user_max_ua": 500, "idle_off_s": 30})
+    assert run.first("session_end")[2][0] == "idle"
+    v = verdict(run)
+    assert v["SR-04"]["ok"], v["violations"]

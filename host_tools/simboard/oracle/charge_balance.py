@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from simboard.oracle.cycles import _code_tick_uc, _cycles, _gain_steps, _tick_ms
 from simboard.oracle.limits import NET_MAX_RATIO
-from simboard.oracle.spans import _contact_open_at
+from simboard.oracle.spans import _contact_open_at, _setpoint_ua
 from simboard.oracle.trace import _clause, _compliance_v
 from simboard.oracle.view import _View
 
@@ -130,10 +130,8 @@ def sr04(v: _View, sess):
         flaps_uc = sum(max(v.env_between(x - 100, x) + [0.0]) * _tick_ms(v, x) / 2000.0 for x in changes)
         ohms = v.return_ohms.get(t_on)
         # what the load must take: the current before the lift, or the level's
-        # setpoint (by the settings' level: buttons that changed it since are
-        # not followed)
-        eff = v.eff
-        want = max(amp, min(eff["user_max_ua"], max(100, eff["user_max_ua"] * eff["level"] // 10)))
+        # setpoint (the level the firmware last reported)
+        want = max(amp, _setpoint_ua(v, t_on))
         if ohms is not None and ohms * want * 1e-6 >= 0.95 * _compliance_v():
             continue  # a load past the compliance for that current: still a lift (SR-06), nothing to pay into
         half_tick_uc = max(amp * _tick_ms(v, lift) / 2000.0, flaps_uc)

@@ -105,10 +105,24 @@ def _nominal_ua(v, s):
     return s[2] * v.ua_per_code
 
 
-def _setpoint_ua(v: _View):
-    """The level's setpoint by the settings (buttons that changed it are not followed)."""
+def _setpoint_ua(v: _View, t=None):
+    """The level's setpoint at t: the settings' level, or the last level the
+    firmware reported (`level` events) by then (a level pressed up to where a
+    100 kOhm load is past the compliance made the firmware call it no contact,
+    and the oracle, at the settings' level, judged the session's end: fuzz
+    round 18)."""
     eff = v.eff
-    return min(eff["user_max_ua"], max(100, eff["user_max_ua"] * eff["level"] // 10))
+    level = eff["level"]
+    if t is not None:
+        for x, kind, a in v.tr.events:
+            if x > t:
+                break
+            if (kind == "level" and a) or (kind == "session_start" and len(a) > 1):
+                try:
+                    level = int(a[0] if kind == "level" else a[1])
+                except (TypeError, ValueError):
+                    pass
+    return min(eff["user_max_ua"], max(100, eff["user_max_ua"] * level // 10))
 
 
 def _contact_open_at(v: _View, t):
@@ -125,6 +139,6 @@ def _contact_open_at(v: _View, t):
     # started on one past the compliance was judged as in contact, red team rt2)
     ohms = getattr(v.tr, "load_ohms", None) if last is None else \
         (v.return_ohms.get(last[1]) if last[0] == "on" else None)
-    if ohms is not None and ohms * _setpoint_ua(v) * 1e-6 >= 0.95 * _compliance_v():
+    if ohms is not None and ohms * _setpoint_ua(v, t) * 1e-6 >= 0.95 * _compliance_v():
         return True
     return last is not None and last[0] == "off"
