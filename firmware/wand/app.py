@@ -19,7 +19,7 @@ import gc
 
 from micropython import const
 
-from wand import VERSION, board, faults, output, power, safety
+from wand import VERSION, faults, output, power, safety
 from wand import regulator as reg
 from wand import session as ses
 from wand import ui as uimod
@@ -29,7 +29,7 @@ from wand.eventlog import EventLog
 from wand.history import History
 from wand.regulator import Calibration, Regulator
 from wand.safety import Supervisor
-from wand.settings import Settings
+from wand.settings import INT_FIELDS, Settings
 from wand.waveform import OutputEngine
 
 TICK_MS = const(10)
@@ -114,7 +114,8 @@ class App:
         raw = 0
         for _ in range(8):
             raw += b.read_current_uv()
-        nominal = self.settings.values["cal_sense_offset_uv"] == board.SENSE_OFFSET_MV * 1000
+        # (the default, nominal offset: the board has not been calibrated yet)
+        nominal = self.settings.values["cal_sense_offset_uv"] == INT_FIELDS["cal_sense_offset_uv"][0]
         self.sup.boot_check(0, raw // 8, safety.BOOT_ZERO_UA if nominal else safety.CAL_ZERO_UA)
         self.controls.boot(b.buttons())  # (a power press held through the boot is none)
 
