@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,7 +115,8 @@ def build(firmware_dir: Path, fmt: int, sub: int, arch: str | None, build_dir: P
             ).hexdigest()
             dst = out_dir / (src_hash + ".mpy")
             if not dst.exists():
-                tmp = dst.with_name("%s.%d.tmp" % (dst.name, os.getpid()))
+                # (unique per process and thread: two threads building alike met on one name)
+                tmp = dst.with_name("%s.%d.%d.tmp" % (dst.name, os.getpid(), threading.get_ident()))
                 cmd = [tool, MPY_OPT, "-o", str(tmp), "-s", PACKAGE + "/" + rel]
                 if arch:
                     cmd.append("-march=" + arch)

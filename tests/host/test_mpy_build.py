@@ -30,7 +30,11 @@ def test_parallel_builds_of_two_firmwares_each_get_their_own_bytes(tmp_path):
 
     def worker(fw: Path):
         for _ in range(15):
-            files, _ = build(fw, fmt, sub, None, cache)
+            try:
+                files, _ = build(fw, fmt, sub, None, cache)
+            except Exception as e:  # noqa: BLE001 - a thread's error must fail the test, not vanish
+                wrong.append(repr(e))
+                return
             got = {f.device_rel: f.data for f in files}
             if got != solo[fw.name]:
                 wrong.append(fw.name)
