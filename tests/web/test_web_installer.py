@@ -38,6 +38,9 @@ from wandctl import flash as fl  # noqa: E402
 from wandctl import image as im  # noqa: E402
 
 HEADER_SIZE = {"4MB": 0x20, "8MB": 0x30, "16MB": 0x40}
+# one worker for the module: its `site` fixture runs `npm ci` in the shared build/web-npm,
+# and two workers running it at once broke each other's install (ENOTEMPTY, in CI)
+pytestmark = pytest.mark.xdist_group("web")
 
 
 def _need(reason: str):
