@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
