@@ -77,8 +77,8 @@ def _wait_state(port: str, states: tuple[str, ...], seconds: float = 60.0) -> No
 def _board_session() -> dict[str, str]:
     """Run the console examples on a virtual board with the real firmware."""
     sys.path.insert(0, str(ROOT / "host_tools"))
+    from simboard.vboard import VirtualBoard
     from wandctl.deploy import deploy
-    from wandctl.vboard import VirtualBoard
 
     blocks: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="docexamples-") as tmp, VirtualBoard(Path(tmp) / "flash", seed=1) as b:

@@ -12,7 +12,7 @@
 // per control tick until it says the run completed, did not fit, or failed.
 // The simulated board answers calls over two pipes: requests
 // "op handle a b\n" go out on --fdout, replies "i<int>", "s<text>" or
-// "x<error>" come back on --fdin (host_tools/wandctl/bench_wasm.py serves them).
+// "x<error>" come back on --fdin (host_tools/simboard/bench_wasm.py serves them).
 // Prints one JSON line: {"result": "fit"|"nofit"|"error", "why", "steps"}.
 
 import fs from "node:fs";

@@ -289,7 +289,7 @@ def bench_deploy(
     if virtual_board_factory is None:
         import tempfile
 
-        from wandctl.vboard import VirtualBoard
+        from simboard.vboard import VirtualBoard
 
         tmp = tempfile.mkdtemp(prefix="bench-deploy-")
 
@@ -332,7 +332,7 @@ def bench_vs_mpremote(firmware_dir: Path | str = FIRMWARE_DIR) -> dict:
     """
     import tempfile
 
-    from wandctl.vboard import VirtualBoard
+    from simboard.vboard import VirtualBoard
 
     firmware_dir = Path(firmware_dir)
     mpremote = str(Path(sys.executable).parent / "mpremote")

@@ -148,8 +148,7 @@ def run_micropython(scn: Scenario, firmware=None):
     """The scenario under the MicroPython unix port (the runner as a subprocess,
     the firmware from .mpy as on the board)."""
     sim_paths()
-    from simboard import oracle
-    from wandctl import simrun
+    from simboard import oracle, simrun
 
     actions = _actions(scn)
     work = Path(tempfile.mkdtemp(prefix="wand-fuzz-mpy-"))

@@ -101,7 +101,7 @@ def rms(t_s: list[float], ua: list[float], window_s: float) -> tuple[list[float]
 def _cycle_s(res) -> float:
     """One full cycle of the program (both polarities), from the firmware's own table."""
     try:
-        from wandctl import simrun
+        from simboard import simrun
 
         simrun._firmware_settings()
         from wand import programs
@@ -132,7 +132,7 @@ def plot(res, path: Path, title: str = "") -> None:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    from wandctl.simrun import state_spans
+    from simboard.simrun import state_spans
 
     spans = list(state_spans(res))
     t = [s[0] / 1000.0 for s in res.samples]

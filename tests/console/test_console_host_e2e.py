@@ -202,7 +202,7 @@ def _micropython() -> str:
 
 
 def test_board_at_the_plain_micropython_repl_is_other_firmware(tmp_path):
-    from wandctl.vboard import VirtualBoard
+    from simboard.vboard import VirtualBoard
 
     with VirtualBoard(tmp_path / "flash") as b:  # the one simulated board, no wand firmware on it
         r = wandctl("status", "--port", b.port, "--timeout", "3")

@@ -21,7 +21,7 @@ FIELDS64 = ("alloc_bytes_per_tick", "peak_heap_bytes", "heap_after_gc_bytes", "t
 
 @pytest.mark.timeout(600)
 def test_bench_quick_produces_every_field(tmp_path):
-    from wandctl import bench_wasm
+    from simboard import bench_wasm
 
     if not bench_wasm.MP_MJS.exists():
         pytest.fail("the 32-bit MicroPython is not installed: `make test` runs `make wasm` first")
@@ -47,7 +47,7 @@ def test_bench_quick_produces_every_field(tmp_path):
 
 def test_bisection_finds_the_edge_the_trials_draw():
     """bisect_heap narrows to the smallest heap whose trial fits (a fake trial)."""
-    from wandctl import bench_wasm
+    from simboard import bench_wasm
 
     edge = 51234
     calls = []
@@ -67,7 +67,7 @@ def test_bisection_finds_the_edge_the_trials_draw():
 
 
 def test_a_run_that_fails_is_an_error_not_a_figure():
-    from wandctl import bench_wasm
+    from simboard import bench_wasm
     from wandctl.errors import WandctlError
 
     orig = bench_wasm.heap_trial

@@ -3,7 +3,7 @@ gives the same state timeline (the real firmware on the simulated board)."""
 
 import pytest
 
-from wandctl import simrun
+from simboard import simrun
 
 pytestmark = pytest.mark.slow  # a session on both interpreters
 

@@ -82,7 +82,7 @@ def test_the_cli_judges_the_envelope_from_every_slot_as_the_harness_does():
     import tempfile
     from pathlib import Path
 
-    from wandctl import simrun
+    from simboard import simrun
 
     d = Path(tempfile.mkdtemp(prefix="rt2-"))
     script = d / "s.script"

@@ -5,7 +5,7 @@ import os
 import pytest
 from vbhelpers import make_firmware
 
-from wandctl.vboard import VirtualBoard
+from simboard.vboard import VirtualBoard
 
 
 @pytest.fixture

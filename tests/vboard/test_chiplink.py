@@ -3,8 +3,8 @@
 import pytest
 
 from simboard import world as simworld
+from simboard.vboard.chiplink import WORLD_LOCK, ChipLink, LinkError, encode_reply
 from simboard.world import ChipReset, World
-from wandctl.vboard.chiplink import WORLD_LOCK, ChipLink, LinkError, encode_reply
 
 
 @pytest.fixture

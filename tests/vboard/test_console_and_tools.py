@@ -9,8 +9,8 @@ import pytest
 import serial
 from vbhelpers import REPO, assert_user_error, wandctl
 
+from simboard.vboard import VirtualBoard
 from wandctl.deploy import deploy, wait_hello
-from wandctl.vboard import VirtualBoard
 
 pytestmark = pytest.mark.slow  # virtual board on a pty
 

@@ -9,8 +9,8 @@ import time
 import pytest
 from vbhelpers import REPO, make_firmware, wandctl
 
+from simboard.vboard import WDT_RESET, VirtualBoard
 from wandctl.deploy import bench_deploy, wait_hello
-from wandctl.vboard import WDT_RESET, VirtualBoard
 
 pytestmark = pytest.mark.slow  # virtual board on a pty
 

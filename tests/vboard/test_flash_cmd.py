@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from vbhelpers import assert_user_error, esptool, mpremote, wandctl
 
+from simboard.vboard import VirtualBoard
 from wandctl import flash as fl
-from wandctl.vboard import VirtualBoard
 
 pytestmark = pytest.mark.slow  # virtual board on a pty
 
@@ -58,7 +58,7 @@ def test_wandctl_flash_writes_at_the_offset_and_waits_for_the_banner(loader_boar
 def test_esptool_and_the_board_share_the_littlefs_bytes(loader_board, tmp_path):
     """The filesystem is littlefs in the SPI flash image: erasing its superblocks with esptool
     leaves nothing to mount; the chip then formats it (inisetup) and the host reads it back."""
-    from wandctl.vboard.lfsview import open_image_fs
+    from simboard.vboard.lfsview import open_image_fs
 
     (loader_board.files / "main.py").write_text("print('old')\n")
     assert (loader_board.files / "main.py").read_text() == "print('old')\n"

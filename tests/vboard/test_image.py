@@ -13,9 +13,9 @@ import pytest
 from littlefs import LittleFS, LittleFSError
 from vbhelpers import REPO, assert_user_error, esptool, wandctl
 
+from simboard.vboard import VirtualBoard
 from wandctl import flash as fl
 from wandctl import image as im
-from wandctl.vboard import VirtualBoard
 
 SIZES = {"4MB": 4 << 20, "8MB": 8 << 20, "16MB": 16 << 20}
 

@@ -9,8 +9,8 @@ import pytest
 import serial
 from vbhelpers import REPO, mpremote
 
+from simboard.vboard import VirtualBoard
 from wandctl.deploy import deploy, wait_hello
-from wandctl.vboard import VirtualBoard
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +66,6 @@ def test_ctrl_c_leaves_output_off_watchdog_relaxed_and_the_plain_repl_sr02(wand)
 
 
 def wand_status(board):
-    from wandctl.vboard import control
+    from simboard.vboard import control
 
     return control(board, "status")

@@ -7,8 +7,8 @@ import json
 import pytest
 from vbhelpers import REPO, assert_user_error, wandctl
 
+from simboard.vboard import VirtualBoard
 from wandctl.deploy import deploy
-from wandctl.vboard import VirtualBoard
 
 
 @pytest.fixture(scope="module")

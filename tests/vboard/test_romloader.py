@@ -3,7 +3,7 @@
 import hashlib
 import struct
 
-from wandctl.vboard.romloader import (
+from simboard.vboard.romloader import (
     ERR_BAD_CRC,
     ERR_INVALID_MSG,
     ESP32_MAGIC,

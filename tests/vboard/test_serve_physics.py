@@ -80,7 +80,7 @@ def test_serve_deploy_bench_lifted_gives_no_contact_and_skin_follows_the_physics
 
 
 def test_flap_on_the_pty_board_schedules_its_toggles_from_now(board):
-    from wandctl.vboard import control
+    from simboard.vboard import control
 
     assert control(board, "flap contact 60000 3") == "ok"  # off now, on in 60 s, off in 120 s
     w = board.world

@@ -10,7 +10,7 @@ import pytest
 import serial
 from vbhelpers import REPO, mpremote, wait_for
 
-from wandctl.vboard import DEEPSLEEP_RESET, HARD_RESET, PWRON_RESET, SOFT_RESET, WDT_RESET, VirtualBoard
+from simboard.vboard import DEEPSLEEP_RESET, HARD_RESET, PWRON_RESET, SOFT_RESET, WDT_RESET, VirtualBoard
 
 pytestmark = pytest.mark.slow  # virtual board on a pty
 
@@ -169,7 +169,7 @@ def test_power_cut_while_a_file_is_open_keeps_its_old_content(board):
 
 def test_serve_prints_the_port_first_and_takes_controls(tmp_path):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "wandctl.vboard", "--flash", str(tmp_path / "f"), "--seed", "3"],
+        [sys.executable, "-m", "simboard.vboard", "--flash", str(tmp_path / "f"), "--seed", "3"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,

@@ -1,6 +1,6 @@
 """The virtual microwand board: a pty that real esptool, mpremote and pyserial talk to.
 
-    from wandctl.vboard import VirtualBoard
+    from simboard.vboard import VirtualBoard
     with VirtualBoard("build/vboard/flash") as board:
         print(board.port)          # /dev/pts/N
         board.power_cycle(); board.reset(); board.enter_bootloader()
@@ -9,11 +9,11 @@
         (board.files / "settings.json").read_text()   # its littlefs, via littlefs-python
         board.world                # simboard's World: the chip and the physics, on the wall clock
 
-`serve(options)` runs one until Ctrl-C (`python -m wandctl.vboard`,
+`serve(options)` runs one until Ctrl-C (`python -m simboard.vboard`,
 `wandctl sim --serve`, `make board`). See board.py for what each reset keeps.
 """
 
-from wandctl.vboard.board import (
+from simboard.vboard.board import (
     DEEPSLEEP_RESET,
     HARD_RESET,
     PWRON_RESET,
@@ -22,8 +22,8 @@ from wandctl.vboard.board import (
     VirtualBoard,
     VirtualBoardError,
 )
-from wandctl.vboard.server import serve
-from wandctl.vboard.textcontrols import control
+from simboard.vboard.server import serve
+from simboard.vboard.textcontrols import control
 
 __all__ = [
     "VirtualBoard",
@@ -40,7 +40,7 @@ __all__ = [
 
 
 def add_serve_arguments(parser):
-    """The options of `serve`, for `python -m wandctl.vboard` and `wandctl sim --serve`."""
+    """The options of `serve`, for `python -m simboard.vboard` and `wandctl sim --serve`."""
     parser.add_argument(
         "--flash",
         metavar="DIR",
@@ -72,7 +72,7 @@ def add_serve_arguments(parser):
         metavar="DIR",
         default=None,
         help="folder with the chip modules (machine.py, esp32.py over the chip link, flashbdev.py, "
-        "_link.py) put first on the board's sys.path (default: wandctl/vboard/chip)",
+        "_link.py) put first on the board's sys.path (default: simboard/vboard/chip)",
     )
     parser.add_argument(
         "--load-ohms",

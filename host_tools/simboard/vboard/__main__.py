@@ -1,13 +1,13 @@
-"""python -m wandctl.vboard [--flash DIR] [--seed N] [--bootloader]: serve a virtual board on a pty."""
+"""python -m simboard.vboard [--flash DIR] [--seed N] [--bootloader]: serve a virtual board on a pty."""
 
 import argparse
 import sys
 
-from wandctl.vboard import add_serve_arguments, serve
+from simboard.vboard import add_serve_arguments, serve
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m wandctl.vboard", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m simboard.vboard", description=__doc__)
     add_serve_arguments(parser)
     return serve(parser.parse_args(argv))
 

@@ -19,7 +19,7 @@ One supervisor thread plays the silicon and the USB-serial bridge:
   resets the chip when not fed for its timeout, whatever the interpreter is
   doing (a busy loop, a raw REPL waiting for `mpremote`, a soft reset);
 - the *ROM loader*: in bootloader mode the UART talks to
-  `wandctl.vboard.romloader.RomLoader` over the SPI flash image file instead.
+  `simboard.vboard.romloader.RomLoader` over the SPI flash image file instead.
 
 What each reset keeps is simboard's reset table (host_tools/simboard/README.md, docs/platform.md);
 the EN pin also clears RTC memory here (*inferred*), and the REPL mode (raw or
@@ -53,19 +53,19 @@ import time
 import tty
 from pathlib import Path
 
+from simboard.vboard.boardthread import BoardThreadMixin
+from simboard.vboard.chiplink import WORLD_LOCK, ChipLink
+from simboard.vboard.errors import VirtualBoardError
+from simboard.vboard.inputs import InputsMixin
+from simboard.vboard.interpreter import CHIP_DIR, InterpreterMixin, find_micropython
+from simboard.vboard.linkserver import LinkServerMixin
+from simboard.vboard.readouts import ReadoutsMixin
+from simboard.vboard.resets import DEEPSLEEP_RESET, HARD_RESET, PWRON_RESET, SOFT_RESET, WDT_RESET, ResetsMixin
+from simboard.vboard.romloader import RomLoader
+from simboard.vboard.spiflash import SpiFlashMixin
+from simboard.vboard.uart import UartMixin
+from simboard.vboard.worldclock import WorldClockMixin
 from simboard.world import World
-from wandctl.vboard.boardthread import BoardThreadMixin
-from wandctl.vboard.chiplink import WORLD_LOCK, ChipLink
-from wandctl.vboard.errors import VirtualBoardError
-from wandctl.vboard.inputs import InputsMixin
-from wandctl.vboard.interpreter import CHIP_DIR, InterpreterMixin, find_micropython
-from wandctl.vboard.linkserver import LinkServerMixin
-from wandctl.vboard.readouts import ReadoutsMixin
-from wandctl.vboard.resets import DEEPSLEEP_RESET, HARD_RESET, PWRON_RESET, SOFT_RESET, WDT_RESET, ResetsMixin
-from wandctl.vboard.romloader import RomLoader
-from wandctl.vboard.spiflash import SpiFlashMixin
-from wandctl.vboard.uart import UartMixin
-from wandctl.vboard.worldclock import WorldClockMixin
 
 __all__ = [  # what callers import from here
     "VirtualBoard",

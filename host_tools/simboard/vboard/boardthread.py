@@ -14,8 +14,8 @@ import select
 import threading
 import time
 
-from wandctl.vboard.errors import VirtualBoardError
-from wandctl.vboard.worldclock import runqueue_ns
+from simboard.vboard.errors import VirtualBoardError
+from simboard.vboard.worldclock import runqueue_ns
 
 
 class BoardThreadMixin:

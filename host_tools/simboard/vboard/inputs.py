@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import time
 
-from wandctl.vboard.chiplink import WORLD_LOCK
-from wandctl.vboard.errors import VirtualBoardError
-from wandctl.vboard.resets import HARD_RESET
+from simboard.vboard.chiplink import WORLD_LOCK
+from simboard.vboard.errors import VirtualBoardError
+from simboard.vboard.resets import HARD_RESET
 
 BUTTON_PINS = {"power": 13, "level": 14}
 

@@ -13,10 +13,10 @@ import subprocess
 from pathlib import Path
 
 from simboard import flashlayout
+from simboard.vboard.errors import VirtualBoardError
+from simboard.vboard.spiflash import FLASH_SIZE
+from simboard.vboard.worldclock import runqueue_ns
 from wandctl.tools import ToolNotFound, find_tool
-from wandctl.vboard.errors import VirtualBoardError
-from wandctl.vboard.spiflash import FLASH_SIZE
-from wandctl.vboard.worldclock import runqueue_ns
 
 HERE = Path(__file__).resolve().parent
 VBOOT = HERE / "mpy" / "vboot.py"

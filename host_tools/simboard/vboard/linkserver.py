@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 import time
 
+from simboard.vboard.chiplink import WORLD_LOCK, LinkError, encode_reply
 from simboard.world import ChipReset
-from wandctl.vboard.chiplink import WORLD_LOCK, LinkError, encode_reply
 
 BENCH_HOLD_MS = 2500  # the level button held this long after the interpreter is up (bench power-up)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from wandctl.vboard.chiplink import WORLD_LOCK
-from wandctl.vboard.errors import VirtualBoardError
+from simboard.vboard.chiplink import WORLD_LOCK
+from simboard.vboard.errors import VirtualBoardError
 
 
 class ReadoutsMixin:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import time
 
+from simboard.vboard.chiplink import WORLD_LOCK
+from simboard.vboard.romloader import RomLoader
+from simboard.vboard.spiflash import APP_IMAGE_OFFSET
 from simboard.world import ChipReset
-from wandctl.vboard.chiplink import WORLD_LOCK
-from wandctl.vboard.romloader import RomLoader
-from wandctl.vboard.spiflash import APP_IMAGE_OFFSET
 
 PWRON_RESET, HARD_RESET, WDT_RESET, DEEPSLEEP_RESET, SOFT_RESET = 1, 2, 3, 4, 5
 # What the ROM prints once it found the second-stage bootloader at 0x1000 and

@@ -1,4 +1,4 @@
-"""Serve one virtual board as a process until Ctrl-C (`python -m wandctl.vboard`, `wandctl sim --serve`)."""
+"""Serve one virtual board as a process until Ctrl-C (`python -m simboard.vboard`, `wandctl sim --serve`)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ import signal
 import sys
 import threading
 
-from wandctl.vboard.board import VirtualBoard
-from wandctl.vboard.errors import VirtualBoardError
-from wandctl.vboard.spiflash import VFS_PARTITION
-from wandctl.vboard.textcontrols import control
+from simboard.vboard.board import VirtualBoard
+from simboard.vboard.errors import VirtualBoardError
+from simboard.vboard.spiflash import VFS_PARTITION
+from simboard.vboard.textcontrols import control
 
 
 def serve(options) -> int:
-    """`python -m wandctl.vboard` / `wandctl sim --serve`: run a board until Ctrl-C.
+    """`python -m simboard.vboard` / `wandctl sim --serve`: run a board until Ctrl-C.
 
     options: an argparse namespace or a dict with flash (folder), seed, bootloader,
     spi_flash, heap, load_ohms (a number, "skin" or "open"), bench (power up with the

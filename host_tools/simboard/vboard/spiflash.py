@@ -37,7 +37,7 @@ class SpiFlashMixin:
         """The board's littlefs as the host sees it (littlefs-python on the SPI flash image):
         a Path-like root, `board.files / "lib" / "x.py"`. Writing stops the chip (power off),
         edits the image, and powers it on again as it was."""
-        from wandctl.vboard.lfsview import FlashPath
+        from simboard.vboard.lfsview import FlashPath
 
         return FlashPath(self, "")
 

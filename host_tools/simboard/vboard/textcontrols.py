@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from wandctl.vboard.board import VirtualBoard
+    from simboard.vboard.board import VirtualBoard
 
 
 CONTROL_HELP = """controls (one per line on stdin):

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import time
 
+from simboard.vboard.chiplink import WORLD_LOCK
 from simboard.world import ChipReset
-from wandctl.vboard.chiplink import WORLD_LOCK
 
 
 def runqueue_ns(path: str) -> int:

@@ -1,6 +1,6 @@
 """wandctl bench: figures, never a verdict.
 
-32-bit figures (the ESP32 is 32-bit; host_tools/wandctl/bench_wasm.py), on
+32-bit figures (the ESP32 is 32-bit; host_tools/simboard/bench_wasm.py), on
 the webassembly port of MicroPython 1.29 from npm under Node.js, with the
 firmware compiled by mpy-cross as deployed:
 - heap32_min_session_bytes, heap32_min_console_bytes: the smallest heap in
@@ -94,7 +94,7 @@ def _ratios(t: dict, prefix: str) -> dict:
 
 def firmware_figures(quick: bool = False) -> dict:
     """Run bench_mpy.py on the MicroPython unix port (64-bit) against the compiled firmware."""
-    from wandctl import bench_wasm
+    from simboard import bench_wasm
 
     with tempfile.TemporaryDirectory(prefix="wand-bench-") as tmp:
         bench_wasm.build(Path(tmp), _mpy_cross())
@@ -108,7 +108,7 @@ def firmware_figures(quick: bool = False) -> dict:
 
 def figures32(quick: bool = False) -> dict:
     """The 32-bit figures: heap by bisection, ticks as pystone ratios (bench_wasm.py)."""
-    from wandctl import bench_wasm
+    from simboard import bench_wasm
 
     bench_wasm.check_installed()
     res = 16384 if quick else bench_wasm.RESOLUTION

@@ -64,7 +64,7 @@ def parse_loads(text: str) -> list[float]:
 
 
 def measure(program: str, load: float, interpreter: str = "cpython", seed: int = 1) -> dict:
-    from wandctl import simrun
+    from simboard import simrun
 
     settings = dict(TOP_SETTINGS, program=program)
     opts = simrun.SimOptions(load_ohms=load, seed=seed, interpreter=interpreter, seconds=RUN_S,
@@ -128,7 +128,7 @@ def _run_with_script(simrun, opts, script_text):
 
 def characterize(loads, programs=None, interpreter="cpython", seed=1, progress=None) -> list[dict]:
     sys.path.insert(0, str(paths.FIRMWARE))
-    from wandctl.simrun import _firmware_settings
+    from simboard.simrun import _firmware_settings
 
     _firmware_settings()
     from wand import programs as progmod
@@ -197,7 +197,7 @@ def run(args) -> int:
     finally:
         if bar:
             bar.close()
-    from wandctl import simrun
+    from simboard import simrun
 
     area = json.loads(simrun.BOARD_JSON.read_text())["electrode"]["area_cm2"]
     table = markdown(rows, area)

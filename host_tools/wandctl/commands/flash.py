@@ -14,7 +14,7 @@ detect_flash_size, erase_flash, write_flash, reset_chip), never `esptool.main(ar
 
 Real boards are reset into the bootloader by esptool (DTR/RTS). A port without
 modem lines (the virtual board's pty) cannot be reset that way: the board must
-already be in bootloader mode (`python -m wandctl.vboard --bootloader`, or the
+already be in bootloader mode (`python -m simboard.vboard --bootloader`, or the
 `bootloader` control), and wandctl uses `--before no-reset` and leaves the
 loader with a ROM "run user code" (`--after soft-reset`). `--no-reset` forces
 that behaviour on a real board whose BOOT button you hold.

@@ -49,7 +49,7 @@ def register(sub):
                    "below are for it")
     # the virtual board is part of the package: a failed import (a missing dependency) is an error, never
     # a --help without its options
-    from wandctl.vboard import add_serve_arguments
+    from simboard.vboard import add_serve_arguments
 
     add_serve_arguments(p.add_argument_group("virtual board (--serve)"))
     p.set_defaults(func=run)
@@ -57,10 +57,10 @@ def register(sub):
 
 def run(args) -> int:
     if args.serve:
-        from wandctl import vboard
+        from simboard import vboard
 
         return vboard.serve(args)
-    from wandctl import simrun
+    from simboard import simrun
 
     if args.seconds is not None and not (1 <= args.seconds <= 3600):
         raise WandctlError("--seconds must be between 1 and 3600")

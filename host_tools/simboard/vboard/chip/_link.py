@@ -1,4 +1,4 @@
-"""The child's end of the chip link (see wandctl/vboard/chiplink.py).
+"""The child's end of the chip link (see simboard/vboard/chiplink.py).
 
 Requests go out as `<seq> <repr>\n` on the fd in VBOARD_LINK_W; replies come
 back on VBOARD_LINK_R (non-blocking: poll, then read what is there). A reply

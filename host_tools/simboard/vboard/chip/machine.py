@@ -1,6 +1,6 @@
 """`machine` on the pty board: simboard's strict ESP32 chip model, over the link.
 
-Every call goes to the supervisor (wandctl/vboard/chiplink.py), which runs it
+Every call goes to the supervisor (simboard/vboard/chiplink.py), which runs it
 on simboard's `machine` against the board's World (the chip state, the reset
 table and the physics, on the wall clock) and sends back the value or the
 chip's exception. So the pty board and `wandctl sim` have one chip model.
