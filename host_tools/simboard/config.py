@@ -1,45 +1,39 @@
 """Load hardware/board.json: the one description of the board.
 
-Finds the file relative to this module with string operations only (no
-os.path, so it runs on MicroPython). `load_board(x)` also accepts a dict (used
-as is) or a path.
+Where it is: SIMBOARD_BOARD_JSON when set, else (on CPython) the checkout's,
+from wandctl.paths, the one place that knows the checkout. MicroPython cannot
+import wandctl.paths (no pathlib), so a MicroPython process that runs the
+simulator is started with SIMBOARD_BOARD_JSON set (wandctl.paths.micropython_env).
+This module uses no os.path, so it runs on MicroPython. `load_board(x)` also
+accepts a dict (used as is) or a path.
 """
 
 import json
 import os
+import sys
+
+NO_BOARD = ("which board.json? set SIMBOARD_BOARD_JSON (on MicroPython the simulator "
+            "cannot find the checkout's hardware/board.json by itself)")
 
 
-def _here():
-    f = __file__
-    i = f.rfind("/")
-    d = f[:i] if i >= 0 else "."
-    if not d.startswith("/"):
-        cwd = os.getcwd()
-        d = cwd if d == "." else cwd + "/" + d
-    return d
+def _absolute(p):
+    # Resolved at import time: the runner changes the working directory later.
+    if p.startswith("/"):
+        return p
+    return os.getcwd() + "/" + p
 
 
 def _find_board():
     env = os.getenv("SIMBOARD_BOARD_JSON")
     if env:
-        return env
-    d = HERE
-    for _ in range(6):  # host_tools/simboard/ (or its _mpy cache) -> repository root
-        p = d + "/hardware/board.json"
-        try:
-            os.stat(p)
-            return p
-        except OSError:
-            pass
-        i = d.rfind("/")
-        if i <= 0:
-            break
-        d = d[:i]
-    return HERE + "/../../hardware/board.json"
+        return _absolute(env)
+    if sys.implementation.name == "micropython":
+        return None  # whoever started it says where (SIMBOARD_BOARD_JSON)
+    from wandctl.paths import BOARD_JSON
+
+    return str(BOARD_JSON)
 
 
-# Resolved at import time: the runner changes the working directory later.
-HERE = _here()
 BOARD_JSON = _find_board()
 
 
@@ -47,5 +41,7 @@ def load_board(src=None):
     if isinstance(src, dict):
         return src
     path = BOARD_JSON if src is None else src
+    if path is None:
+        raise OSError(NO_BOARD)
     with open(path) as f:
         return json.load(f)

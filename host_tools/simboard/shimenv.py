@@ -18,7 +18,8 @@ environment variables, on first import:
     SIMBOARD_RTC             RTC memory at boot, hex (kept across resets by a supervisor)
     SIMBOARD_REALTIME        if set (e.g. 1), sleeps also wait on the wall clock so
                              the board runs in real time (for a pty session)
-    SIMBOARD_BOARD_JSON      another board description (default hardware/board.json)
+    SIMBOARD_BOARD_JSON      the board description (on CPython default: the checkout's
+                             hardware/board.json; MicroPython needs it, see config.py)
 
 There is no runner in this mode: a ChipReset or SimEnd propagates out of
 main.py and ends the process with its traceback; `world()` gives the World to

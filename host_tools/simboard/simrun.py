@@ -29,10 +29,10 @@ from pathlib import Path
 from wandctl import paths
 from wandctl.contact_bands import contact_band
 from wandctl.errors import WandctlError
-from wandctl.paths import BUILD, FIRMWARE, HARDWARE, HOST_TOOLS, ROOT
+from wandctl.paths import BUILD, FIRMWARE, HOST_TOOLS, ROOT
 from wandctl.tools import find_tool
 
-BOARD_JSON = HARDWARE / "board.json"
+BOARD_JSON = paths.BOARD_JSON  # the one board description (read through paths.board_json())
 
 # The scripted user of `make sim`: start, raise the level twice, lift the
 # wand for 3 s, let the timer end the session.
@@ -103,14 +103,7 @@ class SimResult:
 
 def _firmware_settings():
     """The firmware's own settings module (one place for the limits)."""
-    paths.checkout()
-    for p in (str(FIRMWARE), str(HOST_TOOLS)):
-        if p not in sys.path:
-            sys.path.insert(0, p)
-    if "micropython" not in sys.modules:
-        from simboard import upy
-
-        sys.modules["micropython"] = upy
+    paths.firmware_importable()
     from wand import settings
 
     return settings
@@ -215,7 +208,6 @@ def script_lines(o: SimOptions) -> tuple[str, float]:
 
 
 def _check_script(text: str, path: str) -> None:
-    sys.path.insert(0, str(HOST_TOOLS)) if str(HOST_TOOLS) not in sys.path else None
     from simboard.script import ScriptError, parse_script
 
     try:
@@ -247,7 +239,7 @@ def run(o: SimOptions, on_progress=None) -> SimResult:
         args += ["--load-ohms", "%g" % o.load_ohms]
     if o.interpreter == "micropython":
         cmd = [find_tool("micropython"), "-X", "heapsize=400K", str(HOST_TOOLS / "simboard" / "runner.py")] + args
-        env = dict(os.environ, MICROPYPATH=str(HOST_TOOLS) + ":.frozen")
+        env = paths.micropython_env()
     else:
         cmd = [sys.executable, "-m", "simboard.runner"] + args
         env = dict(os.environ, PYTHONPATH=str(HOST_TOOLS))
@@ -319,9 +311,6 @@ def state_spans(res: SimResult) -> list[tuple[int, int, str]]:
 def trace(res: SimResult):
     """The run as the trace oracle reads it (simboard/oracle/): the plant's
     samples and exact phase charges, what the world did (the script), resets."""
-    for p in (str(HOST_TOOLS), str(FIRMWARE)):
-        if p not in sys.path:
-            sys.path.insert(0, p)
     from simboard import oracle, script
 
     actions = script.expand(script.parse_script(res.script_text)) if res.script_text else []
@@ -350,7 +339,7 @@ def verdict(res: SimResult) -> dict:
 
 
 def summary(res: SimResult) -> dict:
-    board = json.loads(BOARD_JSON.read_text())
+    board = json.loads(paths.board_json().read_text())
     area = board["electrode"]["area_cm2"]
     values = res.settings
     ends = [e for e in res.events if e[1] == "session_end"]

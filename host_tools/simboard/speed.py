@@ -1,7 +1,7 @@
 """Micro-benchmark: simulated seconds per wall second.
 
     python host_tools/simboard/speed.py [--seconds N] [--firmware DIR] [--script FILE]
-    micropython -X heapsize=100wK host_tools/simboard/speed.py
+    SIMBOARD_BOARD_JSON=hardware/board.json micropython -X heapsize=100wK host_tools/simboard/speed.py
 
 Default: the fixture firmware in tests/sim/fixtures/fw_basic (a 10 ms control
 loop: 3 pins, DAC, ADC, 2 PWM, WDT feed, sleep per tick) running a session

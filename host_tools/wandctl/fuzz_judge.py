@@ -3,7 +3,6 @@ in this process, or the MicroPython unix port), and the trace oracle's verdict o
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -160,7 +159,7 @@ def run_micropython(scn: Scenario, firmware=None):
     if scn.load_ohms is not None:
         args += ["--load-ohms", "%g" % scn.load_ohms]
     cmd = [find_tool("micropython"), "-X", "heapsize=400K", str(HOST_TOOLS / "simboard" / "runner.py")] + args
-    env = dict(os.environ, MICROPYPATH=str(HOST_TOOLS) + ":.frozen")
+    env = paths.micropython_env()
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=1800)
         res = simrun.SimResult(options=simrun.SimOptions(interpreter="micropython"))

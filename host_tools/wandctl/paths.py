@@ -2,10 +2,17 @@
 
 wandctl is installed editable from the checkout (`make venv`), so its package
 sits at host_tools/wandctl/ and the checkout's firmware/, build/, bench/ and
-hardware/ are found from there. host_tools/ itself is where this package and
-simboard are, wherever that is. Installed on its own (not from a checkout),
-those folders are not there: `checkout()` says so with a WandctlError, and the
-commands that use them call it before they do.
+hardware/ (with board.json) are found from there. host_tools/ itself is where
+this package and simboard are, wherever that is; the files the packages load
+at run time (the pty board's chip/ and mpy/, simboard's shim/) sit inside them
+and ship as package data (pyproject.toml). Installed on its own (not from a
+checkout), the checkout's folders are not there: `checkout()` says so with a
+WandctlError, and the code that uses them calls it before it does.
+
+The external programs (micropython, mpy-cross, ngspice, node) are found by
+wandctl.tools.find_tool. simboard code that also runs on MicroPython cannot
+import this module (no pathlib there): the process that starts such a
+MicroPython gets its environment from `micropython_env()`.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ FIRMWARE = ROOT / "firmware"
 BUILD = ROOT / "build"
 BENCH = ROOT / "bench"
 HARDWARE = ROOT / "hardware"
+BOARD_JSON = HARDWARE / "board.json"
 
 NOT_IN_CHECKOUT = ("the firmware sources are not beside this wandctl (it finds them in a checkout of microwand: "
                    "run it from the checkout's venv)")
@@ -42,3 +50,35 @@ def firmware(path: Path | str | None = None) -> Path:
     if p == FIRMWARE:
         checkout()
     return p
+
+
+def board_json() -> Path:
+    """The one board description, hardware/board.json of the checkout (checked with checkout())."""
+    checkout()
+    return BOARD_JSON
+
+
+def firmware_importable() -> Path:
+    """Make the checkout's firmware (`wand`) importable here, on CPython, with simboard's stand-in
+    for the `micropython` module; return the firmware folder."""
+    import sys
+
+    fw = firmware()
+    for p in (str(fw), str(HOST_TOOLS)):
+        if p not in sys.path:
+            sys.path.insert(0, p)
+    if "micropython" not in sys.modules:
+        from simboard import upy
+
+        sys.modules["micropython"] = upy
+    return fw
+
+
+def micropython_env(first: Path | str | None = None) -> dict:
+    """The environment of a MicroPython process that runs simboard: MICROPYPATH (`first`, if given,
+    then host_tools, then the frozen modules) and SIMBOARD_BOARD_JSON (simboard.config cannot find
+    the board description by itself on MicroPython)."""
+    import os
+
+    path = ([str(first)] if first is not None else []) + [str(HOST_TOOLS), ".frozen"]
+    return dict(os.environ, MICROPYPATH=":".join(path), SIMBOARD_BOARD_JSON=str(board_json()))

@@ -21,6 +21,9 @@ import pytest
 from harness import ROOT, press
 from rt import simulate
 
+from wandctl import paths
+from wandctl.tools import find_tool
+
 
 def _flash_with(tmp, name, data):
     d = str(tmp / "flash")
@@ -53,7 +56,7 @@ def test_sr10_redteam_binary_settings_file_is_logged(tmp_path):
     assert "settings_invalid" in log, log
 
 
-MP = ROOT / ".venv" / "bin" / "micropython"
+MP = Path(find_tool("micropython"))  # the one tool finder: the venv's pinned port first
 
 
 @pytest.mark.skipif(not MP.exists(), reason="needs the MicroPython unix port (make venv)")
@@ -91,7 +94,7 @@ def test_sr10_redteam_huge_files_on_micropython_boot_loop(name, make, tmp_path):
         capture_output=True,
         text=True,
         timeout=240,
-        env=dict(os.environ, MICROPYPATH=str(ROOT / "host_tools") + ":.frozen"),
+        env=paths.micropython_env(),
         cwd=str(ROOT),
     )
     lines = out.stdout.splitlines()

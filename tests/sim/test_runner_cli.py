@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from wandctl import paths
 from wandctl.tools import find_tool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,7 +83,7 @@ def test_same_seed_same_stream_different_seed_different_noise(tmp_path):
 def test_cli_gives_identical_lines_on_cpython_and_micropython_esp32_sized_heap(tmp_path):
     cp = _run_cpython(tmp_path)
     r = subprocess.run([str(MPY), "-X", "heapsize=100wK", str(RUNNER)] + _args(tmp_path, "mp"),
-                       capture_output=True, text=True, cwd=str(ROOT), timeout=300)
+                       capture_output=True, text=True, cwd=str(ROOT), timeout=300, env=paths.micropython_env())
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     mp = r.stdout.splitlines()
     kinds = ("E", "S", "R", "X")

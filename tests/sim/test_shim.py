@@ -1,11 +1,11 @@
 """The shims let firmware run as its own MicroPython process on the simulated board."""
 
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from wandctl import paths
 from wandctl.tools import find_tool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,7 +35,7 @@ while True:
 
 @pytest.mark.skipif(not MPY.exists(), reason="MicroPython unix port not installed")
 def test_shim_runs_firmware_as_a_micropython_process_until_sim_end(tmp_path):
-    env = dict(os.environ, MICROPYPATH=str(SHIM) + ":.frozen", SIMBOARD_SEED="2", SIMBOARD_SECONDS="1",
+    env = dict(paths.micropython_env(first=SHIM), SIMBOARD_SEED="2", SIMBOARD_SECONDS="1",
                SIMBOARD_LOAD_OHMS="2000", SIMBOARD_RESET_CAUSE="3", SIMBOARD_RTC="6869",
                SIMBOARD_FLASH=str(tmp_path))
     r = subprocess.run([str(MPY), "-X", "heapsize=100wK", "-c", PROG], capture_output=True, text=True,

@@ -71,12 +71,12 @@ from simboard.oracle.limits import (
 )
 from simboard.oracle.sensor_usb_watchdog import sr02, sr08, sr09
 from simboard.oracle.spans import sessions
-from simboard.oracle.trace import ROOT, Trace, _firmware, effective_settings
+from simboard.oracle.trace import Trace, _firmware, effective_settings
 from simboard.oracle.verdict import judge, violation_classes
 
 __all__ = [
     "HARD_CEILING_UA", "HW_FAULTS", "HW_MAX_UA", "LIFT_MAX_MS", "NET_MAX_RATIO", "OPEN_OHMS", "OVERSHOOT_MAX",
-    "RAMP_MAX_UA_S", "ROOT", "SAMPLE_SLACK_MS", "SENSE_FAULTS", "SENSOR_MAX_MS", "SESSION_HARD_S",
+    "RAMP_MAX_UA_S", "SAMPLE_SLACK_MS", "SENSE_FAULTS", "SENSOR_MAX_MS", "SESSION_HARD_S",
     "SHORT_JUDGE_UA", "SHORT_MAX_MS", "SHORT_OHMS", "TOLD_MAX_MS", "TRIP_EXTRA_PCT", "TRIP_EXTRA_UA",
     "USB_MAX_MS", "Trace", "_firmware", "effective_settings", "judge", "output_figures", "sessions",
     "sr01", "sr02", "sr04", "sr05", "sr06", "sr07", "sr08", "sr09", "sr10", "sr12", "violation_classes",

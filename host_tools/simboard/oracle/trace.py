@@ -7,12 +7,9 @@ and the shape of one clause's result. Judges no clause itself.
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
-_FW = ROOT / "firmware"
+from wandctl import paths
 
 
 def _compliance_v():
@@ -23,13 +20,7 @@ def _compliance_v():
 
 def _firmware():
     """The firmware's own modules (settings validator, board constants)."""
-    for p in (str(_FW), str(ROOT / "host_tools")):
-        if p not in sys.path:
-            sys.path.insert(0, p)
-    if "micropython" not in sys.modules:
-        from simboard import upy
-
-        sys.modules["micropython"] = upy
+    paths.firmware_importable()
     from wand import board, programs, settings
 
     return settings, board, programs
