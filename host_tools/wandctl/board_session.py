@@ -14,7 +14,7 @@ import json
 import time
 
 from wandctl.errors import WandctlError
-from wandctl.serialport import check_port, translate_open_error
+from wandctl.serialport import open_transport
 
 HELLO_TIMEOUT_S = 20.0
 
@@ -166,16 +166,9 @@ class Session:
 
     def __init__(self, port: str):
         from mpremote.transport import TransportError
-        from mpremote.transport_serial import SerialTransport
 
         self._TransportError = TransportError
-        check_port(port)
-        try:
-            self.t = SerialTransport(port, baudrate=115200)
-        except TransportError as e:
-            raise translate_open_error(port, OSError(str(e))) from None
-        except OSError as e:
-            raise translate_open_error(port, e) from None
+        self.t = open_transport(port)
         # mpremote reads a pty (the virtual board) without checking in_waiting first: with no
         # read timeout a board that resets mid-command would block it forever.
         self.t.serial.timeout = 2.0

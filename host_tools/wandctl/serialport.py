@@ -160,8 +160,9 @@ def open_serial(port: str, baudrate: int = 115200, timeout: float = 0.1, exclusi
                 write_timeout: float | None = None):
     """pyserial Serial on `port`, with every failure turned into a WandctlError.
 
-    Every wandctl command opens its port here (or checks it with check_port()
-    before handing it to esptool/mpremote), so a port error reads the same everywhere.
+    Every wandctl command opens its port here, or mpremote's transport with open_transport()
+    (or checks it with check_port() before handing it to esptool), so a port error reads the
+    same everywhere.
     """
     import serial
 
@@ -175,6 +176,20 @@ def open_serial(port: str, baudrate: int = 115200, timeout: float = 0.1, exclusi
         raise translate_open_error(port, e) from None
     except ValueError as e:
         raise WandctlError("cannot open %s: %s" % (port, e)) from None
+
+
+def open_transport(port: str, baudrate: int = 115200):
+    """mpremote's SerialTransport (raw REPL) on `port`, with the same checks and messages as open_serial()."""
+    from mpremote.transport import TransportError
+    from mpremote.transport_serial import SerialTransport
+
+    check_port(port)
+    try:
+        return SerialTransport(port, baudrate=baudrate)
+    except TransportError as e:
+        raise translate_open_error(port, OSError(str(e))) from None
+    except OSError as e:
+        raise translate_open_error(port, e) from None
 
 
 def translate_open_error(port: str, e: BaseException) -> WandctlError:
