@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from wandctl.commands.characterize import characterize
+from wandctl.characterization import characterize
 
 ROOT = Path(__file__).resolve().parents[2]
 WANDCTL = [sys.executable, "-m", "wandctl"]

@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
-from wandctl.errors import WandctlError
+from wandctl.board_control import to_repl
 from wandctl.serialport import PORT_HELP, resolve_port
-
-REPL_TIMEOUT_S = 15.0
 
 
 def register(sub) -> None:
@@ -27,65 +24,6 @@ def register(sub) -> None:
     p.add_argument("--no-terminal", action="store_true",
                    help="only bring the board to the REPL; do not open a terminal on it")
     p.set_defaults(func=run)
-
-
-def _wait_prompt(port: str, timeout: float) -> bool:
-    from wandctl.serialport import open_serial
-
-    end = time.monotonic() + timeout
-    data = bytearray()
-    ser = None
-    try:
-        while time.monotonic() < end:
-            if ser is None:
-                try:
-                    ser = open_serial(port, timeout=0.1)
-                except WandctlError:
-                    time.sleep(0.2)
-                    continue
-                ser.write(b"\r\n")
-            data += ser.read(ser.in_waiting or 1)
-            if b">>> " in data[-200:]:
-                return True
-            if not data:
-                ser.write(b"\r\n")
-    finally:
-        if ser is not None:
-            ser.close()
-    return False
-
-
-def to_repl(port: str) -> str:
-    """Bring the board to the friendly REPL; returns how."""
-    from wandctl.commands.reset import what_answers
-
-    kind, said = what_answers(port)
-    if kind == "repl":
-        return "the board was at the REPL"
-    if kind != "firmware":
-        raise WandctlError("the board on %s answers neither the firmware nor the MicroPython REPL (it said %r): "
-                           "is it powered? Try `wandctl reset --port %s`"
-                           % (port, said.decode("utf-8", "replace").strip()[-80:] or "nothing", port))
-    from wandctl.console_client import BoardError, ConsoleClient
-
-    with ConsoleClient(port) as c:
-        c.hello()
-        try:
-            c.call("repl")
-        except BoardError as e:
-            if e.code != "denied":
-                raise WandctlError("the wand refused `repl`: %s. Stop the session first" % e.message) from None
-            # Outside bench mode the console's `repl` is refused (SR-11); Ctrl-C, as mpremote
-            # sends, leaves by the same way out (output off and locked, watchdog relaxed).
-            _ctrl_c(c)
-        time.sleep(0.3)
-    if not _wait_prompt(port, REPL_TIMEOUT_S):
-        raise WandctlError("the firmware left, but no MicroPython prompt came within %.0f s" % REPL_TIMEOUT_S)
-    return "the firmware left to the REPL (output off and locked, watchdog relaxed)"
-
-
-def _ctrl_c(client) -> None:
-    client._link.write(b"\x03")
 
 
 def run(args) -> int:

@@ -14,13 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 
 from wandctl.argcheck import positive_float
-from wandctl.errors import WandctlError
-from wandctl.serialport import PORT_HELP, has_modem_lines, open_serial, resolve_port
-
-HELLO_TIMEOUT_S = 20.0
+from wandctl.board_control import latched_fault, reset_board
+from wandctl.board_session import HELLO_TIMEOUT_S
+from wandctl.serialport import PORT_HELP, resolve_port
 
 
 def register(sub) -> None:
@@ -33,92 +31,6 @@ def register(sub) -> None:
     p.add_argument("--no-wait", action="store_true", help="do not wait for the firmware to answer")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=run)
-
-
-def what_answers(port: str, wait: float = 1.5) -> tuple[str, bytes]:
-    """('firmware' | 'repl' | 'nothing' | 'other', what was read) for the board on `port`."""
-    ser = open_serial(port, timeout=0.05)
-    data = bytearray()
-    try:
-        ser.reset_input_buffer()
-        ser.write(b"\r\nhello\r\n")
-        end = time.monotonic() + wait
-        while time.monotonic() < end:
-            data += ser.read(ser.in_waiting or 1)
-            text = bytes(data)
-            if b'ok {"' in text and text.rstrip().endswith(b"}"):
-                return "firmware", text
-            if text.endswith(b">>> ") or text.endswith(b"\r\n>"):
-                return "repl", text
-    finally:
-        ser.close()
-    text = bytes(data)
-    if b">>>" in text or b"raw REPL" in text or b"Traceback" in text:
-        return "repl", text
-    return ("other" if text.strip() else "nothing"), text
-
-
-def reset_board(port: str) -> str:
-    """Reset the board on `port`; returns how it was done."""
-    kind, said = what_answers(port)
-    if kind == "firmware":
-        from wandctl.console_client import BoardError, ConsoleClient
-
-        with ConsoleClient(port) as c:
-            c.hello()
-            try:
-                c.call("reboot")
-            except BoardError as e:
-                raise WandctlError("the wand refused to reset: %s. Stop the session first (power button, "
-                                   "or `wandctl console` then `stop`)" % e.message) from None
-            time.sleep(0.3)  # the reply leaves, then the firmware resets
-        return "asked the firmware to reboot (console `reboot`)"
-    if kind == "repl":
-        _repl_reset(port)
-        return "machine.reset() at the MicroPython REPL"
-    if has_modem_lines(port):
-        _en_pulse(port)
-        return "pulsed EN through RTS (the board answered %s)" % ("nothing" if kind == "nothing" else "something else")
-    raise WandctlError(
-        "the board on %s answers neither the firmware console nor the MicroPython REPL%s, and the port has no "
-        "DTR/RTS to reset it: press its EN/RESET button (a virtual board: type `reset` in its window)"
-        % (port, "" if kind == "nothing" else " (it said %r)" % said.decode("utf-8", "replace").strip()[-80:])
-    )
-
-
-def _repl_reset(port: str) -> None:
-    from mpremote.transport import TransportError
-    from mpremote.transport_serial import SerialTransport
-
-    try:
-        t = SerialTransport(port, baudrate=115200)
-    except (TransportError, OSError) as e:
-        raise WandctlError("cannot open %s: %s" % (port, e)) from None
-    try:
-        t.serial.timeout = 2.0
-        t.enter_raw_repl(soft_reset=False)
-        t.exec_raw_no_follow("import machine\nmachine.reset()")
-    except TransportError as e:
-        if "rst:" in str(e):
-            return  # the chip reset before mpremote saw the end of its paste: the ROM's boot banner came back
-        raise WandctlError("the MicroPython REPL on %s did not take machine.reset(): %s" % (port, e)) from None
-    finally:
-        try:
-            t.close()
-        except OSError:
-            pass
-
-
-def _en_pulse(port: str) -> None:
-    """EN low then high through RTS, DTR high (GPIO0 not held low: a normal boot), as esptool's hard reset."""
-    ser = open_serial(port, timeout=0.1)
-    try:
-        ser.dtr = False
-        ser.rts = True
-        time.sleep(0.1)
-        ser.rts = False
-    finally:
-        ser.close()
 
 
 def run(args) -> int:
@@ -142,15 +54,7 @@ def run(args) -> int:
 
 def _note_fault(port: str) -> None:
     """A latched fault survives every reset but a power cycle (SR-12): say so, or it looks like a new one."""
-    from wandctl.console_client import ConsoleClient
-
-    try:
-        with ConsoleClient(port) as c:
-            c.hello()
-            st = c.call("status")
-    except WandctlError:
-        return
-    f = st.get("fault") if isinstance(st, dict) else None
+    f = latched_fault(port)
     if f:
         print("note: fault %s (code %s) is still latched from before the reset (a reset keeps it, SR-12): "
               "clear it with a long press of power, `clear` in bench mode, or a power cycle"
