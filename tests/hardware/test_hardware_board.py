@@ -3,11 +3,12 @@ them, a BOM that matches, docs that carry the safety notes. No ngspice needed.""
 
 import csv
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from wandctl.tools import ToolNotFound, find_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 HW = ROOT / "hardware"
@@ -161,7 +162,9 @@ def test_bom_values_match_the_netlist(check, board):
 
 
 def test_ensure_ngspice_is_a_noop_when_installed():
-    if shutil.which("ngspice") is None:
+    try:
+        find_tool("ngspice")
+    except ToolNotFound:
         pytest.skip("ngspice absent: the install path is exercised by the session fixture")
     out = subprocess.run(["bash", str(HW / "ensure_ngspice.sh")], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0

@@ -90,3 +90,13 @@ def test_cli_gives_identical_lines_on_cpython_and_micropython_esp32_sized_heap(t
     assert _lines(mp, kinds) == _lines(cp, kinds)
     assert len(_lines(cp, kinds)) > 90
     assert mp[-1] == cp[-1]  # the summary too
+
+
+@pytest.mark.skipif(not MPY.exists(), reason="MicroPython unix port not installed")
+def test_micropython_run_is_told_where_board_json_is(tmp_path):
+    """MicroPython cannot import wandctl.paths: without SIMBOARD_BOARD_JSON it says so, no guess."""
+    env = {k: v for k, v in paths.micropython_env().items() if k != "SIMBOARD_BOARD_JSON"}
+    r = subprocess.run([str(MPY), "-X", "heapsize=100wK", str(RUNNER)] + _args(tmp_path, "nb"),
+                       capture_output=True, text=True, cwd=str(ROOT), timeout=300, env=env)
+    assert r.returncode != 0 and "set SIMBOARD_BOARD_JSON" in r.stdout + r.stderr, r.stdout + r.stderr
+    assert paths.micropython_env()["SIMBOARD_BOARD_JSON"] == str(ROOT / "hardware" / "board.json")
