@@ -24,12 +24,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 from wandctl.errors import WandctlError
-from wandctl.paths import BENCH, BUILD, FIRMWARE, HOST_TOOLS
+from wandctl.paths import BENCH, BUILD, FIRMWARE
 from wandctl.tools import find_tool
 
 WASM_DIR = BENCH / "wasm"
@@ -74,8 +73,6 @@ class SimServer:
     """The simulated board, answering the stand-ins' calls (op numbers: hwlink.py)."""
 
     def __init__(self, mode: int, flash_dir: str):
-        if str(HOST_TOOLS) not in sys.path:
-            sys.path.insert(0, str(HOST_TOOLS))
         from simboard import esp32 as E
         from simboard import machine as M
         from simboard import time as T

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,11 +35,8 @@ class Scenario:
 # --- running one scenario ---------------------------------------------------------------
 
 def sim_paths():
-    """Put host_tools (simboard) and the firmware on sys.path."""
-    paths.checkout()
-    for p in (str(HOST_TOOLS), str(FIRMWARE)):
-        if p not in sys.path:
-            sys.path.insert(0, p)
+    """Make the firmware importable here beside simboard (paths.firmware_importable)."""
+    paths.firmware_importable()
 
 
 def _actions(scn: Scenario):
