@@ -5,7 +5,8 @@
 1. the one-file images, one per flash size (wandctl.image, as `wandctl image`);
 2. one ESP Web Tools manifest per flash size (it picks a build by chip family
    alone): {"name", "version", "new_install_prompt_erase", "builds": [{"chipFamily":
-   "ESP32", "parts": [{"path", "offset"}]}]};
+   "ESP32", "parts": [{"path", "offset"}]}],
+   "new_install_improv_wait_time": 0};
 3. ESP Web Tools itself, from the npm package pinned in web/package.json and
    web/package-lock.json, installed with npm into build/web-npm and copied to
    build/web/vendor/esp-web-tools (the page never loads anything from a CDN).
@@ -105,6 +106,9 @@ def build(micropython: Path, out: Path, sizes: list[str]) -> dict:
             "name": "microwand %s (ESP32, %s flash)" % (version, size),
             "version": version,
             "new_install_prompt_erase": True,
+            # the wand speaks no Improv Wi-Fi: 0 makes ESP Web Tools skip its Improv probe (binary
+            # packets on the wand's console) when the dialog opens and the 10 s wait after installing
+            "new_install_improv_wait_time": 0,
             "builds": [{"chipFamily": "ESP32", "parts": [{"path": rel.path.name, "offset": mp.offset}]}],
         }
         (out / man_name).write_text(json.dumps(manifest, indent=2) + "\n")
