@@ -249,6 +249,41 @@ def test_flash_image_boots_the_firmware_and_it_answers_hello(loader_board, relea
     assert "protocol" in hello and hello.get("fw") == "0.1.0"
 
 
+@pytest.mark.littlefs_vboard
+def test_a_16mb_board_takes_the_16mb_image_boots_it_and_refuses_the_4mb_one(tmp_path, release):
+    """A board with 16 MiB of flash (its JEDEC id says so): the 4MB image is refused with advice for
+    16MB; the 16MB image is written, the board finds littlefs where the flashed table puts it
+    (0x200000, 3584 blocks) and the firmware answers hello."""
+    _mp, out, _ = release
+    with VirtualBoard(tmp_path / "flash", seed=5, bootloader=True, flash_size=16 << 20) as board:
+        before = board.spi_flash()
+        assert len(before) == 16 << 20
+        r = wandctl("flash", "--port", board.port, "--image", out / "microwand-0.1.0-esp32-4MB.bin", timeout=120)
+        assert_user_error(r, "built for 4MB of flash, but the board has 16MB", "esp32-16MB.bin", "--flash-size 16MB")
+        assert board.spi_flash() == before
+        path = out / "microwand-0.1.0-esp32-16MB.bin"
+        r = wandctl("flash", "--port", board.port, "--image", path, timeout=180)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "flash 16MB" in r.stderr and "for 16MB of flash" in r.stderr
+        hello = json.loads(r.stderr.split("the firmware answers hello: ", 1)[1].splitlines()[0])
+        assert hello.get("fw") == "0.1.0"
+        assert board.vfs_region() == (0x200000, (16 << 20) - 0x200000)
+        flash = board.spi_flash()
+        assert flash[0x1000:0x200000] == path.read_bytes()[:0x1FF000]  # MicroPython; the firmware then wrote littlefs
+        assert _mount(flash[0x200000:], 3584).fs_stat().block_count == 3584
+        assert (board.files / "main.py").read_bytes() == (REPO / "firmware" / "main.py").read_bytes()
+
+
+def test_a_2mb_board_is_told_what_to_do_instead(tmp_path, release):
+    _mp, out, _ = release
+    with VirtualBoard(tmp_path / "flash", seed=6, bootloader=True, flash_size=2 << 20) as board:
+        before = board.spi_flash()
+        r = wandctl("flash", "--port", board.port, "--image", out / "microwand-0.1.0-esp32-4MB.bin", timeout=120)
+        assert_user_error(r, "the board has 2MB", "4MB, 8MB, 16MB boards only", "wandctl flash --firmware", "deploy")
+        assert "--flash-size 2MB" not in r.stderr
+        assert board.spi_flash() == before
+
+
 def test_manifest_files_are_what_deploy_would_copy(release):
     """Same bytes as `wandctl deploy` builds, so a deploy after flashing the image copies nothing."""
     from wandctl.deploy import build

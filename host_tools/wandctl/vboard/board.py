@@ -63,7 +63,7 @@ from wandctl.vboard.linkserver import LinkServerMixin
 from wandctl.vboard.readouts import ReadoutsMixin
 from wandctl.vboard.resets import DEEPSLEEP_RESET, HARD_RESET, PWRON_RESET, SOFT_RESET, WDT_RESET, ResetsMixin
 from wandctl.vboard.romloader import RomLoader
-from wandctl.vboard.spiflash import SpiFlashMixin
+from wandctl.vboard.spiflash import FLASH_SIZE, SpiFlashMixin
 from wandctl.vboard.uart import UartMixin
 from wandctl.vboard.worldclock import WorldClockMixin
 
@@ -108,7 +108,9 @@ class VirtualBoard(
         load_ohms: float | str | None = None,
         bench: bool = False,
         usb: bool = True,
+        flash_size: int = FLASH_SIZE,
     ):
+        self.flash_size = flash_size  # bytes: 2, 4, 8 or 16 MiB (the ROM loader's JEDEC ids)
         self.flash_dir = Path(flash_dir).resolve()
         self.flash_dir.mkdir(parents=True, exist_ok=True)
         self.spi_flash_path = (
