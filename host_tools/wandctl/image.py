@@ -285,12 +285,15 @@ def read_littlefs(image: bytes, block_count: int) -> dict[str, bytes]:
             "'The filesystem appears to be corrupted'" % (block_count, e)
         ) from None
     out = {}
-    for root, _dirs, names in fs.walk("/"):
-        for n in names:
-            p = (root.rstrip("/") + "/" + n) if root != "/" else "/" + n
-            with fs.open(p, "rb") as f:
-                out[p] = f.read()
-    fs.unmount()
+    try:
+        for root, _dirs, names in fs.walk("/"):
+            for n in names:
+                p = (root.rstrip("/") + "/" + n) if root != "/" else "/" + n
+                with fs.open(p, "rb") as f:
+                    out[p] = f.read()
+        fs.unmount()
+    except (LittleFSError, UnicodeError, ValueError) as e:
+        raise WandctlError("the filesystem mounts but cannot be read: it is damaged (%s)" % e) from None
     return out
 
 

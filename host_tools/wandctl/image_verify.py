@@ -103,13 +103,16 @@ def _check(data, man, mp, flash_size, fs_offset, blocks, found, name) -> None:
         size = man["image_size"]
         mp_size, mp_sha = man["micropython"]["size"], man["micropython"]["sha256"]
         want = {p: f["sha256"] for p, f in man["files"].items()}
-    except (KeyError, TypeError):
+        ints = (size, mp_size, fs["offset"], fs["block_count"])
+        if not all(type(x) is int for x in ints) or not all(isinstance(x, str) for x in (mp_sha, *want.values())):
+            raise TypeError("a field of the wrong type")
+    except (KeyError, TypeError, AttributeError):
         raise WandctlError("%s: its manifest %s is damaged; %s" % (name, im.MANIFEST_IN_FS, REBUILD)) from None
     if man.get("flash_size") != flash_size or (fs.get("offset"), fs.get("block_count")) != (fs_offset, blocks):
         refuse(
             "says %s (filesystem at 0x%X, %d blocks) in its header and table, but its manifest says %s "
             "(filesystem at 0x%X, %s blocks)"
-            % (flash_size, fs_offset, blocks, man.get("flash_size"), fs.get("offset") or 0, fs.get("block_count"))
+            % (flash_size, fs_offset, blocks, man.get("flash_size"), fs["offset"], fs["block_count"])
         )
     if len(data) < size:
         refuse("is truncated: %d bytes, its manifest says %d (%d missing)" % (len(data), size, size - len(data)))

@@ -411,6 +411,28 @@ def test_truncated_or_damaged_images_are_refused_before_anything_is_written(rele
     refused(plain, "has no manifest", "/.microwand-image.json")
 
 
+def test_a_damaged_manifest_inside_is_refused_with_a_message():
+    from wandctl.errors import WandctlError
+
+    release, inner, files = _small_release()
+    mp_part = release[: inner["micropython"]["size"]]
+
+    def rebuilt(manifest_bytes):
+        fs = im.build_littlefs({**files, im.MANIFEST_IN_FS: manifest_bytes}, 512)
+        fs_part = fs.rstrip(b"\xff").ljust(len(release) - 0x1FF000, b"\xff")  # the length the manifest states
+        return mp_part + b"\xff" * (0x1FF000 - len(mp_part)) + fs_part
+
+    for bad in (b"{not json", b"[]", json.dumps(dict(inner, image_size="2420736")).encode(),
+                json.dumps(dict(inner, files={"/main.py": "abc"})).encode(),
+                json.dumps(dict(inner, micropython=[1, 2])).encode()):
+        with pytest.raises(WandctlError, match="manifest /.microwand-image.json is damaged"):
+            image_verify.inspect_release(rebuilt(bad), "x.bin")
+    # a manifest that parses but lies about a file: the file's sha256 gives it away
+    lying = dict(inner, files=dict(inner["files"], **{"/main.py": {"sha256": "0" * 64, "size": 1}}))
+    with pytest.raises(WandctlError, match="differ from their sha256: /main.py"):
+        image_verify.inspect_release(rebuilt(json.dumps(lying).encode()), "x.bin")
+
+
 def _table(entries, md5=True):
     """A synthetic MicroPython download whose partition table has these entries."""
     import struct
