@@ -486,3 +486,17 @@ def test_size_mismatch_advice_names_only_sizes_wandctl_image_builds(capsys):
     for size in ("8MB", "16MB", "2MB", "32MB"):
         r = cli(capsys, "image", "-m", "/nonexistent.bin", "--flash-size", size)
         assert ("invalid choice" in r.stderr) == (size in ("2MB", "32MB")), (size, r.stderr)
+
+
+def test_the_virtual_boards_flash_size_option(capsys):
+    import argparse
+
+    from wandctl.vboard import add_serve_arguments
+
+    p = add_serve_arguments(argparse.ArgumentParser())
+    assert p.parse_args([]).flash_size is None  # serve() then makes the 4 MiB board
+    assert p.parse_args(["--flash-size", "16MB"]).flash_size == 16 << 20
+    assert p.parse_args(["--flash-size", "8mb"]).flash_size == 8 << 20
+    with pytest.raises(SystemExit):
+        p.parse_args(["--flash-size", "32MB"])  # the ROM loader has JEDEC ids for 2 to 16 MiB
+    assert "expected one of 2MB, 4MB, 8MB, 16MB" in capsys.readouterr().err
