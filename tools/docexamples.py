@@ -16,7 +16,13 @@ Examples:
 - `console-session`: the real firmware deployed to a virtual board (the same
   one `make board` starts), in bench mode with a 2 kOhm load: status, console
   commands, status while running, monitor, log, history;
-- `console-help`: the console's `help`, one line per command.
+- `console-help`: the console's `help`, one line per command;
+- `image-build`, `image-refusals`: `wandctl image` on the synthetic MicroPython
+  of `make image`, and what it refuses (docs/flashing.md);
+- `web-manifest`: the ESP Web Tools manifest web/build.py writes for the 4MB image;
+- `flash-image`: `wandctl flash --image` on a virtual board in bootloader mode:
+  an image for another flash size, a truncated one, then the right one up to the
+  firmware's `hello` (esptool's progress-bar lines left out).
 """
 
 from __future__ import annotations
@@ -46,7 +52,13 @@ VARIABLE = {
         r"^#\s+started ",  # the history header: its column widths follow the figures
         r"^setpoint_ua ",
     ],
+    # esptool's figures: compression ratio and speed of this run
+    "flash-image": [r"^Wrote \d+ bytes \(", r"^Compressed \d+ bytes to ", r"^Took [\d.]+s "],
 }
+# Lines whose sha256 prefix is masked: it changes with any byte of the firmware, while the sizes,
+# file counts and layout printed beside it are what the text talks about.
+SHA_MASKED = {"image-build": r"^\S+\.bin +\d+ bytes +sha256 "}
+SYNTHETIC = "ESP32_GENERIC-SYNTHETIC-TEST-v1.29.0.bin"  # the file name `make image` uses
 
 
 def _run(args: list[str], stdin: str | None = None) -> str:
@@ -125,12 +137,67 @@ def _board_session() -> dict[str, str]:
     return blocks
 
 
+def _image_examples(names: set[str]) -> dict[str, str]:
+    """`wandctl image` and `wandctl flash --image` as docs/flashing.md shows them (paths as `make image`'s)."""
+    import json
+    import os
+
+    sys.path.insert(0, str(ROOT / "host_tools"))
+    from wandctl.flash import build_merged_image
+
+    blocks: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="docexamples-image-") as tmp:
+        out = Path(tmp) / "build" / "image"
+        out.mkdir(parents=True)
+        mp = out / SYNTHETIC
+        mp.write_bytes(build_merged_image("esp32", version="v1.29.0", code_size=12000, seed=9))
+
+        def run(*args: str) -> str:
+            # one pipe for both streams, unbuffered: esptool's lines (stdout) and wandctl's (stderr)
+            # in the order a terminal shows them
+            r = subprocess.run([sys.executable, "-m", "wandctl", *args], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, timeout=600, cwd=tmp,
+                               env=dict(os.environ, PYTHONUNBUFFERED="1"))
+            return "$ wandctl %s\n%s" % (" ".join(args), r.stdout)
+
+        blocks["image-build"] = run("image", "--micropython", "build/image/" + SYNTHETIC, "-o", "build/image")
+        refusals = []
+        for name, data in (("ESP32_GENERIC-v1.22.2.bin", build_merged_image("esp32", version="v1.22.2")),
+                           ("ESP32_GENERIC_S3-v1.29.0.bin", build_merged_image("esp32s3"))):
+            (Path(tmp) / name).write_bytes(data)
+            refusals.append(run("image", "--micropython", name))
+        blocks["image-refusals"] = "".join(refusals)
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("web_build", ROOT / "web" / "build.py")
+        assert spec is not None and spec.loader is not None
+        web_build = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(web_build)
+        blocks["web-manifest"] = json.dumps(
+            web_build.esp_web_tools_manifest("0.1.0", "4MB", "microwand-0.1.0-esp32-4MB.bin", 0x1000), indent=2) + "\n"
+        if "flash-image" in names:
+            from simboard.vboard import VirtualBoard
+
+            image = out / "microwand-0.1.0-esp32-4MB.bin"
+            cut = "microwand-0.1.0-esp32-4MB-cut.bin"
+            (out / cut).write_bytes(image.read_bytes()[:-8192])  # a download cut short
+            with VirtualBoard(Path(tmp) / "flash", seed=1, bootloader=True) as b:
+                text = []
+                for name in ("microwand-0.1.0-esp32-8MB.bin", cut, image.name):
+                    text.append(run("flash", "--port", b.port, "--image", "build/image/" + name).replace(b.port, PORT))
+            lines = "".join(text).splitlines(keepends=True)
+            blocks["flash-image"] = "".join(line for line in lines if not line.startswith("Writing at "))
+    return blocks
+
+
 def generate(names: set[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     if "sim" in names:
         out["sim"] = gen_sim()
     if names & {"console-session", "console-help"}:
         out.update(_board_session())
+    if names & {"image-build", "image-refusals", "web-manifest", "flash-image"}:
+        out.update(_image_examples(names))
     return out
 
 
@@ -146,9 +213,12 @@ def mask(name: str, text: str) -> str:
     """Digits masked on the lines that depend on timing; a run of such lines that read the same once
     masked (monitor samples) counts as one, since how many fit in a second depends on timing too."""
     pats = [re.compile(p) for p in VARIABLE.get(name, [])]
+    sha = re.compile(SHA_MASKED[name]) if name in SHA_MASKED else None
     lines: list[str] = []
     last_masked = None
     for line in text.splitlines():
+        if sha is not None and sha.search(line):
+            line = re.sub(r"sha256 [0-9a-f]+…", "sha256 …", line)
         if any(p.search(line) for p in pats):
             line = re.sub(r"-?\d+(\.\d+)?", "#", line)  # noise can flip a sign too
             # a figure crossing a unit's step prints another prefix (999 uC, 1.02 mC)

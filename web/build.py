@@ -5,7 +5,8 @@
 1. the one-file images, one per flash size (wandctl.image, as `wandctl image`);
 2. one ESP Web Tools manifest per flash size (it picks a build by chip family
    alone): {"name", "version", "new_install_prompt_erase", "builds": [{"chipFamily":
-   "ESP32", "parts": [{"path", "offset"}]}]};
+   "ESP32", "parts": [{"path", "offset"}]}],
+   "new_install_improv_wait_time": 0};
 3. ESP Web Tools itself, from the npm package pinned in web/package.json and
    web/package-lock.json, installed with npm into build/web-npm and copied to
    build/web/vendor/esp-web-tools (the page never loads anything from a CDN).
@@ -88,6 +89,19 @@ def vendor_esp_web_tools() -> Path:
     return dist
 
 
+def esp_web_tools_manifest(version: str, size: str, image: str, offset: int) -> dict:
+    """The ESP Web Tools manifest of one image (docs/flashing.md shows one, generated from this)."""
+    return {
+        "name": "microwand %s (ESP32, %s flash)" % (version, size),
+        "version": version,
+        "new_install_prompt_erase": True,
+        # the wand speaks no Improv Wi-Fi: 0 makes ESP Web Tools skip its Improv probe (binary
+        # packets on the wand's console) when the dialog opens and the 10 s wait after installing
+        "new_install_improv_wait_time": 0,
+        "builds": [{"chipFamily": "ESP32", "parts": [{"path": image, "offset": offset}]}],
+    }
+
+
 def build(micropython: Path, out: Path, sizes: list[str]) -> dict:
     data = im.read_input(micropython)
     mp = im.inspect_micropython(data, micropython.name)
@@ -101,12 +115,7 @@ def build(micropython: Path, out: Path, sizes: list[str]) -> dict:
     for size in sizes:
         rel = im.build_release(micropython, size, out, mp=mp, files=files)
         man_name = "manifest-%s.json" % size
-        manifest = {
-            "name": "microwand %s (ESP32, %s flash)" % (version, size),
-            "version": version,
-            "new_install_prompt_erase": True,
-            "builds": [{"chipFamily": "ESP32", "parts": [{"path": rel.path.name, "offset": mp.offset}]}],
-        }
+        manifest = esp_web_tools_manifest(version, size, rel.path.name, mp.offset)
         (out / man_name).write_text(json.dumps(manifest, indent=2) + "\n")
         builds.append(
             {

@@ -19,6 +19,7 @@ virtual board's factory flash.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import re
@@ -31,44 +32,32 @@ CHECKSUM_SEED = 0xEF
 APP_OFFSET = 0x10000
 PARTITION_TABLE_OFFSET = 0x8000
 
-# chip_id in the extended header (esp_chip_id_t), and esptool's chip names.
-CHIP_IDS = {
-    0: "esp32",
-    2: "esp32s2",
-    5: "esp32c3",
-    9: "esp32s3",
-    12: "esp32c2",
-    13: "esp32c6",
-    16: "esp32h2",
-    18: "esp32p4",
-    23: "esp32c5",
-}
-CHIP_ID_OF = {name: cid for cid, name in CHIP_IDS.items()}
+# The chips esptool knows (esptool.targets.CHIP_DEFS), read from esptool's own chip classes when
+# first asked for (importing esptool costs ~80 ms, which `wandctl --help` need not pay):
+# CHIP_IDS: the chip_id in an image's extended header (esp_chip_id_t) -> esptool's chip name;
+# CHIP_ID_OF: the reverse; BOOTLOADER_OFFSET: where a merged image goes (docs/platform.md: ESP32
+# and S2 0x1000, S3/C3/C6/C2/H2 0x0, C5/P4 0x2000); PRETTY: the name esptool prints ("ESP32-S3").
+_CHIP_TABLES = ("CHIP_IDS", "CHIP_ID_OF", "BOOTLOADER_OFFSET", "PRETTY")
 
-# Where a MicroPython (merged) image goes: the bootloader offset (docs/platform.md).
-BOOTLOADER_OFFSET = {
-    "esp32": 0x1000,
-    "esp32s2": 0x1000,
-    "esp32s3": 0x0,
-    "esp32c3": 0x0,
-    "esp32c6": 0x0,
-    "esp32c2": 0x0,
-    "esp32h2": 0x0,
-    "esp32c5": 0x2000,
-    "esp32p4": 0x2000,
-}
 
-PRETTY = {
-    "esp32": "ESP32",
-    "esp32s2": "ESP32-S2",
-    "esp32s3": "ESP32-S3",
-    "esp32c3": "ESP32-C3",
-    "esp32c2": "ESP32-C2",
-    "esp32c6": "ESP32-C6",
-    "esp32h2": "ESP32-H2",
-    "esp32c5": "ESP32-C5",
-    "esp32p4": "ESP32-P4",
-}
+@functools.cache
+def _chip_tables() -> dict[str, dict]:
+    from esptool.targets import CHIP_DEFS
+
+    defs = {k: c for k, c in CHIP_DEFS.items() if getattr(c, "IMAGE_CHIP_ID", None) is not None}
+    return {
+        "CHIP_IDS": {c.IMAGE_CHIP_ID: k for k, c in defs.items()},
+        "CHIP_ID_OF": {k: c.IMAGE_CHIP_ID for k, c in defs.items()},
+        "BOOTLOADER_OFFSET": {k: c.BOOTLOADER_FLASH_OFFSET for k, c in defs.items()},
+        "PRETTY": {k: c.CHIP_NAME for k, c in defs.items()},
+    }
+
+
+def __getattr__(name: str) -> dict:
+    if name in _CHIP_TABLES:
+        return _chip_tables()[name]
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
+
 
 DOWNLOAD_HINT = "download the build for your chip from https://micropython.org/download/?port=esp32"
 
@@ -115,33 +104,34 @@ class FirmwareFile:
 
 
 def parse_image(data: bytes, where: str = "image") -> AppImage:
-    """Parse one ESP image with esptool's own parser (`esptool.bin_image`) and check it.
+    """Parse one ESP image with esptool's image classes (`esptool.bin_image`) and check it.
 
-    esptool reads the header, the extended header (chip id), the segments, the
-    checksum byte and the appended SHA-256; this only turns its findings into a
-    reason a person can act on, and reads the app descriptor with esptool's
-    `image-info` parser.
+    esptool reads the header (and refuses a wrong magic, a segment count over 16, a
+    segment cut short), the extended header (chip id), the checksum byte and the
+    appended SHA-256; it does not compare those two with the data, so that is done
+    here. The app descriptor (`esp_app_desc_t`, ESP-IDF's app image format) is read
+    from the first segment.
     """
     import esptool
     from esptool.bin_image import ESP32FirmwareImage
-    from esptool.cmds import _parse_app_info
 
     if len(data) < 24:
         raise ImageError("%s is too short to be an ESP image (%d bytes)" % (where, len(data)))
-    if data[0] != IMAGE_MAGIC:
-        raise ImageError("%s does not start with the ESP image magic 0xE9 (found 0x%02X)" % (where, data[0]))
-    nseg = data[1]
-    if nseg == 0 or nseg > 16:
-        raise ImageError("%s has an implausible segment count (%d)" % (where, nseg))
     try:
         # The ESP32 class reads every chip's header layout; the chip comes from its chip_id.
         img = ESP32FirmwareImage(io.BytesIO(data))
     except (esptool.FatalError, struct.error, TypeError, RuntimeError) as e:
         text = str(e)
+        if "magic" in text:
+            raise ImageError(
+                "%s does not start with the ESP image magic 0xE9 (found 0x%02X)" % (where, data[0])
+            ) from None
         if "End of file" in text or isinstance(e, (struct.error, TypeError)):
             raise ImageError("%s is truncated (%s)" % (where, text or "header or checksum missing")) from None
         raise ImageError("%s is not a valid ESP image: %s" % (where, text)) from None
-    chip = CHIP_IDS.get(img.chip_id)
+    if not img.segments:
+        raise ImageError("%s has no segments" % where)
+    chip = _chip_tables()["CHIP_IDS"].get(img.chip_id)
     if chip is None:
         raise ImageError("%s names an unknown chip id %d" % (where, img.chip_id))
     want = img.calculate_checksum()
@@ -149,7 +139,6 @@ def parse_image(data: bytes, where: str = "image") -> AppImage:
         raise ImageError(
             "%s has a bad checksum (0x%02X, expected 0x%02X): the file is damaged" % (where, img.checksum, want)
         )
-    length = img.data_length
     if img.append_digest:
         if len(img.stored_digest) < 32:
             raise ImageError("%s is truncated in its SHA-256" % where)
@@ -158,14 +147,29 @@ def parse_image(data: bytes, where: str = "image") -> AppImage:
         length = img.data_length + 32
     else:
         length = -(-(sum(8 + len(s.data) for s in img.segments) + 24 + 1) // 16) * 16
-    project = version = idf = None
-    first = img.segments[0].data
-    if len(first) >= 256:
-        app = _parse_app_info(first)
-        if app is not None:
-            version, project, idf = app["version"], app["project_name"], app["idf_ver"]
+    project, version, idf = read_app_descriptor(img.segments[0].data)
     segments = [Segment(s.addr, bytes(s.data)) for s in img.segments]
     return AppImage(chip, img.chip_id, segments, project, version, idf, length)
+
+
+# esp_app_desc_t (ESP-IDF, "App image format"): magic, secure_version, reserv1[2], version[32],
+# project_name[32], time[16], date[16], idf_ver[32], app_elf_sha256[32], ...
+APP_DESC = struct.Struct("<II8s32s32s16s16s32s32s")
+
+
+def read_app_descriptor(first_segment: bytes) -> tuple[str | None, str | None, str | None]:
+    """(project name, version, ESP-IDF version) from an application's first segment, or Nones
+    (a bootloader has no descriptor)."""
+    if len(first_segment) < APP_DESC.size:
+        return None, None, None
+    fields = APP_DESC.unpack_from(first_segment)
+    if fields[0] != APP_DESC_MAGIC:
+        return None, None, None
+
+    def text(b: bytes) -> str:
+        return b.split(b"\0", 1)[0].decode("utf-8", "replace")
+
+    return text(fields[4]), text(fields[3]), text(fields[7])
 
 
 def version_tuple(version: str | None) -> tuple[int, int, int]:
@@ -181,24 +185,25 @@ def classify_firmware(data: bytes, name: str = "the file") -> FirmwareFile:
     first = parse_image(data, name)
     if first.project is not None:  # an application image
         return FirmwareFile("app", first.chip, APP_OFFSET, first.project, first.version)
-    base = BOOTLOADER_OFFSET[first.chip]
+    base = _chip_tables()["BOOTLOADER_OFFSET"][first.chip]
+    pretty = _chip_tables()["PRETTY"]
     app_at = APP_OFFSET - base
     if len(data) <= app_at:
         raise ImageError(
             "%s holds a bootloader for %s but no application at 0x%X: it is not a full "
-            "firmware image (%s)" % (name, PRETTY[first.chip], APP_OFFSET, DOWNLOAD_HINT)
+            "firmware image (%s)" % (name, pretty[first.chip], APP_OFFSET, DOWNLOAD_HINT)
         )
     app = parse_image(data[app_at:], "%s (application at 0x%X)" % (name, APP_OFFSET))
     if app.chip != first.chip:
         raise ImageError(
-            "%s mixes a %s bootloader with a %s application" % (name, PRETTY[first.chip], PRETTY[app.chip])
+            "%s mixes a %s bootloader with a %s application" % (name, pretty[first.chip], pretty[app.chip])
         )
     return FirmwareFile("merged", first.chip, base, app.project, app.version)
 
 
 # --- synthetic images ---------------------------------------------------------
 def _image(chip: str, segments: list[tuple[int, bytes]], entry: int = 0x40080000, sha: bool = True) -> bytes:
-    cid = CHIP_ID_OF[chip]
+    cid = _chip_tables()["CHIP_ID_OF"][chip]
     hdr = struct.pack("<BBBBI", IMAGE_MAGIC, len(segments), 2, 0x20, entry)
     ext = struct.pack("<B3sHBHH4sB", 0xEE, b"\0\0\0", cid, 0, 0, 0xFFFF, b"\0" * 4, 1 if sha else 0)
     out = bytearray(hdr + ext)
@@ -226,6 +231,12 @@ def app_descriptor(project: str = "micropython", version: str = "v1.29.0", idf: 
     return desc.ljust(256, b"\0")
 
 
+def partition_md5_row(entries: bytes) -> bytes:
+    """ESP-IDF's MD5 row (gen_esp32part.py): magic 0xEBEB, 14 bytes 0xFF, the MD5 of the entries before it.
+    The app's partition loader (CONFIG_PARTITION_TABLE_MD5, on by default) refuses a table without it."""
+    return b"\xeb\xeb" + b"\xff" * 14 + hashlib.md5(entries).digest()
+
+
 def build_app_image(
     chip: str = "esp32",
     project: str = "micropython",
@@ -244,7 +255,7 @@ def build_merged_image(
     code_size: int = 4096,
     seed: int = 0,
 ) -> bytes:
-    base = BOOTLOADER_OFFSET[chip]
+    base = _chip_tables()["BOOTLOADER_OFFSET"][chip]
     boot = _image(chip, [(0x3FFF0030, b"bootloader" * 40), (0x40078000, bytes(range(256)) * 8)], sha=False)
     ptable = bytearray(b"\xff" * 0xC00)
     entries = [
@@ -260,6 +271,7 @@ def build_merged_image(
         struct.pack_into(
             "<HBBII16sI", ptable, i * 32, 0x50AA, ptype, sub, off, size, label.ljust(16, b"\0"), 0
         )
+    ptable[len(entries) * 32 : len(entries) * 32 + 32] = partition_md5_row(bytes(ptable[: len(entries) * 32]))
     app = build_app_image(chip, project, version, code_size, seed)
     out = bytearray(b"\xff" * (APP_OFFSET - base))
     out[0 : len(boot)] = boot

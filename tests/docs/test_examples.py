@@ -13,6 +13,7 @@ import docexamples  # noqa: E402
 def test_every_generated_example_matches_a_fresh_run():
     names = {n for p in docexamples.documents() for n, _ in docexamples.blocks_in(p)}
     assert {"sim", "console-session", "console-help"} <= names
+    assert {"image-build", "image-refusals", "web-manifest", "flash-image"} <= names
     problems = docexamples.check(docexamples.generate(names))
     assert not problems, "\n\n".join(problems) + "\n\nrun `python tools/docexamples.py --write` if the change is meant"
 
@@ -26,3 +27,25 @@ def test_the_comparison_catches_a_drift_and_ignores_timing_only():
     rows = "t_ms setpoint_ua measured_ua state load_kohm\n1 90 89 running 2.0\n2 90 90 running 2.1\n"
     assert docexamples.mask("console-session", rows) == docexamples.mask(
         "console-session", rows + "3 90 91 running 2.0\n")
+
+
+def test_the_flashing_examples_show_the_whole_run_and_mask_only_what_varies():
+    blocks = dict(docexamples.blocks_in(ROOT / "docs" / "flashing.md"))
+    flash = blocks["flash-image"]
+    assert flash.rstrip("\n").splitlines()[-1].startswith("the firmware answers hello: {")
+    assert "nothing was written" in flash and "Hash of data verified." in flash
+    assert '"new_install_improv_wait_time": 0' in blocks["web-manifest"]
+    build = blocks["image-build"]
+    # the sha256 prefix changes with any firmware byte: not compared; sizes and file counts are
+    assert docexamples.mask("image-build", build) == docexamples.mask(
+        "image-build", build.replace("sha256 ", "sha256 0123abcd", 1))
+    assert docexamples.mask("image-build", build) != docexamples.mask(
+        "image-build", build.replace(" files", "0 files", 1))
+    assert docexamples.mask("image-build", build) != docexamples.mask(
+        "image-build", build.replace(" bytes ", "1 bytes ", 1))
+    # esptool's speed and ratio vary from run to run; what it wrote where does not
+    wrote = next(line for line in flash.splitlines() if line.startswith("Wrote "))
+    faster = flash.replace(wrote, wrote.replace(" in ", " in 9", 1))
+    assert docexamples.mask("flash-image", flash) == docexamples.mask("flash-image", faster)
+    assert docexamples.mask("flash-image", flash) != docexamples.mask(
+        "flash-image", flash.replace("flash 4MB", "flash 8MB", 1))

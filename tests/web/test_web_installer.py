@@ -36,6 +36,7 @@ sys.path.insert(0, str(REPO / "host_tools"))
 
 from wandctl import flash as fl  # noqa: E402
 from wandctl import image as im  # noqa: E402
+from wandctl import image_verify  # noqa: E402
 
 HEADER_SIZE = {"4MB": 0x20, "8MB": 0x30, "16MB": 0x40}
 # one worker for the module: its `site` fixture runs `npm ci` in the shared build/web-npm,
@@ -157,8 +158,10 @@ def test_every_manifest_parses_and_every_part_sits_at_its_offset(chromium, site)
     for b in builds:
         # parsed by the browser, as ESP Web Tools does
         man = page.evaluate("(u) => fetch(u).then(r => r.text()).then(t => JSON.parse(t))", b["manifest"])
-        assert set(man) == {"name", "version", "new_install_prompt_erase", "builds"}
+        assert set(man) == {"name", "version", "new_install_prompt_erase", "new_install_improv_wait_time", "builds"}
         assert man["version"] == "0.1.0" and man["new_install_prompt_erase"] is True
+        # no Improv Wi-Fi probe to the wand's console (its binary packets are not console lines)
+        assert man["new_install_improv_wait_time"] == 0
         assert [x["chipFamily"] for x in man["builds"]] == ["ESP32"]
         for part in man["builds"][0]["parts"]:
             # the browser gets the file (as ESP Web Tools will) and its sha256 is the published one
@@ -183,5 +186,10 @@ def test_every_manifest_parses_and_every_part_sits_at_its_offset(chromium, site)
             blocks = (im.FLASH_SIZES[b["flash_size"]] - 0x200000) // 4096
             files = im.read_littlefs(data[0x200000 - part["offset"] :], blocks)
             assert "/main.py" in files and "/lib/wand/app.mpy" in files
+            # the image checks out against the manifest inside it, as `wandctl flash --image` checks it
+            assert image_verify.inspect_release(data).files.keys() == set(files) - {im.MANIFEST_IN_FS}
+    # the vendored ESP Web Tools reads that field (older releases ignored it and probed anyway)
+    dialogs = list((out / "vendor" / "esp-web-tools").rglob("*.js"))
+    assert any("new_install_improv_wait_time" in f.read_text(errors="replace") for f in dialogs)
     assert problems == [], problems
     page.close()

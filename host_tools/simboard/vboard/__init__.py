@@ -52,8 +52,15 @@ def add_serve_arguments(parser):
         "--spi-flash",
         metavar="FILE",
         default=None,
-        help="raw 4 MiB SPI flash image: the ROM loader writes it, the filesystem lives in it from "
-        "0x200000 (default: DIR.spiflash.bin)",
+        help="raw SPI flash image: the ROM loader writes it, the filesystem lives in it where its "
+        "partition table says (0x200000 on stock MicroPython; default: DIR.spiflash.bin)",
+    )
+    parser.add_argument(
+        "--flash-size",
+        type=_flash_size_arg,
+        default=None,
+        metavar="2MB|4MB|8MB|16MB",
+        help="the board's SPI flash size, as esptool's flash-id reports it (default 4MB)",
     )
     parser.add_argument("--seed", type=int, default=None, help="seed (MAC address and any randomness)")
     parser.add_argument(
@@ -93,6 +100,15 @@ def add_serve_arguments(parser):
         help="deploy this checkout's firmware (wandctl deploy) before the port is handed out",
     )
     return parser
+
+
+def _flash_size_arg(text):
+    import argparse
+
+    sizes = {"2MB": 2 << 20, "4MB": 4 << 20, "8MB": 8 << 20, "16MB": 16 << 20}
+    if text.upper() not in sizes:
+        raise argparse.ArgumentTypeError("expected one of %s, not %r" % (", ".join(sizes), text))
+    return sizes[text.upper()]
 
 
 def _load_arg(text):

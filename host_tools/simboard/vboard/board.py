@@ -62,7 +62,7 @@ from simboard.vboard.linkserver import LinkServerMixin
 from simboard.vboard.readouts import ReadoutsMixin
 from simboard.vboard.resets import DEEPSLEEP_RESET, HARD_RESET, PWRON_RESET, SOFT_RESET, WDT_RESET, ResetsMixin
 from simboard.vboard.romloader import RomLoader
-from simboard.vboard.spiflash import SpiFlashMixin
+from simboard.vboard.spiflash import FLASH_SIZE, SpiFlashMixin
 from simboard.vboard.uart import UartMixin
 from simboard.vboard.worldclock import WorldClockMixin
 from simboard.world import World
@@ -108,7 +108,9 @@ class VirtualBoard(
         load_ohms: float | str | None = None,
         bench: bool = False,
         usb: bool = True,
+        flash_size: int = FLASH_SIZE,
     ):
+        self.flash_size = flash_size  # bytes: 2, 4, 8 or 16 MiB (the ROM loader's JEDEC ids)
         self.flash_dir = Path(flash_dir).resolve()
         self.flash_dir.mkdir(parents=True, exist_ok=True)
         self.spi_flash_path = (

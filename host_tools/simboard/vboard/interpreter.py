@@ -33,13 +33,18 @@ def find_micropython() -> str:
 class InterpreterMixin:
     """Start the interpreter of a boot; kill it (and close its pipes) at a reset."""
 
+    def _vfs_geometry(self) -> dict:
+        """littlefs where the flashed partition table puts it (flashlayout's geometry otherwise)."""
+        offset, size = self.vfs_region()
+        return dict(flashlayout.geometry(FLASH_SIZE), offset=offset, block_count=size // flashlayout.BLOCK_SIZE)
+
     def _start_interpreter(self):
         """The interpreter of this boot, with the chip link and the state file vboot reads."""
         state = {
             "mode": self.mode,
             "boots": len(self.resets),
             "spi_flash": str(self.spi_flash_path.resolve()),
-            "vfs": flashlayout.geometry(FLASH_SIZE),
+            "vfs": self._vfs_geometry(),
         }
         self._state_file.write_text(json.dumps(state))
         req_r, req_w = os.pipe()  # child -> board: requests and notices

@@ -8,7 +8,7 @@ import threading
 
 from simboard.vboard.board import VirtualBoard
 from simboard.vboard.errors import VirtualBoardError
-from simboard.vboard.spiflash import VFS_PARTITION
+from simboard.vboard.spiflash import FLASH_SIZE
 from simboard.vboard.textcontrols import control
 
 
@@ -37,6 +37,7 @@ def serve(options) -> int:
         chip_dir=get("chip_dir"),
         load_ohms=get("load_ohms"),
         bench=bool(get("bench")) and not get("deploy"),
+        flash_size=get("flash_size") or FLASH_SIZE,
     )
     board.start()
     if get("deploy"):
@@ -55,7 +56,7 @@ def serve(options) -> int:
         board.wait_ready()
         board.wait_bench_released()  # hand the port out once the button is let go
     print("port: %s" % board.port, flush=True)
-    print("SPI flash image: %s (littlefs from 0x%x)" % (board.spi_flash_path, VFS_PARTITION[0]), flush=True)
+    print("SPI flash image: %s (littlefs from 0x%x)" % (board.spi_flash_path, board.vfs_region()[0]), flush=True)
     print("type `help` for the controls; Ctrl-C stops the board", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGUSR1, lambda *_: threading.Thread(target=board.enter_bootloader).start())

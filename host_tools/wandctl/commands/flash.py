@@ -279,12 +279,7 @@ def run(args) -> int:
                     "esptool could not tell the flash size of the board on %s (unknown JEDEC id), so %s "
                     "(built for %s) was not written: nothing was changed" % (args.port, label, release.flash_size)
                 )
-            raise WandctlError(
-                "%s is built for %s of flash, but the board has %s: nothing was written. Use "
-                "microwand-*-esp32-%s.bin (or `wandctl image --flash-size %s`); a filesystem of the wrong "
-                "size does not mount and the board loops on 'The filesystem appears to be corrupted'"
-                % (label, release.flash_size, size, size, size)
-            )
+            raise WandctlError(size_mismatch(label, release.flash_size, size))
         write_image(esp, args.port, data, info.offset, no_reset=no_reset, no_stub=no_stub)
     finally:
         esp._port.close()
@@ -313,9 +308,29 @@ def run(args) -> int:
     return 0
 
 
+def size_mismatch(label: str, image_size: str, board_size: str) -> str:
+    """Why an image is refused for this board, and what to use instead (only what `wandctl image` builds)."""
+    from wandctl import image as im
+
+    head = "%s is built for %s of flash, but the board has %s: nothing was written" % (label, image_size, board_size)
+    why = (
+        "a filesystem of the wrong size does not mount and the board loops on 'The filesystem appears to be "
+        "corrupted'"
+    )
+    if board_size in im.FLASH_SIZES:
+        return "%s. Use microwand-*-esp32-%s.bin (or `wandctl image --flash-size %s`); %s" % (
+            head, board_size, board_size, why)
+    return (
+        "%s. `wandctl image` builds one-file images for %s boards only (MicroPython's partition table needs "
+        "2 MiB before the filesystem, and the ESP32 maps at most 16 MiB); on this board flash MicroPython "
+        "with `wandctl flash --firmware ESP32_GENERIC-....bin` and then run `wandctl deploy`"
+        % (head, ", ".join(im.FLASH_SIZES))
+    )
+
+
 def read_release(path: str):
     """A one-file image from `wandctl image`: (data, FirmwareFile, ReleaseInfo), all checked offline."""
-    from wandctl import image as im
+    from wandctl import image_verify
 
     f = Path(path)
     if not f.exists():
@@ -327,7 +342,7 @@ def read_release(path: str):
         info = fl.classify_firmware(data, f.name)
     except fl.ImageError as e:
         raise WandctlError("%s is not a firmware image: %s" % (path, e)) from None
-    release = im.inspect_release(data, f.name)
+    release = image_verify.inspect_release(data, f.name)
     return data, info, release
 
 
