@@ -33,7 +33,9 @@ _hyp_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.e
 # the hardware tests of one worker. Without xdist the marks do nothing.
 _WALLCLOCK = (
     "tests/vboard/", "tests/web/", "tests/console/test_console_app_e2e.py",
-    "tests/console/test_console_host_e2e.py", "tests/console/test_everyday_e2e.py",
+    "tests/cli/test_console_host_e2e.py", "tests/cli/test_everyday_e2e.py",
+    "tests/cli/test_deploy.py", "tests/cli/test_reach.py", "tests/cli/test_console_and_tools.py",
+    "tests/cli/test_serve_physics.py",
     "tests/cli/test_user_errors.py", "tests/redteam/test_redteam_sr10_powercut.py",
     "tests/sim/test_shim.py", "tests/sim/test_sr02_leave_rearm.py",
 )
