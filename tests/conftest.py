@@ -35,9 +35,20 @@ _WALLCLOCK = (
     "tests/vboard/", "tests/web/", "tests/console/test_console_app_e2e.py",
     "tests/cli/test_console_host_e2e.py", "tests/cli/test_everyday_e2e.py",
     "tests/cli/test_deploy.py", "tests/cli/test_reach.py", "tests/cli/test_console_and_tools.py",
-    "tests/cli/test_serve_physics.py",
-    "tests/cli/test_user_errors.py", "tests/redteam/test_redteam_sr10_powercut.py",
+    "tests/cli/test_serve_physics.py", "tests/redteam/test_redteam_sr10_powercut.py",
     "tests/sim/test_shim.py", "tests/sim/test_sr02_leave_rearm.py",
+)
+
+
+# `make test-fast` (-m "not slow") leaves out what takes long; `make test` runs
+# everything. Besides the files and tests that carry the mark themselves:
+_SLOW = (
+    "tests/web/",  # Chromium and an npm install
+    "tests/redteam/",  # full-board scenarios, most of them whole sessions
+    "tests/system/test_fuzz.py",  # fuzz searches, one on the MicroPython port
+    "tests/system/test_fuzz_regressions.py",  # 63 full-board replays of the fuzzer's finds
+    "tests/vboard/test_mpremote_first_try.py",  # the real firmware on the pty board
+    "tests/vboard/test_orphan_child.py",  # a pty board killed outright
 )
 
 
@@ -46,6 +57,8 @@ def pytest_collection_modifyitems(config, items):
 
     for item in items:
         rel = item.path.relative_to(ROOT).as_posix()
+        if rel.startswith(_SLOW):
+            item.add_marker(pytest.mark.slow)
         if rel.startswith(_WALLCLOCK):
             item.add_marker(pytest.mark.xdist_group("wallclock"))
         elif rel.startswith("tests/hardware/"):
