@@ -49,7 +49,14 @@ _SLOW = (
     "tests/system/test_fuzz_regressions.py",  # 63 full-board replays of the fuzzer's finds
     "tests/vboard/test_mpremote_first_try.py",  # the real firmware on the pty board
     "tests/vboard/test_orphan_child.py",  # a pty board killed outright
+    "tests/cli/test_everyday_e2e.py",  # wandctl against the real firmware in real time
+    "tests/cli/test_reach.py",  # wandctl repl/reset on the pty board with the real firmware
+    "tests/cli/test_serve_physics.py",  # `wandctl sim --serve`: the pty board with simboard's physics
 )
+# and, in the folders of the pty board's users, every test that starts one
+# (through one of these fixtures)
+_PTY_BOARD_DIRS = ("tests/vboard/", "tests/cli/")
+_PTY_BOARD_FIXTURES = {"board", "loader_board", "real_board", "wand"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -57,7 +64,9 @@ def pytest_collection_modifyitems(config, items):
 
     for item in items:
         rel = item.path.relative_to(ROOT).as_posix()
-        if rel.startswith(_SLOW):
+        if rel.startswith(_SLOW) or (
+            rel.startswith(_PTY_BOARD_DIRS) and _PTY_BOARD_FIXTURES & set(getattr(item, "fixturenames", ()))
+        ):
             item.add_marker(pytest.mark.slow)
         if rel.startswith(_WALLCLOCK):
             item.add_marker(pytest.mark.xdist_group("wallclock"))
