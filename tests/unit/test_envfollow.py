@@ -54,6 +54,11 @@ def test_rising_forecast_by_hand():
     assert negative_code(500 * TICK, 100, TICK, 32) == 96
     # without the forecast the same debt is 5 flat ticks of exactly 100
     assert negative_code(500 * TICK, 100, TICK, 0) == 100
+    # a fast rise (10 codes a tick) pays 1000 in 8 ticks, not the 10 of a
+    # flat envelope: 8 x 100 + 10 x 28 = 1080, so 80 too much, 10 a tick
+    assert negative_code(1000 * TICK, 100, TICK, 160) == 90
+    half, left = play(1000 * TICK, 100, 160)
+    assert left == 0 and len(half) == 8, half
 
 
 def test_a_dip_over_several_ticks_never_reaches_zero():
