@@ -33,10 +33,30 @@ _hyp_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.e
 # the hardware tests of one worker. Without xdist the marks do nothing.
 _WALLCLOCK = (
     "tests/vboard/", "tests/web/", "tests/console/test_console_app_e2e.py",
-    "tests/console/test_console_host_e2e.py", "tests/console/test_everyday_e2e.py",
-    "tests/cli/test_user_errors.py", "tests/redteam/test_redteam_sr10_powercut.py",
+    "tests/cli/test_console_host_e2e.py", "tests/cli/test_everyday_e2e.py",
+    "tests/cli/test_deploy.py", "tests/cli/test_reach.py", "tests/cli/test_console_and_tools.py",
+    "tests/cli/test_serve_physics.py", "tests/redteam/test_redteam_sr10_powercut.py",
     "tests/sim/test_shim.py", "tests/sim/test_sr02_leave_rearm.py",
 )
+
+
+# `make test-fast` (-m "not slow") leaves out what takes long; `make test` runs
+# everything. Besides the files and tests that carry the mark themselves:
+_SLOW = (
+    "tests/web/",  # Chromium and an npm install
+    "tests/redteam/",  # full-board scenarios, most of them whole sessions
+    "tests/system/test_fuzz.py",  # fuzz searches, one on the MicroPython port
+    "tests/system/test_fuzz_regressions.py",  # 63 full-board replays of the fuzzer's finds
+    "tests/vboard/test_mpremote_first_try.py",  # the real firmware on the pty board
+    "tests/vboard/test_orphan_child.py",  # a pty board killed outright
+    "tests/cli/test_everyday_e2e.py",  # wandctl against the real firmware in real time
+    "tests/cli/test_reach.py",  # wandctl repl/reset on the pty board with the real firmware
+    "tests/cli/test_serve_physics.py",  # `wandctl sim --serve`: the pty board with simboard's physics
+)
+# and, in the folders of the pty board's users, every test that starts one
+# (through one of these fixtures)
+_PTY_BOARD_DIRS = ("tests/vboard/", "tests/cli/")
+_PTY_BOARD_FIXTURES = {"board", "loader_board", "real_board", "wand"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -44,6 +64,10 @@ def pytest_collection_modifyitems(config, items):
 
     for item in items:
         rel = item.path.relative_to(ROOT).as_posix()
+        if rel.startswith(_SLOW) or (
+            rel.startswith(_PTY_BOARD_DIRS) and _PTY_BOARD_FIXTURES & set(getattr(item, "fixturenames", ()))
+        ):
+            item.add_marker(pytest.mark.slow)
         if rel.startswith(_WALLCLOCK):
             item.add_marker(pytest.mark.xdist_group("wallclock"))
         elif rel.startswith("tests/hardware/"):

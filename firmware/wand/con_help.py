@@ -7,7 +7,7 @@ from wand.console import _NAMES, PROTOCOL, USAGE
 # The reply's `about` ([name, usage, what it does] per command, in the order
 # of wand.console._NAMES) as the JSON text json.dumps prints for it, kept as
 # one string: building the rows and encoding them took about 1.5 KB more heap
-# in the tick that answers `help`. tests/console/mpy checks it against the
+# in the tick that answers `help`. tests/unit/test_console_help_history.py checks it against the
 # command table.
 ABOUT_JSON = (
     '[["calibrate", "OHMS", "calibrate the current sense with a known resistor (bench)"], '

@@ -1,11 +1,13 @@
-"""Console tests: the MicroPython-compatible helpers (tests/console/mpy) and
-the pty/App boards (tests/console) importable from every console test.
-tests/conftest.py already puts firmware/ and host_tools/ on sys.path."""
+"""The firmware's console off the chip: SR-11 fuzz of the line reader and the
+Console (scripted target), and the console of the real App on the simulated
+board. Its boards (appboard.py, ptyboard.py, boards/) also serve the wandctl
+console tests in tests/cli, which test_console_app_e2e.py borrows `wandctl`
+from; the fakes are in tests/unit (on sys.path from tests/conftest.py)."""
 
 import pathlib
 import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
-for p in (HERE / "mpy", HERE):
+for p in (HERE.parent / "cli", HERE):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))

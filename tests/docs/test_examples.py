@@ -4,12 +4,15 @@ them (`wandctl sim`; the real firmware on a virtual board for the console) and c
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 
 import docexamples  # noqa: E402
 
 
+@pytest.mark.slow  # a 5-minute session and the firmware on a virtual board, re-run
 def test_every_generated_example_matches_a_fresh_run():
     names = {n for p in docexamples.documents() for n, _ in docexamples.blocks_in(p)}
     assert {"sim", "console-session", "console-help"} <= names

@@ -19,6 +19,7 @@ FIELDS64 = ("alloc_bytes_per_tick", "peak_heap_bytes", "heap_after_gc_bytes", "t
             "tick64_pystones_mean", "tick64_pystones_max", "tick64_budget_used_max")
 
 
+@pytest.mark.slow  # every bench figure on both interpreters
 @pytest.mark.timeout(600)
 def test_bench_quick_produces_every_field(tmp_path):
     from simboard import bench_wasm

@@ -4,6 +4,8 @@ import shutil
 import threading
 from pathlib import Path
 
+import pytest
+
 from wandctl.mpy_build import build, mpy_cross_version
 
 FIXTURE_FW = Path(__file__).resolve().parents[1] / "vboard" / "fixtures" / "fw"
@@ -15,6 +17,7 @@ def _firmware(dest: Path, version: str) -> Path:
     return dest
 
 
+@pytest.mark.slow  # many mpy-cross builds in two threads
 def test_parallel_builds_of_two_firmwares_each_get_their_own_bytes(tmp_path):
     # CI once deployed another test's version.mpy: the cache was keyed by file name, and two
     # folders building at once overwrote each other's output between compile and read.

@@ -41,6 +41,7 @@ def test_sr07_a_stall_late_in_a_pulse_ramp_down_keeps_the_session_in_time():
     assert run.first("session_end") is not None
 
 
+@pytest.mark.slow  # a whole 20-minute session
 def test_sr07_a_20_minute_session_keeps_its_hard_limit_through_a_late_stall():
     run, v = _v([press(1.0), (1190.8, "stall", 980)], 1260, 5, dict(P10, program="pulse", session_min=20))
     assert v["SR-07"]["ok"] and v["SR-07"]["current_max_s"] <= 1200, (v["SR-07"], v["violations"])

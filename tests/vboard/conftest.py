@@ -1,25 +1,5 @@
-"""Fixtures for the virtual-board tests: boards on ptys and the fixture firmware."""
+"""The virtual board's own tests (the pty board, its chip link and ROM loader,
+mpremote against it) and the `wandctl flash`/`image` tests on it. The fixtures
+are shared with tests/cli (vbfixtures.py)."""
 
-import os
-
-import pytest
-from vbhelpers import make_firmware
-
-from simboard.vboard import VirtualBoard
-
-
-@pytest.fixture
-def board(tmp_path):
-    with VirtualBoard(tmp_path / "flash", seed=1) as b:
-        yield b
-
-
-@pytest.fixture
-def fw_v1(tmp_path):
-    return make_firmware(tmp_path / "fw1", "fixture-1")
-
-
-@pytest.fixture(autouse=True)
-def _no_port_env(monkeypatch):
-    monkeypatch.delenv("WANDCTL_PORT", raising=False)
-    os.environ.pop("MICROPYPATH", None)
+from vbfixtures import _no_port_env, board, fw_v1  # noqa: F401

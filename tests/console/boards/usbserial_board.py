@@ -2,7 +2,7 @@
 
 Run as `micropython usbserial_board.py`: the real `wand.usbserial.UsbSerial`
 reads the process's stdin without blocking and the real `Console` answers,
-driven by a 10 ms loop, with the scripted target of tests/console/mpy. It
+driven by a 10 ms loop, with the scripted target of tests/unit/console_fakes.py. It
 prints how many ticks ran when its stdin closes... it never does in tests:
 the test kills it.
 """
@@ -11,7 +11,7 @@ import sys
 import time
 
 here = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
-sys.path.insert(0, here + "/../mpy")
+sys.path.insert(0, here + "/../../unit")
 sys.path.insert(0, here + "/../../../firmware")
 
 from console_fakes import FakeTarget  # noqa: E402

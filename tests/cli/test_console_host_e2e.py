@@ -1,6 +1,6 @@
 """wandctl's console commands end to end: real `wandctl` processes, pyserial on
 a pty, the firmware's Console on the other side (a scripted target here; the
-real App on the simulated board in test_console_app_e2e.py), plus the error
+real App on the simulated board in tests/console/test_console_app_e2e.py), plus the error
 paths: missing port, busy port, permission denied, silent board, other firmware.
 """
 

@@ -1,0 +1,13 @@
+"""wandctl as a user runs it. Those that need a board use the pty board's
+fixtures and helpers (tests/vboard) or the console's boards (tests/console:
+the firmware's Console or the real App on a pty)."""
+
+import pathlib
+import sys
+
+TESTS = pathlib.Path(__file__).resolve().parents[1]
+for p in (TESTS / "vboard", TESTS / "console"):
+    if str(p) not in sys.path:
+        sys.path.insert(0, str(p))
+
+from vbfixtures import _no_port_env, board, fw_v1  # noqa: E402, F401
