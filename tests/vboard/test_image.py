@@ -220,7 +220,7 @@ def test_real_esptool_writes_the_merged_image_and_littlefs_reads_it_back(loader_
 
 def test_wandctl_writes_the_image_through_esptools_api(loader_board, release):
     """The write path of `wandctl flash --image`: esptool.cmds, flash size checked, then littlefs reads back."""
-    from wandctl.commands import flash as cmd_flash
+    from wandctl import flash_board as cmd_flash
 
     _mp, out, _ = release
     path = out / "microwand-0.1.0-esp32-4MB.bin"
@@ -473,7 +473,7 @@ def test_partition_tables_the_chip_would_refuse_are_refused(tmp_path, capsys):
 
 
 def test_size_mismatch_advice_names_only_sizes_wandctl_image_builds(capsys):
-    from wandctl.commands.flash import size_mismatch
+    from wandctl.flash_board import size_mismatch
 
     for board in ("8MB", "16MB"):
         text = size_mismatch("x.bin", "4MB", board)
