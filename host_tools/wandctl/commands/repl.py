@@ -57,7 +57,7 @@ def _wait_prompt(port: str, timeout: float) -> bool:
 
 def to_repl(port: str) -> str:
     """Bring the board to the friendly REPL; returns how."""
-    from wandctl.commands.reset import what_answers
+    from wandctl.commands.reset import IDLE_STATES, session_running, what_answers
 
     kind, said = what_answers(port)
     if kind == "repl":
@@ -74,9 +74,15 @@ def to_repl(port: str) -> str:
             c.call("repl")
         except BoardError as e:
             if e.code != "denied":
-                raise WandctlError("the wand refused `repl`: %s. Stop the session first" % e.message) from None
+                raise WandctlError("the wand refused `repl`: %s" % (
+                    session_running(e.message) if e.code == "state" else e.message)) from None
             # Outside bench mode the console's `repl` is refused (SR-11); Ctrl-C, as mpremote
-            # sends, leaves by the same way out (output off and locked, watchdog relaxed).
+            # sends, leaves by the same way out (output off and locked, watchdog relaxed). That
+            # cuts the output at once: not while a session runs (SR-05), as the console's `repl`.
+            st = c.call("status")
+            state = st.get("state") if isinstance(st, dict) else None
+            if state not in IDLE_STATES:
+                raise WandctlError("the wand refused `repl`: %s" % session_running("(state %s)" % state)) from None
             _ctrl_c(c)
         time.sleep(0.3)
     if not _wait_prompt(port, REPL_TIMEOUT_S):

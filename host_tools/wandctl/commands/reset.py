@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 
@@ -58,6 +59,35 @@ def what_answers(port: str, wait: float = 1.5) -> tuple[str, bytes]:
     return ("other" if text.strip() else "nothing"), text
 
 
+IDLE_STATES = ("idle", "done", "fault")
+
+
+def session_running(message: str) -> str:
+    """The one wording for "a session runs" (the firmware's `state` refusal: "stop the session first
+    (state running)"): the output must ramp down first (SR-05)."""
+    m = re.search(r"\(state (\w+)\)", message)
+    return ("a session is running%s; stop it first (the power button, or `stop` in `wandctl console` "
+            "in bench mode)" % (" (state %s)" % m.group(1) if m else ""))
+
+
+def running_session(port: str) -> str | None:
+    """The state of a session running on `port` (ramp_up, running, ...), or None: no session, or no
+    microwand firmware answering (then nothing can be running)."""
+    kind, _ = what_answers(port)
+    if kind != "firmware":
+        return None
+    from wandctl.console_client import ConsoleClient
+
+    try:
+        with ConsoleClient(port) as c:
+            c.hello()
+            st = c.call("status")
+    except WandctlError:
+        return None
+    state = st.get("state") if isinstance(st, dict) else None
+    return state if isinstance(state, str) and state not in IDLE_STATES else None
+
+
 def reset_board(port: str) -> str:
     """Reset the board on `port`; returns how it was done."""
     kind, said = what_answers(port)
@@ -69,8 +99,8 @@ def reset_board(port: str) -> str:
             try:
                 c.call("reboot")
             except BoardError as e:
-                raise WandctlError("the wand refused to reset: %s. Stop the session first (power button, "
-                                   "or `wandctl console` then `stop`)" % e.message) from None
+                raise WandctlError("the wand refused to reset: %s" % (
+                    session_running(e.message) if e.code == "state" else e.message)) from None
             time.sleep(0.3)  # the reply leaves, then the firmware resets
         return "asked the firmware to reboot (console `reboot`)"
     if kind == "repl":
