@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 
@@ -19,6 +20,25 @@ from wandctl.errors import WandctlError
 from wandctl.serialport import PORT_HELP, resolve_port
 
 RAMP_LIMIT_UA_PER_S = 200.0
+FOLLOW_FROM_UA = 50  # ramp.follows judges setpoints from this up
+DESIGN_RAMP_UA_PER_S = 90  # the firmware's ramp (wand/session.py RAMP_UA_PER_S)
+SLOPE_WINDOW_S = 0.3  # ramp.slope_sr05 judges the rise over windows this long
+# The shortest ramp the checks can judge: the setpoint must pass FOLLOW_FROM_UA (about 0.6 s at the
+# design ramp) and be sampled (every 0.1 s) over more than one slope window; shorter, ramp.follows
+# fails and blames the dummy load.
+RAMP_SECONDS_MIN = 1.0
+
+
+def ramp_seconds(text: str) -> float:
+    """argparse type of --ramp-seconds: above 0, and long enough for the checks to judge the ramp."""
+    v = positive_float("the ramp time in seconds")(text)
+    if v < RAMP_SECONDS_MIN:
+        raise argparse.ArgumentTypeError(
+            "%s s is too short for the ramp checks: give at least %g s (the setpoint needs about %.1f s to pass "
+            "%d uA at the %d uA/s ramp, and the slope is judged over %g s)"
+            % (text, RAMP_SECONDS_MIN, FOLLOW_FROM_UA / DESIGN_RAMP_UA_PER_S, FOLLOW_FROM_UA,
+               DESIGN_RAMP_UA_PER_S, SLOPE_WINDOW_S))
+    return v
 
 
 def register(sub):
@@ -34,8 +54,8 @@ def register(sub):
         help="also run a short ramp (needs bench mode and a dummy load across the electrodes)",
     )
     p.add_argument(
-        "--ramp-seconds", type=positive_float("the ramp time in seconds"), default=3.0, metavar="SECONDS",
-        help="how long to watch the ramp, in seconds (default %(default)s)"
+        "--ramp-seconds", type=ramp_seconds, default=3.0, metavar="SECONDS",
+        help="how long to watch the ramp, in seconds: %g or more (default %%(default)s)" % RAMP_SECONDS_MIN
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run)
@@ -115,7 +135,7 @@ def _ramp(c, results, seconds, BoardError):
     worst = 0.0
     for i, (t1, a) in enumerate(rising):  # slope over windows of at least 0.3 s
         for t2, b in rising[i + 1 :]:
-            if t2 - t1 >= 0.3:
+            if t2 - t1 >= SLOPE_WINDOW_S:
                 worst = max(worst, (b - a) / (t2 - t1))
                 break
     # host-side timing adds jitter: allow 25 % over the SR-05 slope
@@ -135,7 +155,7 @@ def _ramp(c, results, seconds, BoardError):
         not over,
         "never above the setpoint" if not over else "measured above setpoint: %s" % over[:3],
     )
-    reached = [(sp, m) for _, sp, m, *_ in samples if sp >= 50 and m >= 0.8 * sp]
+    reached = [(sp, m) for _, sp, m, *_ in samples if sp >= FOLLOW_FROM_UA and m >= 0.8 * sp]
     _check(
         results,
         "ramp.follows",
