@@ -16,7 +16,9 @@ Examples:
 - `console-session`: the real firmware deployed to a virtual board (the same
   one `make board` starts), in bench mode with a 2 kOhm load: status, console
   commands, status while running, monitor, log, history;
-- `console-help`: the console's `help`, one line per command.
+- `console-help`: the console's `help`, one line per command;
+- `console-stream`: `stream on 5`, two telemetry lines and `stream off`, as the
+  console protocol carries them, from the same board while its session runs.
 """
 
 from __future__ import annotations
@@ -40,12 +42,13 @@ VARIABLE = {
     "console-session": [
         r"^uptime ", r"^battery ", r"^current ", r"^load  ", r"^session ",
         r"^PASS  (sense_path|sense_zero|load_sense_zero|battery) ",
-        r"^\d+ \d+ \d+ \w+ [\d.-]+$",  # monitor rows
+        r"^\d+ \d+ \d+ \w+ [\d.-]+ [\w-]+$",  # monitor rows
         r"^boot \d+ ",  # log lines: time since boot
         r"^\d+ +boot \d+ \+",  # history rows
         r"^#\s+started ",  # the history header: its column widths follow the figures
         r"^setpoint_ua ",
     ],
+    "console-stream": [r"^~ t=", r'^ok \{"dropped": '],
 }
 
 
@@ -113,6 +116,7 @@ def _board_session() -> dict[str, str]:
         cmd("status", "--port", p)
         text.append("")
         cmd("monitor", "--port", p, "--seconds", "1", "--hz", "4", "--text")
+        blocks["console-stream"] = _stream_example(p)
         _run(["console", "--port", p], stdin="stop\n")
         _wait_state(p, ("done", "idle"))  # the session's end is in the log and the history
         text.append("")
@@ -125,11 +129,41 @@ def _board_session() -> dict[str, str]:
     return blocks
 
 
+def _stream_example(port: str) -> str:
+    """The console protocol of `stream` as a host sees it: the reply, two telemetry lines, the reply to
+    `stream off` (lines typed by the host start with `> `)."""
+    from wandctl.console_client import ConsoleClient
+
+    text = ["> stream on 5"]
+    telemetry: list[str] = []
+    with ConsoleClient(port) as c:
+        c.hello()
+        c.send_line("stream on 5")
+        deadline = time.monotonic() + 10
+        while len(telemetry) < 2:
+            line = c.readline(deadline)
+            if line is None:
+                raise RuntimeError("no telemetry from the virtual board")
+            if line.startswith("ok "):
+                text.append(line)
+            elif line.startswith("~ "):
+                telemetry.append(line)
+        c.send_line("stream off")
+        off = None
+        while off is None:  # samples already on their way come first
+            line = c.readline(deadline)
+            if line is None:
+                raise RuntimeError("no reply to `stream off` from the virtual board")
+            if line.startswith(("ok", "err")):
+                off = line
+    return "\n".join(text + telemetry + ["> stream off", off]) + "\n"
+
+
 def generate(names: set[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     if "sim" in names:
         out["sim"] = gen_sim()
-    if names & {"console-session", "console-help"}:
+    if names & {"console-session", "console-help", "console-stream"}:
         out.update(_board_session())
     return out
 
