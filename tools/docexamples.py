@@ -23,6 +23,8 @@ Examples:
 - `flash-image`: `wandctl flash --image` on a virtual board in bootloader mode:
   an image for another flash size, a truncated one, then the right one up to the
   firmware's `hello` (esptool's progress-bar lines left out).
+- `console-stream`: `stream on 5`, two telemetry lines and `stream off`, as the
+  console protocol carries them, from the same board while its session runs.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ VARIABLE = {
     "console-session": [
         r"^uptime ", r"^battery ", r"^current ", r"^load  ", r"^session ",
         r"^PASS  (sense_path|sense_zero|load_sense_zero|battery) ",
-        r"^\d+ \d+ \d+ \w+ [\d.-]+$",  # monitor rows
+        r"^\d+ \d+ \d+ \w+ [\d.-]+ [\w-]+$",  # monitor rows
         r"^boot \d+ ",  # log lines: time since boot
         r"^\d+ +boot \d+ \+",  # history rows
         r"^#\s+started ",  # the history header: its column widths follow the figures
@@ -54,6 +56,7 @@ VARIABLE = {
     ],
     # esptool's figures: compression ratio and speed of this run
     "flash-image": [r"^Wrote \d+ bytes \(", r"^Compressed \d+ bytes to ", r"^Took [\d.]+s "],
+    "console-stream": [r"^~ t=", r'^ok \{"dropped": '],
 }
 # Lines whose sha256 prefix is masked: it changes with any byte of the firmware, while the sizes,
 # file counts and layout printed beside it are what the text talks about.
@@ -125,6 +128,7 @@ def _board_session() -> dict[str, str]:
         cmd("status", "--port", p)
         text.append("")
         cmd("monitor", "--port", p, "--seconds", "1", "--hz", "4", "--text")
+        blocks["console-stream"] = _stream_example(p)
         _run(["console", "--port", p], stdin="stop\n")
         _wait_state(p, ("done", "idle"))  # the session's end is in the log and the history
         text.append("")
@@ -188,13 +192,41 @@ def _image_examples(names: set[str]) -> dict[str, str]:
             lines = "".join(text).splitlines(keepends=True)
             blocks["flash-image"] = "".join(line for line in lines if not line.startswith("Writing at "))
     return blocks
+def _stream_example(port: str) -> str:
+    """The console protocol of `stream` as a host sees it: the reply, two telemetry lines, the reply to
+    `stream off` (lines typed by the host start with `> `)."""
+    from wandctl.console_client import ConsoleClient
+
+    text = ["> stream on 5"]
+    telemetry: list[str] = []
+    with ConsoleClient(port) as c:
+        c.hello()
+        c.send_line("stream on 5")
+        deadline = time.monotonic() + 10
+        while len(telemetry) < 2:
+            line = c.readline(deadline)
+            if line is None:
+                raise RuntimeError("no telemetry from the virtual board")
+            if line.startswith("ok "):
+                text.append(line)
+            elif line.startswith("~ "):
+                telemetry.append(line)
+        c.send_line("stream off")
+        off = None
+        while off is None:  # samples already on their way come first
+            line = c.readline(deadline)
+            if line is None:
+                raise RuntimeError("no reply to `stream off` from the virtual board")
+            if line.startswith(("ok", "err")):
+                off = line
+    return "\n".join(text + telemetry + ["> stream off", off]) + "\n"
 
 
 def generate(names: set[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     if "sim" in names:
         out["sim"] = gen_sim()
-    if names & {"console-session", "console-help"}:
+    if names & {"console-session", "console-help", "console-stream"}:
         out.update(_board_session())
     if names & {"image-build", "image-refusals", "web-manifest", "flash-image"}:
         out.update(_image_examples(names))

@@ -20,7 +20,7 @@ ABOUT_JSON = (
     '["level", "N", "set the level 1..10 of the running session (bench mode)"], '
     '["log", "[n]", "the newest n events of the event log (1..32)"], '
     '["reboot", "", "hard reset into the firmware (no session running)"], '
-    '["repl", "", "hard reset into the plain MicroPython REPL, output off"], '
+    '["repl", "", "leave to the plain MicroPython REPL, output off, no reset (bench)"], '
     '["selftest", "", "run the output-off self-test"], '
     '["set", "NAME VALUE", "change a setting (checked against the hard limits)"], '
     '["start", "", "start a session (bench mode)"], '

@@ -24,6 +24,11 @@ Injection specs (`inject SPEC`, or `--inject SPEC[@seconds]` on the command
 line): gain_drift=F, sense_stuck, sense_frozen, sense_open, sense_gain=F, short, short=off,
 battery_low, battery_critical, usb=on|off, load_ohms=N|skin, contact=on|off,
 clear (removes sense faults, short and gain drift).
+
+This module is the one place that checks the scenario vocabulary: every
+action's arguments (`check_action`) and every injection spec (`check_inject`),
+for script files, `wandctl sim --inject` and the pty board's controls alike,
+before anything runs. (It runs under MicroPython too: plain Python only.)
 """
 
 ACTIONS = {
@@ -44,6 +49,24 @@ ACTIONS = {
 }
 FLAP_WHAT = ("contact", "usb", "power", "level")
 FILE_MAX = 4 * 1024 * 1024
+BUTTONS = ("power", "level")
+LOAD_MIN_OHMS, LOAD_MAX_OHMS = 10, 10000000
+# injection name -> its value: None (no value), "factor" (0.1..10), "onoff", "optional_off" (none, on or
+# off), "load" (ohms or skin)
+INJECTIONS = {
+    "gain_drift": "factor",
+    "sense_stuck": None,
+    "sense_frozen": None,
+    "sense_open": None,
+    "sense_gain": "factor",
+    "short": "optional_off",
+    "battery_low": None,
+    "battery_critical": None,
+    "usb": "onoff",
+    "load_ohms": "load",
+    "contact": "onoff",
+    "clear": None,
+}
 
 
 class ScriptError(ValueError):
@@ -73,7 +96,7 @@ def parse_script(text):
         act = parts[1]
         args = parts[2:]
         if act not in ACTIONS:
-            raise ScriptError("line %d: unknown action %r" % (lineno, act))
+            raise ScriptError("line %d: unknown action %r (known: %s)" % (lineno, act, ", ".join(sorted(ACTIONS))))
         lo, hi = ACTIONS[act]
         if not lo <= len(args) <= hi:
             raise ScriptError("line %d: %s takes %d..%d arguments" % (lineno, act, lo, hi))
@@ -81,8 +104,80 @@ def parse_script(text):
             _check_file(args, lineno)
         elif act == "flap":
             _check_flap(args, lineno)
+        else:
+            problem = check_action(act, args)
+            if problem:
+                raise ScriptError("line %d: %s" % (lineno, problem))
         out.append((int(t * 1000 + 0.5), act, tuple(args)))
     return out
+
+
+def _number(text):
+    """A finite number, or None."""
+    try:
+        v = float(text)
+    except ValueError:
+        return None
+    return v if v - v == 0 else None  # inf - inf and nan are not 0
+
+
+def _load_problem(text):
+    v = _number(text)
+    if text != "skin" and (v is None or not LOAD_MIN_OHMS <= v <= LOAD_MAX_OHMS):
+        return "%r is not a load: ohms from %d to %d, or skin" % (text, LOAD_MIN_OHMS, LOAD_MAX_OHMS)
+    return None
+
+
+def check_inject(spec):
+    """What is wrong with an injection spec NAME[=VALUE], or None."""
+    if "=" in spec:
+        name, value = spec.split("=", 1)
+    else:
+        name, value = spec, None
+    if name not in INJECTIONS:
+        return "unknown injection %r (known: %s)" % (name, ", ".join(sorted(INJECTIONS)))
+    kind = INJECTIONS[name]
+    if kind is None:
+        return "%s takes no value" % name if value is not None else None
+    if kind == "optional_off":
+        return None if value in (None, "on", "off") else "%s or %s=off" % (name, name)
+    if value is None or value == "":
+        return "%s needs a value (%s=...)" % (name, name)
+    if kind == "onoff":
+        return None if value in ("on", "off") else "%s=on or %s=off, not %r" % (name, name, value)
+    if kind == "load":
+        return _load_problem(value)
+    v = _number(value)
+    if v is None:
+        return "%s=%s: %r is not a number" % (name, value, value)
+    if not 0.1 <= v <= 10:
+        return "%s=%s: the factor must be from 0.1 to 10" % (name, value)
+    return None
+
+
+def check_action(act, args):
+    """What is wrong with the arguments of a known action (its count already checked), or None."""
+    if act in ("press", "hold", "release"):
+        if args[0] not in BUTTONS:
+            return "%s: unknown button %r (%s)" % (act, args[0], ", ".join(BUTTONS))
+        if len(args) > 1:
+            v = _number(args[1])
+            if v is None or not 0 < v <= 3600:
+                return "press: %r is not a time in seconds above 0 (at most 3600)" % args[1]
+    elif act in ("contact", "usb"):
+        if args[0] not in ("on", "off"):
+            return "%s on or %s off, not %r" % (act, act, args[0])
+    elif act == "load":
+        problem = _load_problem(args[0])
+        return "load: " + problem if problem else None
+    elif act == "inject":
+        problem = check_inject(args[0])
+        return "inject: " + problem if problem else None
+    elif act == "stall" and args:
+        v = _number(args[0])
+        if v is None or not 0 <= v <= 3600000:
+            return "stall: %r is not a time in milliseconds from 0 to 3600000" % args[0]
+    return None
 
 
 def _check_file(args, lineno):

@@ -45,19 +45,11 @@ DEFAULT_SCRIPT = """\
 123.0  contact on          # put it back
 """
 
-INJECT_NAMES = {
+# The --inject names that are not simboard injections but script actions (wandctl.simrun.script_lines turns
+# them into lines); every other name is one of simboard.script.INJECTIONS, checked there.
+CLI_ACTIONS = {
     "contact_off": "duration",
-    "short": None,
-    "sense_stuck": None,
-    "sense_frozen": None,
-    "sense_open": None,
-    "gain_drift": "factor",
-    "sense_gain": "factor",
     "stall": "ms",
-    "battery_low": None,
-    "battery_critical": None,
-    "usb": "onoff",
-    "load_ohms": "number",
     "interrupt": None,
     "soft_reset": None,
     "power_cut": None,
@@ -132,8 +124,18 @@ def validate_options(o: SimOptions) -> dict:
     return values
 
 
+def _script_module():
+    if str(HOST_TOOLS) not in sys.path:
+        sys.path.insert(0, str(HOST_TOOLS))
+    from simboard import script
+
+    return script
+
+
 def parse_inject(spec: str) -> tuple[float, str, str | None]:
-    """NAME[=VALUE]@SECONDS -> (seconds, name, value)."""
+    """NAME[=VALUE]@SECONDS -> (seconds, name, value). The injections' values are checked by
+    simboard.script.check_inject, the same check a script's `inject` line gets."""
+    script = _script_module()
     if "@" not in spec:
         raise WandctlError("--inject %r: expected NAME[=VALUE]@SECONDS, e.g. contact_off=3@120" % spec)
     what, _, at = spec.rpartition("@")
@@ -143,31 +145,30 @@ def parse_inject(spec: str) -> tuple[float, str, str | None]:
         raise WandctlError("--inject %r: %r is not a time in seconds" % (spec, at)) from None
     if t < 0 or not math.isfinite(t):
         raise WandctlError("--inject %r: the time must be 0 or more seconds" % spec)
-    name, _, value = what.partition("=")
-    if name not in INJECT_NAMES:
-        known = ", ".join(INJECT_NAMES)
+    name, eq, value = what.partition("=")
+    if name not in CLI_ACTIONS and name not in script.INJECTIONS:
+        known = ", ".join(sorted(list(CLI_ACTIONS) + list(script.INJECTIONS)))
         raise WandctlError("--inject %r: unknown fault %r (known: %s)" % (spec, name, known))
-    kind = INJECT_NAMES[name]
+    if name not in CLI_ACTIONS:
+        problem = script.check_inject(what)
+        if problem:
+            raise WandctlError("--inject %r: %s" % (spec, problem))
+        return t, name, value if eq else None
+    kind = CLI_ACTIONS[name]
     if kind is None:
-        if value and name != "short":
+        if eq:
             raise WandctlError("--inject %r: %s takes no value" % (spec, name))
-        return t, name, value or None
+        return t, name, None
     if not value:
         if name == "stall":
             return t, name, "3000"
         raise WandctlError("--inject %r: %s needs a value (%s=...)" % (spec, name, name))
-    if kind == "onoff":
-        if value not in ("on", "off"):
-            raise WandctlError("--inject %r: usb=on or usb=off" % spec)
-    else:
-        try:
-            v = float(value)
-        except ValueError:
-            raise WandctlError("--inject %r: %r is not a number" % (spec, value)) from None
-        if not math.isfinite(v) or v <= 0:
-            raise WandctlError("--inject %r: the value must be a positive number" % spec)
-        if kind == "factor" and not 0.1 <= v <= 10:
-            raise WandctlError("--inject %r: the factor must be between 0.1 and 10" % spec)
+    try:
+        v = float(value)
+    except ValueError:
+        raise WandctlError("--inject %r: %r is not a number" % (spec, value)) from None
+    if not math.isfinite(v) or v <= 0:
+        raise WandctlError("--inject %r: the value must be a positive number" % spec)
     return t, name, value
 
 
@@ -208,12 +209,12 @@ def script_lines(o: SimOptions) -> tuple[str, float]:
 
 
 def _check_script(text: str, path: str) -> None:
-    from simboard.script import ScriptError, parse_script
-
+    """Every line of a script file, by simboard.script (the one check of the vocabulary), before the run."""
+    script = _script_module()
     try:
-        parse_script(text)
-    except (ScriptError, ValueError) as e:
-        raise WandctlError("--script %s: %s (format: see `wandctl sim --help`)" % (path, e)) from None
+        script.parse_script(text)
+    except (script.ScriptError, ValueError) as e:
+        raise WandctlError("script %s %s (format: see `wandctl sim --help`)" % (path, e)) from None
 
 
 # --- running ------------------------------------------------------------------------------
@@ -376,7 +377,8 @@ def summary(res: SimResult) -> dict:
         "safety": {k: v[k] for k in sorted(v) if k.startswith("SR-")},
         "violations": v["violations"],
         "resets": [[t, c] for t, c in res.resets],
-        "current_density_ma_cm2": round(peak / 1000.0 / area, 4),
+        # r.m.s., as docs/characterization.md and README define it (the peak is peak_current_ua)
+        "current_density_ma_cm2": round(pl.get("rms_ua", 0.0) / 1000.0 / area, 4),
         "electrode_area_cm2": area,
         "load": "skin model" if res.options.load_ohms is None else "%g ohm" % res.options.load_ohms,
         "interpreter": res.options.interpreter,
@@ -400,7 +402,12 @@ def _contact(res: SimResult) -> dict:
         except ValueError:
             ohms = None
     if ohms is None or ohms < 0:
-        return {"load_kohm": None, "contact": "not measured"}
+        if lines and lines[-1][11] == "-":  # wand/history.py: "-" is a session whose end was not written
+            # the wand writes its estimate with the session's end: a run that stops first has none
+            return {"load_kohm": None, "contact": "not recorded: the session's end was not written (the run "
+                                                  "ended first, or a reset or power cut); the wand records its "
+                                                  "load estimate when a session ends"}
+        return {"load_kohm": None, "contact": "not measured (no current flowed)"}
     return {"load_kohm": round(ohms / 1000.0, 2), "contact": contact_band(ohms)}
 
 

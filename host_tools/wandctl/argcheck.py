@@ -5,7 +5,8 @@
   is opened or a simulation runs;
 - `output_file()`: an output path the command will write at the end of a long
   run, checked at the start: not a folder, its folder creatable, and for images
-  a file type the plotting library writes.
+  a file type the plotting library writes; `output_folder()` the same for a
+  folder the command writes into.
 """
 
 from __future__ import annotations
@@ -66,7 +67,9 @@ def output_file(path: str, flag: str, suffixes: list[str] | None = None, example
     every existing part of the path is a folder we may write in.
     """
     p = Path(path)
-    if not path or path.endswith(("/", os.sep)) or p.is_dir():
+    if not path.strip():
+        raise WandctlError("%s needs a file name, e.g. %s %s" % (flag, flag, example))
+    if path.endswith(("/", os.sep)) or p.is_dir():
         raise WandctlError("%s %s is a folder: give a file name, e.g. %s" % (flag, path, Path(path) / example))
     if suffixes is not None:
         ext = p.suffix.lower().lstrip(".")
@@ -76,8 +79,26 @@ def output_file(path: str, flag: str, suffixes: list[str] | None = None, example
                 raise WandctlError("%s %s has no file extension: end the name with %s (e.g. %s.png)"
                                    % (flag, path, shown, path))
             raise WandctlError("%s %s: cannot write .%s images; use %s" % (flag, path, ext, shown))
-    parent = p.parent if str(p.parent) else Path(".")
-    probe = parent
+    _creatable(p.parent if str(p.parent) else Path("."), flag, path)
+    if p.exists() and not os.access(p, os.W_OK):
+        raise WandctlError("%s %s: the file exists and is read-only" % (flag, path))
+    return p
+
+
+def output_folder(path: str, flag: str, example: str = "out") -> Path:
+    """Check that `path` is a folder, or one that can be created; return it as a Path."""
+    p = Path(path)
+    if not path.strip():
+        raise WandctlError("%s needs a folder name, e.g. %s %s" % (flag, flag, example))
+    if p.exists() and not p.is_dir():
+        raise WandctlError("%s %s is a file, not a folder: give a folder (e.g. %s)" % (flag, path, example))
+    _creatable(p, flag, path)
+    return p
+
+
+def _creatable(folder: Path, flag: str, path: str) -> None:
+    """`folder` exists or can be made: its nearest existing part is a folder we may write in."""
+    probe = folder
     while not probe.exists():
         if probe.is_symlink():
             raise WandctlError("%s %s: %s is a broken link" % (flag, path, probe))
@@ -86,9 +107,6 @@ def output_file(path: str, flag: str, suffixes: list[str] | None = None, example
         raise WandctlError("%s %s: %s is a file, not a folder" % (flag, path, probe))
     if not os.access(probe, os.W_OK | os.X_OK):
         raise WandctlError("%s %s: no permission to write in %s" % (flag, path, probe))
-    if p.exists() and not os.access(p, os.W_OK):
-        raise WandctlError("%s %s: the file exists and is read-only" % (flag, path))
-    return p
 
 
 def make_parent(p: Path, flag: str) -> None:

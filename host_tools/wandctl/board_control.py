@@ -12,12 +12,41 @@ bench mode) or restart it (reset_board, for `wandctl reset`):
 
 from __future__ import annotations
 
+import re
 import time
 
 from wandctl.errors import WandctlError
 from wandctl.serialport import has_modem_lines, open_serial, open_transport
 
 REPL_TIMEOUT_S = 15.0
+IDLE_STATES = ("idle", "done", "fault")
+
+
+def session_running(message: str) -> str:
+    """The one wording for "a session runs" (the firmware's `state` refusal: "stop the session first
+    (state running)"): the output must ramp down first (SR-05)."""
+    m = re.search(r"\(state (\w+)\)", message)
+    return ("a session is running%s; stop it first (the power button, or `stop` in `wandctl console` "
+            "in bench mode)" % (" (state %s)" % m.group(1) if m else ""))
+
+
+def running_session(port: str) -> str | None:
+    """The state of a session running on `port` (ramp_up, running, ...), or None: no session, or no
+    microwand firmware answering (then nothing can be running)."""
+    kind, _ = what_answers(port)
+    if kind != "firmware":
+        return None
+    from wandctl.console_client import ConsoleClient
+
+    try:
+        with ConsoleClient(port) as c:
+            c.hello()
+            st = c.call("status")
+    except WandctlError:
+        return None
+    state = st.get("state") if isinstance(st, dict) else None
+    return state if isinstance(state, str) and state not in IDLE_STATES else None
+
 
 def what_answers(port: str, wait: float = 1.5) -> tuple[str, bytes]:
     """('firmware' | 'repl' | 'nothing' | 'other', what was read) for the board on `port`."""
@@ -53,8 +82,8 @@ def reset_board(port: str) -> str:
             try:
                 c.call("reboot")
             except BoardError as e:
-                raise WandctlError("the wand refused to reset: %s. Stop the session first (power button, "
-                                   "or `wandctl console` then `stop`)" % e.message) from None
+                raise WandctlError("the wand refused to reset: %s" % (
+                    session_running(e.message) if e.code == "state" else e.message)) from None
             time.sleep(0.3)  # the reply leaves, then the firmware resets
         return "asked the firmware to reboot (console `reboot`)"
     if kind == "repl":
@@ -156,9 +185,15 @@ def to_repl(port: str) -> str:
             c.call("repl")
         except BoardError as e:
             if e.code != "denied":
-                raise WandctlError("the wand refused `repl`: %s. Stop the session first" % e.message) from None
+                raise WandctlError("the wand refused `repl`: %s" % (
+                    session_running(e.message) if e.code == "state" else e.message)) from None
             # Outside bench mode the console's `repl` is refused (SR-11); Ctrl-C, as mpremote
-            # sends, leaves by the same way out (output off and locked, watchdog relaxed).
+            # sends, leaves by the same way out (output off and locked, watchdog relaxed). That
+            # cuts the output at once: not while a session runs (SR-05), as the console's `repl`.
+            st = c.call("status")
+            state = st.get("state") if isinstance(st, dict) else None
+            if state not in IDLE_STATES:
+                raise WandctlError("the wand refused `repl`: %s" % session_running("(state %s)" % state)) from None
             _ctrl_c(c)
         time.sleep(0.3)
     if not _wait_prompt(port, REPL_TIMEOUT_S):

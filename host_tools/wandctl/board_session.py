@@ -143,8 +143,10 @@ def _to_plain_repl(ser, timeout: float) -> str:
             more, ok = _read_until(ser, [b">>> "], timeout, quiet=0.15)
             data += more
         how = "interrupted the firmware (Ctrl-C: output off, hard reset into the REPL)"
+    elif b"output off and locked" in data:  # wand.entry.leave(): no reset
+        how = "interrupted the firmware (Ctrl-C: output off and locked, watchdog relaxed, no reset)"
     else:
-        how = "board was at the REPL"
+        how = "the board was at the REPL"
     if not ok:
         # A console that ignores Ctrl-C: ask it for the REPL with its own command.
         ser.write(b"\r\nrepl\r\n")

@@ -129,5 +129,6 @@ def markdown(rows: list[dict], area_cm2: float) -> str:
             r["power_density_w_cm2"], r["regulation_error_pct"]))
     lines.append("")
     lines.append("Top level: level 10 with user_max_ua = 500 µA (the hard ceiling). Electrode area "
-                 "%g cm² (hardware/board.json). Measured on the simulated load after the ramp." % area_cm2)
+                 "%g cm² (hardware/board.json). Measured on the simulated load after the ramp; the max voltage "
+                 "over the whole run, the start ramp included." % area_cm2)
     return "\n".join(lines) + "\n"

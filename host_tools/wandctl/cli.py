@@ -36,6 +36,11 @@ COMMAND_MODULES = [
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse prints usage and exits 2; we want our format
         self.print_usage(sys.stderr)
+        for a in self._actions:  # a positional's value: its own words, not argparse's `argument n:`
+            if not a.option_strings and not isinstance(a, argparse._SubParsersAction):
+                label = a.metavar if isinstance(a.metavar, str) else a.dest
+                if message.startswith("argument %s: " % label):
+                    message = message[len("argument %s: " % label):]
         name = self.prog.split(" ", 1)[-1] if " " in self.prog else ""
         raise WandctlError("%s (see `wandctl %s--help`)" % (message, name + " " if name else ""))
 

@@ -126,14 +126,27 @@ def describe_event(kind: str, a=None, b=None) -> str:
         return "switched off after idling"
     if kind == "power_off":
         return "switched off with the power button"
-    if kind == "repl":
+    if kind == "leave":  # wand.entry.leave(): the firmware's one way out
+        return LEAVE_WORDS.get(str(a), "left the firmware (%s): output off and locked, watchdog relaxed" % a)
+    if kind == "repl":  # older firmware
         return "left to the MicroPython REPL (console `repl`)"
-    if kind == "interrupted":
-        return "interrupted by Ctrl-C: reset into the MicroPython REPL"
+    if kind == "interrupted":  # older firmware
+        return "interrupted by Ctrl-C: left to the MicroPython REPL"
     if kind == "exception":
         return "firmware error in the control loop (%s): output cut" % a
     extra = " ".join(str(x) for x in (a, b) if x is not None)
     return (kind.replace("_", " ") + (" " + extra if extra else ""))
+
+
+# why the firmware left (the `leave` event's reason), in words; every way but `reboot` ends at the plain
+# REPL with no reset, the output off and locked and the watchdog relaxed (wand/entry.py)
+LEAVE_WORDS = {
+    "interrupted": "interrupted by Ctrl-C: left to the MicroPython REPL (output off and locked, watchdog "
+                   "relaxed, no reset)",
+    "repl": "left to the MicroPython REPL (console `repl`: output off and locked, watchdog relaxed, no reset)",
+    "reboot": "rebooting (console `reboot`): output off, hard reset",
+    "exception": "firmware error: left to the MicroPython REPL with the output off and locked",
+}
 
 
 def format_record(rec) -> str:

@@ -10,7 +10,7 @@ import time
 from wandctl.argcheck import output_file
 from wandctl.console_client import ConsoleClient, Sample
 from wandctl.console_connect import connect
-from wandctl.contact_bands import contact_band
+from wandctl.contact_bands import contact_band, contact_word
 from wandctl.errors import WandctlError
 
 
@@ -37,14 +37,14 @@ def run_monitor(args) -> int:
             if plot:
                 count = _monitor_plot(client, args, writer)
             else:
-                print("t_ms setpoint_ua measured_ua state load_kohm", flush=True)
+                print("t_ms setpoint_ua measured_ua state load_kohm contact", flush=True)
                 for s in client.stream(args.hz, args.seconds):
                     count += 1
                     if writer:
                         writer.writerow([s.t_ms, s.setpoint_ua, s.measured_ua, s.state,
                                          "" if s.load_ohms is None else s.load_ohms])
-                    print("%d %d %d %s %s" % (s.t_ms, s.setpoint_ua, s.measured_ua, s.state, _kohm(s)),
-                          flush=True)
+                    print("%d %d %d %s %s %s" % (s.t_ms, s.setpoint_ua, s.measured_ua, s.state, _kohm(s),
+                                                 contact_word(s.load_ohms, s.state)), flush=True)
     finally:
         if csv_file:
             csv_file.close()

@@ -28,6 +28,16 @@ def contact_band(ohms, load_state=None) -> str:
     return CONTACT_BANDS[-1][1]
 
 
+def contact_word(ohms, state=None) -> str:
+    """The band in one word for a column of `monitor --text`: short, good, fair, poor; `none` when the
+    session says no contact (the probes are off the skin), `-` when not measured."""
+    if state == "no_contact":
+        return "none"
+    if ohms is None:
+        return "-"
+    return contact_band(ohms).split(":")[0].split()[0]
+
+
 def format_load(ohms, load_state=None) -> str:
     """`2.0 kOhm, good contact` (the load between the probes)."""
     band = contact_band(ohms, load_state)

@@ -122,7 +122,7 @@ def deploy(
         try:
             session.start()
             if attempt == 0:
-                log("board: " + session.how)
+                log(session.how)
             _deploy_in_session(session, Path(firmware_dir), result, progress, log, build_dir)
             if result.files_copied:
                 session.reset_board()

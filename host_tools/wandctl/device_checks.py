@@ -10,6 +10,13 @@ import json
 import time
 
 RAMP_LIMIT_UA_PER_S = 200.0
+FOLLOW_FROM_UA = 50  # ramp.follows judges setpoints from this up
+DESIGN_RAMP_UA_PER_S = 90  # the firmware's ramp (wand/session.py RAMP_UA_PER_S)
+SLOPE_WINDOW_S = 0.3  # ramp.slope_sr05 judges the rise over windows this long
+# The shortest ramp the checks can judge: the setpoint must pass FOLLOW_FROM_UA (about 0.6 s at the
+# design ramp) and be sampled (every 0.1 s) over more than one slope window; shorter, ramp.follows
+# fails and blames the dummy load.
+RAMP_SECONDS_MIN = 1.0
 
 
 def _check(results, name, ok, detail):
@@ -86,7 +93,7 @@ def _ramp(c, results, seconds, BoardError):
     worst = 0.0
     for i, (t1, a) in enumerate(rising):  # slope over windows of at least 0.3 s
         for t2, b in rising[i + 1 :]:
-            if t2 - t1 >= 0.3:
+            if t2 - t1 >= SLOPE_WINDOW_S:
                 worst = max(worst, (b - a) / (t2 - t1))
                 break
     # host-side timing adds jitter: allow 25 % over the SR-05 slope
@@ -106,7 +113,7 @@ def _ramp(c, results, seconds, BoardError):
         not over,
         "never above the setpoint" if not over else "measured above setpoint: %s" % over[:3],
     )
-    reached = [(sp, m) for _, sp, m, *_ in samples if sp >= 50 and m >= 0.8 * sp]
+    reached = [(sp, m) for _, sp, m, *_ in samples if sp >= FOLLOW_FROM_UA and m >= 0.8 * sp]
     _check(
         results,
         "ramp.follows",

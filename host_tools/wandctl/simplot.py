@@ -57,9 +57,11 @@ def envelope(t_s: list[float], ua: list[float], hold_s: float) -> tuple[list[flo
         mine = [b for b in blocks if b[2] == sg]
         out = []
         for i, (b0, b1, _, pk) in enumerate(mine):
-            nxt = mine[i + 1][0] if i + 1 < len(mine) else b1 + hold_s
             out.append((b0, pk))
-            if nxt - b1 > hold_s:  # nothing of this sign for a while: the envelope drops
+            if i + 1 < len(mine):
+                if mine[i + 1][0] - b1 > hold_s:  # nothing of this sign for a while: the envelope drops
+                    out.append((b1 + hold_s, 0.0))
+            elif b1 + hold_s <= t_s[-1]:  # the last phase of this sign: the envelope drops (the timed end)
                 out.append((b1 + hold_s, 0.0))
         return out
 
@@ -199,6 +201,13 @@ def plot(res, path: Path, title: str = "") -> None:
                 for st in STATE_COLOURS if st in seen]
     fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=8.5, frameon=False,
                bbox_to_anchor=(0.5, 0.0))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
+    from wandctl.argcheck import make_parent
+    from wandctl.errors import WandctlError
+
+    make_parent(path, "--plot")
+    try:
+        fig.savefig(path)
+    except OSError as e:
+        raise WandctlError("--plot %s: cannot write it: %s" % (path, e.strerror or e)) from None
+    finally:
+        plt.close(fig)

@@ -123,8 +123,8 @@ def test_monitor_records_csv_and_prints_text_when_not_a_tty(board, tmp_path):
     r = wandctl("monitor", "--port", board.port, "--hz", "20", "--seconds", "1.5", "--csv", str(path))
     assert r.returncode == 0, r.stderr
     out = r.stdout.splitlines()
-    assert out[0] == "t_ms setpoint_ua measured_ua state load_kohm"
-    assert out[1] == "1234 100 99 idle -"  # the fake target reports no load (a 4-field telemetry line)
+    assert out[0] == "t_ms setpoint_ua measured_ua state load_kohm contact"
+    assert out[1] == "1234 100 99 idle - -"  # the fake target reports no load (a 4-field telemetry line)
     rows = list(csv.reader(path.open()))
     assert rows[0] == ["t_ms", "setpoint_ua", "measured_ua", "state", "load_ohms"]
     assert 15 <= len(rows) - 1 <= 35, len(rows)
@@ -311,3 +311,25 @@ def test_monitor_draws_a_live_plot_on_a_terminal(board):
     text = out.decode("utf-8", "replace")
     assert "measured 79 uA, setpoint 80 uA" in text, text[-2000:]
     assert "setpoint" in text and "measured" in text and "seconds" in text
+
+
+RUNNING = ("a session is running (state running); stop it first (the power button, or `stop` in `wandctl console` "
+           "in bench mode)")
+
+
+@pytest.mark.parametrize("bench", [True, False])
+def test_reset_repl_and_deploy_refuse_while_a_session_runs(board, bench):
+    """One line each, the same words, nothing sent that would cut the output: `deploy` used to Ctrl-C the
+    session away, and `repl` outside bench mode (its console `repl` refused, SR-11) too."""
+    with board.lock:
+        board.board.target.state = "running"
+        board.board.target.bench = bench
+    cases = [(["reset", "--no-wait"], "wandctl: the wand refused to reset: %s\n" % RUNNING),
+             (["repl", "--no-terminal"], "wandctl: the wand refused `repl`: %s\n" % RUNNING),
+             (["deploy", "--no-progress"], "wandctl: %s, or deploy with --force to end it now\n" % RUNNING)]
+    for args, text in cases:
+        r = wandctl(*args, "--port", board.port, timeout=60)
+        assert r.returncode == 1 and r.stderr == text and r.stdout == "", (args, r.stdout, r.stderr)
+    with board.lock:
+        t = board.board.target
+        assert t.state == "running" and t.repl == 0 and t.reboots == 0, t.calls

@@ -40,8 +40,8 @@ def test_contact_history_log_and_help_on_the_real_firmware(tmp_path):
         assert line.endswith("kOhm, good contact") and line.split()[1] in ("1.8", "1.9", "2.0", "2.1", "2.2"), line
         r = wandctl("monitor", "--port", b.port, "--hz", "10", "--seconds", "1.5")
         rows = r.stdout.splitlines()
-        assert rows[0] == "t_ms setpoint_ua measured_ua state load_kohm"
-        assert all(1.8 <= float(x.split()[4]) <= 2.2 for x in rows[2:]), rows
+        assert rows[0] == "t_ms setpoint_ua measured_ua state load_kohm contact"
+        assert all(1.8 <= float(x.split()[4]) <= 2.2 and x.split()[5] == "good" for x in rows[2:]), rows
         r = wandctl("console", "--port", b.port, stdin="stop\n")
         assert r.returncode == 0 and "err" not in r.stdout, r.stdout
         _wait_state(b, ("done", "idle"))

@@ -91,3 +91,50 @@ def test_sr12_a_latched_watchdog_fault_after_a_reset_is_reported_as_the_old_one(
         b.power_cycle()  # SR-12: a power cycle clears it
         r = wandctl("status", "--port", b.port, "--json", timeout=60)
         assert json.loads(r.stdout)["fault"] is None
+
+
+def test_deploy_reset_and_repl_refuse_while_a_session_runs_and_deploy_force_ends_it(real_board):
+    """`reset` and `repl` refused during a session (SR-05: the output ramps down), but `deploy` cut it off
+    (its Ctrl-C leaves at once) and the history lost it. Now deploy refuses too, in the same one line, unless
+    --force; the refusals no longer say "stop the session first" twice."""
+    import re
+    import time
+
+    b = real_board
+    b.power_cut()
+    b.press("level", held=True)  # bench mode: the console may start a session
+    b.inject(load_ohms=2000)
+    b.power_on()
+    b.wait_ready()
+    time.sleep(1.5)
+    b.release("level")
+    try:
+        r = wandctl("console", "--port", b.port, stdin="start\n")
+        assert r.returncode == 0 and "err" not in r.stdout, r.stdout + r.stderr
+        time.sleep(1.0)
+        running = re.compile(r"a session is running \(state (ramp_up|running)\); stop it first \(the power "
+                             r"button, or `stop` in `wandctl console` in bench mode\)")
+        r = wandctl("deploy", "--port", b.port, "--no-progress", timeout=120)
+        msg = assert_user_error(r, "a session is running")
+        assert running.fullmatch(msg.removeprefix("wandctl: ").removesuffix(
+            ", or deploy with --force to end it now")), msg
+        assert r.stderr.count("\n") == 1, r.stderr  # one line, nothing deployed
+        for cmd, what in (("reset", "to reset"), ("repl", "`repl`")):
+            r = wandctl(cmd, "--port", b.port, "--no-terminal" if cmd == "repl" else "--no-wait", timeout=60)
+            msg = assert_user_error(r, "a session is running")
+            assert running.fullmatch(msg.removeprefix("wandctl: the wand refused %s: " % what)), msg
+            assert msg.lower().count("stop") == 2 and "session first" not in msg, msg  # stop it, `stop`
+        st = json.loads(wandctl("status", "--port", b.port, "--json").stdout)
+        assert st["state"] in ("ramp_up", "running"), st  # the refusals left the session alone
+        r = wandctl("deploy", "--port", b.port, "--no-progress", "--force", timeout=240)
+        assert r.returncode == 0, r.stderr
+        assert re.search(r"wandctl: --force: ending the running session \(state (ramp_up|running)\): the output "
+                         r"goes off at once", r.stderr), r.stderr
+        assert "interrupted the firmware (Ctrl-C: output off and locked, watchdog relaxed, no reset)" in r.stderr
+        assert "board: " not in r.stderr, r.stderr
+        log = wandctl("log", "6", "--port", b.port).stdout
+        assert "interrupted by Ctrl-C: left to the MicroPython REPL" in log, log
+    finally:
+        b.inject(load_ohms=None)
+        b.power_cycle()
+

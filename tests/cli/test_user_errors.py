@@ -85,9 +85,9 @@ def test_port_auto_with_no_board_says_what_to_check():
 
 
 @pytest.mark.parametrize("args,text", [
-    (["log", "-3"], "wandctl: argument n: the number of events must be from 1 to 32, not -3 "
+    (["log", "-3"], "wandctl: the number of events must be from 1 to 32, not -3 "
                     "(see `wandctl log --help`)\n"),
-    (["log", "40"], "wandctl: argument n: the number of events must be from 1 to 32, not 40 "
+    (["log", "40"], "wandctl: the number of events must be from 1 to 32, not 40 "
                     "(see `wandctl log --help`)\n"),
     (["status", "--timeout", "-1"], "wandctl: argument --timeout: the timeout in seconds must be above 0, "
                                     "not -1 (see `wandctl status --help`)\n"),
@@ -97,8 +97,12 @@ def test_port_auto_with_no_board_says_what_to_check():
                                "(see `wandctl monitor --help`)\n"),
     (["test", "--ramp-seconds", "-1"], "wandctl: argument --ramp-seconds: the ramp time in seconds must be "
                                        "above 0, not -1 (see `wandctl test --help`)\n"),
-    (["calibrate", "5"], "wandctl: argument ohms: the resistor value in ohms must be from 1000 to 20000, "
+    (["calibrate", "5"], "wandctl: the resistor value in ohms must be from 1000 to 20000, "
                          "not 5 (see `wandctl calibrate --help`)\n"),
+    (["test", "--ramp-seconds", "0.3"], "wandctl: argument --ramp-seconds: 0.3 s is too short for the ramp "
+                                        "checks: give at least 1 s (the setpoint needs about 0.6 s to pass "
+                                        "50 uA at the 90 uA/s ramp, and the slope is judged over 0.3 s) "
+                                        "(see `wandctl test --help`)\n"),
     (["history", "-n", "0"], "wandctl: argument -n: the number of sessions must be from 1 to 16, not 0 "
                              "(see `wandctl history --help`)\n"),
     (["sim", "--minutes", "30"], "wandctl: --minutes 30: the session length must be from 1 to 20 minutes\n"),
@@ -110,7 +114,7 @@ def test_range_errors_come_before_any_port_or_run(args, text):
     t0 = time.monotonic()
     r = wandctl(*args, *port)
     one_error(r, text)
-    assert "session_min" not in r.stderr
+    assert "session_min" not in r.stderr and "argument n:" not in r.stderr and "argument ohms:" not in r.stderr
     assert time.monotonic() - t0 < 60  # (a generous bound: no simulation ran)
 
 
@@ -167,17 +171,30 @@ def test_calibrate_help_names_the_level_button():
     r = wandctl("calibrate", "--help")
     text = " ".join(r.stdout.split())
     assert "hold the LEVEL button while powering it up" in text and "power button" not in text
+    assert "e.g. 10 kOhm 1 %)" in text and "%%" not in text
 
 
-@pytest.mark.parametrize("cmd", ["status", "log", "faults", "selftest", "get", "set", "monitor", "history",
-                                 "reset", "repl", "console", "calibrate", "test", "deploy", "flash", "sim"])
-def test_every_command_and_option_has_help(cmd):
+def _subparsers():
     import argparse
 
     from wandctl.cli import build_parser
 
     parser = build_parser()
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+
+
+ALL_COMMANDS = sorted(_subparsers().choices)
+
+
+def test_the_help_test_covers_every_command():
+    assert {"characterize", "fuzz", "bench", "image", "doctor", "boardgen", "status", "sim"} <= set(ALL_COMMANDS)
+
+
+@pytest.mark.parametrize("cmd", ALL_COMMANDS)
+def test_every_command_and_option_has_help(cmd):
+    import argparse
+
+    sub = _subparsers()
     p = sub.choices[cmd]
     assert p.description or cmd in {c.dest for c in sub._choices_actions if c.help}, cmd
     assert any(c.dest == cmd and c.help for c in sub._choices_actions), cmd
@@ -185,6 +202,15 @@ def test_every_command_and_option_has_help(cmd):
         if isinstance(action, argparse._HelpAction):
             continue
         assert action.help and action.help != argparse.SUPPRESS, (cmd, action.dest)
+    text = p.format_help()  # what --help prints: no argparse escapes left over
+    assert "%%" not in text and "%(" not in text, (cmd, text)
+
+
+def test_deploy_help_says_when_it_resets_and_that_a_session_stops_it():
+    text = " ".join(wandctl("deploy", "--help").stdout.split())
+    assert "when nothing changed there is no reset" in text
+    assert "Refused while a session runs, unless --force" in text
+    assert "--force deploy even while a session runs: that ends the session at once" in text
 
 
 def test_top_level_help_points_at_the_projects_own_docs():
@@ -204,3 +230,106 @@ def test_characterize_output_paths_are_checked_before_the_run(tmp_path):
     ]
     for args, text in cases:
         one_error(wandctl("characterize", *args), text.format(t=tmp_path))
+
+
+# --- tracebacks left for user mistakes: each is one line, exit 1, before anything runs -------------------------
+
+@pytest.fixture
+def where(tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    folder = tmp_path / "d"
+    folder.mkdir()
+    return {"t": tmp_path, "afile": afile, "d": folder}
+
+
+MISTAKES = [
+    (["image", "--micropython", "{t}/mp.bin", "-o", "{afile}"],
+     "wandctl: --output {afile} is a file, not a folder: give a folder (e.g. build/release)\n"),
+    (["image", "--micropython", "{t}/mp.bin", "-o", "{afile}/out"],
+     "wandctl: --output {afile}/out: {afile} is a file, not a folder\n"),
+    (["image", "--micropython", "{t}/mp.bin", "--firmware", "{afile}"],
+     "wandctl: --firmware {afile} is a file: image takes the firmware folder (with boot.py, main.py and wand/); "
+     "the MicroPython download goes to --micropython\n"),
+    (["sim", "--serve", "--flash", "{afile}/x"], "wandctl: --flash {afile}/x: {afile} is a file, not a folder\n"),
+    (["sim", "--serve", "--flash", "{afile}"],
+     "wandctl: --flash {afile} is a file, not a folder: give a folder (e.g. build/vboard/flash)\n"),
+    (["sim", "--serve", "--spi-flash", "{d}"],
+     "wandctl: --spi-flash {d} is a folder: give a file name, e.g. {d}/board.spiflash.bin\n"),
+    (["sim", "--serve", "--heap", "abc"],
+     "wandctl: --heap abc: the MicroPython heap in bytes, with K or M, from 16K to 1024M (e.g. 200K)\n"),
+    (["sim", "--serve", "--heap", "4"],
+     "wandctl: --heap 4: the MicroPython heap in bytes, with K or M, from 16K to 1024M (e.g. 200K)\n"),
+    (["sim", "--serve", "--chip-dir", "/nonexist"], "wandctl: --chip-dir /nonexist: no such folder\n"),
+    (["sim", "--serve", "--chip-dir", "{d}"],
+     "wandctl: --chip-dir {d}: the chip modules machine.py, esp32.py, flashbdev.py, _link.py are missing (the "
+     "folder needs machine.py, esp32.py, flashbdev.py, _link.py, as in wandctl/vboard/chip)\n"),
+    (["sim", "--plot", ""], "wandctl: --plot needs a file name, e.g. --plot session.png\n"),
+    (["sim", "--summary-json", ""], "wandctl: --summary-json needs a file name, e.g. --summary-json summary.json\n"),
+    (["fuzz", "--json", "{d}"], "wandctl: --json {d} is a folder: give a file name, e.g. {d}/fuzz.json\n"),
+    (["fuzz", "--json", "{afile}/f.json"], "wandctl: --json {afile}/f.json: {afile} is a file, not a folder\n"),
+]
+
+
+@pytest.mark.parametrize("args,text", MISTAKES, ids=[" ".join(a[:2]) + " " + a[-2] for a, _ in MISTAKES])
+def test_a_mistake_that_was_a_traceback_is_one_line_before_any_run(args, text, where):
+    t0 = time.monotonic()
+    one_error(wandctl(*[a.format(**where) for a in args], timeout=60), text.format(**where))
+    assert time.monotonic() - t0 < 15  # no board booted (it used to wait 20 s for one), no fuzz ran
+
+
+def test_a_plot_that_cannot_be_written_is_one_line(tmp_path):
+    """As root, the path check passes for /proc (root may write anywhere), so the save itself fails: that
+    is one line too, not a traceback after the run."""
+    r = wandctl("sim", "--minutes", "1", "--seconds", "2", "--plot", "/proc/wandctl-test.png")
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.splitlines()[-1].startswith("wandctl: --plot /proc/wandctl-test.png: "), r.stderr
+
+
+SCRIPT_MISTAKES = [
+    ("5 press nosuch", "press: unknown button 'nosuch' (power, level)"),
+    ("5 hold 3", "hold: unknown button '3' (power, level)"),
+    ("5 press power -1", "press: '-1' is not a time in seconds above 0 (at most 3600)"),
+    ("5 inject foo", "inject: unknown injection 'foo' (known: battery_critical, battery_low, clear, contact, "
+                     "gain_drift, load_ohms, sense_frozen, sense_gain, sense_open, sense_stuck, short, usb)"),
+    ("5 inject gain_drift", "inject: gain_drift needs a value (gain_drift=...)"),
+    ("5 inject gain_drift=20", "inject: gain_drift=20: the factor must be from 0.1 to 10"),
+    ("5 inject sense_open=1", "inject: sense_open takes no value"),
+    ("5 inject usb=maybe", "inject: usb=on or usb=off, not 'maybe'"),
+    ("5 load -3", "load: '-3' is not a load: ohms from 10 to 10000000, or skin"),
+    ("5 load nan", "load: 'nan' is not a load: ohms from 10 to 10000000, or skin"),
+    ("5 contact maybe", "contact on or contact off, not 'maybe'"),
+    ("5 usb 1", "usb on or usb off, not '1'"),
+    ("5 stall -5", "stall: '-5' is not a time in milliseconds from 0 to 3600000"),
+    ("5 dance", "unknown action 'dance' (known: contact, file, flap, hold, inject, interrupt, load, power_cut, "
+                "power_on, press, release, soft_reset, stall, usb)"),
+]
+
+
+@pytest.mark.parametrize("line,why", SCRIPT_MISTAKES, ids=[x for x, _ in SCRIPT_MISTAKES])
+def test_a_bad_script_line_is_refused_before_the_run(line, why, tmp_path):
+    """The same mistakes on the command line (`--inject foo@3`) were refused; in a script they ran (a bad
+    button crashed the firmware to the REPL, `load -3` was ignored) with exit 0."""
+    script = tmp_path / "s.script"
+    script.write_text("# a user's script\n1 press power 0.2\n%s\n" % line)
+    one_error(wandctl("sim", "--script", script, timeout=60),
+              "wandctl: script %s line 3: %s (format: see `wandctl sim --help`)\n" % (script, why))
+
+
+def test_inject_on_the_command_line_gets_the_scripts_check():
+    """One vocabulary: `--inject` and a script's `inject` line are checked by simboard.script."""
+    for spec, why in (("gain_drift=20@3", "gain_drift=20: the factor must be from 0.1 to 10"),
+                      ("usb=maybe@3", "usb=on or usb=off, not 'maybe'"),
+                      ("load_ohms=-3@3", "'-3' is not a load: ohms from 10 to 10000000, or skin")):
+        one_error(wandctl("sim", "--inject", spec), "wandctl: --inject %r: %s\n" % (spec, why))
+
+
+def test_doctor_port_auto_uses_the_auto_selection_not_a_port_named_auto():
+    r = wandctl("doctor", "--port", "auto", "--no-probe", "--json")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert "auto" not in [p["device"] for p in report["ports"]]
+    if report["auto"]["port"] is None:  # no USB board here (the usual test machine)
+        assert report["auto"]["problem"].startswith("no board found (USB serial ports: ")
+    r = wandctl("doctor", "--port", "auto", "--no-probe")
+    assert "--port auto: " in r.stdout and "problem: does not exist" not in r.stdout

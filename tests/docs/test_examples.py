@@ -15,7 +15,7 @@ import docexamples  # noqa: E402
 @pytest.mark.slow  # a 5-minute session and the firmware on a virtual board, re-run
 def test_every_generated_example_matches_a_fresh_run():
     names = {n for p in docexamples.documents() for n, _ in docexamples.blocks_in(p)}
-    assert {"sim", "console-session", "console-help"} <= names
+    assert {"sim", "console-session", "console-help", "console-stream"} <= names
     assert {"image-build", "image-refusals", "web-manifest", "flash-image"} <= names
     problems = docexamples.check(docexamples.generate(names))
     assert not problems, "\n\n".join(problems) + "\n\nrun `python tools/docexamples.py --write` if the change is meant"
@@ -27,9 +27,10 @@ def test_the_comparison_catches_a_drift_and_ignores_timing_only():
         "console-session", block.replace("23 s", "41 s"))
     assert docexamples.mask("console-session", block) != docexamples.mask(
         "console-session", block.replace("500 uA", "600 uA"))
-    rows = "t_ms setpoint_ua measured_ua state load_kohm\n1 90 89 running 2.0\n2 90 90 running 2.1\n"
+    rows = ("t_ms setpoint_ua measured_ua state load_kohm contact\n1 90 89 running 2.0 good\n"
+            "2 90 90 running 2.1 good\n")
     assert docexamples.mask("console-session", rows) == docexamples.mask(
-        "console-session", rows + "3 90 91 running 2.0\n")
+        "console-session", rows + "3 90 91 running 2.0 good\n")
 
 
 def test_the_flashing_examples_show_the_whole_run_and_mask_only_what_varies():

@@ -64,3 +64,19 @@ def test_sr01_to_sr12_fuzz_runs_the_firmware_on_the_micropython_port(tmp_path):
 
     got = json.loads((tmp_path / "f.json").read_text())
     assert got["interpreter"] == "micropython" and rc == (1 if got["violations"] else 0), got
+
+
+def test_every_scenario_the_fuzz_draws_passes_the_script_check():
+    """simboard.script checks the scenario vocabulary before a run (a bad line is refused); the fuzz's own
+    scenarios must all pass it, or the search would stop at a refusal instead of judging the firmware."""
+    from hypothesis import HealthCheck, given, settings
+
+    from simboard import script
+    from wandctl.fuzz_strategies import strategies
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(strategies())
+    def check(scn):
+        script.parse_script(scn.script())  # raises ScriptError on a line it refuses
+
+    check()

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from simboard.vboard.board import VirtualBoard
 from simboard.vboard.errors import VirtualBoardError
 from simboard.vboard.spiflash import FLASH_SIZE
 from simboard.vboard.textcontrols import control
+from wandctl.argcheck import output_file, output_folder
+from wandctl.errors import WandctlError
 
 
 def serve(options) -> int:
@@ -28,6 +32,11 @@ def serve(options) -> int:
     if isinstance(load, float) and not 1 <= load <= 10_000_000:
         print("wandctl: --load-ohms must be 1..10000000 ohms, skin or open", file=sys.stderr)
         return 1
+    try:
+        check_options(flash, get("spi_flash"), get("heap") or "200K", get("chip_dir"))
+    except WandctlError as e:
+        print("wandctl: %s" % e, file=sys.stderr)
+        return 1
     board = VirtualBoard(
         flash,
         seed=get("seed"),
@@ -42,7 +51,6 @@ def serve(options) -> int:
     board.start()
     if get("deploy"):
         from wandctl.deploy import FIRMWARE_DIR, deploy
-        from wandctl.errors import WandctlError
 
         try:
             deploy(board.port, FIRMWARE_DIR, progress=False)
@@ -89,3 +97,29 @@ def serve(options) -> int:
     finally:
         board.close()
     return 0
+
+
+HEAP_MIN, HEAP_MAX = 16 * 1024, 1024 * 1024 * 1024
+CHIP_MODULES = ("machine.py", "esp32.py", "flashbdev.py", "_link.py")
+
+
+def check_options(flash: str, spi_flash: str | None, heap: str, chip_dir: str | None) -> None:
+    """The serve options, checked before the board starts (a bad one made MicroPython refuse its command
+    line, seen only as a board that did not boot within 20 s)."""
+    output_folder(flash, "--flash", example="build/vboard/flash")
+    if spi_flash is not None:
+        output_file(spi_flash, "--spi-flash", example="board.spiflash.bin")
+    m = re.fullmatch(r"(\d+)([KkMm]?)", heap.strip())
+    size = int(m.group(1)) * {"": 1, "k": 1024, "m": 1024 * 1024}[m.group(2).lower()] if m else None
+    if size is None or not HEAP_MIN <= size <= HEAP_MAX:
+        raise WandctlError("--heap %s: the MicroPython heap in bytes, with K or M, from 16K to 1024M (e.g. 200K)"
+                           % heap)
+    if chip_dir is not None:
+        d = Path(chip_dir)
+        if not d.is_dir():
+            raise WandctlError("--chip-dir %s: %s" % (chip_dir, "is a file, not a folder" if d.exists()
+                                                     else "no such folder"))
+        missing = [n for n in CHIP_MODULES if not (d / n).is_file()]
+        if missing:
+            raise WandctlError("--chip-dir %s: the chip modules %s are missing (the folder needs %s, as in "
+                               "simboard/vboard/chip)" % (chip_dir, ", ".join(missing), ", ".join(CHIP_MODULES)))

@@ -4,7 +4,8 @@ Every program runs at its top level (level 10 with user_max_ua at the hard
 ceiling, 500 µA) on a resistive load, on the simulated board, and the steady
 part of the run (after the ramp) is measured on the load itself:
 
-  peak current (µA) and the largest voltage across the load (V), phase or
+  peak current (µA) and the largest voltage across the load (V; over the whole
+  run, the start ramp included: what the skin may see), phase or
   pulse duration (ms) and frequency (Hz), r.m.s. and average current (µA),
   the largest phase charge and the net charge per cycle (µC), r.m.s. current
   density and average power density over the electrode area of
@@ -33,8 +34,11 @@ def register(sub):
     p.add_argument("--programs", help="comma-separated programs (default: all)")
     p.add_argument("--json", metavar="PATH", help="write the numbers as JSON")
     p.add_argument("--markdown", metavar="PATH", help="write the table as Markdown")
-    p.add_argument("--interpreter", choices=("cpython", "micropython"), default="cpython")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--interpreter", choices=("cpython", "micropython"), default="cpython",
+                   help="run the simulated board on CPython (default) or on the MicroPython unix port")
+    p.add_argument("--seed", type=int, default=1,
+                   help="simulation seed of every run (default %(default)s; the table in "
+                   "docs/characterization.md uses 1)")
     p.set_defaults(func=run)
 
 

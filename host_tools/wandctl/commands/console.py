@@ -141,7 +141,7 @@ def register(sub) -> None:
          _run_selftest)
 
     p = _add(sub, "calibrate", "calibrate the current sense with a known resistor (bench mode)",
-             "Put a known resistor (1 to 20 kOhm, e.g. 10 kOhm 1 %%) across the electrodes, start the wand "
+             "Put a known resistor (1 to 20 kOhm, e.g. 10 kOhm 1 %) across the electrodes, start the wand "
              "in bench mode (hold the LEVEL button while powering it up), then run this with the "
              "resistor's value in ohms.", _run_calibrate)
     p.add_argument("ohms", type=int_range(1000, 20000, "the resistor value in ohms"),

@@ -12,7 +12,7 @@ import time
 from importlib import metadata
 
 from wandctl.errors import WandctlError
-from wandctl.serialport import BRIDGES, list_serial_ports, open_serial, permission_hint
+from wandctl.serialport import BRIDGES, auto_port, list_serial_ports, open_serial, permission_hint
 
 
 def register(sub):
@@ -111,6 +111,16 @@ def run(args) -> int:
     groups = sorted({grp.getgrgid(g).gr_name for g in os.getgroups()} | {grp.getgrgid(os.getgid()).gr_name})
     ports = list_serial_ports()
     known = {p["device"] for p in ports}
+    auto = None  # `--port auto`: the board the auto selection picks (or why it picks none), never a port "auto"
+    if "auto" in args.port:
+        args.port = [x for x in args.port if x != "auto"]
+        try:
+            auto = {"port": auto_port(), "problem": None}
+        except WandctlError as e:
+            # its own words minus the advice to run doctor (this is doctor): the checks follow
+            auto = {"port": None, "problem": str(e).removeprefix("--port auto: ").split(". Check")[0]}
+        if auto["port"]:
+            args.port.append(auto["port"])
     for extra in args.port:
         if extra not in known:
             ports.append(
@@ -136,6 +146,8 @@ def run(args) -> int:
         else:
             p["answer"] = probe(p["device"])
     report = {"user": user, "groups": groups, "tools": tool_versions(), "ports": ports}
+    if auto is not None:
+        report["auto"] = auto
     if args.json:
         print(json.dumps(report, indent=1))
         return 0
@@ -152,6 +164,8 @@ def run(args) -> int:
             print("      problem: %s" % p["problem"])
         if p.get("answer"):
             print("      answers: %s" % p["answer"])
+    if auto is not None:
+        print("\n--port auto: %s" % ("picks %s" % auto["port"] if auto["port"] else auto["problem"]))
     boards = [p for p in ports if (p["vid"], p["pid"]) in BRIDGES or p["device"] in args.port]
     if not boards:
         print("\nno board found (`--port auto` needs one). Check:")

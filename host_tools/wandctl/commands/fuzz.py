@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from wandctl import paths
+from wandctl.argcheck import output_file, write_text
 from wandctl.errors import WandctlError
 
 # The work is in wandctl/fuzz_judge.py (a scenario, run and judged), fuzz_strategies.py (the space searched)
@@ -53,6 +54,7 @@ def run(args) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise WandctlError("--out %s: not a folder" % out)
+    json_path = output_file(args.json, "--json", example="fuzz.json") if args.json is not None else None
     paths.checkout()  # the firmware it searches is the checkout's
     if args.interpreter == "micropython":
         find_tool("micropython")  # a clear error now, not after the first scenario
@@ -62,8 +64,7 @@ def run(args) -> int:
     counts["seed"] = seed
     counts["interpreter"] = args.interpreter
     counts["wall_s"] = round(time.monotonic() - t0, 1)
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(counts, indent=2) + "\n")
+    if json_path is not None:
+        write_text(json_path, json.dumps(counts, indent=2) + "\n", "--json")
     print("fuzz: %d scenarios, %d violations" % (counts["scenarios"], counts["violations"]))
     return 1 if counts["violations"] else 0

@@ -12,6 +12,9 @@ import sys
 from pathlib import Path
 
 from wandctl import image as im
+from wandctl import paths
+from wandctl.argcheck import output_folder
+from wandctl.errors import WandctlError
 
 
 def register(sub):
@@ -48,6 +51,13 @@ def register(sub):
 
 
 def run(args) -> int:
+    fw = paths.firmware(args.firmware)
+    if fw.is_file():
+        raise WandctlError("--firmware %s is a file: image takes the firmware folder (with boot.py, main.py and "
+                           "wand/); the MicroPython download goes to --micropython" % fw)
+    if not fw.is_dir():
+        raise WandctlError("firmware folder %s does not exist (pass --firmware DIR)" % fw)
+    output_folder(args.output, "--output", example="build/release")
     src = Path(args.micropython)
     data = im.read_input(src)
     mp = im.inspect_micropython(data, src.name)

@@ -7,12 +7,15 @@ wand for 3 s, let the timer end it). Prints a timeline and a summary.
 Script files (--script): one event per line, `<seconds> <action> [args]`, `#`
 comments. Actions: `press power|level [hold_s]`, `hold NAME`, `release NAME`,
 `contact off|on`, `load OHMS|skin`, `inject SPEC`, `usb on|off`,
-`stall [ms]`, `interrupt` (Ctrl-C), `soft_reset`, `power_cut`, `power_on`.
+`stall [ms]`, `interrupt` (Ctrl-C), `soft_reset`, `power_cut`, `power_on`,
+`flap contact|usb|power|level PERIOD_MS COUNT`, `file NAME HEX [COUNT]`.
+Every line is checked before the run (a bad one: `script FILE line N: ...`).
 
-Injections (--inject NAME[=VALUE]@SECONDS, repeatable): contact_off=DURATION_S,
-short, sense_stuck, sense_open, gain_drift=FACTOR, sense_gain=FACTOR,
-stall[=MS], battery_low, battery_critical, usb=on|off, load_ohms=N,
-interrupt, soft_reset, power_cut.
+Injections (--inject NAME[=VALUE]@SECONDS, repeatable; SPEC in a script is
+NAME[=VALUE]): short[=off], sense_stuck, sense_frozen, sense_open,
+gain_drift=FACTOR, sense_gain=FACTOR (0.1..10), battery_low, battery_critical,
+usb=on|off, load_ohms=OHMS|skin, contact=on|off, clear; on the command line
+also contact_off=DURATION_S, stall[=MS], interrupt, soft_reset, power_cut.
 """
 
 from __future__ import annotations
@@ -72,8 +75,9 @@ def run(args) -> int:
     _check_ranges(args, simrun)
     # Output paths are checked now, not after a run of minutes.
     summary_path = output_file(args.summary_json, "--summary-json", example="summary.json") \
-        if args.summary_json else None
-    plot_path = output_file(args.plot, "--plot", image_types(), example="session.png") if args.plot else None
+        if args.summary_json is not None else None
+    plot_path = output_file(args.plot, "--plot", image_types(), example="session.png") \
+        if args.plot is not None else None
     opts = simrun.SimOptions(program=args.program, level=args.level, minutes=args.minutes,
                              load_ohms=None if args.load_ohms == "skin" else args.load_ohms,
                              script=args.script, injects=args.inject,
@@ -111,9 +115,9 @@ def run(args) -> int:
     for k in ("load_kohm", "contact"):  # the firmware's own load estimate, when the run has one
         if k in summ:
             print("  %-24s %s" % (k, summ[k]))
-    if args.summary_json:
+    if summary_path is not None:
         print("wrote %s" % args.summary_json)
-    if args.plot:
+    if plot_path is not None:
         print("wrote %s" % args.plot)
     return 0
 

@@ -11,12 +11,31 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
 from wandctl.argcheck import positive_float
-from wandctl.device_checks import run_checks
+from wandctl.device_checks import (
+    DESIGN_RAMP_UA_PER_S,
+    FOLLOW_FROM_UA,
+    RAMP_SECONDS_MIN,
+    SLOPE_WINDOW_S,
+    run_checks,
+)
 from wandctl.errors import WandctlError
 from wandctl.serialport import PORT_HELP, resolve_port
+
+
+def ramp_seconds(text: str) -> float:
+    """argparse type of --ramp-seconds: above 0, and long enough for the checks to judge the ramp."""
+    v = positive_float("the ramp time in seconds")(text)
+    if v < RAMP_SECONDS_MIN:
+        raise argparse.ArgumentTypeError(
+            "%s s is too short for the ramp checks: give at least %g s (the setpoint needs about %.1f s to pass "
+            "%d uA at the %d uA/s ramp, and the slope is judged over %g s)"
+            % (text, RAMP_SECONDS_MIN, FOLLOW_FROM_UA / DESIGN_RAMP_UA_PER_S, FOLLOW_FROM_UA,
+               DESIGN_RAMP_UA_PER_S, SLOPE_WINDOW_S))
+    return v
 
 
 def register(sub):
@@ -32,8 +51,8 @@ def register(sub):
         help="also run a short ramp (needs bench mode and a dummy load across the electrodes)",
     )
     p.add_argument(
-        "--ramp-seconds", type=positive_float("the ramp time in seconds"), default=3.0, metavar="SECONDS",
-        help="how long to watch the ramp, in seconds (default %(default)s)"
+        "--ramp-seconds", type=ramp_seconds, default=3.0, metavar="SECONDS",
+        help="how long to watch the ramp, in seconds: %g or more (default %%(default)s)" % RAMP_SECONDS_MIN
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run)
