@@ -263,7 +263,7 @@ MISTAKES = [
     (["sim", "--serve", "--chip-dir", "/nonexist"], "wandctl: --chip-dir /nonexist: no such folder\n"),
     (["sim", "--serve", "--chip-dir", "{d}"],
      "wandctl: --chip-dir {d}: the chip modules machine.py, esp32.py, flashbdev.py, _link.py are missing (the "
-     "folder needs machine.py, esp32.py, flashbdev.py, _link.py, as in wandctl/vboard/chip)\n"),
+     "folder needs machine.py, esp32.py, flashbdev.py, _link.py, as in simboard/vboard/chip)\n"),
     (["sim", "--plot", ""], "wandctl: --plot needs a file name, e.g. --plot session.png\n"),
     (["sim", "--summary-json", ""], "wandctl: --summary-json needs a file name, e.g. --summary-json summary.json\n"),
     (["fuzz", "--json", "{d}"], "wandctl: --json {d} is a folder: give a file name, e.g. {d}/fuzz.json\n"),
