@@ -1,18 +1,18 @@
 """The App: wires the pure core to the board and runs the control loop.
 
-`main(machine, time, esp32)` is what main.py calls. It builds the board,
-forces the output off, arms the watchdog before anything can enable the
-output (SR-02), and runs `App.run()`, the one loop that feeds the watchdog,
-only after `Supervisor.check()` passed on this tick's fresh measurement.
-
+`App.run()` is the one loop that feeds the watchdog, only after
+`Supervisor.check()` passed on this tick's fresh measurement (SR-02);
+wand.entry builds the board, arms the watchdog and is the one way out.
 Time inside the core is `uptime` (ms since boot, accumulated from
 ticks_diff), so nothing in the core sees the 2**30 wrap of ticks_ms.
 
-What the App's parts (wand.controls, wand.entry, the diagnostics) use of it:
-its components (board, settings, cal: the stored calibration coefficients,
-reg, sup, session, ui, power), `now`, `bench`, `log_event()`,
-`apply_settings()`, `start_session()`, `clear_fault()`, `fault_records` and
-`calibrating` (the calibration procedure running, or None). Nothing else.
+What the App's parts (wand.controls, wand.entry, the diagnostics wand.diag*)
+may use of it, and nothing else: its components board, settings, cal (the
+stored calibration coefficients), reg, sup, session, ui, power; the fields
+now, bench, reset_cause, fault_records and calibrating (the calibration
+procedure running, or None; only it and wand.diag_cal set it); the methods
+note() (log and observer), log_event(), log_tail(), history_records(),
+apply_settings(), start_session(), clear_fault() and output_off().
 """
 
 import gc
@@ -64,7 +64,7 @@ class App:
         self._last_us = 0
         self._us_ms = 0  # µs not yet counted into `now`
         self._us_du = 0  # µs not yet booked by the engine (100 µs units)
-        self.power = power.Power()
+        self.power = power.Power(self.note)
         self._done_ms = 0
         self._usb_refused_until = -1
         self.fault_records = []
@@ -137,8 +137,13 @@ class App:
         except OSError:
             pass  # a full or failing flash never stops the loop
 
-    def _on_event(self, now_ms, kind, a=None, b=None):
-        self.hist.event(now_ms, kind, a, b)
+    def note(self, now_ms, kind, a=None, b=None):
+        """An event for the log and for the observer."""
+        self.log_event(now_ms, kind, a, b)
+        self._tell(now_ms, kind, a, b)
+
+    def _tell(self, now_ms, kind, a, b):
+        """To the observer (the simulator's; none on the wand)."""
         obs = self.observer
         if a is None:
             obs.event(now_ms, kind)
@@ -146,6 +151,16 @@ class App:
             obs.event(now_ms, kind, a)
         else:
             obs.event(now_ms, kind, a, b)
+
+    def log_tail(self, n):
+        return self.log.tail(n)
+
+    def history_records(self):
+        return self.hist.records()
+
+    def _on_event(self, now_ms, kind, a=None, b=None):
+        self.hist.event(now_ms, kind, a, b)
+        self._tell(now_ms, kind, a, b)
         ui = self.ui
         if kind == "session_start":
             ui.play(now_ms, uimod.TONE_START)
@@ -266,46 +281,28 @@ class App:
             if ok:
                 b.feed_watchdog()
             if self.controls.idle_expired():
-                self.log_event(self.now, "auto_off")
-                b.deepsleep()
+                b.leave("auto_off")  # SR-07: deep sleep, by the one way out (wand.entry.leave)
             deadline = b.ticks_add(deadline, self.period_ms() * 1000)
             if b.ticks_diff(deadline, b.ticks_us()) < 0:
                 deadline = b.ticks_us()  # overran: do not try to catch up
             b.sleep_until_us(deadline)
 
-    # --- power: battery and USB (SR-09) ------------------------------------------------
+    # --- power: battery and USB (SR-09, judged in wand.power) --------------------------
     def _power(self, now, b):
         pw = self.power
-        ev = pw.step(b.read_battery_uv(), b.usb_present())
-        session = self.session
-        sup = self.sup
-        if ev & power.USB_CHANGED:
-            on = "on" if pw.usb else "off"
-            self.log_event(now, "usb", on)
-            self.observer.event(now, "usb", on)
-        if pw.usb and not self.bench and session.active() and not sup.fault:
-            sup.trip(now, faults.USB_POWER)  # cut at once, not a ramp
-        if ev & power.CRITICAL and not sup.fault:
-            sup.trip(now, faults.BATTERY_CRITICAL)
-        if ev & power.LOW:
-            self.log_event(now, "battery_low", pw.battery_mv)
-            self.observer.event(now, "battery_low", pw.battery_mv)
-        if pw.battery_low and session.active() and session.state != ses.RAMP_DOWN:
-            session.stop(now, ses.END_BATTERY)
+        pw.judge(now, pw.step(b.read_battery_uv(), b.usb_present()), self.sup, self.session, self.bench)
 
     def start_session(self, now):
-        """Start if SR-09 allows it (no USB power unless bench mode; battery not low)."""
+        """Start if SR-09 allows it (wand.power: no USB power unless bench mode; battery not low)."""
         if self.sup.fault:
             return "fault latched: acknowledge it first"
-        if self.power.usb and not self.bench:
+        why = self.power.refusal(self.bench)
+        if why is not None:
             self.ui.play(now, uimod.TONE_REFUSED)
-            self._usb_refused_until = now + 3000
-            self.log_event(now, "usb_refused")
-            self.observer.event(now, "usb_refused")
-            return "refused: USB power present (unplug, or use bench mode)"
-        if self.power.battery_low:
-            self.ui.play(now, uimod.TONE_REFUSED)
-            return "refused: battery low"
+            if why == power.REFUSED_USB:
+                self._usb_refused_until = now + 3000
+                self.note(now, "usb_refused")
+            return why
         self.apply_settings()
         self.reg.reset()
         # A collection now, with the output still off: a steady tick allocates
@@ -316,6 +313,12 @@ class App:
             return "a session is already running"
         return None
 
+    def output_off(self):
+        """Output off with no fault, and the Supervisor's and the engine's copies
+        of the output state set to match the board's (the self-test; leave())."""
+        self.sup.off()
+        self.engine.stop()
+
     def clear_fault(self, now, how):
         if not self.sup.fault:
             return
@@ -323,8 +326,7 @@ class App:
         self.sup.clear()
         self.board.store_fault(0)
         self.session.fault_cleared(now)
-        self.log_event(now, "fault_cleared", code, how)
-        self.observer.event(now, "fault_cleared", code, how)
+        self.note(now, "fault_cleared", code, how)
 
     # --- feedback ---------------------------------------------------------------------
     def _feedback(self, now):

@@ -40,6 +40,10 @@ class Button:
         if self.pressed:
             self._ignore_until_release = True
 
+    def pressed_at(self):
+        """When the current (or last) press began, in the caller's ms."""
+        return self._down_ms
+
     def check(self, now_ms, level_pressed):
         """Feed the raw pin state; returns one of NONE, SHORT, LONG, REPEAT."""
         if not self._settled:

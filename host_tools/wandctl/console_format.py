@@ -86,7 +86,8 @@ def _since_boot(ms) -> str:
 
 
 _END_WORDS = {"timer": "the timer ran out", "button": "the power button", "fault": "a fault",
-              "battery": "a low battery", "usb": "USB power", "idle": "idling too long"}
+              "battery": "a low battery", "usb": "USB power", "idle": "idling too long",
+              "console": "a console `stop`"}
 
 
 def describe_event(kind: str, a=None, b=None) -> str:
