@@ -119,7 +119,6 @@ class App:
         self.sup.boot_check(0, raw // 8, safety.BOOT_ZERO_UA if nominal else safety.CAL_ZERO_UA)
         self.controls.boot(b.buttons())  # (a power press held through the boot is none)
 
-
     def apply_settings(self):
         s = self.settings.values
         self.cal.gain_na = s["cal_gain_na"]
@@ -143,7 +142,7 @@ class App:
         self._tell(now_ms, kind, a, b)
 
     def _tell(self, now_ms, kind, a, b):
-        """To the observer (the simulator's; none on the wand)."""
+        """The one place the firmware talks to the observer (the simulator's; none on the wand)."""
         obs = self.observer
         if a is None:
             obs.event(now_ms, kind)
@@ -190,7 +189,7 @@ class App:
             hist.pop(0)
         # a fault restored from RTC memory at boot is the old one, still latched (SR-12): not a new one
         self.log_event(now_ms, "fault_latched" if self._restoring else "fault", code, faults.name(code))
-        self.observer.event(now_ms, "fault", code, faults.name(code))
+        self._tell(now_ms, "fault", code, faults.name(code))
         self.session.fault(now_ms, ses.END_USB if code == faults.USB_POWER else ses.END_FAULT)
         self.ui.play(now_ms, uimod.TONE_FAULT)
         self.controls.btn_power.ignore_until_release()  # SR-12: the press going on is no acknowledgement
@@ -334,7 +333,7 @@ class App:
         st = s.state
         if st == ses.DONE and now - self._done_ms >= _DONE_SHOW_MS:
             s.state = ses.IDLE
-            self.observer.event(now, "state", "idle")
+            self._tell(now, "state", "idle", None)
         mode = uimod.led_mode(st, s.ramping(), self.sup.fault, now < self._usb_refused_until)
         ui = self.ui
         ui.step(now, mode, s.level, self.sup.fault, self.power.battery_low, self.bench)
