@@ -10,7 +10,7 @@ What the App's parts (wand.controls, wand.entry, the diagnostics wand.diag*)
 may use of it, and nothing else: its components board, settings, cal (the
 stored calibration coefficients), reg, sup, session, ui, power; the fields
 now, bench, reset_cause, fault_records and calibrating (the calibration
-procedure running, or None; only it and wand.diag_cal set it); the methods
+procedure running, or None: wand.diag_cal sets and ends it); the methods
 note() (log and observer), log_event(), log_tail(), history_records(),
 apply_settings(), start_session(), clear_fault() and output_off().
 """
