@@ -12,7 +12,7 @@ stored calibration coefficients), reg, sup, session, ui, power; the fields
 now, bench, reset_cause, fault_records and calibrating (the calibration
 procedure running, or None: wand.diag_cal sets and ends it); the methods
 note() (log and observer), log_event(), log_tail(), history_records(),
-apply_settings(), start_session(), clear_fault() and output_off().
+apply_settings(), start_session(), clear_fault(), output_off(); boot(), run().
 """
 
 import gc
