@@ -23,13 +23,18 @@ class Leave(BaseException):
     """
 
 
-class _HeldDac:
-    """Stands in for the DAC channel ESP-IDF still holds after a soft reset:
-    enable and both legs are low (boot.py), so nothing can flow, and the only
-    way on is wand.entry.leave("dac_held")'s hard reset."""
+class _Held:
+    """Stands in for the DAC channel ESP-IDF still holds after a soft reset,
+    and for the LED and buzzer channels not made then: enable and both legs
+    are low (boot.py), so nothing can flow, and the only way on is
+    wand.entry.leave("dac_held")'s hard reset."""
 
     def write(self, code):
         pass
+
+    def duty_u16(self, v):
+        pass
+
 
 _WDT_MAX_MS = const(1000)
 WDT_TIMEOUT_MS = const(1000)  # SR-02: the control loop's watchdog, 1000 ms or less
@@ -53,16 +58,25 @@ class Esp32Board:
         self._oe = Pin(board.PIN_OUT_ENABLE, Pin.OUT, value=0)
         self._leg_a = Pin(board.PIN_BRIDGE_A, Pin.OUT, value=0)
         self._leg_b = Pin(board.PIN_BRIDGE_B, Pin.OUT, value=0)
+        self._tone_hz = 0
+        self._dac_code = 0
+        self._polarity = 0
+        self._wdt = None
+        # 0 until arm_watchdog(<= 1000 ms): the output enable is locked off
+        # until then (SR-02), and again after relax_watchdog().
+        self._wdt_ms = 0
         # boot.py already made the DAC (one per boot); reuse it when given.
-        # After a soft reset ESP-IDF still holds the channel and no DAC can be
-        # made: dac_held, and wand.entry.main leaves through a hard reset.
         self.dac_held = False
         if dac is None:
             try:
                 dac = machine.DAC(Pin(board.PIN_DAC))
             except OSError:
-                dac = _HeldDac()
+                # After a soft reset ESP-IDF still holds the channel: nothing
+                # more is made (other channels may be held too), and
+                # wand.entry.main leaves through a hard reset.
                 self.dac_held = True
+                self._dac = self._led_g = self._led_r = _Held()
+                return
         self._dac = dac
         self._dac.write(0)
         atten = machine.ADC.ATTN_11DB
@@ -77,13 +91,6 @@ class Esp32Board:
         self._led_g = machine.PWM(Pin(board.PIN_LED_GREEN), freq=_LED_FREQ, duty_u16=0)
         self._led_r = machine.PWM(Pin(board.PIN_LED_RED), freq=_LED_FREQ, duty_u16=0)
         self._buzzer = machine.PWM(Pin(board.PIN_BUZZER), freq=2000, duty_u16=0)
-        self._tone_hz = 0
-        self._dac_code = 0
-        self._polarity = 0
-        self._wdt = None
-        # 0 until arm_watchdog(<= 1000 ms): the output enable is locked off
-        # until then (SR-02), and again after relax_watchdog().
-        self._wdt_ms = 0
         self._rtc = machine.RTC()
 
     # --- output stage -----------------------------------------------------
