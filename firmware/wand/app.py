@@ -8,11 +8,12 @@ ticks_diff), so nothing in the core sees the 2**30 wrap of ticks_ms.
 
 What the App's parts (wand.controls, wand.entry, the diagnostics wand.diag*)
 may use of it, and nothing else: its components board, settings, cal (the
-stored calibration coefficients), reg, sup, session, ui, power; the fields
+stored calibration coefficients), reg, sup, session, ui, power, log (the
+event log: tail()), hist (the session history: records()); the fields
 now, bench, reset_cause, fault_records and calibrating (the calibration
 procedure running, or None: wand.diag_cal sets and ends it); the methods
-note() (log and observer), log_event(), log_tail(), history_records(),
-apply_settings(), start_session(), clear_fault(), output_off(); boot(), run().
+note() (log and observer), log_event(), apply_settings(), start_session(),
+clear_fault(), output_off(); boot(), run().
 """
 
 import gc
@@ -38,16 +39,11 @@ _WDT_RESET = const(3)
 _PWRON_RESET = const(1)
 
 
-class _NoObserver:
-    def event(self, now_ms, kind, *args):
-        pass
-
-
 class App:
     def __init__(self, board_, fs=None, serial=None, observer=None):
         self.board = board_
         self.fs = fs if fs is not None else OsFs()
-        self.observer = observer if observer is not None else _NoObserver()
+        self.observer = observer  # the simulator's (events: note()); None on the wand
         self.settings = Settings(self.fs)
         self.log = EventLog(self.fs)
         self.hist = History(self.fs)
@@ -136,30 +132,24 @@ class App:
         except OSError:
             pass  # a full or failing flash never stops the loop
 
-    def note(self, now_ms, kind, a=None, b=None):
-        """An event for the log and for the observer."""
-        self.log_event(now_ms, kind, a, b)
-        self._tell(now_ms, kind, a, b)
-
-    def _tell(self, now_ms, kind, a, b):
-        """The one place the firmware talks to the observer (the simulator's; none on the wand)."""
+    def note(self, now_ms, kind, a=None, b=None, log=True):
+        """An event for the log (unless not log) and for the observer: the one
+        place the firmware talks to the observer (the simulator's; none on the wand)."""
+        if log:
+            self.log_event(now_ms, kind, a, b)
         obs = self.observer
-        if a is None:
+        if obs is None:
+            pass
+        elif a is None:
             obs.event(now_ms, kind)
         elif b is None:
             obs.event(now_ms, kind, a)
         else:
             obs.event(now_ms, kind, a, b)
 
-    def log_tail(self, n):
-        return self.log.tail(n)
-
-    def history_records(self):
-        return self.hist.records()
-
     def _on_event(self, now_ms, kind, a=None, b=None):
         self.hist.event(now_ms, kind, a, b)
-        self._tell(now_ms, kind, a, b)
+        self.note(now_ms, kind, a, b, False)
         ui = self.ui
         if kind == "session_start":
             ui.play(now_ms, uimod.TONE_START)
@@ -189,7 +179,7 @@ class App:
             hist.pop(0)
         # a fault restored from RTC memory at boot is the old one, still latched (SR-12): not a new one
         self.log_event(now_ms, "fault_latched" if self._restoring else "fault", code, faults.name(code))
-        self._tell(now_ms, "fault", code, faults.name(code))
+        self.note(now_ms, "fault", code, faults.name(code), False)
         self.session.fault(now_ms, ses.END_USB if code == faults.USB_POWER else ses.END_FAULT)
         self.ui.play(now_ms, uimod.TONE_FAULT)
         self.controls.btn_power.ignore_until_release()  # SR-12: the press going on is no acknowledgement
@@ -315,7 +305,7 @@ class App:
     def output_off(self):
         """Output off with no fault, and the Supervisor's and the engine's copies
         of the output state set to match the board's (the self-test; leave())."""
-        self.sup.off()
+        self.sup.apply(0, 0, False)
         self.engine.stop()
 
     def clear_fault(self, now, how):
@@ -333,7 +323,7 @@ class App:
         st = s.state
         if st == ses.DONE and now - self._done_ms >= _DONE_SHOW_MS:
             s.state = ses.IDLE
-            self._tell(now, "state", "idle", None)
+            self.note(now, "state", "idle", None, False)
         mode = uimod.led_mode(st, s.ramping(), self.sup.fault, now < self._usb_refused_until)
         ui = self.ui
         ui.step(now, mode, s.level, self.sup.fault, self.power.battery_low, self.bench)

@@ -63,7 +63,7 @@ class Controls:
                 # press already going on (held to stop the session, or through
                 # the boot, where its chatter can hide it from the first read)
                 # must be released first.
-                if self.btn_power.pressed_at() - app.sup.fault_ms >= DEBOUNCE_MS:
+                if self.btn_power.down_ms - app.sup.fault_ms >= DEBOUNCE_MS:
                     app.clear_fault(now, "button")
             elif session.active():
                 session.stop(now, ses.END_BUTTON)

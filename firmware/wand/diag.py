@@ -59,14 +59,14 @@ class Diagnostics:
         }
 
     def log_tail(self, n):
-        return self.app.log_tail(n)
+        return self.app.log.tail(n)
 
     def fault_history(self):
         return list(self.app.fault_records)
 
     def history(self):
         """The stored session records (wand.history), oldest first."""
-        return self.app.history_records()
+        return self.app.hist.records()
 
     def selftest(self):
         """Output-off checks; refuses while a session runs (wand.diag_test)."""

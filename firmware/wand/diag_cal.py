@@ -46,7 +46,7 @@ class _Cal:
         n = c["n"]
         b = self.app.board
         if stage == 0:  # output off: sense offset
-            sup.off()
+            sup.apply(0, 0, False)
             if n > _CAL_SETTLE:
                 c["off"] += b.read_current_uv()
             if n >= _CAL_SETTLE + _CAL_SAMPLES:
@@ -56,7 +56,7 @@ class _Cal:
         pol = 1 if (n & 1) else -1  # alternate every tick: no DC (SR-04)
         written = sup.apply(code, pol, True)
         if written != code:
-            sup.off()
+            sup.apply(0, 0, False)
             self._end("the current limit is below the calibration points")
             return
         if n > _CAL_SETTLE:
@@ -66,7 +66,7 @@ class _Cal:
             if stage == 1:
                 c["stage"], c["n"] = 2, 0
             else:
-                sup.off()
+                sup.apply(0, 0, False)
                 self._end(self._finish(c))
 
     def _end(self, result):

@@ -27,13 +27,9 @@ REFUSED_USB = "refused: USB power present (unplug, or use bench mode)"
 REFUSED_BATTERY = "refused: battery low"
 
 
-def _noop(now_ms, kind, a):
-    pass
-
-
 class Power:
-    def __init__(self, on_event=None):
-        self.on_event = on_event if on_event is not None else _noop  # (now_ms, kind, a)
+    def __init__(self, on_event):
+        self.on_event = on_event  # (now_ms, kind, a): what judge() tells (the App's note)
         self.usb = False
         self.battery_mv = 0  # 16-reading average
         self.battery_low = False

@@ -144,10 +144,6 @@ class Supervisor:
         self.output_on = True
         return code
 
-    def off(self):
-        """Output off without a fault (the self-test, a calibration, wand.entry.leave)."""
-        self.apply(0, 0, False)
-
     def expected_ua(self):
         """What the last written code should deliver, by calibration alone."""
         if not self.output_on:

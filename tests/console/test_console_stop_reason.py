@@ -33,9 +33,9 @@ def test_a_console_stop_ends_the_session_as_console_not_as_the_power_button():
     assert _run_until(sim, lambda: not app.session.active(), 2000), serial_.text()
     assert "ok" in serial_.text() and "err" not in serial_.text(), serial_.text()
     assert app.session.ended_by == "console"
-    ends = [e for e in app.log_tail(32) if e["kind"] == "session_end"]
+    ends = [e for e in app.log.tail(32) if e["kind"] == "session_end"]
     assert len(ends) == 1 and ends[0]["a"] == "console", ends
-    recs = app.history_records()
+    recs = app.hist.records()
     assert recs and recs[-1]["ended"] == "console", recs
     assert "by a console `stop`" in describe_event("session_end", ends[0]["a"], ends[0]["b"])
     assert "power button" not in describe_event("session_end", ends[0]["a"], ends[0]["b"])
@@ -54,4 +54,4 @@ def test_the_power_button_still_ends_it_as_button():
     sim.world.at(sim.world.now // 1000 + 10, "press", "power", 2.0)
     assert _run_until(sim, lambda: not app.session.active(), 2000)
     assert app.session.ended_by == "button"
-    assert app.history_records()[-1]["ended"] == "button"
+    assert app.hist.records()[-1]["ended"] == "button"

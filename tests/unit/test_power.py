@@ -12,7 +12,7 @@ def uv(mv):
 
 
 def new(mv=3900):
-    p = pw.Power()
+    p = pw.Power(lambda now, kind, a: None)
     p.start(uv(mv))
     return p
 
