@@ -55,3 +55,12 @@ def test_the_power_button_still_ends_it_as_button():
     assert _run_until(sim, lambda: not app.session.active(), 2000)
     assert app.session.ended_by == "button"
     assert app.hist.records()[-1]["ended"] == "button"
+
+
+def test_the_one_way_out_reads_in_words():
+    """Auto-off and the power button now log `leave <reason>` (wand.entry.leave):
+    `wandctl log` still says what happened."""
+    assert describe_event("leave", "auto_off") == "switched off after idling"
+    assert describe_event("leave", "power_off") == "switched off with the power button"
+    assert describe_event("leave", "repl") == "left to the MicroPython REPL (console `repl`)"
+    assert "dac_held" in describe_event("leave", "dac_held")  # any other reason: still named
