@@ -1,18 +1,19 @@
 """The App: wires the pure core to the board and runs the control loop.
 
-`main(machine, time, esp32)` is what main.py calls. It builds the board,
-forces the output off, arms the watchdog before anything can enable the
-output (SR-02), and runs `App.run()`, the one loop that feeds the watchdog,
-only after `Supervisor.check()` passed on this tick's fresh measurement.
-
+`App.run()` is the one loop that feeds the watchdog, only after
+`Supervisor.check()` passed on this tick's fresh measurement (SR-02);
+wand.entry builds the board, arms the watchdog and is the one way out.
 Time inside the core is `uptime` (ms since boot, accumulated from
 ticks_diff), so nothing in the core sees the 2**30 wrap of ticks_ms.
 
-What the App's parts (wand.controls, wand.entry, the diagnostics) use of it:
-its components (board, settings, cal: the stored calibration coefficients,
-reg, sup, session, ui, power), `now`, `bench`, `log_event()`,
-`apply_settings()`, `start_session()`, `clear_fault()`, `fault_records` and
-`calibrating` (the calibration procedure running, or None). Nothing else.
+What the App's parts (wand.controls, wand.entry, the diagnostics wand.diag*)
+may use of it, and nothing else: its components board, settings, cal (the
+stored calibration coefficients), reg, sup, session, ui, power, log (the
+event log: tail()), hist (the session history: records()); the fields
+now, bench, reset_cause, fault_records and calibrating (the calibration
+procedure running, or None: wand.diag_cal sets and ends it); the methods
+note() (log and observer), log_event(), apply_settings(), start_session(),
+clear_fault(), output_off(); boot(), run().
 """
 
 import gc
@@ -38,16 +39,11 @@ _WDT_RESET = const(3)
 _PWRON_RESET = const(1)
 
 
-class _NoObserver:
-    def event(self, now_ms, kind, *args):
-        pass
-
-
 class App:
     def __init__(self, board_, fs=None, serial=None, observer=None):
         self.board = board_
         self.fs = fs if fs is not None else OsFs()
-        self.observer = observer if observer is not None else _NoObserver()
+        self.observer = observer  # the simulator's (events: note()); None on the wand
         self.settings = Settings(self.fs)
         self.log = EventLog(self.fs)
         self.hist = History(self.fs)
@@ -64,7 +60,7 @@ class App:
         self._last_us = 0
         self._us_ms = 0  # µs not yet counted into `now`
         self._us_du = 0  # µs not yet booked by the engine (100 µs units)
-        self.power = power.Power()
+        self.power = power.Power(self.note)
         self._done_ms = 0
         self._usb_refused_until = -1
         self.fault_records = []
@@ -119,7 +115,6 @@ class App:
         self.sup.boot_check(0, raw // 8, safety.BOOT_ZERO_UA if nominal else safety.CAL_ZERO_UA)
         self.controls.boot(b.buttons())  # (a power press held through the boot is none)
 
-
     def apply_settings(self):
         s = self.settings.values
         self.cal.gain_na = s["cal_gain_na"]
@@ -137,15 +132,24 @@ class App:
         except OSError:
             pass  # a full or failing flash never stops the loop
 
-    def _on_event(self, now_ms, kind, a=None, b=None):
-        self.hist.event(now_ms, kind, a, b)
+    def note(self, now_ms, kind, a=None, b=None, log=True):
+        """An event for the log (unless not log) and for the observer: the one
+        place the firmware talks to the observer (the simulator's; none on the wand)."""
+        if log:
+            self.log_event(now_ms, kind, a, b)
         obs = self.observer
-        if a is None:
+        if obs is None:
+            pass
+        elif a is None:
             obs.event(now_ms, kind)
         elif b is None:
             obs.event(now_ms, kind, a)
         else:
             obs.event(now_ms, kind, a, b)
+
+    def _on_event(self, now_ms, kind, a=None, b=None):
+        self.hist.event(now_ms, kind, a, b)
+        self.note(now_ms, kind, a, b, False)
         ui = self.ui
         if kind == "session_start":
             ui.play(now_ms, uimod.TONE_START)
@@ -175,7 +179,7 @@ class App:
             hist.pop(0)
         # a fault restored from RTC memory at boot is the old one, still latched (SR-12): not a new one
         self.log_event(now_ms, "fault_latched" if self._restoring else "fault", code, faults.name(code))
-        self.observer.event(now_ms, "fault", code, faults.name(code))
+        self.note(now_ms, "fault", code, faults.name(code), False)
         self.session.fault(now_ms, ses.END_USB if code == faults.USB_POWER else ses.END_FAULT)
         self.ui.play(now_ms, uimod.TONE_FAULT)
         self.controls.btn_power.ignore_until_release()  # SR-12: the press going on is no acknowledgement
@@ -266,46 +270,28 @@ class App:
             if ok:
                 b.feed_watchdog()
             if self.controls.idle_expired():
-                self.log_event(self.now, "auto_off")
-                b.deepsleep()
+                b.leave("auto_off")  # SR-07: deep sleep, by the one way out (wand.entry.leave)
             deadline = b.ticks_add(deadline, self.period_ms() * 1000)
             if b.ticks_diff(deadline, b.ticks_us()) < 0:
                 deadline = b.ticks_us()  # overran: do not try to catch up
             b.sleep_until_us(deadline)
 
-    # --- power: battery and USB (SR-09) ------------------------------------------------
+    # --- power: battery and USB (SR-09, judged in wand.power) --------------------------
     def _power(self, now, b):
         pw = self.power
-        ev = pw.step(b.read_battery_uv(), b.usb_present())
-        session = self.session
-        sup = self.sup
-        if ev & power.USB_CHANGED:
-            on = "on" if pw.usb else "off"
-            self.log_event(now, "usb", on)
-            self.observer.event(now, "usb", on)
-        if pw.usb and not self.bench and session.active() and not sup.fault:
-            sup.trip(now, faults.USB_POWER)  # cut at once, not a ramp
-        if ev & power.CRITICAL and not sup.fault:
-            sup.trip(now, faults.BATTERY_CRITICAL)
-        if ev & power.LOW:
-            self.log_event(now, "battery_low", pw.battery_mv)
-            self.observer.event(now, "battery_low", pw.battery_mv)
-        if pw.battery_low and session.active() and session.state != ses.RAMP_DOWN:
-            session.stop(now, ses.END_BATTERY)
+        pw.judge(now, pw.step(b.read_battery_uv(), b.usb_present()), self.sup, self.session, self.bench)
 
     def start_session(self, now):
-        """Start if SR-09 allows it (no USB power unless bench mode; battery not low)."""
+        """Start if SR-09 allows it (wand.power: no USB power unless bench mode; battery not low)."""
         if self.sup.fault:
             return "fault latched: acknowledge it first"
-        if self.power.usb and not self.bench:
+        why = self.power.refusal(self.bench)
+        if why is not None:
             self.ui.play(now, uimod.TONE_REFUSED)
-            self._usb_refused_until = now + 3000
-            self.log_event(now, "usb_refused")
-            self.observer.event(now, "usb_refused")
-            return "refused: USB power present (unplug, or use bench mode)"
-        if self.power.battery_low:
-            self.ui.play(now, uimod.TONE_REFUSED)
-            return "refused: battery low"
+            if why == power.REFUSED_USB:
+                self._usb_refused_until = now + 3000
+                self.note(now, "usb_refused")
+            return why
         self.apply_settings()
         self.reg.reset()
         # A collection now, with the output still off: a steady tick allocates
@@ -316,6 +302,12 @@ class App:
             return "a session is already running"
         return None
 
+    def output_off(self):
+        """Output off with no fault, and the Supervisor's and the engine's copies
+        of the output state set to match the board's (the self-test; leave())."""
+        self.sup.apply(0, 0, False)
+        self.engine.stop()
+
     def clear_fault(self, now, how):
         if not self.sup.fault:
             return
@@ -323,8 +315,7 @@ class App:
         self.sup.clear()
         self.board.store_fault(0)
         self.session.fault_cleared(now)
-        self.log_event(now, "fault_cleared", code, how)
-        self.observer.event(now, "fault_cleared", code, how)
+        self.note(now, "fault_cleared", code, how)
 
     # --- feedback ---------------------------------------------------------------------
     def _feedback(self, now):
@@ -332,7 +323,7 @@ class App:
         st = s.state
         if st == ses.DONE and now - self._done_ms >= _DONE_SHOW_MS:
             s.state = ses.IDLE
-            self.observer.event(now, "state", "idle")
+            self.note(now, "state", "idle", None, False)
         mode = uimod.led_mode(st, s.ramping(), self.sup.fault, now < self._usb_refused_until)
         ui = self.ui
         ui.step(now, mode, s.level, self.sup.fault, self.power.battery_low, self.bench)

@@ -30,7 +30,7 @@ class Button:
         # A button held at power-up must be released before it counts.
         self._ignore_until_release = pressed
         self._edge_ms = 0
-        self._down_ms = 0
+        self.down_ms = 0  # when the current (or last) press began (public: SR-12's acknowledgement)
         self._long_sent = False
         self._next_repeat = 0
         self._settled = True
@@ -51,7 +51,7 @@ class Button:
             self._edge_ms = now_ms
             self._settled = False
             if level_pressed:
-                self._down_ms = now_ms
+                self.down_ms = now_ms
                 self._long_sent = False
                 return NONE
             if self._ignore_until_release:
@@ -65,7 +65,7 @@ class Button:
     def _held(self, now_ms):
         if not self.pressed or self._ignore_until_release:
             return NONE
-        held = now_ms - self._down_ms
+        held = now_ms - self.down_ms
         if not self._long_sent:
             if held >= self.long_ms:
                 self._long_sent = True

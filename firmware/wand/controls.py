@@ -63,13 +63,12 @@ class Controls:
                 # press already going on (held to stop the session, or through
                 # the boot, where its chatter can hide it from the first read)
                 # must be released first.
-                if self.btn_power._down_ms - app.sup.fault_ms >= DEBOUNCE_MS:
+                if self.btn_power.down_ms - app.sup.fault_ms >= DEBOUNCE_MS:
                     app.clear_fault(now, "button")
             elif session.active():
                 session.stop(now, ses.END_BUTTON)
             else:
-                app.log_event(now, "power_off")
-                app.board.deepsleep()
+                app.board.leave("power_off")  # deep sleep, by the one way out (wand.entry.leave)
         if lv == SHORT:
             if session.active():
                 session.change_level(now, 1)
@@ -116,8 +115,7 @@ class Controls:
                 app = self.app
                 app.bench = True
                 bl.ignore_until_release()  # letting go is not a level press
-                app.log_event(now, "bench", "on")
-                app.observer.event(now, "bench", "on")
+                app.note(now, "bench", "on")
         return 0  # no level gestures during the window
 
     def idle_expired(self):

@@ -78,9 +78,13 @@ class Diagnostics:
     def calibrate_start(self, ohms):
         """Starts the calibration (wand.diag_cal: loaded until it ends)."""
         try:
-            return load("diag_cal").start(self, ohms)
+            self._result = None
+            return load("diag_cal").start(self.app, ohms, self._calibrated)
         finally:
             drop("diag_cal")
+
+    def _calibrated(self, result):
+        self._result = result
 
     def calibrate_poll(self):
         if self.app.calibrating is not None:
@@ -114,7 +118,7 @@ class Diagnostics:
             return "start/stop/level from the console need bench mode"
         if not self.app.session.active():
             return "no session running"
-        self.app.session.stop(self.app.now, ses.END_BUTTON)
+        self.app.session.stop(self.app.now, ses.END_CONSOLE)
         return None
 
     def bench_level(self, n):

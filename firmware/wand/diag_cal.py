@@ -1,8 +1,9 @@
 """Calibration against a known resistor (bench mode; console `calibrate`).
 
-`start(diag, ohms)` checks and starts it: the App then calls `step(now)` on
-the object it puts in `app.calibrating` once per tick until it ends (about 60
-ticks), and the result waits in `diag._result` for `calibrate_poll()`. The
+`start(app, ohms, done)` checks and starts it: the App then calls `step(now)`
+on the object it puts in `app.calibrating` once per tick until it ends (about
+60 ticks), and then `done(result)` (the Diagnostics keep it for
+`calibrate_poll()`). The
 Diagnostics import this module for the start and drop it from `sys.modules`;
 the running calibration keeps its code alive until it ends.
 """
@@ -17,8 +18,7 @@ _CAL_CODE_A = const(46)  # about 100 µA
 _CAL_CODE_B = const(139)  # about 300 µA
 
 
-def start(diag, ohms):
-    app = diag.app
+def start(app, ohms, done):
     if not app.bench:
         return "calibration needs bench mode (hold the level button at power-up)"
     if app.session.active() or app.calibrating is not None:
@@ -27,15 +27,14 @@ def start(diag, ohms):
         return "fault latched: clear it first"
     if not 1000 <= ohms <= 20000:
         return "use a known resistor between 1000 and 20000 ohm"
-    diag._result = None
-    app.calibrating = _Cal(diag, ohms)
+    app.calibrating = _Cal(app, ohms, done)
     return None
 
 
 class _Cal:
-    def __init__(self, diag, ohms):
-        self._diag = diag
-        self.app = diag.app
+    def __init__(self, app, ohms, done):
+        self.app = app
+        self._done = done
         self._state = {"stage": 0, "n": 0, "ohms": ohms, "off": 0, "i1": 0, "v1": 0, "i2": 0, "v2": 0}
 
     def step(self, now):
@@ -57,8 +56,8 @@ class _Cal:
         pol = 1 if (n & 1) else -1  # alternate every tick: no DC (SR-04)
         written = sup.apply(code, pol, True)
         if written != code:
-            self.app.calibrating, self._diag._result = None, "the current limit is below the calibration points"
             sup.apply(0, 0, False)
+            self._end("the current limit is below the calibration points")
             return
         if n > _CAL_SETTLE:
             c["i%d" % stage] += b.read_current_uv()
@@ -68,8 +67,11 @@ class _Cal:
                 c["stage"], c["n"] = 2, 0
             else:
                 sup.apply(0, 0, False)
-                self.app.calibrating = None
-                self._diag._result = self._finish(c)
+                self._end(self._finish(c))
+
+    def _end(self, result):
+        self.app.calibrating = None
+        self._done(result)
 
     def _finish(self, c):
         k = _CAL_SAMPLES

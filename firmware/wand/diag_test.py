@@ -10,7 +10,7 @@ def selftest(app):
     if app.session.active():
         return [["session", False, "stop the session first"]]
     b = app.board
-    app.sup.apply(0, 0, False)
+    app.output_off()
     out = []
     i_uv = b.read_current_uv()
     ua = app.cal.sense_ua(i_uv)

@@ -19,8 +19,22 @@ class Leave(BaseException):
     """Unwinds the control loop to the one way out, `wand.entry.leave(reason)`.
 
     A BaseException, so the loop's `except Exception` (a bug becomes a fault)
-    does not swallow it. args[0] is the reason: "repl" or "reboot".
+    does not swallow it. args[0] is the reason (wand.entry.leave lists them).
     """
+
+
+class _Held:
+    """Stands in for the DAC channel ESP-IDF still holds after a soft reset,
+    and for the LED and buzzer channels not made then: enable and both legs
+    are low (boot.py), so nothing can flow, and the only way on is
+    wand.entry.leave("dac_held")'s hard reset."""
+
+    def write(self, code):
+        pass
+
+    def duty_u16(self, v):
+        pass
+
 
 _WDT_MAX_MS = const(1000)
 WDT_TIMEOUT_MS = const(1000)  # SR-02: the control loop's watchdog, 1000 ms or less
@@ -44,8 +58,26 @@ class Esp32Board:
         self._oe = Pin(board.PIN_OUT_ENABLE, Pin.OUT, value=0)
         self._leg_a = Pin(board.PIN_BRIDGE_A, Pin.OUT, value=0)
         self._leg_b = Pin(board.PIN_BRIDGE_B, Pin.OUT, value=0)
+        self._tone_hz = 0
+        self._dac_code = 0
+        self._polarity = 0
+        self._wdt = None
+        # 0 until arm_watchdog(<= 1000 ms): the output enable is locked off
+        # until then (SR-02), and again after relax_watchdog().
+        self._wdt_ms = 0
         # boot.py already made the DAC (one per boot); reuse it when given.
-        self._dac = dac if dac is not None else machine.DAC(Pin(board.PIN_DAC))
+        self.dac_held = False
+        if dac is None:
+            try:
+                dac = machine.DAC(Pin(board.PIN_DAC))
+            except OSError:
+                # After a soft reset ESP-IDF still holds the channel: nothing
+                # more is made (other channels may be held too), and
+                # wand.entry.main leaves through a hard reset.
+                self.dac_held = True
+                self._dac = self._led_g = self._led_r = _Held()
+                return
+        self._dac = dac
         self._dac.write(0)
         atten = machine.ADC.ATTN_11DB
         self._adc_i = machine.ADC(Pin(board.PIN_I_SENSE), atten=atten)
@@ -59,13 +91,6 @@ class Esp32Board:
         self._led_g = machine.PWM(Pin(board.PIN_LED_GREEN), freq=_LED_FREQ, duty_u16=0)
         self._led_r = machine.PWM(Pin(board.PIN_LED_RED), freq=_LED_FREQ, duty_u16=0)
         self._buzzer = machine.PWM(Pin(board.PIN_BUZZER), freq=2000, duty_u16=0)
-        self._tone_hz = 0
-        self._dac_code = 0
-        self._polarity = 0
-        self._wdt = None
-        # 0 until arm_watchdog(<= 1000 ms): the output enable is locked off
-        # until then (SR-02), and again after relax_watchdog().
-        self._wdt_ms = 0
         self._rtc = machine.RTC()
 
     # --- output stage -----------------------------------------------------
@@ -165,11 +190,16 @@ class Esp32Board:
         self._wdt = self._machine.WDT(0, timeout_ms)
         self._wdt_ms = timeout_ms
 
+    def lock_output(self):
+        """Output off and the enable locked until arm_watchdog() runs again
+        (wand.entry.leave, on every way out); the watchdog runs on as it was."""
+        self.output_off()
+        self._wdt_ms = 0
+
     def relax_watchdog(self):
         """Output off and locked, then the running watchdog (if any) set to
         WDT_RELAXED_MS, so the plain REPL survives without a feeder."""
-        self.output_off()
-        self._wdt_ms = 0
+        self.lock_output()
         if self._wdt is not None:
             self._wdt = self._machine.WDT(0, WDT_RELAXED_MS)
 
@@ -210,6 +240,7 @@ class Esp32Board:
         return self._machine.reset_cause()
 
     def hard_reset(self):
+        """Only wand.entry.leave calls this (console `reboot`, DAC held)."""
         self.output_off()
         self._machine.reset()
 
@@ -241,7 +272,8 @@ class Esp32Board:
         self._rtc_write(code)
 
     def deepsleep(self):
-        """Idle auto-off: sleep until the power button is pressed."""
+        """Sleep until the power button is pressed (only wand.entry.leave calls
+        this: idle auto-off, the power button's long press)."""
         self.output_off()
         self.set_leds(0, 0)
         self.set_tone(0)

@@ -5,7 +5,7 @@ program, the lowest and highest level used, the seconds of current, the
 charge delivered (µA·s, |I| integrated), the net charge (µA·s, signed: a
 balanced biphasic wave keeps it near zero), the contact losses, the load
 between the probes (the regulator's last estimate while current flowed, ohms;
--1 if none) and how it ended (timer, button, fault, battery, usb, idle; `cut` when a power cut or a
+-1 if none) and how it ended (timer, button, console, fault, battery, usb, idle; `cut` when a power cut or a
 reset ended it before its end was written).
 
 The App feeds it:

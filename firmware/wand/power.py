@@ -1,13 +1,17 @@
-"""Battery and USB power, judged from the raw readings (SR-09).
+"""Battery and USB power (SR-09): the readings judged, and what follows.
 
-Pure: `step()` takes this tick's readings and says what changed; the App
-acts on it (a fault, a ramp-down, a log line). Nothing here touches the
-board or the clock.
+`step()` takes this tick's readings and says what changed; it touches
+nothing. `judge()` acts on that: USB power during a session outside bench
+mode and a critically low battery trip the Supervisor (cut at once), a low
+battery ends the session with a ramp-down; the changes are told to the
+App's `on_event` (the event log). `refusal()` says why a session may not
+start. The App wires it: nothing here touches the board or the clock.
 """
 
 from micropython import const
 
-from wand import board
+from wand import board, faults
+from wand import session as ses
 
 _BAT_LOW_TICKS = const(100)  # 1 s of the averaged battery under BAT_LOW_MV
 _BAT_CRIT_TICKS = const(5)  # raw readings under BAT_CRITICAL_MV in a row
@@ -18,9 +22,14 @@ USB_CHANGED = const(1)
 CRITICAL = const(2)  # critically low: cut at once
 LOW = const(4)  # low from now on: end the session with a ramp-down
 
+# why refusal() refuses a start (the console shows it)
+REFUSED_USB = "refused: USB power present (unplug, or use bench mode)"
+REFUSED_BATTERY = "refused: battery low"
+
 
 class Power:
-    def __init__(self):
+    def __init__(self, on_event):
+        self.on_event = on_event  # (now_ms, kind, a): what judge() tells (the App's note)
         self.usb = False
         self.battery_mv = 0  # 16-reading average
         self.battery_low = False
@@ -80,3 +89,25 @@ class Power:
         else:
             self._bat_low_n = 0
         return out
+
+    def judge(self, now, ev, sup, session, bench):
+        """SR-09 on this tick's step() result ev: trip sup (wand.safety) or
+        end the session (wand.session) as the power requires."""
+        if ev & USB_CHANGED:
+            self.on_event(now, "usb", "on" if self.usb else "off")
+        if self.usb and not bench and session.active() and not sup.fault:
+            sup.trip(now, faults.USB_POWER)  # cut at once, not a ramp
+        if ev & CRITICAL and not sup.fault:
+            sup.trip(now, faults.BATTERY_CRITICAL)
+        if ev & LOW:
+            self.on_event(now, "battery_low", self.battery_mv)
+        if self.battery_low and session.active() and session.state != ses.RAMP_DOWN:
+            session.stop(now, ses.END_BATTERY)
+
+    def refusal(self, bench):
+        """SR-09: why a session may not start now (None: it may)."""
+        if self.usb and not bench:
+            return REFUSED_USB
+        if self.battery_low:
+            return REFUSED_BATTERY
+        return None

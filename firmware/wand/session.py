@@ -47,6 +47,7 @@ STOP_WAIT_MS = const(10000)
 # why a session ended
 END_TIMER = "timer"
 END_BUTTON = "button"
+END_CONSOLE = "console"  # a console `stop` (bench mode)
 END_FAULT = "fault"
 END_BATTERY = "battery"
 END_USB = "usb"

@@ -86,11 +86,14 @@ def _since_boot(ms) -> str:
 
 
 _END_WORDS = {"timer": "the timer ran out", "button": "the power button", "fault": "a fault",
-              "battery": "a low battery", "usb": "USB power", "idle": "idling too long"}
+              "battery": "a low battery", "usb": "USB power", "idle": "idling too long",
+              "console": "a console `stop`"}
 
 
 def describe_event(kind: str, a=None, b=None) -> str:
     """An event-log record in words."""
+    if kind == "leave" and a in ("auto_off", "power_off", "repl", "interrupted"):
+        kind, a = a, None  # the firmware's one way out (wand.entry.leave), by its reason
     if kind == "boot":
         return "booted (reset cause %s, firmware %s)" % (a or "?", b or "?")
     if kind == "session_start":

@@ -51,7 +51,7 @@ def test_contact_history_log_and_help_on_the_real_firmware(tmp_path):
         r = wandctl("history", "--port", b.port, "--json")
         assert r.returncode == 0, r.stderr
         (rec,) = json.loads(r.stdout)
-        assert rec["program"] == "lift" and rec["ended"] == "button"
+        assert rec["program"] == "lift" and rec["ended"] == "console"  # a console `stop`, not the button
         assert (rec["level_min"], rec["level_max"]) == (3, 5)
         assert rec["current_s"] >= 3 and rec["contact_losses"] == 0
         # charge delivered: between 50 uA and 200 uA on average over the seconds of current
@@ -61,18 +61,18 @@ def test_contact_history_log_and_help_on_the_real_firmware(tmp_path):
         r = wandctl("history", "--port", b.port)
         assert r.stdout.splitlines()[0].split() == ["#", "started", "program", "levels", "current", "charge",
                                                      "net", "contact", "lost", "load", "ended", "by"]
-        assert "power button" in r.stdout and "3-5" in r.stdout
+        assert "console stop" in r.stdout and "power button" not in r.stdout and "3-5" in r.stdout
         path = tmp_path / "sub" / "history.csv"
         r = wandctl("history", "--port", b.port, "--csv", str(path))
         assert r.returncode == 0 and r.stderr == "wrote 1 sessions to %s\n" % path
         rows = list(csv.DictReader(path.open()))
-        assert rows[0]["program"] == "lift" and rows[0]["ended"] == "button"
+        assert rows[0]["program"] == "lift" and rows[0]["ended"] == "console"
 
         r = wandctl("log", "6", "--port", b.port)
         assert r.returncode == 0
         text = r.stdout
         assert "session started: program lift, level 3" in text, text
-        assert "session ended by the power button after" in text, text
+        assert "session ended by a console `stop` after" in text, text
         assert all(ln.startswith("boot ") for ln in text.splitlines()), text
 
         r = wandctl("console", "--port", b.port, stdin="help\n")

@@ -2,7 +2,8 @@
 mode); low battery ramps down, critical cuts.
 
 Found: the USB input is debounced by `_USB_TICKS` consecutive differing ticks
-and the count restarts on any agreeing tick (`App._power`), so a USB supply
+and the count restarted on any agreeing tick (then `App._power`; the USB
+debounce is now `Power.step` in firmware/wand/power.py), so a USB supply
 whose sense drops out one tick in three (a worn connector, a noisy divider)
 is never seen: 8 s of stimulation with USB present 2/3 of the time."""
 

@@ -82,3 +82,180 @@ def test_sr02_every_enable_after_a_ctrl_c_and_restart_has_the_1000ms_watchdog():
     # between the Ctrl-C and the new boot: no current, watchdog relaxed, no reset
     assert all(abs(s.ua) < 1 for s in run.samples if 4010 < s.t < t_hard)
     assert any(abs(s.ua) > 1 for s in run.samples if s.t > t_hard)
+
+
+# --- every way out goes through wand.entry.leave ------------------------------------------
+
+
+def _spy(seen, extra=None):
+    """A before_main hook: records each leave(), and the board's state at the
+    moment the chip is put to sleep or reset (or leave() returns to the REPL):
+    the output pins, the watchdog, and the Supervisor's and the engine's copies
+    of the output state."""
+
+    def hook(world, run, g):
+        import wand.entry as entry
+        from wand.hal import Esp32Board
+
+        orig_leave = entry.leave
+        state = {}
+
+        def snap(how):
+            app = state.get("app")
+            views = None
+            if app is not None:
+                views = (app.sup.output_on, app.sup.code, app.sup.polarity, app.engine.code,
+                         app.engine.polarity, app.engine.running)
+            seen.append({"reason": state.get("reason"), "how": how, "wdt_on": world.wdt_on,
+                         "wdt_timeout": world.wdt_timeout, "oe": world.pout[world.pin_oe],
+                         "a": world.pout[world.pin_a], "b": world.pout[world.pin_b],
+                         "dac": world.plant.dac_code if world.plant.dac_on else 0,
+                         "locked": state["board"].output_locked() if state.get("board") else None,
+                         "views": views, "app": app is not None})
+
+        def leave(b, app, reason):
+            state.update(app=app, reason=reason, board=b)
+            orig_leave(b, app, reason)
+            snap("repl")
+
+        orig_sleep, orig_reset = Esp32Board.deepsleep, Esp32Board.hard_reset
+
+        def deepsleep(self):
+            snap("sleep")
+            orig_sleep(self)
+
+        def hard_reset(self):
+            snap("reset")
+            orig_reset(self)
+
+        entry.leave = leave
+        Esp32Board.deepsleep = deepsleep
+        Esp32Board.hard_reset = hard_reset
+        if extra is not None:
+            extra(world, run, g)
+
+    return hook
+
+
+def _log_lines(flash):
+    lines = []
+    for name in ("log0.txt", "log1.txt"):
+        p = Path(flash, name)
+        if p.exists():
+            lines += [ln.split() for ln in p.read_text().splitlines()]
+    return sorted(lines, key=lambda ln: int(ln[0]))
+
+
+def _left(seen, reason, how, wdt_ms=1000):
+    from wand.hal import WDT_RELAXED_MS
+
+    got = [s for s in seen if s["reason"] == reason]
+    assert [s["how"] for s in got] == [how], seen
+    s = got[0]
+    # output off at the pins, locked until arm_watchdog() (SR-02)
+    assert s["oe"] == 0 and s["a"] == 0 and s["b"] == 0 and s["dac"] == 0 and s["locked"], s
+    if s["views"] is not None:  # the Supervisor and the engine agree with the board
+        assert s["views"] == (False, 0, 0, 0, 0, False), s
+    # the watchdog is relaxed only on the way to the REPL; otherwise it runs
+    # on as it was (wdt_ms) until the chip stops
+    if how == "repl":
+        assert s["wdt_timeout"] == WDT_RELAXED_MS * 1000, s
+    else:
+        assert s["wdt_on"] and s["wdt_timeout"] == wdt_ms * 1000, s
+    return s
+
+
+def test_sr07_sr02_idle_auto_off_sleeps_through_leave(tmp_path):
+    seen = []
+    run = simulate([], seconds=33, settings={"idle_off_s": 30}, flash=tmp_path, before_main=_spy(seen))
+    _left(seen, "auto_off", "sleep")
+    assert [e[2] for e in run.kinds("leave")] == [("auto_off",)]
+    assert 30000 <= run.first("leave")[0] <= 30100
+    assert [ln[3:5] for ln in _log_lines(tmp_path) if ln[3] == "leave"] == [["leave", "auto_off"]]
+    assert run.result["resets"] == []  # asleep until a press
+
+
+def test_sr02_power_long_press_mid_session_and_then_idle_sleeps_through_leave(tmp_path):
+    """The long press ends a running session first (with its ramp-down); a
+    second long press, with nothing running, puts the wand to sleep by
+    leave(): the Supervisor's and the engine's copies of the output agree
+    with the board."""
+    seen = []
+    run = simulate([press(1.0), (4.0, "press", "power", 2.0), (9.0, "press", "power", 2.0)], seconds=12,
+                   flash=tmp_path, before_main=_spy(seen))
+    assert run.first("session_end")[2][0] == "button"
+    _left(seen, "power_off", "sleep")
+    assert [e[2] for e in run.kinds("leave")] == [("power_off",)]
+    assert 10400 <= run.first("leave")[0] <= 10600
+    assert [ln[3:5] for ln in _log_lines(tmp_path) if ln[3] == "leave"] == [["leave", "power_off"]]
+
+
+def test_sr02_ctrl_c_mid_session_leaves_every_copy_of_the_output_state_off(tmp_path):
+    seen = []
+    run = simulate([press(1.0), (5.0, "interrupt")], seconds=7, flash=tmp_path, before_main=_spy(seen))
+    assert any(abs(s.ua) > 1 for s in run.samples if s.t < 5000)  # it was running
+    s = _left(seen, "interrupted", "repl")
+    assert s["views"] is not None
+    assert [ln[3:5] for ln in _log_lines(tmp_path) if ln[3] == "leave"] == [["leave", "interrupted"]]
+
+
+def test_sr02_console_reboot_mid_session_resets_through_leave(tmp_path):
+    """Console `reboot` (wand.diag: board.leave("reboot")), here raised from the
+    loop mid-session: output off, fault state kept, a hard reset."""
+
+    def reboot_at_3s(world, run, g):
+        from wand.controls import Controls
+
+        orig = Controls.step
+
+        def step(self, now, bits):
+            if now >= 3000 and not run.checks:
+                run.checks.append(now)
+                self.app.board.leave("reboot")
+            return orig(self, now, bits)
+
+        Controls.step = step
+
+    seen = []
+    run = simulate([press(1.0)], seconds=5, flash=tmp_path, before_main=_spy(seen, reboot_at_3s))
+    _left(seen, "reboot", "reset")
+    assert [c for _, c in run.result["resets"]] == ["hard"]
+    assert [ln[3:5] for ln in _log_lines(tmp_path) if ln[3] == "leave"] == [["leave", "reboot"]]
+
+
+def test_sr02_a_dac_still_held_after_a_soft_reset_hard_resets_through_leave():
+    """A soft reset is Ctrl-C (leave: the REPL, watchdog relaxed), then Ctrl-D:
+    main.py finds the DAC still held and leaves again, by a hard reset, with
+    the watchdog as the first leave left it."""
+    from wand.hal import WDT_RELAXED_MS
+
+    seen = []
+    run = simulate([press(1.0), (3.0, "soft_reset")], seconds=6, before_main=_spy(seen))
+    _left(seen, "interrupted", "repl")
+    s = _left(seen, "dac_held", "reset", WDT_RELAXED_MS)
+    assert not s["app"]  # before the App: nothing to log it in
+    assert [c for _, c in run.result["resets"]] == ["soft", "hard"]
+
+
+def test_sr02_ctrl_c_before_the_loop_with_the_watchdog_armed_still_relaxes_it():
+    """A Ctrl-C after arm_watchdog() but before the loop (here while the App is
+    built) goes through leave() too: at the REPL the 1000 ms watchdog would
+    reset the chip under the user."""
+
+    def interrupt_in_app_init(world, run, g):
+        import wand.app
+
+        orig = wand.app.App.__init__
+
+        def init(self, *a, **k):
+            orig(self, *a, **k)
+            raise KeyboardInterrupt
+
+        wand.app.App.__init__ = init
+
+    seen = []
+    run = simulate([], seconds=4, before_main=_spy(seen, interrupt_in_app_init))
+    s = _left(seen, "interrupted", "repl")
+    assert not s["app"]
+    assert run.result["resets"] == [], run.result["resets"]  # 4 s unfed at the REPL
+    assert all(abs(x.ua) < 1 for x in run.samples)

@@ -91,3 +91,14 @@ def test_sr07_a_stuck_button_stops_repeating():
     repeats = [t for t, e in events if e == REPEAT]
     assert repeats and max(repeats) < STUCK_MS
     assert b.check(STUCK_MS + 5010, False) == NONE  # letting go of a stuck button is no press
+
+
+def test_down_ms_is_the_first_edge_of_the_press_not_its_chatter():
+    """SR-12 asks when a press began (Controls: only a press begun after the
+    fault acknowledges it): the first edge, through the chatter after it."""
+    b = Button(long_ms=1500)
+    run(b, bounce((0, 5, 5, 5), 100, True), 200)
+    assert b.pressed and b.down_ms == 100
+    b = Button(long_ms=1500)
+    run(b, bounce((0, 5, 5, 5), 100, True) + bounce((0, 5), 500, False) + bounce((0, 5, 5, 5), 900, True), 1000)
+    assert b.pressed and b.down_ms == 900  # the second press's

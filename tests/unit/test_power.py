@@ -12,7 +12,7 @@ def uv(mv):
 
 
 def new(mv=3900):
-    p = pw.Power()
+    p = pw.Power(lambda now, kind, a: None)
     p.start(uv(mv))
     return p
 
@@ -111,3 +111,80 @@ def test_sr09_on_usb_the_battery_is_charging_not_low_or_critical():
     for _, b in out:
         bits |= b
     assert bits & pw.USB_CHANGED and bits & pw.CRITICAL and bits & pw.LOW
+
+
+# --- what follows from the judgement: Power.judge() and Power.refusal() ---------------------
+from wand import faults  # noqa: E402
+from wand import session as ses  # noqa: E402
+
+
+class FakeSup:
+    def __init__(self, fault=0):
+        self.fault = fault
+        self.trips = []
+
+    def trip(self, now, code):
+        self.trips.append((now, code))
+        if not self.fault:
+            self.fault = code
+
+
+class FakeSession:
+    def __init__(self, state):
+        self.state = state
+        self.stops = []
+
+    def active(self):
+        return self.state in (ses.RAMP_UP, ses.RUNNING, ses.NO_CONTACT, ses.HOLD, ses.RAMP_DOWN)
+
+    def stop(self, now, why):
+        self.stops.append((now, why))
+        self.state = ses.RAMP_DOWN
+
+
+def judged(mv, ticks, usb=False, state=ses.RUNNING, bench=False, fault=0, start_mv=3900):
+    """Power judged for `ticks` ticks at `mv`: (power, sup, session, events told)."""
+    events = []
+    p = pw.Power(lambda now, kind, a: events.append((now, kind, a)))
+    p.start(uv(start_mv))
+    sup, s = FakeSup(fault), FakeSession(state)
+    for k in range(ticks):
+        p.judge(k * 10, p.step(uv(mv), usb), sup, s, bench)
+    return p, sup, s, events
+
+
+def test_sr09_usb_power_during_a_session_trips_at_once_outside_bench_mode():
+    p, sup, s, ev = judged(3900, 10, usb=True)
+    assert sup.trips == [(20, faults.USB_POWER)] and ev == [(20, "usb", "on")]  # the 3rd reading
+    for state in (ses.RAMP_UP, ses.NO_CONTACT, ses.HOLD, ses.RAMP_DOWN):
+        assert judged(3900, 10, usb=True, state=state)[1].trips == [(20, faults.USB_POWER)], state
+    # bench mode, no session, or a fault already latched: no trip
+    assert judged(3900, 10, usb=True, bench=True)[1].trips == []
+    assert judged(3900, 10, usb=True, state=ses.IDLE)[1].trips == []
+    assert judged(3900, 10, usb=True, fault=faults.SHORT)[1].trips == []
+    p, sup, s, ev = judged(3900, 10, usb=True, bench=True)
+    assert ev == [(20, "usb", "on")] and s.stops == []
+
+
+def test_sr09_critical_battery_trips_and_a_low_one_ramps_the_session_down_once():
+    crit = board.BAT_CRITICAL_MV - 1
+    p, sup, s, ev = judged(crit, 5, state=ses.IDLE)
+    assert sup.trips == [(40, faults.BATTERY_CRITICAL)]  # the 5th raw reading, with or without a session
+    assert judged(crit, 5, fault=faults.SHORT)[1].trips == []  # the first fault stays the latched one
+    low = board.BAT_LOW_MV - 10
+    p, sup, s, ev = judged(low, 300, start_mv=low)
+    assert sup.trips == [] and ev == [(990, "battery_low", p.battery_mv)]
+    assert s.stops == [(990, ses.END_BATTERY)]  # once: the session is ramping down from then on
+    p, sup, s, ev = judged(low, 300, start_mv=low, state=ses.IDLE)
+    assert s.stops == [] and ev == [(990, "battery_low", p.battery_mv)]
+
+
+def test_sr09_refusal_says_why_a_session_may_not_start():
+    p = new()
+    assert p.refusal(False) is None and p.refusal(True) is None
+    run(p, 3900, 3, usb=True)
+    assert p.refusal(False) == pw.REFUSED_USB and p.refusal(True) is None  # bench mode allows USB
+    p = new(3400)
+    run(p, 3400, 100)
+    assert p.battery_low
+    assert p.refusal(False) == pw.REFUSED_BATTERY and p.refusal(True) == pw.REFUSED_BATTERY

@@ -57,7 +57,7 @@ def sr04(v: _View, sess):
     # DC residue at each session end, and the re-balance after every lift
     residue_max = 0.0
     residue_n = 0
-    graceful = ("timer", "button", "battery", "idle")
+    graceful = ("timer", "button", "console", "battery", "idle")
     ph = tr.phases
     starts = sorted(x["start"] for x in sess)
     for s in sess:

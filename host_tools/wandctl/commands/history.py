@@ -22,7 +22,7 @@ from wandctl.serialport import PORT_HELP
 FIELDS = ["seq", "boot", "start_s", "program", "level_min", "level_max", "current_s", "charge_uas",
           "net_uas", "contact_losses", "load_ohms", "ended"]
 ENDED = {"timer": "timer", "button": "power button", "fault": "FAULT", "battery": "battery low",
-         "usb": "USB power", "idle": "idle", "cut": "cut off (power or reset)"}
+         "usb": "USB power", "idle": "idle", "cut": "cut off (power or reset)", "console": "console stop"}
 HIST_MAX = 16
 
 
