@@ -92,8 +92,8 @@ _END_WORDS = {"timer": "the timer ran out", "button": "the power button", "fault
 
 def describe_event(kind: str, a=None, b=None) -> str:
     """An event-log record in words."""
-    if kind == "leave" and a in ("auto_off", "power_off", "repl", "interrupted"):
-        kind, a = a, None  # the firmware's one way out (wand.entry.leave), by its reason
+    if kind == "leave" and a in ("auto_off", "power_off"):
+        kind, a = a, None  # the firmware's one way out (wand.entry.leave) into deep sleep
     if kind == "boot":
         return "booted (reset cause %s, firmware %s)" % (a or "?", b or "?")
     if kind == "session_start":
@@ -141,13 +141,15 @@ def describe_event(kind: str, a=None, b=None) -> str:
     return (kind.replace("_", " ") + (" " + extra if extra else ""))
 
 
-# why the firmware left (the `leave` event's reason), in words; every way but `reboot` ends at the plain
-# REPL with no reset, the output off and locked and the watchdog relaxed (wand/entry.py)
+# why the firmware left (the `leave` event's reason), in words; `auto_off` and `power_off` are deep
+# sleep (above), `reboot` and `dac_held` a hard reset, every other way ends at the plain REPL with no
+# reset, the output off and locked and the watchdog relaxed (wand/entry.py)
 LEAVE_WORDS = {
     "interrupted": "interrupted by Ctrl-C: left to the MicroPython REPL (output off and locked, watchdog "
                    "relaxed, no reset)",
     "repl": "left to the MicroPython REPL (console `repl`: output off and locked, watchdog relaxed, no reset)",
     "reboot": "rebooting (console `reboot`): output off, hard reset",
+    "dac_held": "the DAC was still held after a soft reset: output off, hard reset",
     "exception": "firmware error: left to the MicroPython REPL with the output off and locked",
 }
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from appboard import SimApp
 from console_fakes import FakeSerial
 
-from wandctl.commands.history import format_table
 from wandctl.console_format import describe_event
+from wandctl.history_format import format_table
 
 
 def _run_until(sim, done, ticks):
@@ -62,5 +62,6 @@ def test_the_one_way_out_reads_in_words():
     `wandctl log` still says what happened."""
     assert describe_event("leave", "auto_off") == "switched off after idling"
     assert describe_event("leave", "power_off") == "switched off with the power button"
-    assert describe_event("leave", "repl") == "left to the MicroPython REPL (console `repl`)"
-    assert "dac_held" in describe_event("leave", "dac_held")  # any other reason: still named
+    assert describe_event("leave", "repl").startswith("left to the MicroPython REPL (console `repl`")
+    assert "hard reset" in describe_event("leave", "dac_held")
+    assert "nosuch" in describe_event("leave", "nosuch")  # any other reason: still named

@@ -9,20 +9,15 @@ in µA·s, the contact losses, the load between the probes and how it ended.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import sys
 
 from wandctl.argcheck import int_range, output_file, positive_float, write_text
 from wandctl.console_client import DEFAULT_TIMEOUT
 from wandctl.errors import WandctlError
+from wandctl.history_format import format_table, to_csv
 from wandctl.serialport import PORT_HELP
 
-FIELDS = ["seq", "boot", "start_s", "program", "level_min", "level_max", "current_s", "charge_uas",
-          "net_uas", "contact_losses", "load_ohms", "ended"]
-ENDED = {"timer": "timer", "button": "power button", "fault": "FAULT", "battery": "battery low",
-         "usb": "USB power", "idle": "idle", "cut": "cut off (power or reset)", "console": "console stop"}
 HIST_MAX = 16
 
 
@@ -40,46 +35,6 @@ def register(sub) -> None:
     out.add_argument("--csv", metavar="PATH", help="write the sessions to this CSV file (`-` for stdout)")
     out.add_argument("--json", action="store_true", help="print the sessions as JSON")
     p.set_defaults(func=run)
-
-
-def _fmt_uas(uas: int) -> str:
-    """A charge in µA·s (= µC) as `850 uC` or `60.0 mC`."""
-    if abs(uas) >= 1000:
-        return "%.1f mC" % (uas / 1000.0)
-    return "%d uC" % uas
-
-
-def _start(r: dict) -> str:
-    s = int(r.get("start_s", 0))
-    h, rest = divmod(s, 3600)
-    m, s = divmod(rest, 60)
-    return "boot %d +%d:%02d:%02d" % (r.get("boot", 0), h, m, s)
-
-
-def format_table(sessions: list[dict]) -> str:
-    if not sessions:
-        return "(no sessions recorded yet)"
-    head = ("#", "started", "program", "levels", "current", "charge", "net", "contact lost", "load", "ended by")
-    rows = [head]
-    for r in sessions:
-        lv = ("%d" % r["level_min"]) if r["level_min"] == r["level_max"] else "%d-%d" % (r["level_min"],
-                                                                                           r["level_max"])
-        cur = int(r["current_s"])
-        rows.append((str(r["seq"]), _start(r), str(r["program"]), lv, "%d:%02d" % divmod(cur, 60),
-                     _fmt_uas(int(r["charge_uas"])), _fmt_uas(int(r["net_uas"])), str(r["contact_losses"]),
-                     "-" if r.get("load_ohms") is None else "%.1f kOhm" % (r["load_ohms"] / 1000.0),
-                     ENDED.get(str(r["ended"]), str(r["ended"]))))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows)
-
-
-def to_csv(sessions: list[dict]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(FIELDS)
-    for r in sessions:
-        w.writerow(["" if r.get(k) is None else r.get(k) for k in FIELDS])
-    return buf.getvalue()
 
 
 def run(args) -> int:
