@@ -8,10 +8,11 @@ hardware/ on the path). It
 2. runs the netlist hardware/netlist/microwand.cir in ngspice, batch mode
    (spice.py), over DAC codes, loads, polarities, tolerance/temperature corners
    and single faults (scenarios.py),
-3. checks the results against limits.py: one module per analysis, each with
-   its simulation, its check and its rows of the table side by side
-   (tracking, compliance, limiter, faults, sense, supervision, biphasic,
-   reversals, body_diodes), listed once in registry.py,
+3. checks the results against limits.py: one module per analysis, each
+   declaring its check and, when it has them, its simulation and its rows of
+   the table side by side (tracking, compliance, polarity, limiter, faults,
+   reset, sense, vload, supervision, biphasic, reversals, body_diodes), listed
+   once in registry.py,
 4. prints a report, rewrites the results table in hardware/README.md between
    the markers (report.py), optionally dumps the raw numbers (--json PATH),
    and exits non-zero when a check fails (cli.py).
@@ -19,7 +20,7 @@ hardware/ on the path). It
 Every number in the table comes from an ngspice run of this invocation.
 """
 
-from .design import BOARD_JSON, derived, design_values, load_board, render_params, write_params
+from .design import derived, design_values, load_board, render_params, write_params
 from .errors import CheckError
 from .limits import (
     ADC_LINEAR_MV,
@@ -32,13 +33,15 @@ from .limits import (
     TRACK_TOL_UA,
     VLOAD_TOL_MV,
 )
-from .registry import evaluate, run_all, simulate
+from .paths import BOARD_JSON
+from .registry import ANALYSES, evaluate, run_all, simulate
 from .report import BEGIN, END, render_table, summary, write_readme_table
 from .reversals import PIN_WRITE_S, reversal_stimulus
 from .scenarios import base_scenario
 
 __all__ = [
     "ADC_LINEAR_MV",
+    "ANALYSES",
     "BEGIN",
     "BODY_FWD_MAX",
     "BOARD_JSON",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from .analysis import Analysis
 from .limits import CHARGE_BALANCE_PCT
 from .markdown import pf
 from .reversals import reversal_stimulus
@@ -74,3 +75,6 @@ def table(raw: dict, checks: dict) -> list[str]:
             )
         )
     return out
+
+
+ANALYSIS = Analysis("charge_balance", check, simulate=simulate, table=table, raw_key="biphasic")

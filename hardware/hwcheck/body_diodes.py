@@ -4,6 +4,7 @@ forward voltages every DC analysis recorded."""
 
 from __future__ import annotations
 
+from .analysis import Analysis
 from .limits import BODY_FWD_MAX
 from .markdown import pf
 
@@ -27,3 +28,6 @@ def table(raw: dict, checks: dict) -> list[str]:
         " and XMD's are in series with an opposed diode) "
         "| max forward %.3f V | < %g V | %s |" % (bd["max_fwd_v"], BODY_FWD_MAX, pf(bd["ok"]))
     ]
+
+
+ANALYSIS = Analysis("body_diodes", check, table=table)

@@ -10,8 +10,8 @@ import math
 import sys
 from pathlib import Path
 
-from .design import README, ROOT
 from .errors import CheckError
+from .paths import README, ROOT
 from .registry import run_all
 from .report import render_table, summary, write_readme_table
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from .analysis import Analysis
 from .markdown import pf
 from .scenarios import Ctx
 from .spice import SWEEP_EXTRA, make_deck, run_deck, sweep_health
@@ -65,3 +66,6 @@ def table(raw: dict, checks: dict) -> list[str]:
         )
         for p in checks["compliance"]["points"]
     ]
+
+
+ANALYSIS = Analysis("compliance", check, simulate=simulate, table=table)

@@ -9,23 +9,16 @@ hardware/netlist/board_params.inc, which the netlist includes.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-HW = ROOT / "hardware"
-NET = HW / "netlist"
-README = HW / "README.md"
-BOARD_JSON = HW / "board.json"
-PARAMS_INC = NET / "board_params.inc"
+from .paths import PARAMS_INC, host_tools_importable
 
-if str(ROOT / "host_tools") not in sys.path:
-    sys.path.insert(0, str(ROOT / "host_tools"))
+host_tools_importable()
 from wandctl.boardgen import derived, load_board  # noqa: E402
 
 from .limits import ESP32_VIH_FRAC  # noqa: E402
 
-__all__ = ["BOARD_JSON", "PARAMS_INC", "derived", "design_values", "load_board", "render_params", "write_params"]
+__all__ = ["derived", "design_values", "load_board", "render_params", "write_params"]
 
 R_DIV_BOT = 10e3  # DAC divider bottom leg
 R_SA_IN = 1.02e6  # current-sense difference amplifier input resistors

@@ -1,13 +1,13 @@
 """SR-01 under single faults: the DAC at full scale and one part failed, at the
 nominal and worst corners, four loads, both polarities; the current through the
-person stays under the hardware ceiling. The reset cases prove SR-03: with the
-ESP32 in reset (all pins high-Z) the output is off."""
+person stays under the hardware ceiling. Its "ESP32 in reset" cases are also
+the reset analysis's (reset.py)."""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from .limits import RESET_MAX_UA
+from .analysis import Analysis
 from .markdown import pf
 from .scenarios import FAULT_CORNERS, FAULT_LOADS, FAULTS, Ctx, corner, corner_name
 from .spice import run_ops
@@ -60,12 +60,6 @@ def check(raw: dict) -> dict:
     }
 
 
-def check_reset(raw: dict) -> dict:
-    rows = [f for f in raw["faults"]["faults"] if f["fault"].startswith("ESP32 in reset")]
-    worst = max(f["max_load_ua"] for f in rows)
-    return {"max_load_ua": worst, "ok": worst < RESET_MAX_UA}
-
-
 def table(raw: dict, checks: dict) -> list[str]:
     lim_max = raw["board"]["hw_limit_max_ua"]
     return [
@@ -81,3 +75,6 @@ def table(raw: dict, checks: dict) -> list[str]:
         )
         for f in checks["faults"]["faults"]
     ]
+
+
+ANALYSIS = Analysis("faults", check, simulate=simulate, table=table)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from .analysis import Analysis
 from .markdown import pf
 from .scenarios import CORNER_LOADS, CORNERS, Ctx, corner, corner_name
 from .spice import run_ops
@@ -67,3 +68,6 @@ def table(raw: dict, checks: dict) -> list[str]:
         % (lim["min_ua"], lim["stage_full_scale_ua"], pf(lim["min_ua"] > lim["stage_full_scale_ua"]))
     )
     return out
+
+
+ANALYSIS = Analysis("limiter", check, simulate=simulate, table=table)

@@ -1,8 +1,10 @@
 """The one registry of analyses, and the drivers that run it.
 
-To add an analysis: write a module beside the others with `simulate(ctx, pool)`
-(its raw numbers), `check(raw)` (pass/fail with figures) and `table(raw, checks)`
-(its rows of the README table), then list it in the three tables below.
+Each analysis is a module beside this one that declares its `ANALYSIS`
+(analysis.py): its name, its `check(raw)` (pass/fail with figures), and, when
+it has them, its `simulate(ctx, pool)` (its raw numbers) and `table(raw,
+checks)` (its rows of the README table), side by side. To add one, write the
+module and list it once in ANALYSES below.
 """
 
 from __future__ import annotations
@@ -10,53 +12,45 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 
-from . import biphasic, body_diodes, compliance, faults, limiter, reversals, sense, supervision, tracking
-from .design import BOARD_JSON, load_board, write_params
+from . import (
+    biphasic,
+    body_diodes,
+    compliance,
+    faults,
+    limiter,
+    polarity,
+    reset,
+    reversals,
+    sense,
+    supervision,
+    tracking,
+    vload,
+)
+from .analysis import Analysis
+from .design import load_board, write_params
 from .limits import check_board
+from .paths import BOARD_JSON
 from .scenarios import Ctx
 
-# raw[name] = simulate(ctx, pool): the ngspice runs, in the order of the JSON dump
-SIMULATIONS = {
-    "tracking": tracking.simulate,
-    "sense": sense.simulate,
-    "compliance": compliance.simulate,
-    "supervision": supervision.simulate,
-    "biphasic": biphasic.simulate,
-    "reversals": reversals.simulate,
-    "limiter": limiter.simulate,
-    "faults": faults.simulate,
-}
-
-# checks[name] = check(raw): in the order of the printed summary
-CHECKS = {
-    "tracking": tracking.check_tracking,
-    "compliance": compliance.check,
-    "polarity": tracking.check_polarity,
-    "limiter": limiter.check,
-    "faults": faults.check,
-    "reset": faults.check_reset,
-    "sense": sense.check,
-    "vload": tracking.check_vload,
-    "supervision": supervision.check,
-    "body_diodes": body_diodes.check,
-    "charge_balance": biphasic.check,
-    "reversals": reversals.check,
-}
-
-# the README table's rows, in its order (the reset check has no row: its two
-# faults are rows of the fault table)
-TABLE = (
-    tracking.table_tracking,
-    compliance.table,
-    tracking.table_polarity,
-    limiter.table,
-    faults.table,
-    sense.table,
-    tracking.table_vload,
-    supervision.table,
-    biphasic.table,
-    reversals.table,
-    body_diodes.table,
+# In the order of the printed summary and of the README table's rows. The
+# checks run after every simulation, so an analysis may read the runs of
+# others (body_diodes reads every DC analysis's, hence last).
+ANALYSES: tuple[Analysis, ...] = tuple(
+    m.ANALYSIS
+    for m in (
+        tracking,
+        compliance,
+        polarity,
+        limiter,
+        faults,
+        reset,
+        sense,
+        vload,
+        supervision,
+        biphasic,
+        reversals,
+        body_diodes,
+    )
 )
 
 
@@ -71,16 +65,16 @@ def simulate(board: dict | None = None) -> dict:
     workers = max(2, os.cpu_count() or 2)
     with (
         ThreadPoolExecutor(max_workers=workers) as pool,
-        ThreadPoolExecutor(max_workers=len(SIMULATIONS)) as analyses,
+        ThreadPoolExecutor(max_workers=len(ANALYSES)) as analyses,
     ):
-        futs = {name: analyses.submit(fn, ctx, pool) for name, fn in SIMULATIONS.items()}
-        raw = {name: f.result() for name, f in futs.items()}
+        futs = {a.raw: analyses.submit(a.simulate, ctx, pool) for a in ANALYSES if a.simulate is not None}
+        raw = {key: f.result() for key, f in futs.items()}
     raw["board"] = ctx.summary()
     return raw
 
 
 def evaluate(raw: dict) -> dict:
-    checks = {name: fn(raw) for name, fn in CHECKS.items()}
+    checks = {a.name: a.check(raw) for a in ANALYSES}
     checks["ok"] = all(c["ok"] for c in checks.values())
     return checks
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .design import README
 from .errors import CheckError
 from .limits import SR01_HARD_CEILING_UA
-from .registry import CHECKS, TABLE
+from .paths import README
+from .registry import ANALYSES
 from .spice import ngspice_version
 
 BEGIN = "<!-- BEGIN hardware-check -->"
@@ -22,8 +22,9 @@ def render_table(raw: dict, checks: dict) -> str:
     L.append("")
     L.append("| Check | Condition | Result | Limit | |")
     L.append("|---|---|---|---|---|")
-    for rows in TABLE:
-        L += rows(raw, checks)
+    for a in ANALYSES:
+        if a.table is not None:
+            L += a.table(raw, checks)
     area = b["electrode_area_cm2"]
     worst = checks["faults"]["max_ua"]
     L.append("")
@@ -56,4 +57,4 @@ def write_readme_table(table: str, path: Path = README) -> None:
 
 
 def summary(checks: dict) -> str:
-    return "\n".join("%-12s %s" % (name, "ok" if checks[name]["ok"] else "FAIL") for name in CHECKS)
+    return "\n".join("%-12s %s" % (a.name, "ok" if checks[a.name]["ok"] else "FAIL") for a in ANALYSES)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from .analysis import Analysis
 from .limits import REV_OVERSHOOT_PCT, REV_OVERSHOOT_UA
 from .markdown import ohms, pf
 from .scenarios import SHORT, Ctx, corner, corner_name, skin
@@ -157,3 +158,6 @@ def table(raw: dict, checks: dict) -> list[str]:
             % (cond, r["peak_ua"], r["steady_ua"], limit, pf(ok))
         )
     return out
+
+
+ANALYSIS = Analysis("reversals", check, simulate=simulate, table=table)

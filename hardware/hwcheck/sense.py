@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from .analysis import Analysis
 from .limits import ADC_LINEAR_MV, SENSE_TOL_MV, SENSE_TOL_PCT
 from .markdown import pf
 from .scenarios import Ctx
@@ -99,3 +100,6 @@ def table(raw: dict, checks: dict) -> list[str]:
             pf(ADC_LINEAR_MV[0] <= s["min_mv"] and s["max_mv"] <= ADC_LINEAR_MV[1]),
         ),
     ]
+
+
+ANALYSIS = Analysis("sense", check, simulate=simulate, table=table)

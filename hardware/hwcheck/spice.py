@@ -16,9 +16,9 @@ from pathlib import Path
 
 from wandctl.tools import ToolNotFound, find_tool
 
-from .design import NET, PARAMS_INC
 from .errors import CheckError
 from .limits import BODY_FWD_MAX
+from .paths import NET, PARAMS_INC
 
 DC_EQ_TOL = 5e-4  # volts across an op-amp pole resistor: 0.5 mV from equilibrium (< 0.5 uA effect)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from .analysis import Analysis
 from .limits import ADC_LINEAR_MV, USB_PIN_MAX_V
 from .markdown import pf
 from .scenarios import Ctx
@@ -71,3 +72,6 @@ def table(raw: dict, checks: dict) -> list[str]:
             pf(sup["ok_bat"]),
         ),
     ]
+
+
+ANALYSIS = Analysis("supervision", check, simulate=simulate, table=table)

@@ -1,19 +1,14 @@
 """Current tracking: DC sweeps of the DAC over codes 0..255, four loads, both
-polarities. The same sweeps prove SR-04's equal polarities and the load-voltage
-sense (GPIO39)."""
+polarities; the current follows the setpoint wherever the load lets it. The
+same sweeps serve the polarity (polarity.py), load-voltage sense (vload.py),
+current-sense range (sense.py) and body-diode (body_diodes.py) checks."""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from .limits import (
-    ADC_LINEAR_MV,
-    POLARITY_TOL_PCT,
-    POLARITY_TOL_UA,
-    TRACK_TOL_PCT,
-    TRACK_TOL_UA,
-    VLOAD_TOL_MV,
-)
+from .analysis import Analysis
+from .limits import TRACK_TOL_PCT, TRACK_TOL_UA
 from .markdown import ohms, pf
 from .scenarios import TRACK_LOADS, Ctx
 from .spice import SWEEP_EXTRA, legs, make_deck, run_deck, sweep_health
@@ -61,7 +56,7 @@ def simulate(ctx: Ctx, pool: ThreadPoolExecutor) -> dict:
     return {"runs": runs}
 
 
-def check_tracking(raw: dict) -> dict:
+def check(raw: dict) -> dict:
     """Per load: worst error where the setpoint is reachable (I*R <= compliance),
     and no overshoot anywhere (past compliance the current may only fall short)."""
     b = raw["board"]
@@ -89,49 +84,7 @@ def check_tracking(raw: dict) -> dict:
     return {"loads": out, "ok": all(x["ok"] for x in out)}
 
 
-def check_polarity(raw: dict) -> dict:
-    """SR-04: the same magnitude in both polarities, and really opposite signs
-    (leg A drives electrode A positive, leg B electrode B)."""
-    worst = 0.0
-    worst_pct = 0.0
-    ok = True
-    wrong_sign = 0
-    runs = raw["tracking"]["runs"]
-    for load in TRACK_LOADS:
-        pos = next(r for r in runs if r["load"] == load and r["pol"] > 0)["rows"]
-        neg = next(r for r in runs if r["load"] == load and r["pol"] < 0)["rows"]
-        for p, n in zip(pos, neg, strict=True):
-            if p["code"] > 0 and not (p["i_signed_ua"] > 0 > n["i_signed_ua"]):
-                wrong_sign += 1
-            d = abs(p["i_ua"] - n["i_ua"])
-            worst = max(worst, d)
-            if p["i_ua"] > 10:
-                worst_pct = max(worst_pct, d / p["i_ua"] * 100)
-            if d > POLARITY_TOL_UA + POLARITY_TOL_PCT / 100 * p["i_ua"]:
-                ok = False
-    return {
-        "max_diff_ua": worst,
-        "max_diff_pct": worst_pct,
-        "wrong_sign": wrong_sign,
-        "ok": ok and wrong_sign == 0,
-    }
-
-
-def check_vload(raw: dict) -> dict:
-    b = raw["board"]
-    worst = 0.0
-    vmax = 0.0
-    for run in raw["tracking"]["runs"]:
-        for r in run["rows"]:
-            if r["code"] == 0:
-                continue  # no current, bridge idle: the reading is not used
-            want = b["vload_offset_mv"] + r["vload_v"] * b["vload_gain"] * 1000.0
-            worst = max(worst, abs(r["vadc_v_mv"] - want))
-            vmax = max(vmax, r["vadc_v_mv"])
-    return {"max_err_mv": worst, "max_mv": vmax, "ok": worst <= VLOAD_TOL_MV and vmax <= ADC_LINEAR_MV[1]}
-
-
-def table_tracking(raw: dict, checks: dict) -> list[str]:
+def table(raw: dict, checks: dict) -> list[str]:
     return [
         "| Current tracks setpoint | %s, codes 0..255, both polarities; %d codes within compliance"
         " | max error %.2f µA; %.1f µA at code 255 | ±(%g %% + %g µA), no overshoot | %s |"
@@ -148,28 +101,4 @@ def table_tracking(raw: dict, checks: dict) -> list[str]:
     ]
 
 
-def table_polarity(raw: dict, checks: dict) -> list[str]:
-    pol = checks["polarity"]
-    return [
-        "| SR-04 both polarities equal | 4 loads × 256 codes, bridge legs mismatched (ΔVth 0.3 V) "
-        "| max ∣I₊−I₋∣ %.3f µA (%.3f %%) | %g µA + %g %% | %s |"
-        % (pol["max_diff_ua"], pol["max_diff_pct"], POLARITY_TOL_UA, POLARITY_TOL_PCT, pf(pol["ok"]))
-    ]
-
-
-def table_vload(raw: dict, checks: dict) -> list[str]:
-    b = raw["board"]
-    v = checks["vload"]
-    return [
-        "| Load-voltage sense (GPIO39) | all tracking points vs %g mV + %g·∣V_load∣ | max error %.2f"
-        " mV, max %.0f mV | ±%g mV, ≤ %g mV | %s |"
-        % (
-            b["vload_offset_mv"],
-            b["vload_gain"],
-            v["max_err_mv"],
-            v["max_mv"],
-            VLOAD_TOL_MV,
-            ADC_LINEAR_MV[1],
-            pf(v["ok"]),
-        )
-    ]
+ANALYSIS = Analysis("tracking", check, simulate=simulate, table=table)

@@ -1,15 +1,22 @@
 """Issue 14's layout rules, checked on the source: small firmware modules (350
 lines at most) and no import cycle between them, counting the imports made
 inside functions (the console and diagnostics load on demand); no host tool
-file over 500 lines."""
+file over 500 lines; every source file we own named in docs/architecture.md's
+layout, with its job."""
 
 import ast
+import re
+import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 WAND = ROOT / "firmware" / "wand"
 MAX_LINES = 350
 HOST_MAX_LINES = 500
+SOURCE_DIRS = ("firmware", "host_tools", "hardware", "tools", "web", "bench")
+SOURCE_SUFFIXES = (".py", ".mjs", ".js")
+NAMED = re.compile(r"[\w./-]*\w\.(?:py|mjs|js)\b")
+FOLDER = re.compile(r"[\w.-]+(?:/[\w.-]+)*/")
 
 
 def _imports(path):
@@ -55,3 +62,54 @@ def test_no_host_tool_file_is_over_500_lines():
     assert len(files) > 40  # (the walk sees the packages)
     long = {str(p.relative_to(ROOT)): n for p in files if (n := len(p.read_text().splitlines())) > HOST_MAX_LINES}
     assert not long, long
+
+
+def _source_files():
+    """The source files we own under the source folders: those git tracks or
+    would (a new file not added yet counts), not what .gitignore leaves out
+    (build/, node_modules, caches)."""
+    cmd = ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", *SOURCE_DIRS]
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, check=True)
+    names = {n for n in out.stdout.decode().split("\0") if n}
+    return sorted(
+        n for n in names if n.endswith(SOURCE_SUFFIXES) and "node_modules/" not in n and (ROOT / n).is_file()
+    )
+
+
+def _layout_names(text):
+    """The paths the Layout block of docs/architecture.md names. The block is a
+    tree: a line whose first word is `folder/` opens that folder for the lines
+    indented deeper than it (continuation lines included), and every file name
+    on a line is taken in the innermost open folder (`chip/_link.py` inside
+    `vboard/` is host_tools/simboard/vboard/chip/_link.py)."""
+    m = re.search(r"^## Layout\n+```\n(.*?)^```", text, re.S | re.M)
+    assert m, "docs/architecture.md has no ## Layout code block"
+    named = set()
+    open_dirs = []  # (indent, path)
+    for line in m.group(1).splitlines():
+        if not line.strip():
+            continue
+        indent = len(line) - len(line.lstrip())
+        while open_dirs and open_dirs[-1][0] >= indent:
+            open_dirs.pop()
+        here = open_dirs[-1][1] if open_dirs else ""
+        first = line.split()[0]
+        if FOLDER.fullmatch(first):
+            here += first
+            open_dirs.append((indent, here))
+        named.update(here + name for name in NAMED.findall(line))
+    return named
+
+
+def test_layout_parser_reads_the_tree():
+    text = "## Layout\n\n```\na/     x.py\n  b/   y.py, z.mjs\n         c/ w.js\n  v.py\n```\n"
+    assert _layout_names(text) == {"a/x.py", "a/b/y.py", "a/b/z.mjs", "a/b/c/w.js", "a/v.py"}
+
+
+def test_every_source_file_is_named_in_architecture_md():
+    """A module added without its line in docs/architecture.md's layout fails here."""
+    files = _source_files()
+    assert len(files) > 150 and "firmware/wand/app.py" in files  # (git sees the sources)
+    named = _layout_names((ROOT / "docs" / "architecture.md").read_text(encoding="utf-8"))
+    missing = [f for f in files if f not in named]
+    assert not missing, "give each a one-line job in docs/architecture.md's layout: %s" % missing
