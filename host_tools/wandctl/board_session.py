@@ -1,9 +1,10 @@
 """Talk to a board over its serial port for a deploy: reach the plain REPL, run a raw-REPL session.
 
 `to_plain_repl()` stops the firmware (Ctrl-C, or its console's `repl`); `Session` is an mpremote
-raw-REPL transport with the deploy's helper functions (`_DEVICE_LIB`: sha256, copy, mkdir, rmtree)
-loaded on the board, and raises `BoardReset` when the board resets under it; `wait_hello()` waits
-for the restarted firmware to answer `hello` on its console.
+raw-REPL transport whose files go through mpremote's fs_* API, plus two helpers loaded on the
+board (`_DEVICE_LIB`: the package's sha256 listing in one exec, the on-board copy); it raises
+`BoardReset` when the board resets under it. `wait_hello()` waits for the restarted firmware to
+answer `hello` on its console.
 """
 
 from __future__ import annotations
@@ -18,17 +19,19 @@ from wandctl.serialport import open_transport
 
 HELLO_TIMEOUT_S = 20.0
 
+# What mpremote's transport API has no call for, or where its call would cross the serial line
+# once per file: the package's sha256 listing in one exec (fs_hashfile is three execs per file,
+# which at 115200 baud cost a full deploy more than mpremote's whole copy; `wandctl bench`'s
+# deploy ratios) and the copy of an unchanged file from the live package into the stage, on the
+# board. Everything else goes through mpremote's fs_* calls (Session below).
 _DEVICE_LIB = r"""
 import os, hashlib, binascii
-def _isdir(p):
-    try:
-        return os.stat(p)[0] & 0x4000 != 0
-    except OSError:
-        return None
 def _walk(d, out):
     try:
         it = list(os.ilistdir(d))
     except OSError:
+        if _kind(d) == 0:
+            out.append(d)
         return
     for e in it:
         p = d.rstrip('/') + '/' + e[0]
@@ -36,6 +39,11 @@ def _walk(d, out):
             _walk(p, out)
         else:
             out.append(p)
+def _kind(p):
+    try:
+        return 1 if os.stat(p)[0] & 0x4000 else 0
+    except OSError:
+        return -1
 def _sha(p):
     h = hashlib.sha256()
     b = bytearray(512)
@@ -49,29 +57,9 @@ def _sha(p):
 def _hashes(tops):
     out = []
     for t in tops:
-        k = _isdir(t)
-        if k:
-            _walk(t, out)
-        elif k is False:
-            out.append(t)
+        _walk(t, out)
     for p in out:
         print('H', p, _sha(p))
-def _rmtree(p):
-    k = _isdir(p)
-    if k is None:
-        return
-    if k:
-        for e in list(os.ilistdir(p)):
-            _rmtree(p.rstrip('/') + '/' + e[0])
-        os.rmdir(p)
-    else:
-        os.remove(p)
-def _mkdirs(p):
-    cur = ''
-    for part in p.strip('/').split('/'):
-        cur += '/' + part
-        if _isdir(cur) is None:
-            os.mkdir(cur)
 def _cp(a, b):
     buf = bytearray(512)
     with open(a, 'rb') as f:
@@ -212,7 +200,63 @@ class Session:
     def eval(self, expr: str):
         return json.loads(self.exec("import json\nprint(json.dumps(%s))" % expr).decode())
 
+    # --- files, through mpremote's transport API (fs_*) -------------------------------------
+    def _fs(self, what: str, path: str, call, *args):
+        """One of mpremote's fs_* calls, with a deploy's errors: the board reset (BoardReset), a
+        file-system error on the board (WandctlError, with the path)."""
+        from mpremote.transport import TransportExecError
+
+        try:
+            with self._quiet():
+                return call(*args)
+        except self._TransportError as e:
+            raise BoardReset(str(e)) from None
+        except TransportExecError as e:
+            raise WandctlError("the board could not %s %s: %s" % (what, path, str(e).strip()[-200:])) from None
+        except OSError as e:  # mpremote turns the board's OSError into a host OSError
+            raise WandctlError("the board could not %s %s: %s" % (what, path, e)) from None
+
+    def kind(self, path: str) -> str | None:
+        """'dir', 'file', or None when nothing is at `path` (fs_stat)."""
+        try:
+            with self._quiet():
+                st = self.t.fs_stat(path)
+        except self._TransportError as e:
+            raise BoardReset(str(e)) from None
+        except OSError:
+            return None
+        return "dir" if st.st_mode & 0x4000 else "file"
+
+    def mkdirs(self, path: str) -> None:
+        """Make `path` and its parents (fs_stat, fs_mkdir)."""
+        cur = ""
+        for part in path.strip("/").split("/"):
+            cur += "/" + part
+            if self.kind(cur) is None:
+                self._fs("make the folder", cur, self.t.fs_mkdir, cur)
+
+    def rmtree(self, path: str) -> None:
+        """Remove `path` and all below it, if it exists (fs_listdir, fs_rmfile, fs_rmdir)."""
+        k = self.kind(path)
+        if k == "file":
+            self._fs("remove", path, self.t.fs_rmfile, path)
+        elif k == "dir":
+            for e in self._fs("list", path, self.t.fs_listdir, path):
+                self.rmtree(path.rstrip("/") + "/" + e.name)
+            self._fs("remove the folder", path, self.t.fs_rmdir, path)
+
+    def rename(self, old: str, new: str) -> None:
+        """os.rename on the board: the atomic step of a switch (mpremote's API has no rename)."""
+        self.exec("import os\nos.rename(%r, %r)" % (old, new))
+
+    def hashfile(self, path: str) -> str | None:
+        """The sha256 of one file on the board, hex (fs_hashfile), or None when it is missing."""
+        if self.kind(path) != "file":
+            return None
+        return self._fs("read", path, self.t.fs_hashfile, path, "sha256").hex()
+
     def hashes(self, tops: list[str]) -> dict[str, str]:
+        """sha256 of every file under `tops` (folders walked), in one exec (_DEVICE_LIB)."""
         out = self.exec("_hashes(%r)" % (tops,)).decode()
         result = {}
         for line in out.splitlines():

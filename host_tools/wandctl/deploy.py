@@ -166,7 +166,7 @@ def _deploy_in_session(s: Session, firmware_dir: Path, result: DeployResult, pro
                                            PY_SOURCE_HEAP32_BYTES // 1000), file=sys.stderr)  # even with --json
     top_changed = [t for t in tops if remote.get("/" + t.device_rel) != t.sha256]
     if any(p.startswith(STAGE + "/") or p == STAGE for p in remote):
-        s.exec("_rmtree(%r)" % STAGE)
+        s.rmtree(STAGE)
     if pkg_same and not top_changed:
         log(
             "%d files, all unchanged on the board (.mpy v%s%s): nothing to copy"
@@ -194,7 +194,8 @@ def _deploy_in_session(s: Session, firmware_dir: Path, result: DeployResult, pro
         if not pkg_same:
             stage = STAGE + "/" + PACKAGE
             dirs = sorted({str(Path(stage, f.device_rel).parent) for f in files})
-            s.exec("\n".join("_mkdirs(%r)" % d for d in dirs))
+            for d in dirs:
+                s.mkdirs(d)
             same = [f for f in files if live_files.get(f.device_rel) == f.sha256]
             if same:  # unchanged files: copied on the board, nothing crosses the serial line
                 s.exec(
@@ -227,12 +228,12 @@ def _deploy_in_session(s: Session, firmware_dir: Path, result: DeployResult, pro
             s.write_file(
                 tmp, t.data, (lambda done, base=base: bar.update(base + done - bar.n)) if bar else None
             )
-            got = s.hashes([tmp]).get(tmp)
+            got = s.hashfile(tmp)
             if got != t.sha256:
                 raise WandctlError(
                     "verification of %s failed on the board; run the deploy again" % t.device_rel
                 )
-            s.exec("os.rename(%r, %r)" % (tmp, "/" + t.device_rel))
+            s.rename(tmp, "/" + t.device_rel)
             result.files_copied.append(t.device_rel)
             result.bytes_copied += len(t.data)
     finally:
@@ -249,7 +250,7 @@ def _deploy_in_session(s: Session, firmware_dir: Path, result: DeployResult, pro
             "the firmware on the board does not match after the deploy (%s); run the deploy "
             "again" % ", ".join(bad[:5])
         )
-    s.exec("_rmtree(%r)" % STAGE)
+    s.rmtree(STAGE)
     log("verified %d files on the board (sha256)" % len(expect))
 
 
@@ -257,12 +258,15 @@ def _switch(s: Session, live: str, stage: str) -> None:
     """Make the staged package live with one atomic rename (see the module docstring)."""
     if live == SLOT_LIB:
         # /wand does not exist (else it would be live): one rename makes the new package live
-        s.exec("_rmtree(%r)\nos.rename(%r, %r)" % (SLOT_ROOT, stage, SLOT_ROOT))
-        s.exec("_rmtree(%r)" % SLOT_LIB)
+        s.rmtree(SLOT_ROOT)
+        s.rename(stage, SLOT_ROOT)
+        s.rmtree(SLOT_LIB)
     else:
-        s.exec("_mkdirs('/lib')\n_rmtree(%r)\nos.rename(%r, %r)" % (SLOT_LIB, stage, SLOT_LIB))
-        s.exec("os.rename(%r, %r)" % (SLOT_ROOT, STAGE + "/old"))  # the switch
-        s.exec("_rmtree(%r)" % (STAGE + "/old"))
+        s.mkdirs("/lib")
+        s.rmtree(SLOT_LIB)
+        s.rename(stage, SLOT_LIB)
+        s.rename(SLOT_ROOT, STAGE + "/old")  # the switch
+        s.rmtree(STAGE + "/old")
 
 
 def _progress_bar(total: int, enabled: bool):
