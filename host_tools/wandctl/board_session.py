@@ -347,6 +347,7 @@ def wait_hello(port: str, timeout: float = HELLO_TIMEOUT_S) -> dict:
                 raise
             time.sleep(0.2)
     seen = bytearray()
+    sent = 0
     try:
         next_hello = 0.0
         line = bytearray()
@@ -354,6 +355,7 @@ def wait_hello(port: str, timeout: float = HELLO_TIMEOUT_S) -> dict:
             now = time.monotonic()
             if now >= next_hello:
                 ser.write(b"hello\n")
+                sent += 1
                 next_hello = now + 0.25
             try:
                 chunk = ser.read(ser.in_waiting or 1)
@@ -372,7 +374,8 @@ def wait_hello(port: str, timeout: float = HELLO_TIMEOUT_S) -> dict:
                         except ValueError:
                             continue
                         if "protocol" in reply:
-                            _drain(ser)  # answers to the hellos still queued: not the next client's
+                            if sent > 1:  # answers to the other hellos may still come: not the next client's
+                                _drain(ser)
                             return reply
                 else:
                     line.append(b)
