@@ -235,6 +235,16 @@ class ConsoleClient:
         )
 
     def _no_answer(self, line: str, wait: float):
+        if not any(sign in said for said in self.noise for sign in _REPL_SIGNS):
+            # MicroPython's friendly REPL takes only CR as Enter (its readline ignores LF): our
+            # line sits there, echoed, and nothing else comes. A CR runs it, and a REPL answers
+            # with a NameError and its prompt; the firmware's console ignores an empty line.
+            try:
+                self._write(b"\r")
+            except WandctlError:
+                pass
+            else:
+                self._drain_noise(0.5)
         if any(sign in said for said in self.noise for sign in _REPL_SIGNS):
             raise self._other_firmware()
         printed = ""

@@ -142,6 +142,50 @@ def test_ctrl_c_interrupts_main_and_friendly_repl_behaves(board):
         assert b"main interrupted" in _read_until(s, b">>> ")
 
 
+def test_friendly_repl_edits_lines_as_the_chips_readline_does(board):
+    """The ESP32's friendly REPL (shared/readline with auto-indent, py/repl.c's continuation
+    rule), byte for byte: a block typed line by line runs; help() is CRLF like all console text."""
+    (board.files / "main.py").write_text("")
+    board.power_cycle()
+    with serial.Serial(board.port, 115200, timeout=0.2) as s:
+        time.sleep(0.5)
+        s.write(b"\r")  # (what the board printed before the port was open is gone)
+        assert _read_until(s, b">>> ")
+        time.sleep(0.3)
+        s.reset_input_buffer()  # (a prompt from the boot may follow the one read)
+
+        def typed(text, ending=b"... "):
+            s.write(text)
+            got = _read_until(s, ending)
+            assert got is not None, text
+            return got
+
+        # a block: the next prompt holds the indent (echoed), a line of only that indent indents
+        # again, two such lines end the auto-indent, an empty line ends the block
+        assert typed(b"for i in range(2):\r", b"...     ") == b"for i in range(2):\r\n...     "
+        assert typed(b"print(i * 10)\r", b"...     ") == b"print(i * 10)\r\n...     "
+        assert typed(b"\r", b"...     ") == b"\r\n...     "
+        assert typed(b"\r", b"... ") == b"\r\n... "
+        assert typed(b"\r", b">>> ") == b"\r\n0\r\n10\r\n>>> "
+        # a space right after the auto-indent takes 3 of its 4 spaces back (one is left)
+        typed(b"def f():\r", b"...     ")
+        assert typed(b" return 7\r", b"... ") == b"\x08\x08\x08return 7\r\n... "
+        assert typed(b"\r", b">>> ") == b"\r\n>>> "
+        assert typed(b"f()\r", b">>> ") == b"f()\r\n7\r\n>>> "
+        # a trailing backslash or an open bracket continues; the statement then ends by itself
+        assert typed(b"1+\\\r") == b"1+\\\r\n... "
+        assert typed(b"2\r", b">>> ") == b"2\r\n3\r\n>>> "
+        assert typed(b"(1,\r") == b"(1,\r\n... "
+        assert typed(b"2)\r", b">>> ") == b"2)\r\n(1, 2)\r\n>>> "
+        # backspace: back one, erase to the end of the line (VT100); a lone LF is no Enter
+        assert typed(b"12\x7f3\n\r", b">>> ") == b"12\x08\x1b[K3\r\n13\r\n>>> "
+        # the up arrow brings the last line back; Ctrl-C drops the line
+        assert typed(b"\x1b[A\x03", b">>> ") == b"13\r\n>>> "
+        got = typed(b"help()\r", b">>> ")
+        assert b"Welcome to MicroPython" in got and b"CTRL-D" in got
+        assert b"\n" not in got.replace(b"\r\n", b""), got  # no bare LF
+
+
 def _read_until(s, ending, timeout=10):
     data = b""
     end = time.monotonic() + timeout

@@ -30,6 +30,8 @@ _chip, _flash, _sf = sys.argv[1], sys.argv[2], sys.argv[3]
 # The chip modules (machine, esp32 over the chip link; flashbdev) come first
 # and are imported now, before the flash folder becomes the VFS root: after
 # that, host paths are out of reach, as they would be on the chip.
+import replline  # noqa: E402 - the friendly REPL's line editor, beside this file
+
 sys.path.clear()
 sys.path.append(_chip)
 import builtins  # noqa: E402
@@ -193,6 +195,39 @@ def _getc():
         sys.exit(0)
 
 
+_editor = replline.LineEditor(_getc, _out.buffer.write)
+
+
+def _help(obj=None):
+    """help() as the port's builtin prints it, but cooked (CRLF) as all console text on the chip:
+    the unix port's own help writes bare LFs. The text without an argument is this board's."""
+    if obj is None:
+        _cooked(
+            "Welcome to MicroPython on the ESP32 (the microwand virtual board)!\n\n"
+            "For online docs please visit http://docs.micropython.org/\n\n"
+            "Control commands:\n"
+            "  CTRL-A        -- on a blank line, enter raw REPL mode\n"
+            "  CTRL-B        -- on a blank line, enter normal REPL mode\n"
+            "  CTRL-C        -- interrupt a running program\n"
+            "  CTRL-D        -- on a blank line, do a soft reset of the board\n"
+            "  CTRL-E        -- on a blank line, enter paste mode\n\n"
+            "For further help on a specific object, type help(obj)\n"
+            "For a list of available modules, type help('modules')"
+        )
+        return
+    _cooked("object %r is of type %s" % (obj, type(obj).__name__))
+    if isinstance(obj, type) or type(obj).__name__ == "module":
+        for name in dir(obj):
+            if not name.startswith("__") or name == "__name__":
+                try:
+                    _cooked("  %s -- %r" % (name, getattr(obj, name)))
+                except Exception:  # noqa: BLE001 - an attribute that cannot be read is left out
+                    pass
+
+
+builtins.help = _help
+
+
 def _raw_paste():
     """Raw-paste mode (pyexec.c do_reader_stdin + mp_reader_new_stdin)."""
     window = 128
@@ -286,67 +321,44 @@ def _raw_repl():
 
 
 def _friendly_repl():
-    """pyexec_friendly_repl(), with a plain line editor. Returns the next mode."""
+    """pyexec_friendly_repl() with the chip's line editor (replline.py). Returns the next mode."""
     global _mode
     _mode = "friendly"
     _ctl("mode friendly")
     _w(_banner + '\r\nType "help()" for more information.\r\n')
     while True:
-        _w(">>> ")
-        lines = []
         line = bytearray()
-        while True:
-            c = _getc()
-            if c == 27:  # escape sequence (arrow keys): skip it
-                if _getc() == 91:
-                    while True:
-                        c2 = _getc()
-                        if 64 <= c2 <= 126:
-                            break
-                continue
-            if not line and not lines:
-                if c == 1:
-                    _w("\r\n")
-                    return "raw"
-                if c == 2:
-                    _w("\r\n")
-                    return "friendly"
-                if c == 4:
-                    _w("\r\n")
-                    _soft_reset()
-                if c == 5:
-                    _paste_mode()
-                    break
-            if c == 3:
+        ret = _editor.readline(line, b">>> ")
+        if ret == 1:
+            _w("\r\n")
+            return "raw"
+        if ret == 2:
+            _w("\r\n")
+            return "friendly"
+        if ret == 3:
+            _w("\r\n")
+            continue
+        if ret == 4:
+            _w("\r\n")
+            _soft_reset()
+        if ret == 5:
+            _paste_mode()
+            continue
+        if not line:
+            continue
+        cancelled = False
+        while replline.continue_with_input(line.decode()):
+            line.append(10)
+            ret = _editor.readline(line, b"... ")
+            if ret == 3:
                 _w("\r\n")
-                lines = None
+                cancelled = True
                 break
-            if c in (8, 127):
-                if line:
-                    line.pop()
-                    _w("\x08 \x08")
-                continue
-            if c == 13 or c == 10:
-                _w("\r\n")
-                text = line.decode()
-                if lines:
-                    if text.strip() == "":
-                        break
-                    lines.append(text)
-                elif text.rstrip().endswith(":") or text.rstrip().endswith("\\"):
-                    lines.append(text)
-                else:
-                    lines.append(text)
-                    break
-                line = bytearray()
-                _w("... ")
-                continue
-            line.append(c)
-            _out.buffer.write(bytes((c,)))
-        if lines:
-            src = "\n".join(lines) + "\n"
+            if ret == 4:
+                break
+        if not cancelled:
             try:
-                _run(src, "<stdin>", "single")
+                _run(line.decode(), "<stdin>", "single")
             except KeyboardInterrupt:
                 _w("\r\n")
 
