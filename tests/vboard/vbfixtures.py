@@ -1,5 +1,5 @@
 """Fixtures for the tests that run a pty board (tests/vboard, tests/cli): a
-board on a pty, the fixture firmware, and no port or MICROPYPATH leaking in
+board on a pty, a version of the real firmware, and no port or MICROPYPATH leaking in
 from the developer's shell. Each folder's conftest imports them."""
 
 import os
