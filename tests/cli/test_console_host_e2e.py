@@ -17,7 +17,7 @@ import sys
 import pytest
 import serial
 from console_fakes import FakeTarget
-from ptyboard import ProcessBoard, SilentBoard, ThreadBoard
+from ptyboard import SilentBoard, ThreadBoard
 
 from wand.console import Console
 from wandctl.tools import find_tool
@@ -213,9 +213,15 @@ def test_board_at_the_plain_micropython_repl_is_other_firmware(tmp_path):
         "or install it with `wandctl deploy --port {p}`\n".format(p=b.port))
 
 
-def test_real_usbserial_under_micropython_answers_wandctl():
-    script = ROOT / "tests" / "console" / "boards" / "usbserial_board.py"
-    with ProcessBoard([_micropython(), "-X", "heapsize=100K", str(script)]) as b:
+def test_real_usbserial_under_micropython_answers_wandctl(tmp_path):
+    """The firmware's console on its real `UsbSerial` under MicroPython: the one simulated
+    board on a pty, running the real firmware."""
+    from simboard.vboard import VirtualBoard
+    from wandctl.deploy import deploy
+
+    with VirtualBoard(tmp_path / "flash") as b:
+        deploy(b.port, ROOT / "firmware", progress=False, log=lambda m: None)
+        b.wait_ready()
         r = wandctl("status", "--port", b.port, "--json")
         r2 = wandctl("console", "--port", b.port, stdin="log 2\n" + "x" * 200 + "\nhello\n")
     assert r.returncode == 0, r.stderr
@@ -223,7 +229,8 @@ def test_real_usbserial_under_micropython_answers_wandctl():
     assert r2.returncode == 0, r2.stderr
     assert "err toolong" not in r2.stdout  # wandctl refuses it before sending
     assert "the console takes at most 128" in r2.stdout
-    assert "e38" in r2.stdout and "microwand 0.1.0 on microwand-v1" in r2.stdout
+    assert "booted (reset cause hard, firmware 0.1.0)" in r2.stdout  # `log 2`: this boot's first events
+    assert "microwand 0.1.0 on microwand-v1" in r2.stdout
 
 
 def _read_until(fd: int, needle: bytes, seconds: float = 10.0) -> bytes:

@@ -1,6 +1,6 @@
 """The firmware's console off the chip: SR-11 fuzz of the line reader and the
 Console (scripted target), and the console of the real App on the simulated
-board. Its boards (appboard.py, ptyboard.py, boards/) also serve the wandctl
+board. Its boards (appboard.py, ptyboard.py) and the UsbSerial probe (boards/) also serve the wandctl
 console tests in tests/cli, which test_console_app_e2e.py borrows `wandctl`
 from; the fakes are in tests/unit (on sys.path from tests/conftest.py)."""
 

@@ -7,9 +7,6 @@ pyserial) and is a context manager.
   a 10 ms tick, its serial being the pty master. `make_board(serial)` returns
   an object with `tick(now_ms)` (which must call the console's poll), so the
   same bridge serves a scripted target and the real App on the simulated board.
-- `ProcessBoard(argv)`: a process (the MicroPython unix port) whose stdin and
-  stdout are a pty of its own, bridged to the port wandctl opens: the REPL, or
-  a script running the console on the real `UsbSerial`.
 - `SilentBoard()`: a port on which nothing ever answers.
 """
 
@@ -17,7 +14,6 @@ from __future__ import annotations
 
 import os
 import select
-import subprocess
 import threading
 import time
 import tty
@@ -89,61 +85,6 @@ class ThreadBoard:
         self._thread.join(5)
         os.close(self.master)
         os.close(self.slave)
-
-
-class _Bridge:
-    """Copies bytes both ways between two pty masters."""
-
-    def __init__(self, a: int, b: int):
-        self.a, self.b = a, b
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        while not self._stop.is_set():
-            r, _, _ = select.select([self.a, self.b], [], [], 0.05)
-            for fd in r:
-                try:
-                    data = os.read(fd, 4096)
-                except OSError:
-                    continue
-                other = self.b if fd == self.a else self.a
-                try:
-                    os.write(other, data)
-                except OSError:
-                    pass
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join(2)
-
-
-class ProcessBoard:
-    def __init__(self, argv: list[str], cwd: str | None = None, settle_s: float = 0.5):
-        self.master, self.slave = _openpty_raw()
-        self.port = os.ttyname(self.slave)
-        self.pmaster, pslave = _openpty_raw()
-        self.proc = subprocess.Popen(argv, stdin=pslave, stdout=pslave, stderr=subprocess.PIPE,
-                                     cwd=cwd, close_fds=True)
-        os.close(pslave)
-        self.settle_s = settle_s
-        self.bridge = None
-
-    def __enter__(self):
-        time.sleep(self.settle_s)
-        self.bridge = _Bridge(self.master, self.pmaster)
-        return self
-
-    def __exit__(self, *exc):
-        if self.bridge:
-            self.bridge.stop()
-        self.proc.kill()
-        self.proc.wait(5)
-        if self.proc.stderr:
-            self.proc.stderr.close()
-        for fd in (self.master, self.slave, self.pmaster):
-            os.close(fd)
 
 
 class SilentBoard:
