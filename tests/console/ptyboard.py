@@ -1,13 +1,13 @@
-"""Boards on a pty for end-to-end tests of wandctl's console commands.
+"""A scripted console on a pty for end-to-end tests of wandctl's rendering.
 
-Each board exposes `port` (the slave device path that wandctl opens with
-pyserial) and is a context manager.
+It exposes `port` (the slave device path that wandctl opens with pyserial)
+and is a context manager. Tests that need a board (firmware, chip, plant)
+use the one simulated board on a pty, simboard.vboard.VirtualBoard.
 
 - `ThreadBoard(make_board)`: the firmware's own `Console` driven in a thread at
   a 10 ms tick, its serial being the pty master. `make_board(serial)` returns
-  an object with `tick(now_ms)` (which must call the console's poll), so the
-  same bridge serves a scripted target and the real App on the simulated board.
-- `SilentBoard()`: a port on which nothing ever answers.
+  an object with `tick(now_ms)` (which must call the console's poll): the
+  Console over a scripted target (tests/cli/test_console_host_e2e.py).
 """
 
 from __future__ import annotations
@@ -83,32 +83,5 @@ class ThreadBoard:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join(5)
-        os.close(self.master)
-        os.close(self.slave)
-
-
-class SilentBoard:
-    def __init__(self):
-        self.master, self.slave = _openpty_raw()
-        self.port = os.ttyname(self.slave)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._swallow, daemon=True)
-
-    def _swallow(self):
-        while not self._stop.is_set():
-            r, _, _ = select.select([self.master], [], [], 0.05)
-            if r:
-                try:
-                    os.read(self.master, 4096)
-                except OSError:
-                    pass
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join(2)
         os.close(self.master)
         os.close(self.slave)
