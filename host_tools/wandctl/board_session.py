@@ -283,9 +283,14 @@ class Session:
                 "%s df`)" % (path, e, self.port)
             ) from None
 
-    def _write_b64(self, path: str, data: bytes, progress=None, chunk: int = 3072):
+    def _write_b64(self, path: str, data: bytes, progress=None, chunk: int = 1536):
         """mpremote's fs_writefile sends repr(bytes): a .mpy is mostly non-printable, so that is
-        up to 4 bytes on the wire per byte. Base64 through the same transport (exec) is 1.33."""
+        up to 4 bytes on the wire per byte. Base64 through the same transport (exec) is 1.33.
+
+        Each chunk is one line the board compiles, so it needs a free block of a few times its
+        size. After the real firmware was interrupted (no reset) the heap is fragmented: 3072-byte
+        chunks (4 KB lines) failed with MemoryError there, and every new session failed the same
+        way (tests/cli/test_deploy.py's cut-off test, once it ran the real firmware)."""
         import binascii
 
         from mpremote.transport import TransportExecError, _convert_filesystem_error

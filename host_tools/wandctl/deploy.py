@@ -124,7 +124,10 @@ def deploy(
             if attempt == 0:
                 log(session.how)
             _deploy_in_session(session, Path(firmware_dir), result, progress, log, build_dir)
-            if result.files_copied:
+            if result.files_copied or result.switched:
+                # a switch moves the package between /wand and /lib/wand: the firmware
+                # resumed in the same interpreter would look up its not-yet-imported
+                # modules in the slot that is gone, so a switch always resets
                 session.reset_board()
             else:
                 session.resume_firmware()  # no reset when nothing changed
@@ -138,7 +141,7 @@ def deploy(
                 ) from None
         finally:
             session.close()
-    log(("reset" if result.files_copied else "firmware started again, no reset")
+    log(("reset" if result.files_copied or result.switched else "firmware started again, no reset")
         + "; waiting for the firmware to answer hello")
     result.hello = wait_hello(port, hello_timeout)
     result.seconds = time.monotonic() - t0

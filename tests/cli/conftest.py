@@ -10,4 +10,4 @@ for p in (TESTS / "vboard", TESTS / "console"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
-from vbfixtures import _no_port_env, board, fw_v1  # noqa: E402, F401
+from vbfixtures import _no_port_env, board, deployed_flash, fw_v1, main_board  # noqa: E402, F401

@@ -37,15 +37,16 @@ def real_board(tmp_path_factory):
         yield b
 
 
-def test_pyserial_console_session_with_the_fixture_firmware(board, fw_v1):
+def test_pyserial_console_session_with_a_version_of_the_firmware(board, fw_v1):
     deploy(board.port, fw_v1, progress=False, log=lambda m: None)
+    board.wait_ready()
     with serial.Serial(board.port, 115200, timeout=0.1) as s:
-        s.write(b"hello\nset level 4\nget\nfrobnicate\nstatus\n")
+        s.write(b"\nhello\nset session_min 4\nget session_min\nfrobnicate\nstatus\n")
         replies = _lines(s, 5)
     assert len(replies) == 5, replies
     hello = json.loads(replies[0][3:])
     assert hello["fw"] == "fixture-1" and hello["protocol"] == 1 and hello["board"] == "microwand-v1"
-    assert replies[1] == "ok {}" and json.loads(replies[2][3:]) == {"level": "4"}
+    assert replies[1].startswith("ok ") and json.loads(replies[2][3:]) == {"session_min": 4}
     assert replies[3].startswith("err ")
     assert json.loads(replies[4][3:])["state"] == "idle"
 
@@ -108,7 +109,7 @@ def test_wandctl_test_ramp_in_bench_mode_with_a_dummy_load(real_board):
         real_board.power_cycle()
 
 
-def test_test_command_user_errors(board, fw_v1):
+def test_test_command_user_errors(board):
     assert_user_error(wandctl("test", "--port", "/dev/ttyUSB77"), "/dev/ttyUSB77")
     # plain MicroPython, no firmware: the console client says so
     r = wandctl("test", "--port", board.port, timeout=60)

@@ -9,7 +9,11 @@ from wandctl.errors import WandctlError
 
 
 class ScriptedLink:
-    """Stands in for serial.Serial: answers each written line from a script."""
+    """Stands in for serial.Serial: answers each written line from a script.
+
+    Not a board: one interface of one module (the host's ConsoleClient reading the
+    protocol), so malformed and partial replies can be served exactly. wandctl
+    against the real firmware runs on VirtualBoard (tests/cli/test_everyday_e2e.py)."""
 
     def __init__(self, answers: dict[bytes, bytes]):
         self.answers = answers

@@ -24,13 +24,9 @@ def test_full_deploy_then_unchanged_redeploy_copies_nothing(board, fw_v1):
     first = deploy_json(board.port, fw_v1)
     assert first["hello"]["fw"] == "fixture-1" and first["switched"]
     assert first["mpy_version"] == "6.3" and first["arch"] == "x64"  # asked from the board
-    assert set(first["files_copied"]) == {
-        "wand/__init__.mpy",
-        "wand/app.mpy",
-        "wand/version.mpy",
-        "boot.py",
-        "main.py",
-    }
+    # every module as .mpy, boot.py and main.py as source: the whole firmware
+    modules = {"wand/%s.mpy" % f.stem for f in (fw_v1 / "wand").glob("*.py")}
+    assert set(first["files_copied"]) == modules | {"boot.py", "main.py"}
     assert (board.files / "wand" / "app.mpy").exists()  # .mpy, in the /wand slot
     # boot.py and main.py stay source
     assert (board.files / "main.py").read_bytes() == (fw_v1 / "main.py").read_bytes()
@@ -42,14 +38,14 @@ def test_full_deploy_then_unchanged_redeploy_copies_nothing(board, fw_v1):
 
 def test_deploy_while_the_watchdog_is_armed(board, fw_v1, tmp_path):
     deploy_json(board.port, fw_v1)
-    # the fixture arms a 1 s WDT and feeds it from its loop: an mpremote session that does not
+    # the firmware arms a 1 s WDT and feeds it from its loop: an mpremote session that does not
     # get rid of it is reset within a second
     time.sleep(1.5)
     assert board.wdt_ms == 1000
     v2 = make_firmware(tmp_path / "fw2", "fixture-2", pad_kb=16)
     result = deploy_json(board.port, v2)
     assert result["hello"]["fw"] == "fixture-2" and result["sessions"] == 1
-    assert "wand/version.mpy" in result["files_copied"] and "wand/app.mpy" not in result["files_copied"]
+    assert "wand/__init__.mpy" in result["files_copied"] and "wand/app.mpy" not in result["files_copied"]
     assert WDT_RESET not in [cause for _, cause in board.resets]
     assert (board.files / "lib" / "wand" / "pad03.mpy").exists()  # the other slot now
     assert not (board.files / "wand").exists()
@@ -134,9 +130,10 @@ def test_deploy_user_errors(tmp_path, board):
 
 def test_deploy_resumes_when_a_watchdog_armed_at_the_repl_resets_the_board(tmp_path):
     """A WDT armed at the REPL survives Ctrl-C and resets the board mid-deploy: a new session resumes."""
-    # 8 s of watchdog and about 30 s of copying at 115200 baud: the reset lands in
-    # the copy however slow the host is in starting the deploy
-    fw = make_firmware(tmp_path / "fw", "fixture-1", pad_kb=256)
+    # 8 s of watchdog and about 30 s of copying at 115200 baud (the firmware's 50 KB of
+    # .mpy and 208 KB of padding): the reset lands in the copy however slow the host is
+    # in starting the deploy
+    fw = make_firmware(tmp_path / "fw", "fixture-1", pad_kb=208)
     from wandctl.deploy import build, mpy_cross_version
 
     for arch in (None, "x64"):  # compiled before the watchdog is armed: the copy itself is cut

@@ -7,23 +7,22 @@
   period on the virtual clock) without its exception net, so a test sees
   anything that would escape the control tick.
 - `snapshot()`: the App's state that console input must not change.
-- `run_main_paced(serial, world, stop)`: the firmware's own entry
-  `wand.app.main()` on the simulated board, paced to the wall clock through
-  the serial, for the pty end-to-end tests.
+
+The pty end-to-end tests run the firmware on the one simulated board's pty
+form (simboard.vboard.VirtualBoard) instead.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
-import time
 import weakref
 
 from simboard import esp32 as sim_esp32
 from simboard import machine as sim_machine
 from simboard import time as sim_time
 from simboard import world as simworld
-from simboard.world import SimEnd, World
+from simboard.world import World
 
 BENCH_HOLD_MS = 1500  # the level button held this long at power-up: bench mode
 
@@ -80,43 +79,3 @@ class SimApp:
             "rtc": w.rtc_mem,
             "resets": list(w.resets),
         }
-
-
-class PacedSerial:
-    """Wraps a console serial: each read first lets the wall clock catch up
-    with the virtual one, so the simulated board runs in real time."""
-
-    def __init__(self, inner, world: World, stop):
-        self.inner = inner
-        self.world = world
-        self.stop = stop
-        self.t0_real = time.monotonic()
-        self.t0_virtual = world.now
-
-    def read_into(self, buf) -> int:
-        if self.stop.is_set():
-            raise SimEnd()
-        ahead = (self.world.now - self.t0_virtual) / 1e6 - (time.monotonic() - self.t0_real)
-        if ahead > 0:
-            time.sleep(ahead)
-        return self.inner.read_into(buf)
-
-    def write(self, s) -> None:
-        self.inner.write(s)
-
-
-def run_main_paced(serial, world: World, stop, flash_dir: str):
-    """wand.app.main() on `world` until `stop` is set or the chip resets.
-
-    Returns the exception that ended it (SimEnd, ChipReset, ...).
-    """
-    from wand.app import main
-    from wand.atomicfile import OsFs
-
-    simworld.attach(world)
-    paced = PacedSerial(serial, world, stop)
-    try:
-        main(sim_machine, sim_time, sim_esp32, serial=paced, fs=OsFs(flash_dir + "/"))
-    except BaseException as e:  # the end of the run: SimEnd, or ChipReset from reboot/repl
-        return e
-    return None

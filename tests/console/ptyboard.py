@@ -1,23 +1,19 @@
-"""Boards on a pty for end-to-end tests of wandctl's console commands.
+"""A scripted console on a pty for end-to-end tests of wandctl's rendering.
 
-Each board exposes `port` (the slave device path that wandctl opens with
-pyserial) and is a context manager.
+It exposes `port` (the slave device path that wandctl opens with pyserial)
+and is a context manager. Tests that need a board (firmware, chip, plant)
+use the one simulated board on a pty, simboard.vboard.VirtualBoard.
 
 - `ThreadBoard(make_board)`: the firmware's own `Console` driven in a thread at
   a 10 ms tick, its serial being the pty master. `make_board(serial)` returns
-  an object with `tick(now_ms)` (which must call the console's poll), so the
-  same bridge serves a scripted target and the real App on the simulated board.
-- `ProcessBoard(argv)`: a process (the MicroPython unix port) whose stdin and
-  stdout are a pty of its own, bridged to the port wandctl opens: the REPL, or
-  a script running the console on the real `UsbSerial`.
-- `SilentBoard()`: a port on which nothing ever answers.
+  an object with `tick(now_ms)` (which must call the console's poll): the
+  Console over a scripted target (tests/cli/test_console_host_e2e.py).
 """
 
 from __future__ import annotations
 
 import os
 import select
-import subprocess
 import threading
 import time
 import tty
@@ -87,87 +83,5 @@ class ThreadBoard:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join(5)
-        os.close(self.master)
-        os.close(self.slave)
-
-
-class _Bridge:
-    """Copies bytes both ways between two pty masters."""
-
-    def __init__(self, a: int, b: int):
-        self.a, self.b = a, b
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        while not self._stop.is_set():
-            r, _, _ = select.select([self.a, self.b], [], [], 0.05)
-            for fd in r:
-                try:
-                    data = os.read(fd, 4096)
-                except OSError:
-                    continue
-                other = self.b if fd == self.a else self.a
-                try:
-                    os.write(other, data)
-                except OSError:
-                    pass
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join(2)
-
-
-class ProcessBoard:
-    def __init__(self, argv: list[str], cwd: str | None = None, settle_s: float = 0.5):
-        self.master, self.slave = _openpty_raw()
-        self.port = os.ttyname(self.slave)
-        self.pmaster, pslave = _openpty_raw()
-        self.proc = subprocess.Popen(argv, stdin=pslave, stdout=pslave, stderr=subprocess.PIPE,
-                                     cwd=cwd, close_fds=True)
-        os.close(pslave)
-        self.settle_s = settle_s
-        self.bridge = None
-
-    def __enter__(self):
-        time.sleep(self.settle_s)
-        self.bridge = _Bridge(self.master, self.pmaster)
-        return self
-
-    def __exit__(self, *exc):
-        if self.bridge:
-            self.bridge.stop()
-        self.proc.kill()
-        self.proc.wait(5)
-        if self.proc.stderr:
-            self.proc.stderr.close()
-        for fd in (self.master, self.slave, self.pmaster):
-            os.close(fd)
-
-
-class SilentBoard:
-    def __init__(self):
-        self.master, self.slave = _openpty_raw()
-        self.port = os.ttyname(self.slave)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._swallow, daemon=True)
-
-    def _swallow(self):
-        while not self._stop.is_set():
-            r, _, _ = select.select([self.master], [], [], 0.05)
-            if r:
-                try:
-                    os.read(self.master, 4096)
-                except OSError:
-                    pass
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join(2)
         os.close(self.master)
         os.close(self.slave)

@@ -6,27 +6,27 @@
   the tick, every complete line gets exactly one reply, the App's state
   (status, settings, faults, log, output, DAC, RTC, resets) is unchanged, and
   each tick handles at most one line and moves a bounded number of bytes.
-- End to end: `wandctl` processes talk through pyserial on a pty to
-  `wand.app.main()` running on the simulated board in real time.
+- End to end: `wandctl` processes talk through pyserial to the real firmware
+  on the one simulated board's pty form (VirtualBoard), deployed once.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import threading
 import time
 
 import pytest
-from appboard import SimApp, make_world, run_main_paced
+import serial
+from appboard import SimApp
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from ptyboard import PtySerial, _openpty_raw
 from test_console_host_e2e import wandctl
 from test_console_sr11_fuzz import BAD_COMMANDS, READ_ONLY, BudgetSerial, chunked, expected_outcomes
 
-from simboard.world import ChipReset, SimEnd
+from simboard.vboard import WDT_RESET
+
+PIN_OE = 27  # output enable (hardware/board.json)
 
 pytestmark = pytest.mark.slow  # the real app over a pty
 
@@ -133,118 +133,89 @@ def test_sr11_forbidden_commands_refused_by_the_real_app_one_by_one():
 
 
 # ------------------------------------------------------------- end to end
-class MainBoard:
-    """wand.app.main() on the simulated board in a thread, its console on a pty."""
-
-    def __init__(self, bench=False, usb=True, load_ohms=None):
-        self.master, self.slave = _openpty_raw()
-        self.port = os.ttyname(self.slave)
-        self.world = make_world(bench, usb)
-        if load_ohms is not None:
-            self.world.act_load(load_ohms)
-        self.stop = threading.Event()
-        self.ended = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        self.ended = run_main_paced(PtySerial(self.master), self.world, self.stop, self.world.flash_dir)
-
-    def __enter__(self):
-        self._thread.start()
-        time.sleep(0.3)
-        return self
-
-    def wait_bench(self, seconds=4.0):
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            r = wandctl("status", "--port", self.port, "--json")
-            if r.returncode == 0 and json.loads(r.stdout)["bench"]:
-                return
-            time.sleep(0.3)
-        raise AssertionError("bench mode did not engage")
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self._thread.join(5)
-        os.close(self.master)
-        os.close(self.slave)
-        assert self.ended is None or isinstance(self.ended, (SimEnd, ChipReset)), repr(self.ended)
-
-
-def test_real_app_status_get_set_selftest_over_the_pty():
-    with MainBoard() as b:
+def wait_bench(b, seconds=4.0):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
         r = wandctl("status", "--port", b.port, "--json")
-        assert r.returncode == 0, r.stderr
-        st = json.loads(r.stdout)
-        assert st["state"] in ("idle", "ready", "off") or isinstance(st["state"], str)
-        assert st["usb"] is True and st["bench"] is False and st["wdt_armed"] is True
-        assert st["hard_ceiling_ua"] == 500
-        r = wandctl("set", "user_max_ua", "300", "--port", b.port, "--json")
-        assert r.returncode == 0, r.stderr
-        assert json.loads(r.stdout) == {"user_max_ua": 300}
-        r = wandctl("set", "user_max_ua", "600", "--port", b.port)
-        assert r.returncode == 1 and "the wand refused `set user_max_ua 600`" in r.stderr
-        r = wandctl("get", "user_max_ua", "--port", b.port, "--json")
-        assert json.loads(r.stdout) == {"user_max_ua": 300}
-        r = wandctl("selftest", "--port", b.port, "--json")
-        assert r.returncode == 0, r.stdout + r.stderr
-        checks = json.loads(r.stdout)["checks"]
-        assert {"dac_off", "watchdog", "ceiling"} <= {c[0] for c in checks}
-        r = wandctl("hello" if False else "log", "5", "--port", b.port, "--json")
-        assert r.returncode == 0 and json.loads(r.stdout)["events"]
+        if r.returncode == 0 and json.loads(r.stdout)["bench"]:
+            return
+        time.sleep(0.3)
+    raise AssertionError("bench mode did not engage")
 
 
-def test_real_app_refuses_output_commands_without_bench_mode():
-    with MainBoard() as b:
-        r = wandctl("console", "--port", b.port, stdin="start\nlevel 5\nclear\ncalibrate 10000\nstatus\n")
-        assert r.returncode == 0, r.stderr
-        assert r.stdout.count("err denied") == 4, r.stdout
-        assert b.world.pout[b.world.pin_oe] == 0
-        assert b.world.resets == [] or all(c != "wdt" for _, c in b.world.resets)
+def test_real_app_status_get_set_selftest_over_the_pty(main_board):
+    b = main_board()
+    r = wandctl("status", "--port", b.port, "--json")
+    assert r.returncode == 0, r.stderr
+    st = json.loads(r.stdout)
+    assert st["state"] in ("idle", "ready", "off") or isinstance(st["state"], str)
+    assert st["usb"] is True and st["bench"] is False and st["wdt_armed"] is True
+    assert st["hard_ceiling_ua"] == 500
+    r = wandctl("set", "user_max_ua", "300", "--port", b.port, "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"user_max_ua": 300}
+    r = wandctl("set", "user_max_ua", "600", "--port", b.port)
+    assert r.returncode == 1 and "the wand refused `set user_max_ua 600`" in r.stderr
+    r = wandctl("get", "user_max_ua", "--port", b.port, "--json")
+    assert json.loads(r.stdout) == {"user_max_ua": 300}
+    r = wandctl("selftest", "--port", b.port, "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    checks = json.loads(r.stdout)["checks"]
+    assert {"dac_off", "watchdog", "ceiling"} <= {c[0] for c in checks}
+    r = wandctl("hello" if False else "log", "5", "--port", b.port, "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["events"]
 
 
-def test_real_app_bench_session_monitor_and_stop(tmp_path):
-    with MainBoard(bench=True, load_ohms=5000) as b:
-        b.wait_bench()
-        r = wandctl("console", "--port", b.port, stdin="start\nlevel 2\n")
-        assert r.returncode == 0, r.stderr
-        assert "err" not in r.stdout, r.stdout
-        path = tmp_path / "bench.csv"
-        r = wandctl("monitor", "--port", b.port, "--hz", "25", "--seconds", "2", "--csv", str(path))
-        assert r.returncode == 0, r.stderr
-        rows = path.read_text().splitlines()[1:]
-        assert len(rows) >= 30, len(rows)
-        assert max(int(x.split(",")[1]) for x in rows) > 0  # a setpoint ramping up (SR-05)
-        r = wandctl("console", "--port", b.port, stdin="stop\n")
-        assert r.returncode == 0 and "err" not in r.stdout, r.stdout
+def test_real_app_refuses_output_commands_without_bench_mode(main_board):
+    b = main_board()
+    r = wandctl("console", "--port", b.port, stdin="start\nlevel 5\nclear\ncalibrate 10000\nstatus\n")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("err denied") == 4, r.stdout
+    assert b.pins[PIN_OE] == 0
+    assert all(c != WDT_RESET for _, c in b.resets)
 
 
-def test_real_app_repl_leaves_to_the_plain_repl_without_a_reset_sr02():
+def test_real_app_bench_session_monitor_and_stop(tmp_path, main_board):
+    b = main_board(bench=True, load_ohms=5000)
+    wait_bench(b)
+    r = wandctl("console", "--port", b.port, stdin="start\nlevel 2\n")
+    assert r.returncode == 0, r.stderr
+    assert "err" not in r.stdout, r.stdout
+    path = tmp_path / "bench.csv"
+    r = wandctl("monitor", "--port", b.port, "--hz", "25", "--seconds", "2", "--csv", str(path))
+    assert r.returncode == 0, r.stderr
+    rows = path.read_text().splitlines()[1:]
+    assert len(rows) >= 30, len(rows)
+    assert max(int(x.split(",")[1]) for x in rows) > 0  # a setpoint ramping up (SR-05)
+    r = wandctl("console", "--port", b.port, stdin="stop\n")
+    assert r.returncode == 0 and "err" not in r.stdout, r.stdout
+
+
+def test_real_app_repl_leaves_to_the_plain_repl_without_a_reset_sr02(main_board):
     """`repl`: output off and locked, the watchdog relaxed (SR-02: not fed, yet
     no reset), main() returns to the REPL; no hard reset, no RTC flag."""
     from wand.hal import WDT_RELAXED_MS
 
-    with MainBoard(bench=True) as b:  # console `repl` needs bench mode (SR-11)
-        b.wait_bench()
-        r = wandctl("console", "--port", b.port, stdin="repl\n")
-        assert r.returncode == 0, r.stderr
-        assert "plain MicroPython REPL" in r.stdout
-        for _ in range(50):
-            if not b._thread.is_alive():
-                break
-            time.sleep(0.1)
-        assert not b._thread.is_alive() and b.ended is None  # main() returned: the REPL
-        assert b.world.resets == []
-        assert b.world.wdt_on and b.world.wdt_timeout == WDT_RELAXED_MS * 1000
-        assert b.world.pout[b.world.pin_oe] == 0
-        assert not b.world.rtc_mem.startswith(b"wand:r")
+    b = main_board(bench=True)  # console `repl` needs bench mode (SR-11)
+    wait_bench(b)
+    resets = list(b.resets)
+    r = wandctl("console", "--port", b.port, stdin="repl\n")
+    assert r.returncode == 0, r.stderr
+    assert "plain MicroPython REPL" in r.stdout
+    with serial.Serial(b.port, 115200, timeout=0.2) as s:  # main() returned: the REPL answers
+        s.write(b"\r\n")
+        assert b">>> " in s.read(200)
+    assert b.resets == resets
+    assert b.wdt_ms == WDT_RELAXED_MS
+    assert b.pins[PIN_OE] == 0
+    assert not b.rtc.startswith(b"wand:r")
 
 
-def test_real_app_calibrate_with_a_known_resistor():
-    with MainBoard(bench=True, load_ohms=10000) as b:
-        b.wait_bench()
-        r = wandctl("calibrate", "10000", "--port", b.port, "--json")
-        assert r.returncode == 0, r.stderr
-        res = json.loads(r.stdout)
-        assert res["ohms"] == 10000
-        assert res["gain_na_per_code"] > 0
+def test_real_app_calibrate_with_a_known_resistor(main_board):
+    b = main_board(bench=True, load_ohms=10000)
+    wait_bench(b)
+    r = wandctl("calibrate", "10000", "--port", b.port, "--json")
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout)
+    assert res["ohms"] == 10000
+    assert res["gain_na_per_code"] > 0

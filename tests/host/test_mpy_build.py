@@ -8,12 +8,23 @@ import pytest
 
 from wandctl.mpy_build import build, mpy_cross_version
 
-FIXTURE_FW = Path(__file__).resolve().parents[1] / "vboard" / "fixtures" / "fw"
+FIRMWARE = Path(__file__).resolve().parents[2] / "firmware"
+
+
+KEEP = {"__init__.py", "app.py", "faults.py", "safety.py"}  # the cache is under test, not the firmware
 
 
 def _firmware(dest: Path, version: str) -> Path:
-    shutil.copytree(FIXTURE_FW, dest)
-    (dest / "wand" / "version.py").write_text('FW = "%s"\n' % version)
+    """The real firmware's boot.py, main.py and a few of its modules, wand/__init__.py
+    carrying `version`."""
+    shutil.copytree(FIRMWARE, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for f in (dest / "wand").glob("*.py"):
+        if f.name not in KEEP:
+            f.unlink()
+    init = dest / "wand" / "__init__.py"
+    text = init.read_text()
+    init.write_text(text.replace('VERSION = "', 'VERSION = "%s-' % version, 1))
+    assert init.read_text() != text
     return dest
 
 
@@ -28,7 +39,7 @@ def test_parallel_builds_of_two_firmwares_each_get_their_own_bytes(tmp_path):
     for fw in fws:
         files, _ = build(fw, fmt, sub, None, tmp_path / ("solo-" + fw.name))
         solo[fw.name] = {f.device_rel: f.data for f in files}
-    assert solo["fixture-a"]["version.mpy"] != solo["fixture-bb"]["version.mpy"]
+    assert solo["fixture-a"]["__init__.mpy"] != solo["fixture-bb"]["__init__.mpy"]
     wrong = []
 
     def worker(fw: Path):

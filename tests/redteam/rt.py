@@ -33,7 +33,11 @@ def pulses(run, min_ua=0.5):
 
 
 class FakeSerial:
-    """The USB serial for SimApp: bytes queued by the test, replies collected."""
+    """The USB serial for SimApp: bytes queued by the test, replies collected.
+
+    Not a board: the board under these tests is simboard's World (SimApp); this is
+    only the console's byte stream (read_into / write), fed in step with the
+    virtual clock instead of over a pty."""
 
     def __init__(self):
         self.inbox = bytearray()

@@ -148,6 +148,21 @@ def simulate(script=(), seconds=20.0, seed=1, settings=None, load_ohms=None, fla
     return run
 
 
+def hal_board(seed=0):
+    """The firmware's own HAL (wand.hal.Esp32Board) on the simulated chip of a fresh
+    World, for tests that drive one module (the Supervisor) by hand: (board, world)."""
+    import weakref
+
+    from simboard import world as simworld
+    from wand.hal import Esp32Board
+
+    flash = tempfile.mkdtemp(prefix="wand-flash-")
+    w = World(seed=seed, flash_dir=flash)
+    weakref.finalize(w, shutil.rmtree, flash, True)  # the flash goes with its world
+    simworld.attach(w)
+    return Esp32Board(sim_machine, sim_time, sim_esp32), w
+
+
 def press(t, name="power", hold=0.2):
     return (t, "press", name, hold)
 

@@ -4,7 +4,7 @@ hardware limiter (whose proof is also in tests/hardware)."""
 
 import re
 
-from harness import FIRMWARE, HARD_CEILING_UA, max_consecutive_above, press, simulate
+from harness import FIRMWARE, HARD_CEILING_UA, hal_board, max_consecutive_above, press, simulate
 
 MAX_LEVEL = {"level": 10, "user_max_ua": 500}
 
@@ -34,13 +34,10 @@ def test_sr01_clamp_never_exceeds_active_limit():
     from wand.regulator import Calibration
     from wand.safety import Supervisor
 
-    class Board:
-        def output_off(self):
-            pass
-
+    board, _ = hal_board()  # the real HAL on the simulated chip
     cal = Calibration()
     for user_max in (0, 20, 150, 499, 500, 501, 5000, 10**6):
-        sup = Supervisor(Board(), cal, user_max)
+        sup = Supervisor(board, cal, user_max)
         assert sup.limit_ua == min(user_max, HARD_CEILING_UA)
         for code in (-5, 0, 1, 100, 231, 232, 255, 256, 10**6):
             c = sup.clamp_code(code)

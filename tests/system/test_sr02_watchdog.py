@@ -4,7 +4,7 @@ measurement; a stalled loop resets the chip."""
 
 import re
 
-from harness import FIRMWARE, press, simulate
+from harness import FIRMWARE, hal_board, press, simulate
 
 
 def test_sr02_armed_before_output_first_enabled():
@@ -59,11 +59,8 @@ def test_sr02_latched_fault_with_current_still_flowing_is_not_fed():
     from wand.regulator import Calibration
     from wand.safety import Supervisor
 
-    class Board:
-        def output_off(self):
-            pass
-
-    sup = Supervisor(Board(), Calibration(), 400)
+    board, _ = hal_board()  # the real HAL on the simulated chip
+    sup = Supervisor(board, Calibration(), 400)
     sup.trip(0, 1)
     uv = 200_000 + 100 * 3500  # 100 µA flowing while the output is off
     assert sup.check(10, uv, 100, False) is False

@@ -3,6 +3,13 @@
 `FakeTarget` implements the console target contract of docs/architecture.md
 with a small state (state, level, settings, fault); every method call is
 counted so tests can check that bad input reached nothing that changes state.
+
+Neither is a board. FakeSerial is the byte stream of one module (the line
+reader / Console: read_into, write), scripted byte by byte; FakeTarget is the
+one interface the Console calls, so the console's parser and SR-11 fuzz can
+count every call into it. Both run on the MicroPython unix port with the unit
+tests. Tests of the console with the real App under it use simboard's World
+(tests/console/appboard.py).
 """
 
 MUTATORS = ("calibrate_start", "settings_set", "bench_start", "bench_stop", "bench_level",

@@ -14,6 +14,11 @@ CAL = Calibration()  # board.json's nominal gains
 
 
 class FakeBoard:
+    """Not a board: the output calls of the OutputEngine and Supervisor (DAC,
+    polarity, enable, ticks_us), recorded, so each waveform step can be checked
+    with no chip and on the MicroPython unix port too. The waveform on the
+    simulated chip and plant is checked in tests/system."""
+
     def __init__(self):
         self.dac = 0
         self.enabled = False

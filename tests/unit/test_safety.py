@@ -13,7 +13,12 @@ WORST_NA_PER_CODE = CAL.gain_na * (100 + GAIN_TOL_PCT) / 100
 
 
 class FakeBoard:
-    """The four output calls the Supervisor makes, recorded."""
+    """The four output calls the Supervisor makes, recorded.
+
+    Not a board: a recorder of one narrow interface (Supervisor -> output stage),
+    so each test can set the exact sense reading and instant it needs and see every
+    DAC write. This file also runs on the MicroPython unix port. The Supervisor on
+    the simulated board (chip, plant, virtual clock) is tested in tests/system."""
 
     def __init__(self):
         self.dac = 0

@@ -13,6 +13,10 @@ from wand.waveform import OutputEngine
 
 
 class _NoBoard:
+    """Not a board: the Supervisor's output calls, ignored. These regressions run
+    the pure core (the clamp, settings parsing) on CPython and the MicroPython unix
+    port; the full-board replays are in tests/system/test_fuzz_regressions.py."""
+
     def output_off(self):
         pass
 

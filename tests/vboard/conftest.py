@@ -2,4 +2,4 @@
 mpremote against it) and the `wandctl flash`/`image` tests on it. The fixtures
 are shared with tests/cli (vbfixtures.py)."""
 
-from vbfixtures import _no_port_env, board, fw_v1  # noqa: F401
+from vbfixtures import _no_port_env, board, deployed_flash, fw_v1, main_board  # noqa: F401

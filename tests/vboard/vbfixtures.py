@@ -1,11 +1,13 @@
-"""Fixtures for the tests that run a pty board (tests/vboard, tests/cli): a
-board on a pty, the fixture firmware, and no port or MICROPYPATH leaking in
-from the developer's shell. Each folder's conftest imports them."""
+"""Fixtures for the tests that run a pty board (tests/vboard, tests/cli, tests/console):
+a board on a pty, boards with the real firmware deployed (`main_board`), a
+version of the real firmware, and no port or MICROPYPATH leaking in from the
+developer's shell. Each folder's conftest imports them."""
 
 import os
+import shutil
 
 import pytest
-from vbhelpers import make_firmware
+from vbhelpers import REPO, make_firmware
 
 from simboard.vboard import VirtualBoard
 
@@ -25,3 +27,39 @@ def fw_v1(tmp_path):
 def _no_port_env(monkeypatch):
     monkeypatch.delenv("WANDCTL_PORT", raising=False)
     os.environ.pop("MICROPYPATH", None)
+
+
+@pytest.fixture(scope="module")
+def deployed_flash(tmp_path_factory):
+    """A flash (littlefs dir and SPI-flash image) with firmware/ deployed, made once."""
+    from wandctl.deploy import deploy
+
+    where = tmp_path_factory.mktemp("deployed")
+    with VirtualBoard(where / "flash", seed=3) as b:
+        deploy(b.port, REPO / "firmware", progress=False, log=lambda m: None)
+    return where
+
+
+@pytest.fixture
+def main_board(deployed_flash, tmp_path):
+    """`main_board(bench=False, load_ohms=None)`: the one simulated board on a pty (VirtualBoard),
+    the real firmware on it (a copy of `deployed_flash`), powered up, in bench mode if asked."""
+    boards = []
+
+    def make(bench=False, load_ohms=None):
+        where = tmp_path / ("board%d" % len(boards))
+        shutil.copytree(deployed_flash, where)
+        b = VirtualBoard(where / "flash", seed=3)
+        boards.append(b)
+        b.__enter__()
+        if load_ohms is not None:
+            b.inject(load_ohms=load_ohms)
+        if bench:
+            b.power_up_in_bench_mode()
+        else:
+            b.wait_ready()
+        return b
+
+    yield make
+    for b in boards:
+        b.__exit__(None, None, None)

@@ -1,7 +1,8 @@
-"""Helpers for the virtual-board tests: real clients in subprocesses, the fixture firmware."""
+"""Helpers for the virtual-board tests: real clients in subprocesses, versions of the real firmware."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-FIXTURE_FW = HERE / "fixtures" / "fw"
+FIRMWARE = REPO / "firmware"
 BIN = Path(sys.executable).parent
 
 
@@ -75,11 +76,19 @@ def assert_user_error(proc, *phrases):
 
 
 def make_firmware(dest: Path, version: str = "fixture-1", pad_kb: int = 0) -> Path:
-    """A copy of the fixture firmware with its version string (and optional padding modules)."""
+    """A copy of the real firmware (firmware/) that reports `version` in its hello,
+    with `pad_kb` of extra modules so that a deploy of this version moves more bytes.
+
+    Only wand/__init__.py (VERSION) and the padding differ between versions, so a
+    deploy from one version to another copies those and nothing else."""
     if dest.exists():
         shutil.rmtree(dest)
-    shutil.copytree(FIXTURE_FW, dest)
-    (dest / "wand" / "version.py").write_text('FW = "%s"\n' % version)
+    shutil.copytree(FIRMWARE, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    init = dest / "wand" / "__init__.py"
+    text = init.read_text()
+    stamped = re.sub(r'^VERSION = ".*"$', 'VERSION = "%s"' % version, text, count=1, flags=re.M)
+    assert stamped != text or '"%s"' % version in text, "firmware/wand/__init__.py has no VERSION line"
+    init.write_text(stamped)
     for i in range(pad_kb // 4):
         # distinct modules so a deploy of this version moves many files
         (dest / "wand" / ("pad%02d.py" % i)).write_text(

@@ -1,6 +1,11 @@
 """micropython usbserial_idle.py N: poll an idle UsbSerial N times, print the
 heap bytes allocated meanwhile (`alloc <bytes>`). Run with a stdin that stays
-open and silent (a pipe nobody writes to)."""
+open and silent (a pipe nobody writes to).
+
+Not a board: it measures one class (`wand.usbserial.UsbSerial`) alone on the
+MicroPython unix port, where gc.mem_alloc() counts what its read costs. The
+simulated board would add the firmware's and the simulator's allocations to
+the figure."""
 
 import gc
 import sys
