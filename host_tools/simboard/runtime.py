@@ -121,8 +121,9 @@ class Runner:
     """Boots firmware on a world until the world's end time.
 
     entry: 'main' (exec main.py), 'app' (call wand.app.main(machine, time,
-    esp32, observer=observer) after boot.py), or a callable f(globals,
-    observer) called after boot.py.
+    esp32, observer=observer, dac=BOOT_DAC) after boot.py, handing over the
+    DAC boot.py made as main.py does), or a callable f(globals, observer)
+    called after boot.py.
     on_reset(t_ms, cause) and on_exception(t_ms, exc) are optional callbacks.
     mpy: run the firmware's modules from .mpy compiled by mpy-cross (default:
     on MicroPython only, where compiling inside the small heap does not fit).
@@ -251,7 +252,7 @@ class Runner:
         try:
             if self.entry == "app":
                 import wand.app
-                wand.app.main(sim_machine, sim_time, sim_esp32, observer=self.observer)
+                wand.app.main(sim_machine, sim_time, sim_esp32, observer=self.observer, dac=g.get("BOOT_DAC"))
             else:
                 self.entry(g, self.observer)
         except SystemExit:

@@ -45,6 +45,11 @@ DEFAULT_SCRIPT = """\
 123.0  contact on          # put it back
 """
 
+# The MicroPython unix port's heap for a simulation of the real firmware: the simulator and the firmware
+# (compiled to .mpy by the runner) share it, and in the ESP32-sized `100wK` (README's Heap section) the
+# firmware's boot runs out of memory. Heap budgets of the firmware alone are `wandctl bench`'s.
+MICROPYTHON_HEAP = "heapsize=400K"
+
 # The --inject names that are not simboard injections but script actions (wandctl.simrun.script_lines turns
 # them into lines); every other name is one of simboard.script.INJECTIONS, checked there.
 CLI_ACTIONS = {
@@ -239,7 +244,7 @@ def run(o: SimOptions, on_progress=None) -> SimResult:
     if o.load_ohms is not None:
         args += ["--load-ohms", "%g" % o.load_ohms]
     if o.interpreter == "micropython":
-        cmd = [find_tool("micropython"), "-X", "heapsize=400K", str(HOST_TOOLS / "simboard" / "runner.py")] + args
+        cmd = [find_tool("micropython"), "-X", MICROPYTHON_HEAP, str(HOST_TOOLS / "simboard" / "runner.py")] + args
         env = paths.micropython_env()
     else:
         cmd = [sys.executable, "-m", "simboard.runner"] + args

@@ -1,13 +1,14 @@
 """Micro-benchmark: simulated seconds per wall second.
 
     python host_tools/simboard/speed.py [--seconds N] [--firmware DIR] [--script FILE]
-    SIMBOARD_BOARD_JSON=hardware/board.json micropython -X heapsize=100wK host_tools/simboard/speed.py
+    SIMBOARD_BOARD_JSON=hardware/board.json micropython -X heapsize=400K host_tools/simboard/speed.py
 
-Default: the fixture firmware in tests/sim/fixtures/fw_basic (a 10 ms control
-loop: 3 pins, DAC, ADC, 2 PWM, WDT feed, sleep per tick) running a session
-with a button press. Prints one line per run with the ratio and the wall time
-per 10 ms tick (simulator + firmware together). A benchmark, not a test: it
-never fails on timing.
+Default: the real firmware (firmware/, its 10 ms control tick) running a
+session started by a button press. On MicroPython, the heap of `wandctl sim`
+(simrun.MICROPYTHON_HEAP).
+Prints one line per run with the ratio and the wall time per 10 ms tick
+(simulator + firmware together). A benchmark, not a test: it never fails on
+timing.
 """
 
 import sys
@@ -38,7 +39,7 @@ def main(argv):
     from simboard.runtime import Runner, wall_time
 
     seconds = 300.0
-    firmware = root + "/tests/sim/fixtures/fw_basic"
+    firmware = root + "/firmware"
     script = None
     i = 0
     while i < len(argv):

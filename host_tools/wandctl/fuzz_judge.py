@@ -154,7 +154,7 @@ def run_micropython(scn: Scenario, firmware=None):
             "--seed", str(scn.seed), "--script", str(work / "s.script"), "--trace-ms", str(SAMPLE_MS)]
     if scn.load_ohms is not None:
         args += ["--load-ohms", "%g" % scn.load_ohms]
-    cmd = [find_tool("micropython"), "-X", "heapsize=400K", str(HOST_TOOLS / "simboard" / "runner.py")] + args
+    cmd = [find_tool("micropython"), "-X", simrun.MICROPYTHON_HEAP, str(HOST_TOOLS / "simboard" / "runner.py")] + args
     env = paths.micropython_env()
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=1800)
