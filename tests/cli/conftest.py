@@ -1,6 +1,6 @@
 """wandctl as a user runs it. Those that need a board use the pty board's
-fixtures and helpers (tests/vboard) or the console's boards (tests/console:
-the firmware's Console or the real App on a pty)."""
+fixtures and helpers (tests/vboard: the real firmware deployed, `main_board`),
+and tests/console for the UsbSerial probe under MicroPython (boards/)."""
 
 import pathlib
 import sys
