@@ -35,21 +35,30 @@ def leave(b, app, reason):
                 b.set_tone(0)
             if app is not None:
                 app.output_off()
-                if app.sup.fault and b is not None:
-                    b.store_fault(app.sup.fault)  # SR-12: survives the sleep or the reset
-                app.note(app.now, "leave", reason)
+                try:
+                    if app.sup.fault and b is not None:
+                        b.store_fault(app.sup.fault)  # SR-12: survives the sleep or the reset
+                    app.note(app.now, "leave", reason)
+                except Exception:  # noqa: BLE001 - a failed RTC write or log must not stop the way out
+                    pass
             break
         except KeyboardInterrupt:
             pass
-    if b is not None:
-        if reason in SLEEP_REASONS:
-            b.deepsleep()  # until the power button is pressed: wakes as a reset
-            return
-        if reason in RESET_REASONS:
-            if reason == "dac_held":
-                print("microwand: the DAC is still held from before the soft reset: hard reset")
-            b.hard_reset()
-            return
+    if b is None:
+        print("microwand: %s before the board was made: output stage off (boot.py); plain REPL" % reason)
+        return
+    if not repl:
+        if reason == "dac_held":
+            print("microwand: the DAC is still held from before the soft reset: hard reset")
+        while True:  # a Ctrl-C now would leave for the REPL with the 1000 ms watchdog running
+            try:
+                if reason in SLEEP_REASONS:
+                    b.deepsleep()  # until the power button is pressed: wakes as a reset
+                else:
+                    b.hard_reset()
+                return
+            except KeyboardInterrupt:
+                pass
     print("microwand: %s: output off and locked, watchdog relaxed; plain REPL (Ctrl-D restarts)" % reason)
 
 

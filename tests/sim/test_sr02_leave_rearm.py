@@ -259,3 +259,53 @@ def test_sr02_ctrl_c_before_the_loop_with_the_watchdog_armed_still_relaxes_it():
     assert not s["app"]
     assert run.result["resets"] == [], run.result["resets"]  # 4 s unfed at the REPL
     assert all(abs(x.ua) < 1 for x in run.samples)
+
+
+def test_sr02_a_ctrl_c_landing_in_the_sleep_still_sleeps_with_the_watchdog_running(tmp_path):
+    """A Ctrl-C (mpremote, wandctl) that lands just as the wand auto-offs: the
+    sleep is tried again, never the REPL with the 1000 ms watchdog running (which
+    would reset the chip a second later with a watchdog fault latched)."""
+
+    def ctrl_c_in_the_first_sleep(world, run, g):
+        from wand.hal import Esp32Board
+
+        spied = Esp32Board.deepsleep
+
+        def deepsleep(self):
+            if not run.checks:
+                run.checks.append("interrupted")
+                raise KeyboardInterrupt
+            spied(self)
+
+        Esp32Board.deepsleep = deepsleep
+
+    seen = []
+    run = simulate([], seconds=33, settings={"idle_off_s": 30}, flash=tmp_path,
+                   before_main=_spy(seen, ctrl_c_in_the_first_sleep))
+    assert run.checks == ["interrupted"]
+    _left(seen, "auto_off", "sleep")
+    assert run.result["resets"] == []  # asleep, no watchdog reset
+    assert not run.kinds("fault")
+
+
+def test_sr02_a_log_that_cannot_be_written_does_not_stop_the_way_out(tmp_path):
+    """leave()'s steps after the cut (the stored fault, the log line) may fail
+    (a full filesystem, an RTC error): the wand still sleeps."""
+
+    def log_fails_on_leave(world, run, g):
+        import wand.app
+
+        orig = wand.app.App.note
+
+        def note(self, now, kind, *args):
+            if kind == "leave":
+                raise OSError(28)  # ENOSPC
+            return orig(self, now, kind, *args)
+
+        wand.app.App.note = note
+
+    seen = []
+    run = simulate([], seconds=33, settings={"idle_off_s": 30}, flash=tmp_path,
+                   before_main=_spy(seen, log_fails_on_leave))
+    _left(seen, "auto_off", "sleep")
+    assert run.result["resets"] == []
