@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import html
 import json
@@ -80,12 +81,17 @@ def vendor_esp_web_tools() -> Path:
     stamp = NPM_DIR / ".lock-sha256"
     dist = NPM_DIR / "node_modules" / "esp-web-tools" / "dist" / "web"
     want = hashlib.sha256(lock + (HERE / "package.json").read_bytes()).hexdigest()
-    if not (stamp.exists() and stamp.read_text() == want and (dist / "install-button.js").exists()):
-        NPM_DIR.mkdir(parents=True, exist_ok=True)
-        shutil.copy(HERE / "package.json", NPM_DIR / "package.json")
-        shutil.copy(HERE / "package-lock.json", NPM_DIR / "package-lock.json")
-        npm(["ci", "--no-audit", "--no-fund", "--ignore-scripts"], NPM_DIR)
-        stamp.write_text(want)
+    NPM_DIR.mkdir(parents=True, exist_ok=True)
+    # one install at a time: two builds at once (two `make web`, two test workers) ran `npm ci` in
+    # the same folder and broke each other's install (ENOTEMPTY); the second waits, then finds it done
+    with open(NPM_DIR.parent / "web-npm.lock", "w") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        if not (stamp.exists() and stamp.read_text() == want and (dist / "install-button.js").exists()):
+            stamp.unlink(missing_ok=True)
+            shutil.copy(HERE / "package.json", NPM_DIR / "package.json")
+            shutil.copy(HERE / "package-lock.json", NPM_DIR / "package-lock.json")
+            npm(["ci", "--no-audit", "--no-fund", "--ignore-scripts"], NPM_DIR)
+            stamp.write_text(want)
     return dist
 
 

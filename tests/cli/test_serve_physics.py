@@ -81,9 +81,17 @@ def test_serve_deploy_bench_lifted_gives_no_contact_and_skin_follows_the_physics
 
 def test_flap_on_the_pty_board_schedules_its_toggles_from_now(board):
     from simboard.vboard import control
+    from simboard.vboard.chiplink import WORLD_LOCK
 
     assert control(board, "flap contact 60000 3") == "ok"  # off now, on in 60 s, off in 120 s
     w = board.world
-    pending = [(t, act, args) for t, _, act, args in w.events if act == "contact"]
+    deadline = time.monotonic() + 10
+    while True:  # the board's thread applies the "off now" at its next step: wait for it, not a sleep
+        with WORLD_LOCK:
+            pending = [(t, act, args) for t, _, act, args in w.events if act == "contact"]
+            now = w.now
+        if len(pending) <= 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
     assert [a for _, _, a in pending] == [("on",), ("off",)], pending
-    assert pending[1][0] - pending[0][0] == 60_000_000 and 0 < pending[0][0] - w.now <= 60_000_000
+    assert pending[1][0] - pending[0][0] == 60_000_000 and 0 < pending[0][0] - now <= 60_000_000
