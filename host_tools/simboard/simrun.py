@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from simboard import script
 from wandctl import paths
 from wandctl.contact_bands import contact_band
 from wandctl.errors import WandctlError
@@ -129,18 +130,9 @@ def validate_options(o: SimOptions) -> dict:
     return values
 
 
-def _script_module():
-    if str(HOST_TOOLS) not in sys.path:
-        sys.path.insert(0, str(HOST_TOOLS))
-    from simboard import script
-
-    return script
-
-
 def parse_inject(spec: str) -> tuple[float, str, str | None]:
     """NAME[=VALUE]@SECONDS -> (seconds, name, value). The injections' values are checked by
     simboard.script.check_inject, the same check a script's `inject` line gets."""
-    script = _script_module()
     if "@" not in spec:
         raise WandctlError("--inject %r: expected NAME[=VALUE]@SECONDS, e.g. contact_off=3@120" % spec)
     what, _, at = spec.rpartition("@")
@@ -215,7 +207,6 @@ def script_lines(o: SimOptions) -> tuple[str, float]:
 
 def _check_script(text: str, path: str) -> None:
     """Every line of a script file, by simboard.script (the one check of the vocabulary), before the run."""
-    script = _script_module()
     try:
         script.parse_script(text)
     except (script.ScriptError, ValueError) as e:
@@ -317,7 +308,7 @@ def state_spans(res: SimResult) -> list[tuple[int, int, str]]:
 def trace(res: SimResult):
     """The run as the trace oracle reads it (simboard/oracle/): the plant's
     samples and exact phase charges, what the world did (the script), resets."""
-    from simboard import oracle, script
+    from simboard import oracle
 
     actions = script.expand(script.parse_script(res.script_text)) if res.script_text else []
     raw = res.settings_bytes

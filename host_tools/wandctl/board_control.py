@@ -36,6 +36,12 @@ def running_session(port: str) -> str | None:
     kind, _ = what_answers(port)
     if kind != "firmware":
         return None
+    state = _status(port).get("state")
+    return state if isinstance(state, str) and state not in IDLE_STATES else None
+
+
+def _status(port: str) -> dict:
+    """The firmware's `status` reply, or {} when it does not answer."""
     from wandctl.console_client import ConsoleClient
 
     try:
@@ -43,9 +49,8 @@ def running_session(port: str) -> str | None:
             c.hello()
             st = c.call("status")
     except WandctlError:
-        return None
-    state = st.get("state") if isinstance(st, dict) else None
-    return state if isinstance(state, str) and state not in IDLE_STATES else None
+        return {}
+    return st if isinstance(st, dict) else {}
 
 
 def what_answers(port: str, wait: float = 1.5) -> tuple[str, bytes]:
@@ -132,16 +137,7 @@ def _en_pulse(port: str) -> None:
 
 def latched_fault(port: str) -> dict | None:
     """The fault still latched on the board (a reset keeps it, SR-12), or None (none, or no answer)."""
-    from wandctl.console_client import ConsoleClient
-
-    try:
-        with ConsoleClient(port) as c:
-            c.hello()
-            st = c.call("status")
-    except WandctlError:
-        return None
-    f = st.get("fault") if isinstance(st, dict) else None
-    return f or None
+    return _status(port).get("fault") or None
 
 
 def _wait_prompt(port: str, timeout: float) -> bool:
