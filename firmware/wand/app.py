@@ -37,6 +37,7 @@ TICK_MS = const(10)
 _DONE_SHOW_MS = const(3000)
 _WDT_RESET = const(3)
 _PWRON_RESET = const(1)
+_ZERO_READS = const(32)  # load-voltage readings averaged for its zero at boot
 
 
 class App:
@@ -110,6 +111,10 @@ class App:
         raw = 0
         for _ in range(8):
             raw += b.read_current_uv()
+        vz = 0
+        for _ in range(_ZERO_READS):
+            vz += b.read_vload_uv()
+        self.reg.learn_zero(vz // _ZERO_READS)  # SR-06: the short judge's zero
         # (the default, nominal offset: the board has not been calibrated yet)
         nominal = self.settings.values["cal_sense_offset_uv"] == INT_FIELDS["cal_sense_offset_uv"][0]
         self.sup.boot_check(0, raw // 8, safety.BOOT_ZERO_UA if nominal else safety.CAL_ZERO_UA)
@@ -213,7 +218,7 @@ class App:
         ok = sup.check(now, i_uv, rg.measured_ua, load == reg.LOAD_OK)
         # Book what flowed (SR-04): the engine, from what this sample saw of the load
         self.engine.book(elapsed_du, sup.code, expected, rg.measured_ua, rg.flowing,
-                         load == reg.LOAD_COMPLIANCE or load == reg.LOAD_OPEN, rg.flow_ratio)
+                         rg.capping, rg.flow_ratio)
         if load == reg.LOAD_SHORT and sup.output_on:
             sup.trip(now, faults.SHORT)  # SR-06
         self._power(now, b)

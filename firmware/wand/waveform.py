@@ -298,6 +298,13 @@ class OutputEngine:
             self._hold = 0
             self.cycles += 1
         gate = self._continuous or (self._t_in % self._period) < self._on
+        if not gate and self._sign < 0 and self._prev_gate and self._prev_sign < 0 and not self._resume \
+                and self._neg_ms <= self._neg_t < self._neg_ms + self._on and not self._paid():
+            # SR-05: a pulse train's negative half still owing when its plan
+            # is over pays the rest in the pulse going on, not in a pulse of
+            # its own 400 ms later (one tick at 206 uA after pulses of 374:
+            # 336 uA/s pulse to pulse, fuzz round 21, seed 21749)
+            gate = True
         if self._sign > 0:
             if self._t_in == 0:
                 self._c0 = code

@@ -287,3 +287,30 @@ def test_sr05_a_negative_half_follows_a_rising_envelope_and_ends_paid():
                 halves.add(eng.polarity, eng.code * 100)
             eng.account(100, eng.code)
         assert reversals >= 4 and halves.cycles >= 4, (hi, reversals)
+
+
+def test_sr05_a_pulse_train_pays_a_shortfall_in_its_last_pulse_not_a_pulse_of_its_own():
+    """A negative half of `pulse` that could not pay all it owed in its planned
+    pulses (less flowed than commanded: the clamp, a load at its compliance)
+    (at the clamp's code, so no faster) pays the rest in the pulse going on. Paid in a pulse of its own 400 ms
+    later, that pulse was one tick at 206 uA after pulses of 374: 336 uA/s
+    pulse to pulse (fuzz round 21, seed 21749)."""
+    eng = OutputEngine()
+    eng.start(programs.find("pulse"), 10)
+    runs = []  # (polarity, ticks) of each pulse
+    last = 0
+    for _ in range(600):  # 6 s: one positive half and its negative one
+        eng.step(100)
+        code, pol = eng.code, eng.polarity
+        if pol and runs and runs[-1][0] == pol and last:
+            runs[-1][1] += 1
+        elif pol:
+            runs.append([pol, 1])
+        last = pol
+        # the first negative pulse delivers 6 % short of its code
+        short = pol < 0 and sum(1 for r in runs if r[0] < 0) == 1
+        eng.account(100, min(code, 100), 960 if short else 1024)  # (the clamp: 100)
+    pos = [n for p, n in runs if p > 0]
+    neg = [n for p, n in runs if p < 0]
+    assert len(pos) == 6 and len(neg) == 6, runs
+    assert neg[-1] == 11 and all(n == 10 for n in pos + neg[:-1]), runs
