@@ -100,6 +100,16 @@ class OutputStats:
         self.phase_q += sq
         self.phase_t1 = self.t + int(dt * 1e6)
 
+    def break_phase(self):
+        """A chip reset: the firmware balancing this phase is gone, so the
+        phase ends here, its charge the cut session's. Current after the boot
+        is a new phase. (Merged across the reset, a cut session's last 11 ms
+        counted as the next session's DC: 2.6 % of a phase, fuzz seed 14320.)"""
+        if self.phase_sign != 0:
+            self._close_phase()
+            self.phase_sign = 0
+            self.phase_q = 0.0
+
     def _close_phase(self):
         pq = self.phase_q
         cb = self.on_phase

@@ -110,6 +110,7 @@ class Resets:
         self.boot_count += 1
         self.cause = cause
         self.plant.advance(self.now)
+        self.plant.break_phase()  # (SR-04 is judged per boot: outputstats.py)
         self.plant.chip_running = True
         self.plant.powered = True
         self.plant._recompute()

@@ -79,9 +79,11 @@ def sr04(v: _View, sess):
         if judged:
             residue_max = max(residue_max, r)
             # each lift or return in the session may leave half a tick of
-            # charge at the amplitude before it (the firmware cannot know where inside its
-            # tick the load went open: docs/safety.md, residual risks)
-            allow = sum(max(v.env_between(x - 100, x) + [0.0]) * _tick_ms(v, x) / 2000.0
+            # charge at the amplitude around it (the firmware cannot know where inside its
+            # tick the load went open, or took current again: docs/safety.md, residual
+            # risks; a return's amplitude is the one after it: a contact back 3 ms into
+            # a probe's pulse into the open load, fuzz seed 14320)
+            allow = sum(max(v.env_between(x - 100, x + 100) + [0.0]) * _tick_ms(v, x) / 2000.0
                         for x in sorted(set(v.lifts + v.fw_lifts + v.returns + v.fw_returns))
                         if s["start"] <= x <= s["end"])
             allow += _gain_steps(v, s["start"], s["end"]) * big
