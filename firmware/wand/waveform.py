@@ -223,9 +223,10 @@ class OutputEngine:
         The positive half follows the envelope. The negative half spreads the
         charge owed evenly over the time it has left (the positive half's
         on-time), so every code is within one of the mean whatever the tick
-        jitter; what is left when that time is up is carried into the next
-        cycle. After a contact loss the debt is paid at no more than the
-        envelope (soft), and what is left below one tick of it is carried too.
+        jitter; then the rest is paid on (a pulse train's in the pulse going
+        on: one of its own stepped 336 uA/s), or under 0.5 % of a phase carried
+        to the next cycle. After a contact loss the debt is paid at no more
+        than the envelope (soft), what is left below one tick of it carried.
         Sets self.code and self.polarity (nothing is allocated).
         """
         if not self.running:
@@ -300,11 +301,7 @@ class OutputEngine:
         gate = self._continuous or (self._t_in % self._period) < self._on
         if not gate and self._sign < 0 and self._prev_gate and self._prev_sign < 0 and not self._resume \
                 and self._neg_ms <= self._neg_t < self._neg_ms + self._on and not self._paid():
-            # SR-05: a pulse train's negative half still owing when its plan
-            # is over pays the rest in the pulse going on, not in a pulse of
-            # its own 400 ms later (one tick at 206 uA after pulses of 374:
-            # 336 uA/s pulse to pulse, fuzz round 21, seed 21749)
-            gate = True
+            gate = True  # SR-05: the rest in this pulse, not one of its own (fuzz seed 21749)
         if self._sign > 0:
             if self._t_in == 0:
                 self._c0 = code
