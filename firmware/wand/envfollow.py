@@ -1,4 +1,5 @@
-"""SR-05: the code of a negative half that follows a rising envelope.
+"""SR-05: the code of a negative half that follows a rising envelope, and
+the plan of a pulse train's negative block under one.
 
 A continuous negative half pays back the positive half's charge. Played at
 that half's mean while the envelope rose, it fell behind, and the next
@@ -36,3 +37,15 @@ def negative_code(q, env, tick, s16):
     over = 32 * n * env + s16 * n * (n - 1) - 32 * qt  # what n ticks would pay too much
     out = env - (over + 16 * n) // (32 * n)
     return out if out > 0 else 1
+
+
+def whole_pulses(q, env, left, on, t_on):
+    """SR-05: the on-time (100 µs units) of the fewest whole pulses that pay q
+    at no more than the envelope env, this pulse's rest (t_on into it) first,
+    or left if that is shorter: played at one rate. (Followed tick by tick, a
+    negative block's remainder became a pulse of one tick: 456 uA/s.)"""
+    cur = on - t_on if t_on < on else 0
+    need = (q + env - 1) // env
+    if need > cur:
+        cur += (need - cur + on - 1) // on * on
+    return cur if 0 < cur < left else left

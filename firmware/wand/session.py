@@ -312,7 +312,8 @@ class Session:
             step = most
         a = self.amp_na
         if a < target:
-            a = a + step if a + step < target else target
+            if not eng.holds_rise():
+                a = a + step if a + step < target else target
         elif a > target and not eng.holds_fall():
             # (SR-04: an excess of negative charge, a loop stalled inside a
             # negative half, is paid at the envelope before it falls further:

@@ -1,18 +1,13 @@
 """Biphasic output engine: amplitude (a DAC code) times a polarity pattern,
 charge-balanced by accounting (SR-04).
 
-The engine keeps the net charge q (in DAC-code x 100 µs, exact integers; its
-clock unit is 100 µs so the loop's sub-millisecond timing is booked exactly)
-of the current balancing period: a positive half of the program's nominal
-length, then a negative half that lasts exactly until q is back to zero. On the
-tick that closes the balance the code is cut to what is still owed. So a ramp
-(whose positive and negative halves would otherwise differ) or a late tick
-(jitter) cannot leave a DC component: whatever is owed is paid in the same
-cycle, and a residue of a late tick is carried into the next one.
-
-The delivered current is proportional to the DAC code through the stage, and
-the stage does not know the polarity (the H-bridge only steers it), so
-balancing codes balances charge.
+The engine keeps the net charge q (DAC-code x 100 µs, exact integers, so
+sub-millisecond timing is booked exactly) of the balancing period: a positive
+half of the program's nominal length, then a negative half that lasts until q
+is back to zero, its last tick cut to what is still owed. So a ramp or a late
+tick cannot leave a DC component; a residue is carried into the next cycle.
+The stage's current is proportional to the code whatever the polarity (the
+H-bridge only steers it), so balancing codes balances charge.
 """
 
 from micropython import const
@@ -62,6 +57,7 @@ class OutputEngine:
         self._flow = FlowFraction()  # what fraction of each tick's code flowed
         self.probe_flowed = 0  # net charge of the probe's pulses into a load that took them
         self._c0 = 0  # the envelope's code on the positive half's first tick
+        self._blocks = False  # a pulse train's long polarity blocks (`pulse`)
         self._s16 = 0  # its rise over that half, 1/16 code a tick (envfollow)
 
     def start(self, program, tick_ms, owed=0):
@@ -76,15 +72,15 @@ class OutputEngine:
         self._period = program[_P_PERIOD] * _DU_PER_MS
         self._on = program[_P_ON] * _DU_PER_MS
         self._continuous = self._on >= self._period
-        # the on-time of a whole half (a pulse train's gates counted): more in
-        # a negative half's plan is a stall's (red team rt3: `pulse` paid one
-        # unjudged for 8 s past the session's time)
+        # a whole half's on-time: more in a negative half's plan is a stall's
+        # (red team rt3: `pulse` paid one unjudged 8 s past the session)
         self._on_half = self._half if self._continuous else self._half // self._period * self._on
-        # Continuous halves of 20 ticks or more (`lift`): a ramp moves the
-        # envelope far within one; in a few ticks' half (`tone`: 4.5 uA) it
-        # does not, and paying there at a waiting envelope left a remainder
-        # dip of up to a fifth of the code.
+        # Halves of 20 ticks or more (`lift`; `pulse`'s blocks: _blocks): a ramp
+        # moves the envelope far within one; in a few ticks' half (`tone`: 4.5
+        # uA) it does not, and paying there at a waiting envelope left a dip
+        # of up to a fifth of the code.
         self.long = self._continuous and self._half >= 20 * self.tick
+        self._blocks = not self._continuous and self._half >= 20 * self.tick and self._period < self._half
         self._t_in = 0
         self._on_pos = 0
         self._prev_sign = 0
@@ -127,6 +123,10 @@ class OutputEngine:
         a ramp-down meet it (at the plan's mean the next positive half began
         138 uA lower on `lift`)."""
         return self.paying_stall() or (self.running and self._sign < 0 and self.long)
+
+    def holds_rise(self):
+        """SR-05: a pulse train's envelope waits through a negative block (risen on, 234 to 417 uA)."""
+        return self.running and self._sign < 0 and self._blocks and not self._resume
 
     def forgive(self):
         """SR-07 over SR-04: drop what is owed (the session is past its time)."""
@@ -210,10 +210,9 @@ class OutputEngine:
         if self._resume or self._neg_t * 2 < self._neg_ms * 2 - self.tick:
             return False
         # planned time over: done if what is left is within 0.5 % of the phase
-        # (of a normal one at this rate, after a phase a stall made long: its
-        # 0.5 % carried tripped the next cycles' 1 %, red team rt2); more is
-        # left if less flowed than commanded (a load in compliance, the clamp):
-        # keep paying at the same rate (a longer phase, no step).
+        # (a normal one at this rate after a phase a stall made long: red team
+        # rt2); more is left if less flowed than commanded (compliance, the
+        # clamp): paid on at the same rate (a longer phase, no step).
         ref = self._rate * self._half
         return q * 200 <= (ref if 0 < ref < self._q_pos else self._q_pos)
 
@@ -243,16 +242,14 @@ class OutputEngine:
         else:
             self._still += 1
         if self._sign > 0 and self._resume and -self.q // tick < least:
-            # SR-04: an excess of negative charge (a stalled loop that froze a
-            # negative half, a debt left by a contact loss) is paid; less than
-            # one tick at the envelope is left, carried: a normal cycle begins
+            # SR-04: an excess of negative charge (a stall in a negative half,
+            # a lift's debt) is paid; under a tick at the envelope is carried
             self._t_in = 0
             self._on_pos = 0
             self._resume = False
             self._carry = 0  # (paid whole by the next negative half)
         # (while the envelope falls, a long positive half ends after a quarter:
-        # the drop in it, which the negative half pays at the waiting
-        # envelope, stays small, and so does that half's length)
+        # its drop, paid at the waiting envelope, stays small, and so does that half)
         if self._sign > 0 and not self._resume and (self._t_in >= self._half or (
                 code < self._c0 - 1 and self._t_in >= self._half >> 2 and self.long)):
             self._sign = -1
@@ -260,10 +257,9 @@ class OutputEngine:
             # the positive on-time in whole ticks: the last tick never falls short
             self._neg_ms = (self._on_pos + tick // 2) // tick * tick
             self._neg_t = 0
-            # A carried residue (up to a tick at the envelope, what a debt's
-            # payment leaves) is paid at most 1/128 of this positive half per
-            # cycle (SR-04: each cycle within 1 %); a bigger one (a stalled
-            # loop's) at once, and all of it with the envelope at zero.
+            # A carried residue (up to a tick at the envelope) is paid at most
+            # 1/128 of this half per cycle (SR-04: each within 1 %); a bigger
+            # one (a stall's) at once, all of it with the envelope at zero.
             carry = self._carry
             pos = self.q - carry
             allow = (pos if pos >= 0 else -pos) >> 7
@@ -284,10 +280,11 @@ class OutputEngine:
             self._s16 = s16 if s16 < _SLOPE_MAX16 else _SLOPE_MAX16
         if self._sign < 0 and (
             (self._resume and self.q // tick < (code if code > 0 else 1))
-            or (self._paid() and (self._continuous or self._t_in >= self._half and not self._prev_gate))
+            or (self._paid() and (self._continuous or not self._prev_gate and (
+                self._t_in >= self._half or self._blocks and self._t_in % self._period < tick)))
         ):
-            # Paid. (A contact loss's debt is, below one tick at the envelope:
-            # carried, paid whole by the next negative half; fuzz seed 31631.)
+            # Paid (a lift's debt under a tick at the envelope: carried, fuzz
+            # seed 31631; a pulse train's, paid early, where a pulse would begin).
             debt = self._resume
             self._sign = 1
             self._t_in = 0
@@ -300,7 +297,7 @@ class OutputEngine:
             self.cycles += 1
         gate = self._continuous or (self._t_in % self._period) < self._on
         if not gate and self._sign < 0 and self._prev_gate and self._prev_sign < 0 and not self._resume \
-                and self._neg_ms <= self._neg_t < self._neg_ms + self._on and not self._paid():
+                and self._neg_ms <= self._neg_t < self._neg_ms + self._on and not self._flat and not self._paid():
             gate = True  # SR-05: the rest in this pulse, not one of its own (fuzz seed 21749)
         if self._sign > 0:
             if self._t_in == 0:
@@ -319,7 +316,12 @@ class OutputEngine:
                     if left >= tick:
                         out = (q + left // 2) // left  # nearest: the error is carried, not piled up
                         self._rate = out
-                        if code > out and self._continuous:
+                        if code > out and self._blocks:
+                            cur = envfollow.whole_pulses(q, code, left, self._on, self._t_in % self._period)
+                            if cur < left:
+                                self._neg_ms = self._neg_t + cur
+                                out = self._rate = (q + cur // 2) // cur
+                        elif code > out and self._continuous:
                             # (forecast flat once the envelope has not moved for three
                             # of its steps: a rise that stopped, at its target or a
                             # pause, left the half's shortfall as a dip: red team rt3)
@@ -330,12 +332,10 @@ class OutputEngine:
                             self._flat = True
                             out = envfollow.negative_code(q, code, tick, 0)
                     elif self._flat:
-                        # past the plan at the rate the envelope waits at: the
-                        # remainder spread as a dip over the ticks left
+                        # past the plan at the waiting envelope's rate: the rest as an even dip
                         out = envfollow.negative_code(q, self._rate, tick, 0)
                     else:
-                        # the last tick of the plan: the same rate,
-                        # never more, down to what is still owed
+                        # the plan's last tick: the same rate at most, down to what is owed
                         out = (q + tick // 2) // tick
                         if self._rate and out > self._rate:
                             out = self._rate

@@ -747,3 +747,18 @@ def test_sr04_a_return_inside_a_probe_pulse_is_allowed_its_half_tick():
     v = verdict(run)
     assert v["SR-04"]["ok"], v["violations"]
     assert abs(v["SR-04"]["dc_residue_max_pct"]) < 50  # judged, and under half a tick of the probe
+
+
+def test_sr04_a_load_changed_while_lifted_is_no_return():
+    """Found (Hypothesis, seed 626), an oracle defect: lifted, stopped, then
+    a `load 10000` while still lifted. The plant drives the open air until
+    contact is back (a load changes only what the probes touch); the oracle
+    took the load as a return and asked the session, which ended lifted
+    after its 10 s wait, for its debt (28 uC, the documented residual of a
+    stop while lifted)."""
+    script = [(1.0, "press", "power", 0.2), (2.0, "contact", "off"), (4.21, "press", "power", 2.0),
+              (13.64, "load", 10000), (16.22, "contact", "on")]
+    run = simulate(script, seconds=20, seed=626, settings={"user_max_ua": 100, "level": 9, "program": "lift"})
+    assert run.first("contact_back") is None or run.first("contact_back")[0] > 16220
+    v = verdict(run)
+    assert v["SR-04"]["ok"], v["violations"]

@@ -8,7 +8,7 @@ Units as waveform.py uses them: q is owed charge in code x 100 µs, tick is
 the tick in 100 µs (100 = 10 ms), s16 the envelope's rise in 1/16 code a tick.
 """
 
-from wand.envfollow import negative_code
+from wand.envfollow import negative_code, whole_pulses
 
 TICK = 100  # a 10 ms tick, in 100 µs
 
@@ -98,3 +98,16 @@ def test_flat_envelope_half_pays_exactly_at_an_even_level():
     codes = [c for _, c in half]
     assert len(codes) == 17  # ceil(1000 / 60)
     assert max(codes) <= 60 and max(codes) - min(codes) <= 1  # an even dip: 1000/17 = 58.8
+
+
+def test_sr05_whole_pulses_pays_a_pulse_trains_block_in_the_fewest_whole_pulses():
+    # 100 ms pulses (1000 units), owed 60 ticks at 100 (600000): at an envelope
+    # of 150 that is 4 whole pulses (at 150 exactly it would be 40 ticks)
+    assert whole_pulses(600000, 150, 6000, 1000, 0) == 4000
+    # 3 ticks into a pulse: its 7 left first, then whole pulses
+    assert whole_pulses(600000, 150, 5700, 1000, 300) == 700 + 4000
+    # in a gap: whole pulses only
+    assert whole_pulses(600000, 150, 6000, 1000, 2000) == 4000
+    # never longer than the plan left
+    assert whole_pulses(600000, 100, 6000, 1000, 0) == 6000
+    assert whole_pulses(600000, 90, 6000, 1000, 0) == 6000

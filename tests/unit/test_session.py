@@ -261,3 +261,26 @@ def test_start_only_from_idle_or_done_and_programs_change_only_when_idle():
     assert r.s.program[0] == programs.PROGRAMS[1][0]
     assert r.start() and r.s.delivered_ms == 0
     assert r.s.tick_ms == programs.tick_ms_for(r.s.program)
+
+
+def test_sr05_a_pulse_trains_envelope_waits_through_a_negative_block_while_it_rises():
+    """`pulse`: the start ramp does not rise while a negative block pays the
+    positive one (risen on, the next block began 183 uA above its last pulse)."""
+    from wand.waveform import OutputEngine
+
+    eng = OutputEngine()
+    s = ses.Session(eng)
+    s.configure("pulse", 10, 500, 5, 5)
+    s.start(0)
+    held = moved = 0
+    for t in range(10, 8000, 10):
+        before = s.amp_na
+        s.step(t, 10, reg.LOAD_OK)
+        if s.amp_na == before and s.state == ses.RAMP_UP:
+            held += 1
+            assert eng.holds_rise(), t  # it waits only through a negative block
+        elif s.state == ses.RAMP_UP:
+            moved += 1
+        eng.step(s.amp_na // 2157 if s.amp_na > 0 else 0)
+        eng.account(100, eng.code)
+    assert held >= 50 and moved >= 200, (held, moved)

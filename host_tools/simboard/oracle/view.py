@@ -43,6 +43,7 @@ class _View:
         self.return_ohms = {}  # a return by a load action (or contact onto a resistor): its resistance
         last_load = getattr(tr, "load_ohms", None)  # the run's starting load, when a resistor
         short_on = False
+        contact_on = True  # the probes on the skin or the resistor (a `load` changes only what they touch)
         for t, act, args in tr.actions:
             a0 = args[0] if args else ""
             spec = a0 if act == "inject" else ""
@@ -52,11 +53,17 @@ class _View:
             elif key == "clear":
                 short_on = False
             if act == "contact" and a0 == "off" or key == "contact" and val == "off":
+                contact_on = False
                 if not short_on:  # (probes shorted together: lifting them changes nothing)
                     self.lifts.append(t)
             elif act == "contact" and a0 == "on" or key == "contact" and val == "on":
+                contact_on = True
                 self.returns.append(t)
-            if act == "load" or key == "load_ohms":
+            # (a load changed while the wand is lifted is no return, nor a lift
+            # or a short: the plant drives the open air until contact is back;
+            # taken as a return, a stop while lifted was asked for its debt,
+            # hypothesis seed 626)
+            if (act == "load" or key == "load_ohms") and contact_on:
                 v = a0 if act == "load" else val
                 try:
                     ohms = float(v)
