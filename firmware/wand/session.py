@@ -34,7 +34,7 @@ _MAX_SESSION_MS = const(1200000)
 # planned HARD_RESERVE_MS short, so the hard limit holds through both.
 _OVERRUN_MS = const(3000)
 HARD_RESERVE_MS = const(10000)
-_LONG_RAMP_EXTRA_MS = const(3000)  # a ramp-down of `lift` takes up to this much longer
+_LONG_RAMP_EXTRA_MS = const(3000)  # a ramp-down of `lift` (or `pulse`, beyond twice) takes up to this much longer
 LEVELS = const(10)
 # SR-06: the lowest setpoint. Below it the sense cannot tell a short (or a
 # lift) from a load through its noise, so no level goes lower, and settings
@@ -296,6 +296,8 @@ class Session:
             lead = self.amp_na  # the ramp-down's length, as its worth of nA
             if eng.long:
                 lead += _LONG_RAMP_EXTRA_MS * RAMP_UA_PER_S  # (the fall above)
+            elif eng.blocks:  # (`pulse`: the fall waits through its negative blocks, the first whole)
+                lead += lead + _LONG_RAMP_EXTRA_MS * RAMP_UA_PER_S
             if remaining * RAMP_UA_PER_S <= lead:
                 self.stop(now_ms, END_TIMER)
                 st = self.state

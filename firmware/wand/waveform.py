@@ -57,7 +57,7 @@ class OutputEngine:
         self._flow = FlowFraction()  # what fraction of each tick's code flowed
         self.probe_flowed = 0  # net charge of the probe's pulses into a load that took them
         self._c0 = 0  # the envelope's code on the positive half's first tick
-        self._blocks = False  # a pulse train's long polarity blocks (`pulse`)
+        self.blocks = False  # a pulse train's long polarity blocks (`pulse`): set by start()
         self._s16 = 0  # its rise over that half, 1/16 code a tick (envfollow)
 
     def start(self, program, tick_ms, owed=0):
@@ -80,7 +80,7 @@ class OutputEngine:
         # uA) it does not, and paying there at a waiting envelope left a dip
         # of up to a fifth of the code.
         self.long = self._continuous and self._half >= 20 * self.tick
-        self._blocks = not self._continuous and self._half >= 20 * self.tick and self._period < self._half
+        self.blocks = not self._continuous and self._half >= 20 * self.tick and self._period < self._half
         self._t_in = 0
         self._on_pos = 0
         self._prev_sign = 0
@@ -118,15 +118,14 @@ class OutputEngine:
     def holds_fall(self):
         """SR-05: the envelope waits, not falling, while a stall is paid (a
         fall meanwhile stepped 92 uA at the next reversal, red team rt2) and
-        through every negative half of several ticks: the half pays at the
-        envelope where it waits (longer than planned), so both reversals of
-        a ramp-down meet it (at the plan's mean the next positive half began
-        138 uA lower on `lift`)."""
-        return self.paying_stall() or (self.running and self._sign < 0 and self.long)
+        through every negative half of several ticks, so both reversals of a
+        ramp-down meet it (at the plan's mean `lift` stepped 138 uA)."""
+        return self.paying_stall() or self.running and self._sign < 0 and (
+            self.long or self.blocks and not self._resume)  # (`pulse`: a block's falling pulses next)
 
     def holds_rise(self):
         """SR-05: a pulse train's envelope waits through a negative block (risen on, 234 to 417 uA)."""
-        return self.running and self._sign < 0 and self._blocks and not self._resume
+        return self.running and self._sign < 0 and self.blocks and not self._resume
 
     def forgive(self):
         """SR-07 over SR-04: drop what is owed (the session is past its time)."""
@@ -248,10 +247,11 @@ class OutputEngine:
             self._on_pos = 0
             self._resume = False
             self._carry = 0  # (paid whole by the next negative half)
-        # (while the envelope falls, a long positive half ends after a quarter:
-        # its drop, paid at the waiting envelope, stays small, and so does that half)
-        if self._sign > 0 and not self._resume and (self._t_in >= self._half or (
-                code < self._c0 - 1 and self._t_in >= self._half >> 2 and self.long)):
+        # (while the envelope falls, a long positive half ends after a quarter,
+        # a pulse train's block after a pulse: its drop and the half paying it stay small)
+        if self._sign > 0 and not self._resume and (self._t_in >= self._half or code < self._c0 - 1 and (
+                self._t_in >= self._half >> 2 and self.long
+                or self.blocks and self._t_in >= self._period and self._t_in % self._period < tick)):
             self._sign = -1
             self._t_in = 0
             # the positive on-time in whole ticks: the last tick never falls short
@@ -281,7 +281,7 @@ class OutputEngine:
         if self._sign < 0 and (
             (self._resume and self.q // tick < (code if code > 0 else 1))
             or (self._paid() and (self._continuous or not self._prev_gate and (
-                self._t_in >= self._half or self._blocks and self._t_in % self._period < tick)))
+                self._t_in >= self._half or self.blocks and self._t_in % self._period < tick)))
         ):
             # Paid (a lift's debt under a tick at the envelope: carried, fuzz
             # seed 31631; a pulse train's, paid early, where a pulse would begin).
@@ -316,7 +316,7 @@ class OutputEngine:
                     if left >= tick:
                         out = (q + left // 2) // left  # nearest: the error is carried, not piled up
                         self._rate = out
-                        if code > out and self._blocks:
+                        if code > out and self.blocks:
                             cur = envfollow.whole_pulses(q, code, left, self._on, self._t_in % self._period)
                             if cur < left:
                                 self._neg_ms = self._neg_t + cur

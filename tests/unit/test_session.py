@@ -284,3 +284,38 @@ def test_sr05_a_pulse_trains_envelope_waits_through_a_negative_block_while_it_ri
         eng.step(s.amp_na // 2157 if s.amp_na > 0 else 0)
         eng.account(100, eng.code)
     assert held >= 50 and moved >= 200, (held, moved)
+
+
+def test_sr05_a_pulse_trains_envelope_falls_pulse_by_pulse_and_waits_through_negative_blocks():
+    """`pulse` ramping down: a falling positive block ends after a pulse and
+    the envelope waits through the negative one, so each pulse is at most
+    one period's fall (45 uA at 90 uA/s) from the one before (at the falling
+    block's mean the negative block stepped up to 220 uA/s, and the last
+    pulse of the session was at 400 uA)."""
+    from wand.waveform import OutputEngine
+
+    eng = OutputEngine()
+    s = ses.Session(eng)
+    s.configure("pulse", 10, 500, 5, 5)
+    s.start(0)
+    peaks, run, last = [], 0, 0
+    t = 0
+    while t < 60000 and s.state != ses.DONE:
+        t += 10
+        if t == 12000:
+            s.stop(t, ses.END_BUTTON)
+        before = s.amp_na
+        s.step(t, 10, reg.LOAD_OK)
+        if t > 12000 and s.amp_na < before:
+            assert not eng.holds_fall(), t
+        eng.step(s.amp_na // 2157 if s.amp_na > 0 else 0)
+        eng.account(100, eng.code)
+        if eng.code:
+            run = max(run, eng.code)
+        elif run:
+            peaks.append(run)
+            run = 0
+        last = t
+    assert s.state == ses.DONE and last < 40000, (s.state, last)
+    fall = peaks[peaks.index(max(peaks)):]
+    assert len(fall) >= 15 and all(fall[k] - fall[k + 1] <= 25 for k in range(len(fall) - 1)), fall  # codes: 25 = 54 uA
