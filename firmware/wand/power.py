@@ -15,7 +15,7 @@ from wand import session as ses
 
 _BAT_LOW_TICKS = const(100)  # 1 s of the averaged battery under BAT_LOW_MV
 _BAT_CRIT_TICKS = const(5)  # raw readings under BAT_CRITICAL_MV in a row
-_USB_TICKS = const(3)
+_USB_TICKS = const(2)
 
 # what step() reports (bits)
 USB_CHANGED = const(1)
@@ -37,7 +37,8 @@ class Power:
         self._bat_avg16 = 0
         self._bat_low_n = 0
         self._bat_crit_n = 0
-        self._usb_n = 0
+        self._usb_n = 0  # readings with USB present among the last 8 (_usb_hist's bits)
+        self._usb_hist = 0
 
     def start(self, bat_uv):
         """The boot's reading seeds the average."""
@@ -51,16 +52,19 @@ class Power:
         self._bat_avg16 += mv - (self._bat_avg16 >> 4)
         bat = self._bat_avg16 >> 4
         self.battery_mv = bat
-        # USB: an up/down count of the readings, 0.._USB_TICKS. Present after
-        # _USB_TICKS more present readings than absent ones, gone only once it
-        # is back at 0: a connector flapping faster than any debounce still
-        # reads as present, never as a stream of restarts.
+        # USB: present once seen on _USB_TICKS of the last 8 readings, gone
+        # once absent from all 8. (An up/down count passed a connector that
+        # chattered 10 ms on, 10 ms off: a session ran with USB present half
+        # the time, red team rt4. A one-tick glitch is still no USB.)
+        h = self._usb_hist
         n = self._usb_n
-        if usb_present:
-            if n < _USB_TICKS:
-                n += 1
-        elif n > 0:
+        if h & 0x80:
             n -= 1
+        h = (h << 1) & 0xFF
+        if usb_present:
+            h |= 1
+            n += 1
+        self._usb_hist = h
         self._usb_n = n
         usb = self.usb
         if n >= _USB_TICKS:

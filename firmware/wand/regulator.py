@@ -159,12 +159,10 @@ class Regulator:
         return self.cal.code_for(ua, self.trim)
 
     def learn_zero(self, v_uv):
-        """The load-voltage sense's zero, read with the output off at boot
-        (averaged): the short judge uses it from the first tick. (Learned only
-        from a session's idle ticks, a session started within 0.64 s of boot
-        judged with the nominal 200 mV offset, whose 1 % ADC gain error read
-        a 199 ohm short as about 390 ohm at 100 uA for the whole session: fuzz
-        round 21, seed 21749.)"""
+        """The load-voltage sense's zero, read with the output off at boot:
+        the short judge's from the first tick. (Learned from idle ticks only,
+        a session 0.5 s after boot judged with the nominal 200 mV, whose ADC
+        gain error read 199 ohm as about 390 at 100 uA: fuzz seed 21749.)"""
         self._zero64 = v_uv << 6
         self._zero_n = _ZERO_MIN_N
 
@@ -312,10 +310,11 @@ class Regulator:
         comp = self._compliance_mv
         over = v * 100 >= comp * 95
         tgt = self.target_ua
-        if not over and tgt > m >= _PROJECT_MIN_UA and vs > 0:
+        i = m if m > cmd else cmd  # (the sense's or the code's: a sense at 20 % gain was a lift, rt4)
+        if not over and tgt > i >= _PROJECT_MIN_UA and vs > 0:
             # (from under 20 µA the sense's offset is a tenth of the voltage:
             # a margin, so a load that fits is not called a light contact)
-            over = vs * tgt // m >= (comp * 95 // 100 if m >= _PROJECT_FINE_UA else comp * 105 // 100)
+            over = vs * tgt // i >= (comp * 95 // 100 if i >= _PROJECT_FINE_UA else comp * 105 // 100)
         if over:
             self._ok_n = 0
             self._comp_n += 1

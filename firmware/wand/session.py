@@ -165,8 +165,16 @@ class Session:
     def toggle_hold(self, now_ms):
         if self._stop_after_ramp:
             return  # ending: no pause
+        back = self._hold_on_return and self.state == RAMP_UP
         self._hold_on_return = False  # (the user's own pause or resume)
-        if self.state in (RAMP_UP, RUNNING):
+        if back:
+            return  # (resumed before a deferred pause began: none)
+        if self.state in (RAMP_UP, RUNNING) and self.engine.paying_debt():
+            # SR-04: a lift's debt is paid under the rise first, then the
+            # pause (paid at one code through it: 23 % of a phase, rt4)
+            self._hold_on_return = True
+            self._set(now_ms, RAMP_UP)
+        elif self.state in (RAMP_UP, RUNNING):
             self._set(now_ms, HOLD)
         elif self.state == HOLD:
             if not self.engine.running:
@@ -304,11 +312,10 @@ class Session:
         # Envelope toward the target at the ramp rate.
         target = self.target_ua() * 1000
         step = RAMP_UA_PER_S * elapsed_ms
-        # A move takes at most two ticks' worth per tick: after a loop stall
-        # the envelope goes on ramping, it does not catch the stall up in one
-        # step (a 900 ms stall rose 81 uA at once: fuzz round 14; a fall that
-        # caught up stepped 181 uA, red team rt2). A stall so ends the session
-        # up to its own length later (SR-07: HARD_RESERVE_MS).
+        # A move takes at most two ticks' worth per tick: a loop stall is not
+        # caught up in one step (81 uA at once: fuzz round 14; 181 uA falling,
+        # red team rt2), so it ends the session up to its length later
+        # (SR-07: HARD_RESERVE_MS).
         most = RAMP_UA_PER_S * 2 * self.tick_ms
         if step > most:
             step = most
@@ -317,12 +324,10 @@ class Session:
             if not eng.holds_rise():
                 a = a + step if a + step < target else target
         elif a > target and not eng.holds_fall():
-            # (SR-04: an excess of negative charge, a loop stalled inside a
-            # negative half, is paid at the envelope before it falls further:
-            # at the smallest code, 2.2 uA, a 975 ms stall at 500 uA would take
-            # about 220 s.) In `lift` the envelope waits through each negative
-            # half and falls at twice the rate in the positive ones, 180 uA/s
-            # (SR-05 allows 200): a ramp-down up to 3 s longer than at 90.
+            # (SR-04: a stall's negative excess is paid at the envelope before
+            # it falls further: at 2.2 uA a 975 ms stall at 500 uA took 220 s.)
+            # In `lift` the envelope waits through each negative half and falls
+            # at 180 uA/s in the positive ones: a ramp-down up to 3 s longer.
             if eng.long:
                 step += step
             a = a - step if a - step > target else target

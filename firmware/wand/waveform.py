@@ -75,10 +75,9 @@ class OutputEngine:
         # a whole half's on-time: more in a negative half's plan is a stall's
         # (red team rt3: `pulse` paid one unjudged 8 s past the session)
         self._on_half = self._half if self._continuous else self._half // self._period * self._on
-        # Halves of 20 ticks or more (`lift`; `pulse`'s blocks: _blocks): a ramp
-        # moves the envelope far within one; in a few ticks' half (`tone`: 4.5
-        # uA) it does not, and paying there at a waiting envelope left a dip
-        # of up to a fifth of the code.
+        # Halves of 20 ticks or more (`lift`; `pulse`'s blocks): a ramp moves the
+        # envelope far within one; in `tone`'s few ticks it does not (paying at
+        # a waiting envelope there left a dip of up to a fifth of the code).
         self.long = self._continuous and self._half >= 20 * self.tick
         self.blocks = not self._continuous and self._half >= 20 * self.tick and self._period < self._half
         self._t_in = 0
@@ -151,9 +150,8 @@ class OutputEngine:
         return self._continuous and self._half > self.tick
 
     def at_reversal(self):
-        """This tick's step() began a new half of more than one tick (its first
-        tick, after a reversal). A half of one tick (the 100 Hz program) is
-        always its own first tick: there both halves start alike anyway."""
+        """This tick began a new half of more than one tick (after a reversal;
+        the 100 Hz program's one-tick halves start alike anyway)."""
         return self._t_in == 0 and self._half > self.tick
 
     def in_positive_half(self):
@@ -258,11 +256,11 @@ class OutputEngine:
             self._neg_ms = (self._on_pos + tick // 2) // tick * tick
             self._neg_t = 0
             # A carried residue (up to a tick at the envelope) is paid at most
-            # 1/128 of this half per cycle (SR-04: each within 1 %); a bigger
-            # one (a stall's) at once, all of it with the envelope at zero.
+            # 1/128 (one-tick halves 1/256) of this half per cycle (SR-04: 1 %);
+            # a bigger one (a stall's) at once, all with the envelope at zero.
             carry = self._carry
             pos = self.q - carry
-            allow = (pos if pos >= 0 else -pos) >> 7
+            allow = (pos if pos >= 0 else -pos) >> (8 if self._half <= tick else 7)
             if code <= 0 or carry > code * tick or carry < -code * tick:
                 self._hold = 0
             elif carry > allow:
@@ -292,7 +290,9 @@ class OutputEngine:
             # a negative excess beyond one tick at the envelope (a stall in a
             # negative half) is paid first, at the envelope (least at zero)
             self._resume = -self.q // tick >= least
-            self._carry = 0 if debt else self.q  # what is left (the part held back included)
+            # what is left; a debt's paid whole by the next negative half, but
+            # spread in one-tick halves (`smooth`: 469 uA on a 256 uA envelope, rt4)
+            self._carry = 0 if debt and self._half > tick else self.q
             self._hold = 0
             self.cycles += 1
         gate = self._continuous or (self._t_in % self._period) < self._on

@@ -7,9 +7,21 @@ from __future__ import annotations
 
 from simboard.oracle.cycles import _code_tick_uc, _cycles, _gain_steps, _tick_ms
 from simboard.oracle.limits import NET_MAX_RATIO
-from simboard.oracle.spans import _contact_open_at, _setpoint_ua
+from simboard.oracle.spans import _contact_open_at, _setpoint_ua, _stalls
 from simboard.oracle.trace import _clause, _compliance_v
 from simboard.oracle.view import _View
+
+
+def _unseen_ms(v: _View, x):
+    """How long the firmware did not look at the load around a change at x:
+    one tick, or a loop stall it fell inside and the tick after it (where in
+    a 990 ms stall the wand was lifted, no firmware can know: red team rt4,
+    88 % of a phase on `smooth`)."""
+    tick = _tick_ms(v, x)
+    for a, b in _stalls(v.tr):
+        if a <= x <= b:
+            return b - a + tick
+    return tick
 
 
 def sr04(v: _View, sess):
@@ -83,7 +95,7 @@ def sr04(v: _View, sess):
             # tick the load went open, or took current again: docs/safety.md, residual
             # risks; a return's amplitude is the one after it: a contact back 3 ms into
             # a probe's pulse into the open load, fuzz seed 14320)
-            allow = sum(max(v.env_between(x - 100, x + 100) + [0.0]) * _tick_ms(v, x) / 2000.0
+            allow = sum(max(v.env_between(x - 100, x + 100) + [0.0]) * _unseen_ms(v, x) / 2000.0
                         for x in sorted(set(v.lifts + v.fw_lifts + v.returns + v.fw_returns))
                         if s["start"] <= x <= s["end"])
             allow += _gain_steps(v, s["start"], s["end"]) * big
@@ -129,14 +141,14 @@ def sr04(v: _View, sess):
         # half a tick at the amplitude before it, as at the session's end
         changes = sorted(set(x for x in v.lifts + v.fw_lifts + v.returns + v.fw_returns
                              if s["start"] <= x < t_on))
-        flaps_uc = sum(max(v.env_between(x - 100, x) + [0.0]) * _tick_ms(v, x) / 2000.0 for x in changes)
+        flaps_uc = sum(max(v.env_between(x - 100, x) + [0.0]) * _unseen_ms(v, x) / 2000.0 for x in changes)
         ohms = v.return_ohms.get(t_on)
         # what the load must take: the current before the lift, or the level's
         # setpoint (the level the firmware last reported)
         want = max(amp, _setpoint_ua(v, t_on))
         if ohms is not None and ohms * want * 1e-6 >= 0.95 * _compliance_v():
             continue  # a load past the compliance for that current: still a lift (SR-06), nothing to pay into
-        half_tick_uc = max(amp * _tick_ms(v, lift) / 2000.0, flaps_uc)
+        half_tick_uc = max(amp * _unseen_ms(v, lift) / 2000.0, flaps_uc)
         # and a contact probe pulse (10 uA for a tick) that contact came back
         # inside: the sample before it saw the output off, so nothing tells
         # when in the pulse the load took it (up to one probe tick)
