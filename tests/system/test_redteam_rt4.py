@@ -82,3 +82,28 @@ def test_sr04_sr05_a_lift_inside_a_stall_payback_returns_softly():
         v = verdict(run)
         assert v["ok"], (at, v["violations"])
         assert max(abs(s.ua) for s in run.samples if 12500 < s.t < 15000) < 330, at  # the envelope there: < 300
+
+
+def test_oracle_sr01_an_excursion_inside_a_loop_stall_is_timed_from_its_end():
+    """An oracle defect: a stage gain x1.5 50 ms into a 900 ms stall held
+    570 uA (the hardware limiter) until the loop ran again and the monitor
+    tripped at once; the oracle allowed 50 ms from the injection. Nothing
+    runs in a stall: timed from its end, as SR-06 and SR-08 are."""
+    script = [(0, "load", "skin"), press(0.5), (9.3, "stall", 900), (9.35, "inject", "gain_drift=1.5")]
+    run = simulate(script, seconds=12, seed=1, settings={"program": "tone", "level": 10, "user_max_ua": 500})
+    assert run.faults()[:1] == [1] and 10200 <= run.first("fault")[0] <= 10260, run.faults()
+    v = verdict(run)
+    assert v["SR-01"]["ok"] and v["SR-01"]["peak_ua"] <= 600, v["violations"]
+
+
+def test_oracle_sr08_the_ratio_the_firmware_sees_includes_the_stored_stage_offset():
+    """An oracle defect: calibrations at the edges (stage gain 1725, sense
+    4200, stage offset +5 uA, sense offset 208 mV) and a stage gain x1.25:
+    the firmware sees about 1.22 (inside its 20 % band); the oracle left the
+    stored stage offset out of that ratio and asked for an SR-08 fault."""
+    script = [(0, "load", 2000), press(0.5), (4.0, "inject", "gain_drift=1.25")]
+    settings = {"program": "pulse", "level": 10, "user_max_ua": 100, "cal_gain_na": 1725,
+                "cal_sense_uv_per_ua": 4200, "cal_offset_na": 5000, "cal_sense_offset_uv": 208000}
+    run = simulate(script, seconds=14, seed=7, settings=settings)
+    v = verdict(run)
+    assert v["SR-08"]["ok"] and v["SR-01"]["ok"], v["violations"]

@@ -13,7 +13,7 @@ from simboard.oracle.limits import (
     TRIP_EXTRA_PCT,
     TRIP_EXTRA_UA,
 )
-from simboard.oracle.spans import _fault_windows
+from simboard.oracle.spans import _fault_windows, _stalls
 from simboard.oracle.trace import _clause
 from simboard.oracle.view import _View
 
@@ -45,6 +45,10 @@ def sr01(v: _View):
     for t0, t1, h in exc:
         kinds = {k for a, b, k in fw if a <= t1 and t0 <= b}
         dur = t1 - t0
+        # (nothing runs in a loop stall: an excursion is timed from its end,
+        # as SR-06 and SR-08 judge; a stage gain x1.5 inside a 900 ms stall
+        # was 860 ms over, red team rt4; the hardware's 600 uA still holds)
+        dur -= sum(max(0, min(t1, b) - max(t0, a)) for a, b in _stalls(v.tr))
         if not kinds:
             bad.append("SR-01: %.1f uA above the %d uA limit for %d ms at %d ms, with no hardware fault"
                        % (h - lim, lim, dur, t0))
