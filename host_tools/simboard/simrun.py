@@ -49,7 +49,9 @@ DEFAULT_SCRIPT = """\
 # The MicroPython unix port's heap for a simulation of the real firmware: the simulator and the firmware
 # (compiled to .mpy by the runner) share it, and in the ESP32-sized `100wK` (README's Heap section) the
 # firmware's boot runs out of memory. Heap budgets of the firmware alone are `wandctl bench`'s.
-MICROPYTHON_HEAP = "heapsize=400K"
+# (2M: a script may flap an input 10000 times, each toggle an event of the
+# timeline; 400K ran out at 1200, red team rt4)
+MICROPYTHON_HEAP = "heapsize=2M"
 
 # The --inject names that are not simboard injections but script actions (wandctl.simrun.script_lines turns
 # them into lines); every other name is one of simboard.script.INJECTIONS, checked there.
@@ -246,8 +248,10 @@ def run(o: SimOptions, on_progress=None) -> SimResult:
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
                             text=True, env=env, cwd=str(ROOT))
     assert proc.stdout is not None
+    tail = []  # the last lines, for a failure's message (MicroPython prints its traceback here)
     for line in proc.stdout:
         _parse_line(res, line.rstrip("\n"))
+        tail = (tail + [line])[-12:] if not line.startswith(("S ", "E ")) else tail
         if on_progress and line.startswith("S ") and len(res.samples) % 500 == 0:
             on_progress(res.samples[-1][0] / 1000.0, seconds)
     err = proc.stderr.read() if proc.stderr else ""
@@ -259,7 +263,8 @@ def run(o: SimOptions, on_progress=None) -> SimResult:
     shutil.rmtree(flash, ignore_errors=True)
     script_path.unlink(missing_ok=True)
     if rc != 0 or not res.plant:
-        raise WandctlError("the simulation failed (%s exit %d): %s" % (o.interpreter, rc, err.strip()[-800:]))
+        raise WandctlError("the simulation failed (%s exit %d): %s"
+                           % (o.interpreter, rc, (err.strip() or "".join(tail).strip())[-800:]))
     return res
 
 

@@ -106,3 +106,17 @@ def test_micropython_run_is_told_where_board_json_is(tmp_path):
                        capture_output=True, text=True, cwd=str(ROOT), timeout=300, env=env, stdin=subprocess.DEVNULL)
     assert r.returncode != 0 and "set SIMBOARD_BOARD_JSON" in r.stdout + r.stderr, r.stdout + r.stderr
     assert paths.micropython_env()["SIMBOARD_BOARD_JSON"] == str(ROOT / "hardware" / "board.json")
+
+
+def test_a_script_that_flaps_an_input_1200_times_runs_on_micropython(tmp_path):
+    """Red team rt4: `flap usb 10 1200` ran the MicroPython simulation out of
+    its 400K heap (each toggle an event) and `wandctl sim` failed with an
+    empty message. The heap is 2M; a failure's message has the traceback."""
+    from wandctl import cli
+
+    script = tmp_path / "flap.script"
+    script.write_text("0 load skin\n0.5 flap usb 10 1200\n2 press power\n")
+    out = tmp_path / "s.json"
+    rc = cli.main(["sim", "--script", str(script), "--seconds", "6", "--interpreter", "micropython",
+                   "--summary-json", str(out)])
+    assert rc == 0 and out.is_file()
