@@ -107,3 +107,28 @@ def test_oracle_sr08_the_ratio_the_firmware_sees_includes_the_stored_stage_offse
     run = simulate(script, seconds=14, seed=7, settings=settings)
     v = verdict(run)
     assert v["SR-08"]["ok"] and v["SR-01"]["ok"], v["violations"]
+
+
+def test_oracle_sr05_a_watchdog_cut_in_a_pulse_block_is_no_ramp():
+    """An oracle defect: a 1200 ms stall in `pulse`'s first negative block
+    (the watchdog cut it, a fault's cut): the oracle closed the cycle group
+    with a zero right after its last pulse and read 444 uA/s."""
+    script = [(0, "load", "skin"), press(1.0), (5.189, "stall", 1200)]
+    run = simulate(script, seconds=12, seed=254, settings={"program": "pulse", "level": 9})
+    assert [r for r in run.result.get("resets", []) if r[1] == "wdt"]
+    v = verdict(run)
+    assert v["SR-05"]["ok"], v["violations"]
+
+
+def test_oracle_sr04_a_lift_within_the_10_s_cuts_the_rebalance_judged_later():
+    """An oracle defect: on `pulse`, lifted 4.4 s after a return, inside the
+    block paying the debt: the oracle judged that return's re-balance (5 %)
+    though the lift cut the payment (a gap of 3, 5.5 or 7 s was not judged)."""
+    script = [(0, "load", "skin"), (0.939, "press", "power", 0.2), (2.045, "contact", "off"),
+              (10.045, "press", "power", 0.2), (12.873, "contact", "on"), (13.019, "press", "level", 0.2),
+              (17.274, "contact", "off")]
+    settings = {"program": "pulse", "level": 7, "idle_off_s": 30, "session_min": 1, "user_max_ua": 250,
+                "cue_s": 0, "mute": True, "cal_offset_na": -5000}
+    run = simulate(script, seconds=40, seed=196, settings=settings)
+    v = verdict(run)
+    assert v["SR-04"]["ok"], v["violations"]
