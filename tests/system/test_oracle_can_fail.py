@@ -164,6 +164,20 @@ def test_sr07_oracle_fails_a_session_longer_than_planned_and_no_auto_off():
     assert v["SR-07"]["ok"]
 
 
+def test_sr07_oracle_fails_a_watchdog_reset_loop_that_keeps_the_wand_awake():
+    """Red team rt4: a faulted wand reset by its watchdog every second for
+    ever; each reset counted as activity, so it never idled. A watchdog reset
+    within idle_off_s of another is no new activity now; one alone is."""
+    base = trace([90] + [100] * 8 + [50], settings={"idle_off_s": 30}, end_extra=60000)
+    t_end = base.end_ms - 60000
+    loop = [(t, "wdt") for t in range(t_end + 1000, t_end + 60000, 1000)]
+    v = oracle.judge(trace([90] + [100] * 8 + [50], settings={"idle_off_s": 30}, end_extra=60000, resets=loop))
+    assert not v["SR-07"]["ok"], v["SR-07"]
+    one = [(t_end + 1000, "wdt")]
+    v = oracle.judge(trace([90] + [100] * 8 + [50], settings={"idle_off_s": 30}, end_extra=36000, resets=one))
+    assert v["SR-07"]["ok"], v["violations"]
+
+
 def test_sr07_oracle_leaves_out_only_the_contact_probe_while_no_contact():
     """The 10 uA contact probe while the firmware says no contact is not
     session time (a load past the compliance takes it); stimulation-level

@@ -158,7 +158,17 @@ def sr07(v: _View, sess):
     idle_s = v.eff["idle_off_s"]
     bench = any(k == "bench" for _, k, _ in tr.events)
     act = [0] + [t for t, a, _ in tr.actions if a in ("press", "hold", "release", "power_on")]
-    act += [t for t, _ in tr.resets]
+    # (a reset restarts the firmware's idle clock; but a watchdog reset that
+    # follows another within idle_off_s is no new activity: a loop of them
+    # kept a faulted wand awake for ever, red team rt4)
+    last_wdt = None
+    for t, cause in tr.resets:
+        if cause == "wdt":
+            if last_wdt is not None and t - last_wdt < idle_s * 1000:
+                last_wdt = t
+                continue
+            last_wdt = t
+        act.append(t)
     flows = _flow_runs(v, 0, tr.end_ms, 200)
     act += [r[1] for r in flows]
     act.sort()
