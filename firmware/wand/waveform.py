@@ -327,8 +327,8 @@ class OutputEngine:
                             # pause, left the half's shortfall as a dip: red team rt3)
                             s16 = self._s16 if self._still * self._s16 < 48 else 0
                             out = envfollow.negative_code(q, code, tick, s16)
-                        elif 0 < code < self._c0 - 1 and code < out - 1 and self.long:
-                            self._rate = code  # the envelope fell: flat where it waits, longer
+                        elif 0 < code < out - 1 and self.long and (self._flat or code < self._c0 - 1):
+                            self._rate = code  # the envelope fell: flat where it waits, longer (and stays)
                             self._flat = True
                             out = envfollow.negative_code(q, code, tick, 0)
                     elif self._flat:

@@ -762,3 +762,47 @@ def test_sr04_a_load_changed_while_lifted_is_no_return():
     assert run.first("contact_back") is None or run.first("contact_back")[0] > 16220
     v = verdict(run)
     assert v["SR-04"]["ok"], v["violations"]
+
+
+def test_sr05_a_ramp_downs_negative_half_stays_at_the_waiting_envelope():
+    """Found (fuzz round 24, seed 28799, MicroPython; CPython the same): a
+    stop on `lift` at level 3; the first negative half of the ramp-down paid
+    flat at the waiting envelope (53 codes) until the trim moved the code to
+    54, no longer under the half's start: then its plan's rate, q over the
+    ticks left, 258 codes on its last tick (375 uA, clamped, on a 118 uA
+    envelope; on the morning's firmware the same turn came earlier, at 72
+    codes). Once flat, a half stays flat, longer."""
+    script = [(0, "hold", "level"), (1.5, "release", "level"), (1.693, "press", "power", 0.2),
+              (6.742, "press", "power", 1.7)]
+    run = simulate(script, seconds=12, seed=1641)
+    v = verdict(run)
+    assert v["SR-05"]["ok"], v["violations"]
+    assert max(abs(s.ua) for s in run.samples if s.t > 7000) < 125
+
+
+def test_oracle_sr09_a_stall_after_a_usb_span_takes_nothing_off_its_allowance():
+    """Found (fuzz round 24, seed 24600), an oracle defect: USB chattering
+    for 12 ms, then a 900 ms stall beginning 41 ms after the last span; the
+    stall's overlap with the span, negative, was added to the 50 ms allowed,
+    which became 9 ms, and 10 ms of current with USB present failed."""
+    script = [(0, "hold", "level"), (1.5, "release", "level"), (0.3, "press", "power", 0.2), (0.762, "stall", 900)]
+    script += [(0.711 + k * 0.002, "usb", "on" if k % 2 == 0 else "off") for k in range(6)]
+    run = simulate(sorted(script, key=lambda a: a[0]), seconds=15, seed=0)
+    v = verdict(run)
+    assert v["SR-09"]["ok"], v["violations"]
+
+
+def test_oracle_sr05_a_pulse_groups_end_is_looked_for_over_a_whole_gap():
+    """Found (fuzz round 24, seed 24600), an oracle defect: `pulse` ramping
+    down for a low battery, each block one pulse, then a 300 ohm load judged
+    a short 440 ms after the last block: the oracle looked 300 ms past the
+    group's last cycle, saw no current (the pulse gap is 400 ms) and read a
+    fall to zero, 251 uA/s. It looks 600 ms now, as long as a gap inside a
+    group may last."""
+    script = [(0, "hold", "level"), (0, "load", 500), (0.1, "load", 400), (0.2, "load", 300),
+              (0.3, "press", "power", 0.2), (1.5, "release", "level"), (2.888, "inject", "battery_low"),
+              (3.079, "stall", 300)]
+    run = simulate(script, seconds=12, seed=9176, settings={"program": "pulse", "user_max_ua": 500})
+    assert run.faults()[:1] == [6]
+    v = verdict(run)
+    assert v["SR-05"]["ok"], v["violations"]

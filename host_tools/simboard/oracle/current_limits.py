@@ -156,8 +156,12 @@ def sr05(v: _View):
         # (nor a loop stall that began around it: the watchdog's cut is a
         # fault's, red team rt4: 444 uA/s for a stall in `pulse`'s first block)
         stalled = any(a <= last[1] + 600 and b >= last[1] - 100 for a, b in _stalls(v.tr))
-        if not stalled and not v.near_disturb(last[1], last[1] + 200, 0) and last[1] < v.tr.end_ms - 300 and \
-                max(v.env_between(last[1] + 20, last[1] + 300) + [0.0]) < 0.5:
+        # (looked at for as long as a gap inside a group may last, 600 ms: a
+        # `pulse` block of one pulse is followed by 400 ms without current,
+        # and a fault 440 ms later cut the next: read as a fall to zero, fuzz
+        # seed 24600)
+        if not stalled and not v.near_disturb(last[1], last[1] + 600, 0) and last[1] < v.tr.end_ms - 600 and \
+                max(v.env_between(last[1] + 20, last[1] + 600) + [0.0]) < 0.5:
             pts.append((float(last[1]), 0.0, last[1], last[1]))
         b, a, k = _rates(v, pts, False)
         n += k
