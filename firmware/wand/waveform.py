@@ -256,11 +256,11 @@ class OutputEngine:
             self._neg_ms = (self._on_pos + tick // 2) // tick * tick
             self._neg_t = 0
             # A carried residue (up to a tick at the envelope) is paid at most
-            # 1/128 (one-tick halves 1/256) of this half per cycle (SR-04: 1 %);
-            # a bigger one (a stall's) at once, all with the envelope at zero.
+            # 1/128 of this half per cycle (SR-04: each within 1 %); a bigger
+            # one (a stall's) at once, all with the envelope at zero.
             carry = self._carry
             pos = self.q - carry
-            allow = (pos if pos >= 0 else -pos) >> (8 if self._half <= tick else 7)
+            allow = (pos if pos >= 0 else -pos) >> 7
             if code <= 0 or carry > code * tick or carry < -code * tick:
                 self._hold = 0
             elif carry > allow:
@@ -290,9 +290,9 @@ class OutputEngine:
             # a negative excess beyond one tick at the envelope (a stall in a
             # negative half) is paid first, at the envelope (least at zero)
             self._resume = -self.q // tick >= least
-            # what is left; a debt's paid whole by the next negative half, but
-            # spread in one-tick halves (`smooth`: 469 uA on a 256 uA envelope, rt4)
-            self._carry = 0 if debt and self._half > tick else self.q
+            # what is left; a debt's paid whole by the next negative half (in
+            # `smooth`'s one tick that can double a code: docs/safety.md, rt4)
+            self._carry = 0 if debt else self.q
             self._hold = 0
             self.cycles += 1
         gate = self._continuous or (self._t_in % self._period) < self._on

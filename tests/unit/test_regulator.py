@@ -280,3 +280,26 @@ def test_sr06_trim_is_frozen_while_the_load_cannot_take_the_current():
     # contact back: the code asked for is at most the trimmed one (no snap)
     rg.reset()
     assert feed(rg, 200, 2000, 3) == reg.LOAD_OK and rg.code_for(200) <= CAL.code_for(200) * 105 // 100
+
+
+def test_sr06_the_short_judges_nominal_gain_is_the_boards():
+    assert reg._GAIN_NOM == int(board.STAGE_UA_PER_CODE * 1000 + 0.5)
+
+
+def test_sr06_a_short_is_judged_at_the_lowest_setpoint_with_a_stage_calibration_20_pct_low():
+    """Fuzz round 25 (seed 13234): stored gain 1725 nA/code (20 % low) and a
+    sense calibration 20 % high: the clamp's code at user_max 100 gives 93 uA,
+    which the calibration expects as 74 and the trim takes to 71, under the
+    85 uA the short is judged from. At the stage's nominal gain it is 93."""
+    rg = Regulator(Calibration(gain_na=1725, sense_uv_per_ua=4200))
+    rg.target_ua = 100
+    rg.learn_zero(CAL.vload_offset_uv)
+    rg.trim = reg.TRIM_MAX
+    cal = rg.cal
+    i_uv = cal.sense_offset_uv + 93 * 3500  # the sense's true 3500 uV/uA, read as 77 uA
+    v_uv = cal.vload_offset_uv + 93 * 100 // 1000 * cal.vload_uv_per_100mv // 100
+    load = None
+    for _ in range(80):
+        rg.measure(i_uv, v_uv)
+        load = rg.update(74)
+    assert load == reg.LOAD_SHORT
