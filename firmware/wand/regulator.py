@@ -56,7 +56,7 @@ _ZERO_MIN_N = const(64)  # output-off readings before the auto-zero is used
 _OHMS_MIN_UA = const(30)
 _OHMS_FIRST = const(8)  # the first ticks of current settle the stage and the average: not shown
 _OPEN_TICKS = const(3)
-_GAIN_NOM = const(2157)  # nA per code: board.STAGE_UA_PER_CODE (tests/unit/test_regulator.py)
+GAIN_NOM = const(2157)  # nA per code: board.STAGE_UA_PER_CODE (tests/unit/test_regulator.py)
 _CAPPING_PCT = const(95)  # % of the compliance from which the stage is taken to cap the current
 _PROJECT_MIN_UA = const(5)  # the load's voltage is projected to the target from this much current
 _PROJECT_FINE_UA = const(20)  # and with the compliance's 95 % from this much (105 % below it)
@@ -241,7 +241,7 @@ class Regulator:
         # or at the nominal gain if more (stored 7 % low, the lowest setpoint read 84 uA, under
         # _SHORT_MIN_UA: a short was never judged, fuzz seed 18944; 20 % low: 93 read 71, 13234)
         cmd = expected_ua * _TRIM_ONE // self.trim
-        nom = expected_ua * _GAIN_NOM // self.cal.gain_na
+        nom = expected_ua * GAIN_NOM // self.cal.gain_na
         cmd = nom if nom > cmd else cmd
         if cmd >= _SHORT_MIN_UA:
             # the short's averages take only currents it is judged at (and a

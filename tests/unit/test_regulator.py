@@ -283,7 +283,7 @@ def test_sr06_trim_is_frozen_while_the_load_cannot_take_the_current():
 
 
 def test_sr06_the_short_judges_nominal_gain_is_the_boards():
-    assert reg._GAIN_NOM == int(board.STAGE_UA_PER_CODE * 1000 + 0.5)
+    assert reg.GAIN_NOM == int(board.STAGE_UA_PER_CODE * 1000 + 0.5)
 
 
 def test_sr06_a_short_is_judged_at_the_lowest_setpoint_with_a_stage_calibration_20_pct_low():
