@@ -56,7 +56,7 @@ _ZERO_MIN_N = const(64)  # output-off readings before the auto-zero is used
 _OHMS_MIN_UA = const(30)
 _OHMS_FIRST = const(8)  # the first ticks of current settle the stage and the average: not shown
 _OPEN_TICKS = const(3)
-GAIN_NOM = const(2157)  # nA per code: board.STAGE_UA_PER_CODE (tests/unit/test_regulator.py)
+GAIN_NOM = int(board.STAGE_UA_PER_CODE * 1000 + 0.5)  # nA per code, the stage's nominal gain
 _CAPPING_PCT = const(95)  # % of the compliance from which the stage is taken to cap the current
 _PROJECT_MIN_UA = const(5)  # the load's voltage is projected to the target from this much current
 _PROJECT_FINE_UA = const(20)  # and with the compliance's 95 % from this much (105 % below it)
@@ -72,7 +72,7 @@ class Calibration:
     """
 
     def __init__(self, gain_na=0, offset_na=0, sense_offset_uv=0, sense_uv_per_ua=0):
-        self.gain_na = gain_na or int(board.STAGE_UA_PER_CODE * 1000 + 0.5)
+        self.gain_na = gain_na or GAIN_NOM
         self.offset_na = offset_na
         self.sense_offset_uv = sense_offset_uv or board.SENSE_OFFSET_MV * 1000
         self.sense_uv_per_ua = sense_uv_per_ua or int(board.SENSE_MV_PER_UA * 1000 + 0.5)

@@ -42,13 +42,14 @@ def sr01(v: _View):
         exc.append(tuple(cur))
     bad = []
     trip = lim * (100 + TRIP_EXTRA_PCT) / 100.0 + TRIP_EXTRA_UA
+    stalls = _stalls(v.tr)
     for t0, t1, h in exc:
         kinds = {k for a, b, k in fw if a <= t1 and t0 <= b}
         dur = t1 - t0
         # (nothing runs in a loop stall: an excursion is timed from its end,
         # as SR-06 and SR-08 judge; a stage gain x1.5 inside a 900 ms stall
         # was 860 ms over, red team rt4; the hardware's 600 uA still holds)
-        dur -= sum(max(0, min(t1, b) - max(t0, a)) for a, b in _stalls(v.tr))
+        dur -= sum(max(0, min(t1, b) - max(t0, a)) for a, b in stalls)
         if not kinds:
             bad.append("SR-01: %.1f uA above the %d uA limit for %d ms at %d ms, with no hardware fault"
                        % (h - lim, lim, dur, t0))
@@ -145,6 +146,7 @@ def sr05(v: _View):
         else:
             groups.append([u])
     best, at, n = 0.0, 0, 0
+    stalls = _stalls(v.tr)
     for g in groups:
         pts = [(float(u[3]), u[2], u[0], u[1]) for u in g]
         first, last = g[0], g[-1]
@@ -155,7 +157,7 @@ def sr05(v: _View):
             pts.insert(0, (float(first[0]), 0.0, first[0], first[0]))
         # (nor a loop stall that began around it: the watchdog's cut is a
         # fault's, red team rt4: 444 uA/s for a stall in `pulse`'s first block)
-        stalled = any(a <= last[1] + 600 and b >= last[1] - 100 for a, b in _stalls(v.tr))
+        stalled = any(a <= last[1] + 600 and b >= last[1] - 100 for a, b in stalls)
         # (looked at for as long as a gap inside a group may last, 600 ms: a
         # `pulse` block of one pulse is followed by 400 ms without current,
         # and a fault 440 ms later cut the next: read as a fall to zero, fuzz
