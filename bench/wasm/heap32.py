@@ -81,7 +81,7 @@ _st = {}
 # stay loaded once the console is (the same heap, without the one tick that
 # would load all three at once and keep their garbage until it ends).
 _IMPORTS = ("wand", "wand.board", "wand.faults", "wand.programs", "wand.regulator", "wand.safety",
-            "wand.envfollow", "wand.flowfraction", "wand.waveform", "wand.session", "wand.atomicfile",
+            "wand.carry", "wand.envfollow", "wand.flowfraction", "wand.waveform", "wand.session", "wand.atomicfile",
             "wand.settings", "wand.buttons",
             "wand.eventlog", "wand.history", "wand.ui", "wand.controls", "wand.output", "wand.power",
             "wand.hal", "wand.app")

@@ -4,7 +4,7 @@ The full-board replays are in tests/system/test_fuzz_regressions.py."""
 
 from simboard.flashfs import FlashFS
 from support import raises, rmtree, tmpdir
-from wand import board, settings
+from wand import board, programs, settings
 from wand import regulator as reg
 from wand import session as ses
 from wand.regulator import Calibration
@@ -167,3 +167,31 @@ def test_sr04_the_engine_books_the_fraction_that_flowed():
     eng.account(100, 100, 512)
     full.account(100, 100)
     assert full.q == 100 * 100 and eng.q == full.q // 2, (eng.q, full.q)
+
+
+def test_sr06_a_negative_tick_that_did_not_flow_is_paid_on_at_the_plans_rate():
+    """Found (fuzz round 27, seed 17901, CPython): `lift` at 54 codes, contact
+    gone for 5 ms inside a tick of a negative half, too short to be a lift:
+    the tick booked as not flowed, and the half, asked to pay it in the
+    ticks it had left, played 81 codes (179 uA on a 119 uA setpoint, 50 %
+    over). Within 3 % and a code of the plan's rate now, the rest paid on past its
+    time at that rate: a half a tick longer."""
+    for name in ("lift", "tone"):
+        p = programs.find(name)
+        tick = programs.tick_ms_for(p)
+        eng = OutputEngine()
+        eng.start(p, tick)
+        codes = []
+        for _ in range(100000):
+            eng.step(54)
+            if eng.cycles >= 1:
+                break
+            if not eng.in_positive_half():
+                codes.append(eng.code)
+            # its third tick from the end flows nothing (capped: open)
+            frac = 0 if len(codes) == p[1] // tick - 2 else 1024
+            eng.account(tick * 10, eng.code, frac)
+        assert eng.cycles == 1 and codes, name
+        assert max(codes) <= 56, (name, codes)  # within 3 % and a code of the plan
+        assert len(codes) > p[1] // tick, (name, len(codes))  # paid on, longer
+        assert abs(eng.q) < eng.tick, (name, eng.q)
