@@ -24,6 +24,16 @@ def _unseen_ms(v: _View, x):
     return tick
 
 
+def _part(tr, p, lo, hi):
+    """The charge of phase p (µC) that flowed inside [lo, hi): exact for a
+    phase inside it, else the phase's less what the samples saw outside."""
+    if lo <= p[0] and p[1] <= hi:
+        return p[2]
+    sgn = 1.0 if p[2] > 0 else -1.0  # (a sample at either end may be a neighbour's, of the other sign)
+    outside = sum(x[1] for x in tr.samples if p[0] <= x[0] <= p[1] and x[1] * sgn > 0 and not lo <= x[0] < hi)
+    return p[2] - outside * tr.sample_ms / 1000.0
+
+
 def sr04(v: _View, sess):
     tr = v.tr
     cyc = _cycles(tr)
@@ -79,7 +89,10 @@ def sr04(v: _View, sess):
         # (a phase that began before the session and runs on into it counts:
         # a session cut by a soft reset 20 ms in, whose output merged with the
         # next session's first positive half, left that half out, fuzz round 17)
-        qs = [p[2] for p in ph if p[1] > s["start"] and p[0] < min(s["end"] + 2000, nxt)]
+        # (the plant's phase goes on while no current flows: one that ran on
+        # from this session's last tick into the next's first half holds
+        # both; each gets its own part, fuzz round 28)
+        qs = [_part(tr, p, s["start"], nxt) for p in ph if p[1] > s["start"] and p[0] < min(s["end"] + 2000, nxt)]
         if not qs:
             continue
         big = max(abs(q) for q in qs)
