@@ -26,7 +26,7 @@ class OutputEngine:
         self.program = programs.PROBE
         self.long = False  # set by start()
         self._code_prev = 0  # the envelope's code last tick, and ticks it has not moved
-        self._still = 0
+        self._still = self._seen16 = 0
         self._on_half = 0
         self._flat = False
         self.tick_ms = 10
@@ -84,6 +84,7 @@ class OutputEngine:
         self._on_pos = 0
         self._prev_sign = 0
         self._prev_gate = False
+        self._code_prev = self._still = self._seen16 = 0
         self.running = True
         self._carry = 0
         self._hold = 0
@@ -223,10 +224,11 @@ class OutputEngine:
                 self._neg_ms = self._neg_t + cur
                 out = self._rate = (q + cur // 2) // cur
         elif code > out and self._continuous:
-            # (forecast flat once the envelope has not moved for three of its
-            # steps: a rise that stopped, at its target or a pause, left the
-            # half's shortfall as a dip: red team rt3)
-            s16 = self._s16 if self._still * self._s16 < 48 else 0
+            # (or, none in the positive half, as seen: a level up 630 ms into a `lift` half,
+            # paid flat, stepped 24 uA at the reversal, fuzz round 28; flat once the envelope has
+            # not moved for three of its steps: a rise that stopped left a dip, red team rt3)
+            s16 = self._s16 if self._s16 else self._seen16
+            s16 = s16 if self._still * s16 < 48 else 0
             out = envfollow.negative_code(q, code, tick, s16)
         elif 0 < code < out - 1 and self.long and (self._flat or code < self._c0 - 1):
             self._rate = code  # the envelope fell: flat where it waits, longer (and stays)
@@ -235,9 +237,8 @@ class OutputEngine:
         return out
 
     def step(self, code):
-        """Decide this tick's code and polarity from the envelope's code.
-
-        The positive half follows the envelope. The negative half spreads the
+        """This tick's code and polarity from the envelope's code. The positive
+        half follows the envelope. The negative half spreads the
         charge owed evenly over the time it has left (the positive half's
         on-time), so every code is within one of the mean whatever the tick
         jitter; then the rest is paid on (a pulse train's in the pulse going
@@ -247,14 +248,13 @@ class OutputEngine:
         Sets self.code and self.polarity (nothing is allocated).
         """
         if not self.running:
-            self.code = 0
-            self.polarity = 0
-            self._prev_sign = 0
-            self._prev_gate = False
+            self.stop()  # (nothing is owed: off, as stop() leaves it)
             return
         tick = self.tick
         least = code if code > 0 else 1
         if code != self._code_prev:
+            # its rise seen, 1/16 code a tick, from 2 steps of one code up (a jump, a dither: none)
+            self._seen16 = (16 // (self._still + 1) if self._seen16 else -1) if code == self._code_prev + 1 else 0
             self._code_prev = code
             self._still = 0
         else:
@@ -323,14 +323,14 @@ class OutputEngine:
                     left = self._neg_ms - self._neg_t
                     if left >= tick:
                         out = (q + left // 2) // left  # nearest: the error is carried, not piled up
-                        cap = (q - self._short + left // 2) // left + 1 + (self._rate >> 5)
-                        if self._short and self._continuous and out > cap:
+                        if self._short and self._continuous:
                             # SR-06: what did not flow (contact gone 5 ms in a tick: 81 codes on a 54-code
-                            # half, fuzz round 27) within 3 % of plan, the rest past its time (longer half)
-                            out = cap
-                        else:
-                            self._rate = out
-                            out = self._on_plan(q, code, out, left, tick)
+                            # half, fuzz round 27) is paid at most 3 % over the envelope (or its level at
+                            # the cycle's start), the rest past the plan's time
+                            lim = (code if code > self._c0 else self._c0) + 1 + (self._c0 >> 5)
+                            out = out if out < lim else lim
+                        self._rate = out
+                        out = self._on_plan(q, code, out, left, tick)
                     elif self._flat:
                         # past the plan at the waiting envelope's rate: the rest as an even dip
                         out = envfollow.negative_code(q, self._rate, tick, 0)

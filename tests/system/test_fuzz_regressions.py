@@ -866,3 +866,32 @@ def test_sr06_contact_gone_5_ms_inside_a_negative_tick_does_not_snap():
     assert v["SR-06"]["ok"] and v["SR-06"]["returns"] == 1, v["violations"]
     assert v["SR-04"]["ok"] and v["SR-05"]["ok"], v["violations"]
     assert max(abs(s.ua) for s in run.samples if s.t > 49000) < 125, "a snap past the 119 uA setpoint"
+
+
+def test_sr05_a_level_up_late_in_a_negative_half_of_lift_does_not_step():
+    """Found (fuzz round 28, seed 6031, MicroPython; CPython the same): bench
+    mode, `lift` at level 5, a level up 630 ms into a negative half: the half
+    paid flat at 196 uA while the envelope rose to 229, 281 uA/s from one
+    cycle to the next."""
+    script = [(0, "hold", "level"), (0.883, "press", "power", 0.2), (1.5, "release", "level"),
+              (9.725, "press", "level", 0.3)]
+    run = simulate(script, seconds=15, seed=0, settings={"level": 5})
+    v = verdict(run)
+    assert run.kinds("level") and v["SR-05"]["ok"], v["violations"]
+    assert v["SR-05"]["max_ramp_ua_per_s"] <= 200 and v["ok"], v["SR-05"]
+
+
+def test_oracle_sr04_a_phase_that_runs_on_into_the_next_session_is_split_between_them():
+    """Found (fuzz round 28, seed 14131), an oracle defect: `tone` at 100 uA,
+    a session stopped by a long press, the next started 2.4 s later by a 2 ms
+    press. The plant's positive phase ran on through the idle gap (no current
+    of the other polarity came) from the first session's last tick into the
+    second's first half, and the whole of it, 0.11 uC, was booked as the
+    first session's DC (2.25 % of a phase). Each session gets its part now."""
+    script = [(0, "hold", "level"), (0.3, "press", "power", 0.2), (1.487, "press", "power", 1.7),
+              (1.5, "release", "level"), (6.435, "hold", "power"), (6.437, "release", "power")]
+    run = simulate(script, seconds=15, seed=778, settings={"program": "tone", "user_max_ua": 100}, sample_ms=1)
+    v = verdict(run)
+    assert len(run.kinds("session_start")) == 2, run.kinds("session_start")
+    assert v["SR-04"]["ok"] and v["SR-04"]["sessions_judged"] == 2, v["violations"]
+    assert v["SR-04"]["dc_residue_max_pct"] < 1.0, v["SR-04"]
