@@ -273,3 +273,20 @@ def test_sessions_are_always_named_and_an_unnamed_end_fails():
     tr = trace(events=[(1000, "session_start", ["lift", "5"])],
                actions=[(5000, "power_cut", ()), (6000, "power_on", ())])
     assert oracle.judge(tr)["sessions"][0]["ended_by"] == "power_cut"
+
+
+def test_sr06_sr08_oracle_orders_a_fault_and_its_clearing_at_one_instant_as_the_script_does():
+    """Fuzz round 29 (seed 17219): `inject sense_stuck` and `inject clear` at
+    0 ms, in that order: the simulator applied both, so there was no fault,
+    yet the oracle, which looked for a clearing only after the instant, asked
+    for a detection. Listed the other way round, the fault stands and is
+    still judged; a short by a load likewise."""
+    amps = [90] + [100] * 8 + [50]
+    v = oracle.judge(trace(amps, actions=[(2000, "inject", ("sense_stuck",)), (2000, "inject", ("clear",))]))
+    assert v["SR-08"]["ok"], v["violations"]
+    v = oracle.judge(trace(amps, actions=[(2000, "inject", ("clear",)), (2000, "inject", ("sense_stuck",))]))
+    assert not v["SR-08"]["ok"] and v["SR-08"]["onset_to_fault_max_ms"] > 500, v["SR-08"]
+    v = oracle.judge(trace(amps, actions=[(3000, "inject", ("short",)), (3000, "inject", ("short=off",))]))
+    assert v["SR-06"]["ok"], v["violations"]
+    v = oracle.judge(trace(amps, actions=[(3000, "load", ("500",)), (3000, "load", ("100",))]))
+    assert not v["SR-06"]["ok"] and v["SR-06"]["shorts"] == 1, v["SR-06"]

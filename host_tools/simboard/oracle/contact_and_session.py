@@ -13,11 +13,23 @@ from simboard.oracle.limits import (
     SESSION_HARD_S,
     SHORT_JUDGE_UA,
     SHORT_MAX_MS,
+    SHORT_OHMS,
     TOLD_MAX_MS,
 )
-from simboard.oracle.spans import _flow_runs, _nominal_ua, _stalls
+from simboard.oracle.spans import _ended_at, _flow_runs, _nominal_ua, _stalls
 from simboard.oracle.trace import _clause
 from simboard.oracle.view import _View
+
+
+def _is_short(act, a):
+    """The action that shorts the probes: `inject short` or a load below SHORT_OHMS."""
+    key, _, val = a[0].partition("=") if a else ("", "", "")
+    try:
+        if act == "load" or act == "inject" and key == "load_ohms":
+            return float(a[0] if act == "load" else val) < SHORT_OHMS
+    except ValueError:
+        return False
+    return act == "inject" and key == "short" and val not in ("off", "0")
 
 
 def sr06(v: _View):
@@ -80,9 +92,9 @@ def sr06(v: _View):
         if first is None:
             continue
         t = first
-        end = next((x for x, act, a in tr.actions if x > t_short and (
-            act == "inject" and a and a[0] in ("short=off", "clear") or act in ("load", "power_cut")
-            or act == "contact")), tr.end_ms)
+        end = _ended_at(tr, t_short, _is_short,
+                        lambda act, a: act == "inject" and a and a[0] in ("short=off", "clear")
+                        or act in ("load", "power_cut", "contact"))
         if end <= t:
             continue  # the short was gone before any current flowed into it
         # Judged on the time the output drove a judgeable current into it (a

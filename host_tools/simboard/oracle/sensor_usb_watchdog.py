@@ -7,7 +7,7 @@ firmware left its loop).
 from __future__ import annotations
 
 from simboard.oracle.limits import HW_FAULTS, SAMPLE_SLACK_MS, SENSE_FAULTS, SENSOR_MAX_MS, USB_MAX_MS
-from simboard.oracle.spans import _nominal_ua, _stalls
+from simboard.oracle.spans import _ended_at, _nominal_ua, _stalls
 from simboard.oracle.trace import _clause, _firmware
 from simboard.oracle.view import _View
 
@@ -67,8 +67,9 @@ def sr08(v: _View):
             # the first current at which the firmware sees it past the band
             # (fuzz round 16: 40 mV off hid a 31 % gain under 20 % at 100 uA)
             off_ua, cal_ua_per_code, stage_off_ua = _cal_offset_ua(v)
-        end = next((x for x, a2, ar in tr.actions if x > t and (
-            a2 == "inject" and ar and ar[0].partition("=")[0] in ("clear", key) or a2 == "power_cut")), tr.end_ms)
+        end = _ended_at(tr, t, lambda a2, ar, k=key: a2 == "inject" and ar and ar[0].partition("=")[0] == k,
+                        lambda a2, ar, k=key: a2 == "inject" and ar and ar[0].partition("=")[0] in ("clear", k)
+                        or a2 == "power_cut")
         # judge from the first instant a judgeable current (>= 40 uA nominal,
         # into a load that takes it) flows after the onset
         start = None

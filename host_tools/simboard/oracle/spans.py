@@ -142,3 +142,15 @@ def _contact_open_at(v: _View, t):
     if ohms is not None and ohms * _setpoint_ua(v, t) * 1e-6 >= 0.95 * _compliance_v():
         return True
     return last is not None and last[0] == "off"
+
+
+def _ended_at(tr: Trace, t, is_start, is_end):
+    """When what an action at t began (the first there that is_start(act,
+    args)) was ended by an action that is_end(act, args): after it in time,
+    or at the same instant listed after it (the simulator applies a script's
+    actions of one instant in its order: a sense fault injected and cleared
+    at 0 ms never was one, fuzz round 29). The run's end if none."""
+    acts = tr.actions
+    i = next((j for j, (x, act, a) in enumerate(acts) if x == t and is_start(act, a)), -1)
+    return min([x for j, (x, act, a) in enumerate(acts) if (x > t or x == t and j > i) and is_end(act, a)]
+               + [tr.end_ms])
