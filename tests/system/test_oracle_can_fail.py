@@ -290,3 +290,14 @@ def test_sr06_sr08_oracle_orders_a_fault_and_its_clearing_at_one_instant_as_the_
     assert v["SR-06"]["ok"], v["violations"]
     v = oracle.judge(trace(amps, actions=[(3000, "load", ("500",)), (3000, "load", ("100",))]))
     assert not v["SR-06"]["ok"] and v["SR-06"]["shorts"] == 1, v["SR-06"]
+
+
+def test_sr04_oracle_fails_a_net_charge_that_never_comes_back_after_a_return():
+    """The re-balance after a lift: allowed 1 % of a phase and half a tick at
+    the amplitude per change of the load (the lift and the return), no more."""
+    acts = [(2010, "contact", ("off",)), (2020, "contact", ("on",))]
+    v = oracle.judge(trace([100] * 12, actions=acts))
+    assert v["SR-04"]["ok"] and v["SR-04"]["lifts_rebalanced"] == 1, v["violations"]
+    # 10 % of every negative phase missing: the net charge runs away
+    v = oracle.judge(trace([100] * 12, actions=acts, neg_scale=0.9))
+    assert any("never came back" in x for x in v["violations"]), v["violations"]

@@ -157,11 +157,13 @@ def sr04(v: _View, sess):
         lift = max([x for x in v.lifts + v.fw_lifts if x < t_on] + [s["start"]])
         amp = max(v.env_between(lift - 100, lift) + [0.0])
         # every change of the load inside a tick since the session began
-        # (a lift, a return: contact flapping faster than a tick) may leave
-        # half a tick at the amplitude before it, as at the session's end
+        # (a lift, a return: contact flapping faster than a tick), this
+        # return's own included, may leave half a tick at the amplitude
+        # around it, as at the session's end (a 13 ms lift on `tone` left
+        # both halves: 12.5 % of a phase, fuzz round 29)
         changes = sorted(set(x for x in v.lifts + v.fw_lifts + v.returns + v.fw_returns
-                             if s["start"] <= x < t_on))
-        flaps_uc = sum(max(v.env_between(x - 100, x) + [0.0]) * _unseen_ms(v, x) / 2000.0 for x in changes)
+                             if s["start"] <= x <= t_on))
+        flaps_uc = sum(max(v.env_between(x - 100, x + 100) + [0.0]) * _unseen_ms(v, x) / 2000.0 for x in changes)
         ohms = v.return_ohms.get(t_on)
         # what the load must take: the current before the lift, or the level's
         # setpoint (the level the firmware last reported)
