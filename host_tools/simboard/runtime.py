@@ -357,7 +357,10 @@ def main(argv=None):
     if opts["trace_ms"] > 0:
         w.set_sampler(opts["trace_ms"], lambda world: out(sample_line(world)))
         # exact phases: `P <t0_ms> <t1_ms> <charge_uC>` as each one closes
-        w.plant.on_phase = lambda t0, t1, q: out("P %d %d %s" % (t0 // 1000, t1 // 1000, fixed(q * 1e6, 4)))
+        # (to 0.1 fC: a steady wave repeats its phases' rounding errors, which at
+        # 0.1 pC added up to 0.22 uC over a 5-minute `tone` session at level 1,
+        # read as DC by the oracle, fuzz round 30)
+        w.plant.on_phase = lambda t0, t1, q: out("P %d %d %s" % (t0 // 1000, t1 // 1000, fixed(q * 1e6, 7)))
         # the exact peak of every 10 ms slot, `L <t_end_ms> <peak_uA>`, printed when it
         # changes: the oracle's SR-05 envelope (sampled, a one-tick step after a stall's
         # stretched cycle read as 90 uA/s, red team rt2)
