@@ -3,7 +3,7 @@ CPython and on the MicroPython unix port (tools/test.sh). Each names its SR.
 The full-board replays are in tests/system/test_fuzz_regressions.py."""
 
 from simboard.flashfs import FlashFS
-from support import raises, rmtree, tmpdir
+from support import negative_half, raises, rmtree, tmpdir
 from wand import board, programs, settings
 from wand import regulator as reg
 from wand import session as ses
@@ -178,22 +178,11 @@ def test_sr06_a_negative_tick_that_did_not_flow_is_paid_on_at_the_plans_rate():
     time at that rate: a half a tick longer."""
     for name in ("lift", "tone"):
         p = programs.find(name)
-        tick = programs.tick_ms_for(p)
-        eng = OutputEngine()
-        eng.start(p, tick)
-        codes = []
-        for _ in range(100000):
-            eng.step(54)
-            if eng.cycles >= 1:
-                break
-            if not eng.in_positive_half():
-                codes.append(eng.code)
-            # its third tick from the end flows nothing (capped: open)
-            frac = 0 if len(codes) == p[1] // tick - 2 else 1024
-            eng.account(tick * 10, eng.code, frac)
+        last = p[1] // programs.tick_ms_for(p) - 3  # its third tick from the end flows nothing (open)
+        codes, eng = negative_half(lambda k: 54, lambda k, code, last=last: 0 if k == last else 1024, name)
         assert eng.cycles == 1 and codes, name
         assert max(codes) <= 56, (name, codes)  # within 3 % and a code of the plan
-        assert len(codes) > p[1] // tick, (name, len(codes))  # paid on, longer
+        assert len(codes) > last + 3, (name, len(codes))  # paid on, longer
         assert abs(eng.q) < eng.tick, (name, eng.q)
 
 
@@ -204,23 +193,9 @@ def test_sr05_a_rise_that_begins_in_a_negative_half_is_followed_up():
     paid flat at 92 codes while the envelope rose to 104: a 24 uA step at the
     reversal (281 uA/s cycle to cycle). The rise seen in the half is
     forecast now, and the half ends near the envelope."""
-    p = programs.find("lift")
-    tick = programs.tick_ms_for(p)
-    eng = OutputEngine()
-    eng.start(p, tick)
-    env16 = 89 * 16
-    last_neg = None
-    n_neg = 0
-    for _ in range(100000):
-        code = env16 // 16
-        eng.step(code)
-        if eng.cycles >= 1:
-            break
-        if not eng.in_positive_half():
-            n_neg += 1
-            last_neg = (code, eng.code)
-            if n_neg > 63:
-                env16 += 7  # the session's 90 uA/s: 0.42 codes a tick
-        eng.account(tick * 10, eng.code)
-    env, out = last_neg
-    assert env > 95 and env - out <= 3, last_neg
+    def env(k):  # 89 codes, rising 7/16 a tick (the session's 90 uA/s) from the 64th negative tick
+        return (89 * 16 + 7 * (k - 63 if k > 63 else 0)) // 16
+
+    codes, eng = negative_half(env)
+    last_env, out = env(len(codes) - 1), codes[-1]
+    assert eng.cycles == 1 and last_env > 95 and last_env - out <= 3, (last_env, out)

@@ -1,6 +1,7 @@
 """SR-04: the output engine balances charge in every cycle, at every
 frequency from 0.5 to 100 Hz, through ramps and late ticks."""
 
+from support import negative_half
 from wand import programs
 from wand.waveform import OutputEngine
 
@@ -322,33 +323,11 @@ def test_sr05_a_pulse_train_pays_a_shortfall_in_its_last_pulse_not_a_pulse_of_it
     assert neg[-1] == 11 and all(n == 10 for n in pos + neg[:-1]), runs
 
 
-def _negative_codes(env_at, frac_at=lambda k, code: 1024, name="lift"):
-    """One cycle of a program, tick by tick: the envelope's code at the k-th
-    tick of the negative half is env_at(k) (-1 in the positive half), and
-    frac_at(k, code) of each negative tick's code flows. Returns the negative
-    half's codes, and the engine."""
-    p = programs.find(name)
-    tick = programs.tick_ms_for(p)
-    eng = OutputEngine()
-    eng.start(p, tick)
-    codes = []
-    for _ in range(100000):
-        k = len(codes) if not eng.in_positive_half() else -1
-        eng.step(env_at(k))
-        if eng.cycles >= 1:
-            break
-        neg = not eng.in_positive_half()
-        if neg:
-            codes.append(eng.code)
-        eng.account(tick * 10, eng.code, frac_at(len(codes) - 1, eng.code) if neg else 1024)
-    return codes, eng
-
-
 def test_sr05_a_jump_of_the_envelope_in_a_negative_half_is_no_rise_to_forecast():
     """A step of several codes (the trim crossing one, the clamp's limit
     moving) is not a ramp: the half does not plan for 8 codes a tick and dip
     under it (review of fuzz round 28's fix: 225, then 191, then 228)."""
-    codes, eng = _negative_codes(lambda k: 225 if k < 0 else (225 + (k % 2) if k < 10 else 230))
+    codes, eng = negative_half(lambda k: 225 if k < 0 else (225 + (k % 2) if k < 10 else 230))
     assert min(codes) >= 224, codes[:20]
     assert eng.cycles == 1 and abs(eng.q) < eng.tick
 
@@ -357,7 +336,7 @@ def test_sr06_a_load_that_caps_a_negative_half_is_paid_on_without_a_step():
     """A load that takes 50 of every 54 codes through a negative half: the
     half commands no more than 3 % over the envelope and then pays on, with
     no step of the command (review of fuzz round 27's fix: 46, then 56)."""
-    codes, eng = _negative_codes(lambda k: 54, lambda k, code: 1024 * 50 // code if code > 50 else 1024)
+    codes, eng = negative_half(lambda k: 54, lambda k, code: 1024 * 50 // code if code > 50 else 1024)
     assert max(codes) <= 56, codes
     steps = [abs(codes[i + 1] - codes[i]) for i in range(len(codes) - 2)]  # (the last tick: what is left)
     assert max(steps) <= 2, codes
