@@ -197,17 +197,18 @@ class Supervisor:
         else:
             self._open_n = 0
         expected = self.expected_ua()
-        if self.output_on and expected > 0:
-            # SR-08: stuck ADC: bit-identical readings, at any current (the
-            # sense's noise moves a live reading every tick; judged from 20 uA
-            # only, a sense stuck in a start ramp went 1160 ms through a
-            # negative half at 17.6 uA: fuzz round 15)
-            if raw_uv == self._last_raw:
-                self._same_n += 1
-                if self._same_n >= _STUCK_SAME_SAMPLES:
-                    self.trip(now_ms, faults.SENSE_STUCK)
-            else:
-                self._same_n = 0
+        # SR-08: stuck ADC: bit-identical readings, at any current and with
+        # the output off (the sense's noise moves every reading; judged from
+        # 20 uA only, a sense stuck in a start ramp went 1160 ms through a
+        # negative half at 17.6 uA, fuzz round 15; judged with the output on
+        # only, a sense stuck at zero read as no contact, and its 10 uA contact
+        # probes took 3.4 s to count: fuzz round 30)
+        if raw_uv == self._last_raw:
+            self._same_n += 1
+            if self._same_n >= _STUCK_SAME_SAMPLES:
+                self.trip(now_ms, faults.SENSE_STUCK)
+        else:
+            self._same_n = 0
         if self.output_on and expected >= 20:
             # SR-08: or a reading that stays put while the command moves.
             # Every time the command has moved _STUCK_FOLLOW_UA since the
