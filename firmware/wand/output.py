@@ -52,11 +52,18 @@ def drive(b, t, load, session, rg, sup, eng):
     # but the last code flowed on until t_off, nothing between t_off and
     # t_on (a reversal's break-before-make), and this one from t_on:
     # the difference is booked now, to the microsecond.
-    # (Only in continuous halves of several ticks: in the 100 Hz
-    # program's one-tick halves both start alike, so the offsets cancel,
-    # and a one-tick plan could not pay a correction booked after it;
-    # in a pulse train the gates move the output inside a half, and
-    # the correction upset its end ramp: 268 uA/s, fuzz seed 2058034038.)
     c1 = sup.code * sup.polarity
-    if (c0 or c1) and eng.multi_tick_halves():
+    if eng.one_tick:
+        # One-tick halves (`smooth`): each code is booked for the time it
+        # really flowed, from its write to the next (booked ahead instead, a
+        # reversal's is twice the code times the delay, which a one-tick plan
+        # cannot pay; unbooked, a 5 ms stall that moved the write by 81 us
+        # left 0.8 code-ticks of DC: fuzz round 30).
+        on = b.ticks_diff(sup.t_on, t)
+        if c0 and eng.on_us >= 0:
+            eng.shift_us(c0 * (b.ticks_diff(sup.t_off, t) - eng.on_us))
+        eng.on_us = on if c1 else -1
+    elif (c0 or c1) and eng.multi_tick_halves():
+        # (Not in a pulse train, whose gates move the output inside a half:
+        # the correction upset its end ramp, 268 uA/s, fuzz seed 2058034038.)
         eng.shift_us(c0 * b.ticks_diff(sup.t_off, t) - c1 * b.ticks_diff(sup.t_on, t))

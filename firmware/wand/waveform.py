@@ -32,8 +32,7 @@ class OutputEngine:
         self.tick_ms = 10
         self.tick = 100  # in 100 µs units
         self.running = False
-        self.code = 0
-        self.polarity = 0
+        self.code = self.polarity = 0
         self.q = 0  # net charge of this balancing period, code * 100 µs
         self.cycles = 0
         self._sign = 1
@@ -54,6 +53,8 @@ class OutputEngine:
         self._period = 1000
         self._on = 1000
         self._continuous = True
+        self.one_tick = False
+        self.on_us = -1
         self._flow = FlowFraction()  # what fraction of each tick's code flowed
         self.probe_flowed = 0  # net charge of the probe's pulses into a load that took them
         self._c0 = 0  # the envelope's code on the positive half's first tick
@@ -80,14 +81,14 @@ class OutputEngine:
         # a waiting envelope there left a dip of up to a fifth of the code).
         self.long = self._continuous and self._half >= 20 * self.tick
         self.blocks = not self._continuous and self._half >= 20 * self.tick and self._period < self._half
-        self._t_in = 0
-        self._on_pos = 0
+        self._t_in = self._on_pos = 0
         self._prev_sign = 0
         self._prev_gate = False
         self._code_prev = self._still = self._seen16 = 0
         self.running = True
-        self._carry = 0
-        self._hold = 0
+        self._carry = self._hold = self._shift_rem = 0
+        self.one_tick = self._continuous and self._half <= self.tick  # (`smooth`: see output.drive)
+        self.on_us = -1  # its last code's write, µs after its tick began (-1: none yet)
         self._neg_ms = self._neg_t = 0
         self.probe_flowed = 0
         self.q = owed
@@ -96,12 +97,9 @@ class OutputEngine:
 
     def stop(self):
         """Stop at once. Returns the charge still owed (code*100us, signed), for a later start()."""
-        owed = self.q if self.running else 0
-        self.running = False
-        self.code = 0
-        self.polarity = 0
-        self._prev_sign = 0
-        self._prev_gate = False
+        owed = self.q + self._shift_rem // 100 if self.running else 0  # (one-tick halves': see shift_us)
+        self.running = self._prev_gate = False
+        self.code = self.polarity = self._prev_sign = 0
         return owed
 
     def paying_stall(self):
@@ -163,10 +161,14 @@ class OutputEngine:
 
     def shift_us(self, signed_code_us):
         """Book a correction in signed code x µs (App.tick: the output changed
-        inside the tick, not at its start); sub-unit remainders carried."""
+        inside the tick, not at its start); sub-unit remainders carried. One-tick
+        halves book a cycle's two whole, so a negative half's code is never
+        decided on half of them (a bias of 0.8 codes that paid no carry)."""
         if not self.running:
             return
-        r = self._shift_rem + signed_code_us
+        r = self._shift_rem = self._shift_rem + signed_code_us
+        if self.one_tick and self._sign < 0:
+            return
         du = r // 100
         self._shift_rem = r - du * 100
         self.q += du
@@ -262,8 +264,7 @@ class OutputEngine:
         if self._sign > 0 and self._resume and -self.q // tick < least:
             # SR-04: an excess of negative charge (a stall in a negative half,
             # a lift's debt) is paid; under a tick at the envelope is carried
-            self._t_in = 0
-            self._on_pos = 0
+            self._t_in = self._on_pos = 0
             self._resume = False
             self._carry = 0  # (paid whole by the next negative half)
         # (while the envelope falls, a long positive half ends after a quarter,
@@ -293,8 +294,7 @@ class OutputEngine:
             # seed 31631; a pulse train's, paid early, where a pulse would begin).
             debt = self._resume
             self._sign = 1
-            self._t_in = 0
-            self._on_pos = 0
+            self._t_in = self._on_pos = 0
             # a negative excess beyond one tick at the envelope (a stall in a
             # negative half) is paid first, at the envelope (least at zero)
             self._resume = -self.q // tick >= least

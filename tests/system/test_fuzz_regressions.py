@@ -453,13 +453,16 @@ def test_sr04_a_lift_during_a_pause_is_paid_back_within_10_s():
 
 
 @pytest.mark.parametrize("cal_gain_na", [2157, 2588])
-def test_sr08_a_sense_stuck_at_zero_on_pulse_is_a_fault_within_one_pulse(cal_gain_na):
+@pytest.mark.parametrize("t_stuck", [1.3, 1.45])
+def test_sr08_a_sense_stuck_at_zero_on_pulse_is_a_fault_within_one_pulse(cal_gain_na, t_stuck):
     """Found (fuzz seed 3276014853): on `pulse` (100 ms pulses every 500 ms)
     a sense stuck at its zero reading took 560 ms: the stuck and drift counts
     restarted at every gap, and a pulse of 10 ticks never reached the 10 a
     drift takes. The counts now survive the gaps, and a reading under half
-    the command counts 4."""
-    script = [(0.0, "hold", "level"), (1.5, "release", "level"), press(0.3), (0.0, "inject", "sense_stuck")]
+    the command counts 4. (Found at 0 s, before the session; since round 30
+    a reading stuck that long is a fault with the output off, so it is stuck
+    here in a gap, under 250 ms before the next pulse.)"""
+    script = [(0.0, "hold", "level"), (1.5, "release", "level"), press(0.3), (t_stuck, "inject", "sense_stuck")]
     run = simulate(script, seconds=6, seed=0, settings={"program": "pulse", "cal_gain_na": cal_gain_na})
     v = verdict(run)
     assert v["SR-08"]["ok"] and v["SR-08"]["injected"] == 1, v["violations"]
@@ -912,3 +915,34 @@ def test_oracle_sr04_a_return_inside_a_tick_may_leave_half_a_tick_too():
     assert v["SR-04"]["ok"] and v["SR-04"]["lifts_rebalanced"] == 1, v["violations"]
     # what is left stays within the two half ticks (97 uA x 5 ms each), not more
     assert v["SR-04"]["rebalance_worst_pct"] < 20, v["SR-04"]
+
+
+def test_sr08_a_sense_stuck_at_zero_read_as_no_contact_is_a_fault_within_500_ms():
+    """Found (fuzz round 30, both interpreters): `pulse` into 200 kOhm with
+    the sense stuck at its zero reading from the start. The firmware read no
+    contact and cut the output; the stuck check counted only ticks with the
+    output on, its 10 uA contact probes, and the fault came 3.4 s later. A
+    reading that does not move is counted with the output off too."""
+    script = [(0, "load", 200000), (0, "inject", "sense_stuck"), (0, "hold", "level"),
+              (0.0, "press", "power", 0.05), (0.06, "press", "power", 0.05), (0.12, "press", "power", 0.05),
+              (0.3, "press", "power", 0.2), (1.5, "release", "level")]
+    run = simulate(script, seconds=6, seed=0, settings={"program": "pulse"})
+    v = verdict(run)
+    assert v["SR-08"]["ok"] and v["ok"], v["violations"]
+    # (before the session's current could be judged: the onset is the boot)
+    faults = [(e[0], e[2][1]) for e in run.events if e[1] == "fault"]
+    assert len(faults) == 1 and faults[0][1] == "sense_stuck" and faults[0][0] <= 500, faults
+
+
+def test_sr04_a_stall_on_smooth_is_booked_for_the_time_each_code_flowed():
+    """Found (fuzz round 30): `smooth`, a 5 ms stall 1.3 s into a session
+    stopped 0.4 s later. Its one-tick halves booked no correction for the
+    delay from a tick's start to its write; the stall moved that delay by
+    81 us once, and 0.0138 uC (1.3 codes for one tick) were left when the
+    session ended. Each code is booked for the time it flowed now."""
+    script = [(0, "hold", "level"), (1.5, "release", "level"), (2.047, "press", "power", 0.2),
+              (3.703, "press", "power", 1.7), (3.303, "stall", 5), (0, "press", "power", 0.05)]
+    run = simulate(script, seconds=8, seed=0, settings={"program": "smooth", "cal_sense_offset_uv": 208501})
+    v = verdict(run)
+    assert v["SR-04"]["ok"] and v["SR-04"]["sessions_judged"] == 1, v["violations"]
+    assert v["SR-04"]["dc_residue_max_pct"] < 1.0, v["SR-04"]

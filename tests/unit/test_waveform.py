@@ -341,3 +341,51 @@ def test_sr06_a_load_that_caps_a_negative_half_is_paid_on_without_a_step():
     steps = [abs(codes[i + 1] - codes[i]) for i in range(len(codes) - 2)]  # (the last tick: what is left)
     assert max(steps) <= 2, codes
     assert len(codes) > 100 and eng.cycles == 1, len(codes)
+
+
+def _smooth_with_apply_delays(delays_us, stall_at=-1, gap_us=80):
+    """`smooth` (one-tick halves) at code 43 for 400 ticks, booked as
+    output.drive() books them: each reversal writes 0 delays_us[k] after the
+    tick began and the new code gap_us later (break-before-make); one tick
+    at stall_at lasts twice as long. Returns the true net charge (code x µs)
+    when the last cycle closed, and the codes written."""
+    eng = OutputEngine()
+    eng.start(programs.find("smooth"), 5)
+    codes = []
+    true_q = closed = 0
+    c_prev = 0
+    for k in range(400):
+        off = delays_us[k % len(delays_us)]
+        eng.step(43)
+        c = eng.code * eng.polarity
+        codes.append(c)
+        if c_prev and eng.on_us >= 0:  # the code that ended, for the time it flowed
+            eng.shift_us(c_prev * (off - eng.on_us))
+            true_q += c_prev * (off - eng.on_us)
+        eng.on_us = off + gap_us if c else -1
+        if c > 0 > c_prev:
+            closed = true_q
+        true_q += c * (10000 if k == stall_at else 5000)
+        c_prev = c
+        eng.account(100 if k == stall_at else 50, eng.code)
+    return closed, codes
+
+
+def test_sr04_one_tick_halves_book_a_changed_apply_delay():
+    """Found (fuzz round 30): `smooth`'s one-tick halves booked no
+    correction for the delay from a tick's start to its write; a stall that
+    changed that delay once (by 81 us) left 0.8 code-ticks of DC the engine
+    never saw. Each code is booked for the time it flowed now, a cycle's two
+    together, so no negative half is decided on half of them."""
+    for delays, stall in (([300], -1), ([300], 201), ([300, 381, 300, 300], 101), ([120, 400, 90], 77)):
+        true_q, codes = _smooth_with_apply_delays(delays, stall)
+        # what is left is within one code for one tick (carried on) and one
+        # cycle's change of delay, not the stall's whole excess (43 x 5 ms)
+        # nor the changed delays' piled up
+        assert abs(true_q) <= 5000 + 2 * 43 * (max(delays) - min(delays)), (delays, stall, true_q)
+    # a constant delay books nothing: every code stays the envelope's (each
+    # reversal booked alone swung the owed charge by 2 x 43 x 300 us, five
+    # codes for one tick; the gap booked before the negative half's decision
+    # and the positive one's after it biased it by 0.8 codes)
+    _, codes = _smooth_with_apply_delays([300])
+    assert max(abs(c) for c in codes) == 43 and min(abs(c) for c in codes) == 43, codes[:20]
