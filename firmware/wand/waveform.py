@@ -49,9 +49,7 @@ class OutputEngine:
         self._hold = 0  # of that, what this cycle's negative half leaves for later ones
         self._prev_sign = 0
         self._prev_gate = False
-        self._half = 1000
-        self._period = 1000
-        self._on = 1000
+        self._half = self._period = self._on = 1000
         self._continuous = True
         self.one_tick = False
         self.on_us = -1
@@ -97,7 +95,7 @@ class OutputEngine:
 
     def stop(self):
         """Stop at once. Returns the charge still owed (code*100us, signed), for a later start()."""
-        owed = self.q + self._shift_rem // 100 if self.running else 0  # (one-tick halves': see shift_us)
+        owed = self.q if self.running else 0  # (half a one-tick pair dropped: the other never comes)
         self.running = self._prev_gate = False
         self.code = self.polarity = self._prev_sign = 0
         return owed
@@ -160,10 +158,9 @@ class OutputEngine:
         return -self.tick < self.q < self.tick
 
     def shift_us(self, signed_code_us):
-        """Book a correction in signed code x µs (App.tick: the output changed
-        inside the tick, not at its start); sub-unit remainders carried. One-tick
-        halves book a cycle's two whole, so a negative half's code is never
-        decided on half of them (a bias of 0.8 codes that paid no carry)."""
+        """Book a correction in signed code x µs (App.tick: the output changed inside the
+        tick, not at its start); sub-unit remainders carried. One-tick halves book a
+        cycle's two whole (one alone biased the negative's code by 0.8), as carried."""
         if not self.running:
             return
         r = self._shift_rem = self._shift_rem + signed_code_us
@@ -172,6 +169,8 @@ class OutputEngine:
         du = r // 100
         self._shift_rem = r - du * 100
         self.q += du
+        if self.one_tick and self._t_in == 0:
+            self._carry += du  # (paid as carry.hold says: whole, a stall's step was 2 % of a cycle)
 
     def book(self, elapsed_du, code, expected, m, flowing, capped, ratio):
         """Book the interval that just ended from what this tick's sample saw
