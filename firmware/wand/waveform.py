@@ -59,11 +59,11 @@ class OutputEngine:
         self.blocks = False  # a pulse train's long polarity blocks (`pulse`): set by start()
         self._s16 = 0  # its rise over that half, 1/16 code a tick (envfollow)
 
-    def start(self, program, tick_ms, owed=0, carried=0):
+    def start(self, program, tick_ms, owed=0):
         """Start a program. owed: first pay back that much charge (code*100us,
         signed: > 0 was left positive, paid by a negative half; < 0 by a
         positive one) left by an interrupted cycle, at no more than the
-        envelope (no snap); carried: a residue kept by a pause, paid as carried."""
+        envelope (no snap)."""
         self.program = program
         self.tick_ms = tick_ms
         self.tick = tick_ms * _DU_PER_MS
@@ -84,12 +84,12 @@ class OutputEngine:
         self._prev_gate = False
         self._code_prev = self._still = self._seen16 = 0
         self.running = True
-        self._carry, self._hold, self._shift_rem = carried, 0, 0
+        self._carry = self._hold = self._shift_rem = 0
         self.one_tick = self._continuous and self._half <= self.tick  # (`smooth`: see output.drive)
         self.on_us = -1  # its last code's write, µs after its tick began (-1: none yet)
         self._neg_ms = self._neg_t = 0
         self.probe_flowed = 0
-        self.q = owed + carried
+        self.q = owed
         self._sign = -1 if owed > 0 else 1
         self._resume = owed != 0
 
@@ -153,10 +153,9 @@ class OutputEngine:
     def in_positive_half(self):
         return self._sign > 0
 
-    def settled(self, but_carried=False):
-        """Nothing owed beyond a residue under one code for one tick (but_carried: beside a positive half's carry)."""
-        q = self.q - self._carry if but_carried and self._sign > 0 and not self._resume else self.q
-        return -self.tick < q < self.tick
+    def settled(self):
+        """Nothing owed either way beyond a residue below one code for one tick."""
+        return -self.tick < self.q < self.tick
 
     def shift_us(self, signed_code_us):
         """Book a correction in signed code x µs (App.tick: the output changed inside the
@@ -273,11 +272,11 @@ class OutputEngine:
                 self._t_in >= self._half >> 2 and self.long
                 or self.blocks and self._t_in >= self._period and self._t_in % self._period < tick)):
             self._sign = -1
-            self._t_in = self._neg_t = 0
+            self._t_in = 0
             # the positive on-time in whole ticks: the last tick never falls short
             self._neg_ms = (self._on_pos + tick // 2) // tick * tick
-            # (none at once while the envelope falls: `pulse` paused at 100 uA paid 3.9 % of a cycle, fuzz round 33)
-            self._hold = carry.hold(self._carry, self.q - self._carry, 255 if code < self._c0 - 1 else code, tick)
+            self._neg_t = 0
+            self._hold = carry.hold(self._carry, self.q - self._carry, code, tick)
             self._q_pos = self.q - self._hold
             self._rate = self._short = 0
             self._flat = False  # (a negative half paying flat at a fallen, waiting envelope)
@@ -298,9 +297,9 @@ class OutputEngine:
             # a negative excess beyond one tick at the envelope (a stall in a
             # negative half) is paid first, at the envelope (least at zero)
             self._resume = -self.q // tick >= least
-            # what is left, a debt's too (paid whole, it stepped a ramp-down's first cycle by a fifth,
-            # 236 uA/s on `tone`) but in a pulse train's 6 s cycles (it outlived SR-04's 10 s: seed 31631)
-            self._carry = 0 if debt and self.blocks else self.q
+            # what is left; a debt's paid whole by the next negative half (in
+            # `smooth`'s one tick that can double a code: docs/safety.md, rt4)
+            self._carry = 0 if debt else self.q
             self._hold = 0
             self.cycles += 1
         gate = self._continuous or (self._t_in % self._period) < self._on

@@ -10,19 +10,19 @@ TICK = 50  # a 5 ms tick, in 100 µs
 
 
 def test_a_residue_within_what_a_cycle_may_pay_is_paid_whole():
-    # 1/256 of a 100-code half of 20 ticks is 390 units: 380 is paid at once
-    assert hold(380, 100 * 20 * TICK, 100, TICK) == 0
-    assert hold(-380, 100 * 20 * TICK, 100, TICK) == 0
+    # 1/128 of a 100-code half of 20 ticks is 781 units: 700 is paid at once
+    assert hold(700, 100 * 20 * TICK, 100, TICK) == 0
+    assert hold(-700, 100 * 20 * TICK, 100, TICK) == 0
 
 
-def test_a_larger_residue_is_paid_at_1_256_of_the_half_per_cycle():
+def test_a_larger_residue_is_paid_at_1_128_of_the_half_per_cycle():
     pos = 100 * 20 * TICK
-    assert hold(1000, pos, 100, TICK) == 1000 - 390
-    assert hold(-1000, pos, 100, TICK) == -1000 + 390
+    assert hold(1000, pos, 100, TICK) == 1000 - (pos >> 7)
+    assert hold(-1000, pos, 100, TICK) == -1000 + (pos >> 7)
 
 
-def test_where_1_256_is_under_one_code_for_one_tick_a_cycle_pays_one():
-    # `smooth` at 18 codes, one-tick halves: 1/256 of 900 is 3 units, under
+def test_where_1_128_is_under_one_code_for_one_tick_a_cycle_pays_one():
+    # `smooth` at 18 codes, one-tick halves: 1/128 of 900 is 7 units, under
     # a code for a tick (50), which no half can play: it pays 50 a cycle
     assert hold(-890, 18 * TICK, 18, TICK) == -890 + TICK
     assert hold(890, 18 * TICK, 18, TICK) == 890 - TICK
