@@ -4,6 +4,7 @@ trace oracle judges them), and the same search on a deliberately broken copy
 of the firmware (ramps at 900 uA/s) finds and shrinks an SR-05 violation to
 a replayable `wandctl sim --script` file."""
 
+import json
 import shutil
 from pathlib import Path
 
@@ -80,3 +81,23 @@ def test_every_scenario_the_fuzz_draws_passes_the_script_check():
         script.parse_script(scn.script())  # raises ScriptError on a line it refuses
 
     check()
+
+
+def test_the_fuzzers_micropython_judge_reads_the_run_as_wandctl_sim_does(tmp_path):
+    """Found (fuzz round 35): the MicroPython judge built its own trace and
+    left out the plant's 10 ms slots, so the oracle's envelope came from the
+    10 ms samples: `tone` at -20 % stored gain read 215 uA/s (an SR-05
+    violation) where the plant, and `wandctl sim --interpreter micropython`
+    replaying the written script, had 129. The judge now uses simrun.trace."""
+    from simboard import simrun
+
+    lines = ["0 file settings.json " + json.dumps({"program": "tone", "cal_gain_na": 1725,
+                                                   "cal_sense_uv_per_ua": 3861}).encode().hex(),
+             "1.270 press power 0.2", "0.771 press power 0.05"]
+    v = judge(Scenario(seed=8, seconds=15, load_ohms=None, lines=lines), "micropython")
+    script = tmp_path / "case.script"
+    script.write_text("\n".join(lines) + "\n")
+    res = simrun.run(simrun.SimOptions(script=str(script), seed=8, seconds=15, interpreter="micropython"))
+    w = simrun.verdict(res)
+    assert v["SR-05"] == w["SR-05"] and v["SR-04"] == w["SR-04"], (v["SR-05"], w["SR-05"])
+    assert v["SR-05"]["ok"] and v["SR-05"]["max_ramp_ua_per_s"] < 200, v["SR-05"]
