@@ -306,6 +306,28 @@ def test_sr08_gain_drift_beyond_20_percent_trips_within_500ms():
     assert run(40, False) == (faults.NONE, 100)
 
 
+def test_sr08_a_drift_count_survives_a_pulse_trains_gaps():
+    """Found (fuzz seed 3276014853): on `pulse`, 100 ms pulses every 500 ms,
+    the drift count restarted at every gap and a pulse of 6 drifting ticks
+    never reached the 10 a drift takes. Only a judged tick that reads right
+    resets it."""
+    sup, _, _ = new(500)
+    t = 0
+    for pulse in range(3):
+        sup.apply(100, 1, True)
+        ua = sup.expected_ua() * 70 // 100  # 30 % low: one count a tick
+        for k in range(4):
+            sup.check(t, raw_for(ua) + k % 2, ua, True)
+            t += 10
+        sup.apply(0, 0, False)  # the gap: output off, a live zero reading
+        for k in range(40):
+            sup.check(t, raw_for(0) + k % 2, 0, False)
+            t += 10
+        if sup.fault:
+            break
+    assert sup.fault == faults.GAIN_DRIFT and pulse == 2, (sup.fault, pulse)
+
+
 def test_sr08_probe_lowers_every_8th_steady_code_and_a_frozen_sense_trips():
     sup, _, _ = new(500)
     sup.apply(100, 1, True)
