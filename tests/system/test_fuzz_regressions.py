@@ -966,3 +966,26 @@ def test_sr04_smooths_booking_of_a_cycle_before_is_carried_not_paid_at_once():
     assert v["SR-04"]["ok"], v["violations"]
     # within one code for one tick (0.011 uC; it was 0.0217)
     assert v["SR-04"]["net_per_cycle_max_uc"] < 0.012, v["SR-04"]
+
+
+def test_oracle_sr04_stalls_asked_for_during_a_stall_run_after_it():
+    """Found (fuzz round 36), an oracle defect: two 300 ms stalls asked for
+    10 ms apart. The simulator adds them up, so the loop was held from 172
+    to 472 and again from 482 to 782 ms; the oracle took the second as
+    182..482 and judged a lift at 791 ms, which the firmware's first look
+    after the stall could not place, as seen within a tick: the half of the
+    stalled interval the firmware booked for it (1.36 uC, the documented
+    residual of a lift in a stall) read as a re-balance that never came."""
+    from simboard.oracle.spans import _stalls
+
+    script = [(0, "hold", "level"), (1.5, "release", "level"), (0.3, "press", "power", 0.2),
+              (0.791, "contact", "off"), (0.821, "contact", "on"), (0.182, "stall", 300), (0.172, "stall", 300),
+              (0, "press", "power", 0.05), (0, "press", "power", 0.05)]
+    run = simulate(script, seconds=15, seed=0)
+    v = verdict(run)
+    assert v["SR-04"]["ok"] and v["SR-04"]["lifts_rebalanced"] == 1, v["violations"]
+
+    class Tr:
+        actions = [(182, "stall", ("300",)), (172, "stall", ("300",)), (2000, "stall", ("50",))]
+
+    assert _stalls(Tr()) == [(172, 472.0), (482.0, 782.0), (2000, 2050.0)]

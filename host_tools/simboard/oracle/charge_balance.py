@@ -16,10 +16,11 @@ def _unseen_ms(v: _View, x):
     """How long the firmware did not look at the load around a change at x:
     one tick, or a loop stall it fell inside and the tick after it (where in
     a 990 ms stall the wand was lifted, no firmware can know: red team rt4,
-    88 % of a phase on `smooth`)."""
+    88 % of a phase on `smooth`; or in the tick it ends with, before the
+    loop's first look: fuzz round 36)."""
     tick = _tick_ms(v, x)
     for a, b in _stalls(v.tr):
-        if a <= x <= b:
+        if a <= x <= b + tick:
             return b - a + tick
     return tick
 
