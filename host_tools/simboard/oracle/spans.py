@@ -63,7 +63,7 @@ def _stalls(tr: Trace):
     the firmware: fuzz round 36)."""
     out = []
     end = None
-    for x, act, a in sorted((t, act, a) for t, act, a in tr.actions if act == "stall"):
+    for x, act, a in sorted((r for r in tr.actions if r[1] == "stall"), key=lambda r: r[0]):
         d = float(a[0]) if a else 3000.0
         s = x if end is None or x >= end else end + 10
         out.append((s, s + d))
