@@ -59,10 +59,9 @@ def drive(b, t, load, session, rg, sup, eng):
         # reversal's is twice the code times the delay, which a one-tick plan
         # cannot pay; unbooked, a 5 ms stall that moved the write by 81 us
         # left 0.8 code-ticks of DC: fuzz round 30).
-        on = b.ticks_diff(sup.t_on, t)
         if c0 and eng.on_us >= 0:
             eng.shift_us(c0 * (b.ticks_diff(sup.t_off, t) - eng.on_us))
-        eng.on_us = on if c1 else -1
+        eng.on_us = b.ticks_diff(sup.t_on, t) if c1 else -1
     elif (c0 or c1) and eng.multi_tick_halves():
         # (Not in a pulse train, whose gates move the output inside a half:
         # the correction upset its end ramp, 268 uA/s, fuzz seed 2058034038.)

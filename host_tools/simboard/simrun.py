@@ -310,16 +310,22 @@ def state_spans(res: SimResult) -> list[tuple[int, int, str]]:
     return [s for s in spans if s[1] > s[0]]
 
 
+def settings_bytes(actions, raw=None):
+    """The settings file the board booted with: the script's own (`file
+    settings.json` at 0 s), else raw (what the options wrote)."""
+    for t, act, args in actions:
+        if act == "file" and args[0] == "settings.json" and t <= 0:
+            raw = script.file_bytes(args)
+    return raw
+
+
 def trace(res: SimResult):
     """The run as the trace oracle reads it (simboard/oracle/): the plant's
     samples and exact phase charges, what the world did (the script), resets."""
     from simboard import oracle
 
     actions = script.expand(script.parse_script(res.script_text)) if res.script_text else []
-    raw = res.settings_bytes
-    for t, act, args in actions:
-        if act == "file" and args[0] == "settings.json" and t <= 0:
-            raw = script.file_bytes(args)
+    raw = settings_bytes(actions, res.settings_bytes)
     dt = (res.samples[1][0] - res.samples[0][0]) if len(res.samples) > 1 else 10
     end = int(res.plant.get("end_ms", res.sim_s * 1000)) if res.plant else int(res.sim_s * 1000)
     slots = []  # every 10 ms slot, from the changes the runner printed

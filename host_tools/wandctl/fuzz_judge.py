@@ -39,23 +39,6 @@ def sim_paths():
     paths.firmware_importable()
 
 
-def _actions(scn: Scenario):
-    sim_paths()
-    from simboard import script
-
-    return script.expand(script.parse_script(scn.script()))
-
-
-def _settings_bytes(actions):
-    from simboard import script
-
-    raw = None
-    for t, act, args in actions:
-        if act == "file" and args[0] == "settings.json" and t <= 0:
-            raw = script.file_bytes(args)
-    return raw
-
-
 def _read_flash(folder):
     out = {}
     for p in Path(folder).iterdir():
@@ -69,7 +52,7 @@ def run_cpython(scn: Scenario, firmware=None):
     sim_paths()
     from simboard import esp32 as sim_esp32
     from simboard import machine as sim_machine
-    from simboard import oracle, script
+    from simboard import oracle, script, simrun
     from simboard import time as sim_time
     from simboard.runtime import Runner
     from simboard.world import World
@@ -77,7 +60,7 @@ def run_cpython(scn: Scenario, firmware=None):
     events = script.parse_script(scn.script())
     actions = script.expand(events)
     flash = tempfile.mkdtemp(prefix="wand-fuzz-")
-    tr = oracle.Trace(sample_ms=SAMPLE_MS, actions=actions, settings_bytes=_settings_bytes(actions),
+    tr = oracle.Trace(sample_ms=SAMPLE_MS, actions=actions, settings_bytes=simrun.settings_bytes(actions),
                       load_ohms=scn.load_ohms)
     try:
         cfg = {} if scn.load_ohms is None else {"load_ohms": scn.load_ohms}
