@@ -989,3 +989,21 @@ def test_oracle_sr04_stalls_asked_for_during_a_stall_run_after_it():
         actions = [(182, "stall", ("300",)), (172, "stall", ("300",)), (2000, "stall", ("50",))]
 
     assert _stalls(Tr()) == [(172, 472.0), (482.0, 782.0), (2000, 2050.0)]
+
+
+def test_sr05_sr08_a_stage_five_times_too_strong_from_boot_is_a_fault_in_the_start_ramp():
+    """Found (fuzz round 38, both interpreters): the stage x5 from boot, with
+    contact flapping. The drift band is judged from 20 uA of command, and the
+    start ramp, five times too steep, ran at 550 uA/s to 99 uA before the
+    command reached it: the envelope read 499 uA/s. Under 20 uA a reading over
+    twice the command and 10 uA more is a drift now, a fault in the ramp."""
+    script = [(0, "inject", "gain_drift=5"), (0, "flap", "contact", 1, 2), (0, "hold", "level"),
+              (1.024, "press", "power", 0.05), (1.071, "press", "power", 0.2), (1.5, "release", "level")]
+    run = simulate(script, seconds=4, seed=0, settings={"idle_off_s": 30})
+    v = verdict(run)
+    assert v["ok"], v["violations"]
+    faults = [(e[0], e[2][1]) for e in run.events if e[1] == "fault"]
+    start = run.first("session_start")
+    assert start is not None and faults and faults[0][1] == "gain_drift", faults
+    assert faults[0][0] - start[0] <= 150, (start, faults)
+

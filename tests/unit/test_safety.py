@@ -306,6 +306,39 @@ def test_sr08_gain_drift_beyond_20_percent_trips_within_500ms():
     assert run(40, False) == (faults.NONE, 100)
 
 
+def test_sr08_a_reading_far_over_a_command_under_20_ua_is_a_drift():
+    """Found (fuzz round 38): the stage x5 from boot, and a start ramp ran
+    at 550 uA/s up to 99 uA; the drift band is judged from 20 uA of command
+    only, which that ramp reached last. Under 20 uA a reading over twice the
+    command and 10 uA more counts as a reading over twice the command does
+    above it. A stored offset the boot check lets through (4 uA), a sense
+    20 % high and the noise are far inside that."""
+
+    def ramp(times, plus_ua):
+        sup, _, _ = new(500)
+        for k in range(40):
+            sup.apply(1 + k // 2, 1, True)  # one code every 20 ms, as a ramp
+            exp = sup.expected_ua()
+            if exp >= 20:
+                break
+            ua = exp * times // 100 + plus_ua
+            sup.check(k * 10, raw_for(ua) + k % 2, ua, exp >= 8)
+            if sup.fault:
+                return sup.fault, exp
+        return sup.fault, None
+
+    fault, at_ua = ramp(500, 0)
+    assert fault == faults.GAIN_DRIFT and at_ua is not None and at_ua * 5 <= 50, (fault, at_ua)
+    assert ramp(120, CAL_ZERO_UA + 3) == (faults.NONE, None)
+    assert ramp(200, 9) == (faults.NONE, None)
+    # off, or into a load that cannot take it: not judged
+    sup, _, _ = new(500)
+    sup.apply(4, 1, True)
+    for k in range(20):
+        sup.check(k * 10, raw_for(60) + k % 2, 60, False)
+    assert sup.fault == faults.NONE
+
+
 def test_sr08_a_drift_count_survives_a_pulse_trains_gaps():
     """Found (fuzz seed 3276014853): on `pulse`, 100 ms pulses every 500 ms,
     the drift count restarted at every gap and a pulse of 6 drifting ticks
