@@ -305,6 +305,9 @@ class App:
         gc.collect()
         if not self.session.start(now):
             return "a session is already running"
+        # a refusal shown before is over: the session's own pattern now (a
+        # muted lift 300 ms later showed only the refusal's red, fuzz round 38)
+        self._usb_refused_until = -1
         return None
 
     def output_off(self):

@@ -110,10 +110,11 @@ def led_mode(st, ramping, fault, usb_refused):
     """The LED pattern for the session state `st` (wand.session)."""
     if fault:
         return LED_FAULT
+    if st == ses.NO_CONTACT:
+        # (over a refusal's 3 s: its steady red would hide a lift, SR-06)
+        return LED_NO_CONTACT
     if usb_refused:
         return LED_USB_REFUSED
-    if st == ses.NO_CONTACT:
-        return LED_NO_CONTACT
     if st == ses.HOLD:
         return LED_HOLD
     if st == ses.RAMP_UP or st == ses.RAMP_DOWN or (st == ses.RUNNING and ramping):

@@ -1007,3 +1007,18 @@ def test_sr05_sr08_a_stage_five_times_too_strong_from_boot_is_a_fault_in_the_sta
     assert start is not None and faults and faults[0][1] == "gain_drift", faults
     assert faults[0][0] - start[0] <= 150, (start, faults)
 
+
+def test_sr06_a_lift_soon_after_a_usb_refusal_is_told_muted():
+    """Found (fuzz round 38, both interpreters): muted, a start refused while
+    USB power was there, then a session started once it was gone. The
+    refusal's pattern (red, 3 s) stayed over the session's, and a lift 300 ms
+    later showed the same red: told 270 ms late. A start ends the refusal's
+    pattern, and no contact shows over it."""
+    script = [(0, "hold", "level"), (0.008, "press", "power", 0.9), (0.349, "press", "power", 0.2),
+              (0.515, "usb", "on"), (0.842, "usb", "off"), (1.231, "contact", "off"), (1.5, "release", "level"),
+              (2.231, "contact", "on")]
+    run = simulate(script, seconds=4, seed=0, settings={"mute": True})
+    v = verdict(run)
+    assert v["ok"], v["violations"]
+    assert run.kinds("usb_refused") and v["SR-06"]["lifts"] == 1, v["SR-06"]
+    assert v["SR-06"]["lift_to_told_max_ms"] <= 30, v["SR-06"]

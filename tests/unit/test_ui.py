@@ -41,10 +41,13 @@ def test_led_mode_for_each_state():
     assert ui.led_mode(ses.HOLD, False, False, False) == ui.LED_HOLD
 
 
-def test_led_mode_a_fault_shows_over_everything_then_usb_refusal():
+def test_led_mode_a_fault_shows_over_everything_then_no_contact_then_usb_refusal():
     for st in (ses.IDLE, ses.RUNNING, ses.NO_CONTACT, ses.HOLD, ses.FAULT):
         assert ui.led_mode(st, True, True, True) == ui.LED_FAULT
+    for st in (ses.IDLE, ses.RUNNING, ses.HOLD, ses.FAULT):
         assert ui.led_mode(st, False, False, True) == ui.LED_USB_REFUSED
+    # SR-06: a lift is told whatever was refused before (fuzz round 38)
+    assert ui.led_mode(ses.NO_CONTACT, False, False, True) == ui.LED_NO_CONTACT
 
 
 def test_idle_is_an_80_ms_green_blink_every_2_s():
