@@ -1022,3 +1022,32 @@ def test_sr06_a_lift_soon_after_a_usb_refusal_is_told_muted():
     assert v["ok"], v["violations"]
     assert run.kinds("usb_refused") and v["SR-06"]["lifts"] == 1, v["SR-06"]
     assert v["SR-06"]["lift_to_told_max_ms"] <= 30, v["SR-06"]
+
+
+def test_oracle_sr04_a_load_past_the_compliance_for_what_the_stage_pushes_is_no_contact():
+    """Found (fuzz round 39), an oracle defect: a stage x2 from boot, a sense
+    calibration 20 % high, a 200 kOhm load. The firmware's codes for the
+    100 uA setpoint push 200 uA through that stage, 40 V: past the
+    compliance, so the firmware rightly never saw contact to pay the start
+    ramp's 1.28 uC into. The oracle judged the load at the setpoint, 20 V,
+    and asked for the payment after a 30 ms lift. It now takes what the stage
+    pushes for the setpoint (the stored stage gain and the injected drift)."""
+    from simboard.oracle.spans import _pushed_ua
+
+    script = [(0, "load", 200000), (0, "inject", "gain_drift=2"), (0, "hold", "level"), (1.5, "release", "level"),
+              (0.3, "press", "power", 0.2), (2.855, "contact", "off"), (2.885, "contact", "on")]
+    run = simulate(script, seconds=15, seed=0, settings={"user_max_ua": 100, "cal_sense_uv_per_ua": 4200})
+    v = verdict(run)
+    assert v["SR-04"]["ok"] and v["SR-04"]["lifts_rebalanced"] == 0, v["violations"]
+
+    class Tr:
+        events = []
+        actions = [(0, "inject", ("gain_drift=2",)), (5000, "inject", ("clear",)), (6000, "inject", ("gain_drift=0.5",))]
+
+    class View:
+        eff = {"level": 3, "user_max_ua": 100, "cal_gain_na": 2157 * 4 // 5}
+        tr = Tr()
+
+    f = 2157 / (2157 * 4 // 5)
+    assert [round(_pushed_ua(View(), t), 1) for t in (-1, 0, 5000, 7000)] == \
+        [round(100 * f, 1), round(200 * f, 1), round(100 * f, 1), round(50 * f, 1)]

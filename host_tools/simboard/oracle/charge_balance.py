@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from simboard.oracle.cycles import _code_tick_uc, _cycles, _gain_steps, _tick_ms
 from simboard.oracle.limits import NET_MAX_RATIO
-from simboard.oracle.spans import _contact_open_at, _setpoint_ua, _stalls
+from simboard.oracle.spans import _contact_open_at, _pushed_ua, _stalls
 from simboard.oracle.trace import _clause, _compliance_v
 from simboard.oracle.view import _View
 
@@ -166,9 +166,9 @@ def sr04(v: _View, sess):
                              if s["start"] <= x <= t_on))
         flaps_uc = sum(max(v.env_between(x - 100, x + 100) + [0.0]) * _unseen_ms(v, x) / 2000.0 for x in changes)
         ohms = v.return_ohms.get(t_on)
-        # what the load must take: the current before the lift, or the level's
-        # setpoint (the level the firmware last reported)
-        want = max(amp, _setpoint_ua(v, t_on))
+        # what the load must take: the current before the lift, or what the
+        # stage pushes for the level's setpoint (the level the firmware last reported)
+        want = max(amp, _pushed_ua(v, t_on))
         if ohms is not None and ohms * want * 1e-6 >= 0.95 * _compliance_v():
             continue  # a load past the compliance for that current: still a lift (SR-06), nothing to pay into
         half_tick_uc = max(amp * _unseen_ms(v, lift) / 2000.0, flaps_uc)

@@ -7,7 +7,7 @@ itself.
 from __future__ import annotations
 
 from simboard.oracle.limits import HW_FAULTS, SENSE_FAULTS
-from simboard.oracle.trace import Trace, _compliance_v
+from simboard.oracle.trace import Trace, _compliance_v, _firmware
 from simboard.oracle.view import _View
 
 
@@ -137,6 +137,33 @@ def _setpoint_ua(v: _View, t=None):
     return min(eff["user_max_ua"], max(100, eff["user_max_ua"] * level // 10))
 
 
+def _pushed_ua(v: _View, t):
+    """What the stage pushes for the level's setpoint at t: the firmware sets
+    its codes by the stored stage gain, and the stage's own gain (with a
+    gain_drift injected by then) carries them. (A stage x2 from boot made a
+    200 kOhm load past the compliance at the 100 uA setpoint, 40 V, and the
+    firmware rightly saw no contact to pay a debt into; judged at 20 V, the
+    oracle asked for the payment: fuzz round 39.)"""
+    settings, _, _ = _firmware()
+    try:
+        f = settings.defaults()["cal_gain_na"] / v.eff["cal_gain_na"]
+    except (KeyError, ZeroDivisionError, TypeError):
+        f = 1.0
+    g = 1.0
+    for x, act, args in sorted(v.tr.actions, key=lambda a: a[0]):
+        if x > t:
+            break
+        key, _, val = (args[0] if act == "inject" and args else "").partition("=")
+        if key == "clear":
+            g = 1.0
+        elif key == "gain_drift":
+            try:
+                g = float(val) if val else 1.0
+            except ValueError:
+                pass
+    return _setpoint_ua(v, t) * f * g
+
+
 def _contact_open_at(v: _View, t):
     """No contact at t: the last lift after the last return, or a return onto
     a resistor the stage cannot drive the setpoint into (a lift, SR-06)."""
@@ -151,7 +178,7 @@ def _contact_open_at(v: _View, t):
     # started on one past the compliance was judged as in contact, red team rt2)
     ohms = getattr(v.tr, "load_ohms", None) if last is None else \
         (v.return_ohms.get(last[1]) if last[0] == "on" else None)
-    if ohms is not None and ohms * _setpoint_ua(v, t) * 1e-6 >= 0.95 * _compliance_v():
+    if ohms is not None and ohms * _pushed_ua(v, t) * 1e-6 >= 0.95 * _compliance_v():
         return True
     return last is not None and last[0] == "off"
 
