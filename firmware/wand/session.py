@@ -77,7 +77,7 @@ class Session:
         self._stop_after_ramp = False
         self._stop_reason = ""
         self.contact_losses = 0
-        self._owed = 0  # charge a contact loss left unpaid (code*ms)
+        self._owed = self._kept = 0  # charge a contact loss left unpaid (code*ms); a pause's residue
         self._hold_on_return = False  # lifted while paused: contact back returns to the pause
         self._wait_ms = 0  # SR-04: time left to wait for contact to pay a debt
 
@@ -127,7 +127,7 @@ class Session:
         self.delivered_ms = 0
         self.ended_by = ""
         self.contact_losses = 0
-        self._owed = 0
+        self._owed = self._kept = 0
         self._hold_on_return = False
         self.amp_na = 0
         self._next_cue = self.cue_ms
@@ -178,7 +178,7 @@ class Session:
             self._set(now_ms, HOLD)
         elif self.state == HOLD:
             if not self.engine.running:
-                self.engine.start(self.program, self.tick_ms)
+                self.engine.start(self.program, self.tick_ms, 0, self._kept)
             self._set(now_ms, RAMP_UP)
 
     def change_level(self, now_ms, delta):
@@ -347,4 +347,4 @@ class Session:
             if st == RAMP_DOWN and self._stop_after_ramp:
                 self._finish(now_ms, self._stop_reason)
             else:
-                eng.stop()
+                self._kept = eng.stop()  # a residue, carried on after the pause

@@ -45,7 +45,7 @@ class OutputEngine:
         self._short = 0  # its charge that did not flow (compliance, no contact)
         self._resume = False  # paying a debt left by a contact loss
         self._shift_rem = 0  # code x µs of shift_us() not yet a whole unit
-        self._carry = 0  # charge carried into this cycle from the ones before
+        self._carry = self._cref = 0  # charge carried into this cycle from the ones before; its ref (carry.ref)
         self._hold = 0  # of that, what this cycle's negative half leaves for later ones
         self._prev_sign = 0
         self._prev_gate = False
@@ -59,11 +59,11 @@ class OutputEngine:
         self.blocks = False  # a pulse train's long polarity blocks (`pulse`): set by start()
         self._s16 = 0  # its rise over that half, 1/16 code a tick (envfollow)
 
-    def start(self, program, tick_ms, owed=0):
+    def start(self, program, tick_ms, owed=0, kept=0):
         """Start a program. owed: first pay back that much charge (code*100us,
         signed: > 0 was left positive, paid by a negative half; < 0 by a
         positive one) left by an interrupted cycle, at no more than the
-        envelope (no snap)."""
+        envelope (no snap). kept: a residue stop() left when settled(), carried."""
         self.program = program
         self.tick_ms = tick_ms
         self.tick = tick_ms * _DU_PER_MS
@@ -84,12 +84,13 @@ class OutputEngine:
         self._prev_gate = False
         self._code_prev = self._still = self._seen16 = 0
         self.running = True
-        self._carry = self._hold = self._shift_rem = 0
+        self._hold = self._shift_rem = 0
+        self._carry, self._cref = kept, (self._cref if kept else 0)
         self.one_tick = self._continuous and self._half <= self.tick  # (`smooth`: see output.drive)
         self.on_us = -1  # its last code's write, µs after its tick began (-1: none yet)
         self._neg_ms = self._neg_t = 0
         self.probe_flowed = 0
-        self.q = owed
+        self.q = owed + kept
         self._sign = -1 if owed > 0 else 1
         self._resume = owed != 0
 
@@ -111,10 +112,9 @@ class OutputEngine:
         return self._neg_ms > self._on_half + self.tick and self._neg_t < self._neg_ms
 
     def holds_fall(self):
-        """SR-05: the envelope waits, not falling, while a stall is paid (a
-        fall meanwhile stepped 92 uA at the next reversal, red team rt2) and
-        through every negative half of several ticks, so both reversals of a
-        ramp-down meet it (at the plan's mean `lift` stepped 138 uA)."""
+        """SR-05: the envelope waits, not falling, while a stall is paid (a fall meanwhile stepped
+        92 uA at the next reversal, red team rt2) and through every negative half of several
+        ticks, so both reversals of a ramp-down meet it (at the plan's mean `lift` stepped 138 uA)."""
         return self.paying_stall() or self.running and self._sign < 0 and (
             self.long or self.blocks and not self._resume)  # (`pulse`: a block's falling pulses next)
 
@@ -154,8 +154,9 @@ class OutputEngine:
         return self._sign > 0
 
     def settled(self):
-        """Nothing owed either way beyond a residue below one code for one tick."""
-        return -self.tick < self.q < self.tick
+        """Nothing owed beyond a residue under one code for one tick, or one carried (carry.hold)."""
+        k = self._carry if carry.small(self._carry, self._cref, self.tick) else 0
+        return -self.tick < self.q - k < self.tick
 
     def shift_us(self, signed_code_us):
         """Book a correction in signed code x µs (App.tick: the output changed inside the
@@ -238,16 +239,13 @@ class OutputEngine:
         return out
 
     def step(self, code):
-        """This tick's code and polarity from the envelope's code. The positive
-        half follows the envelope. The negative half spreads the
-        charge owed evenly over the time it has left (the positive half's
-        on-time), so every code is within one of the mean whatever the tick
-        jitter; then the rest is paid on (a pulse train's in the pulse going
-        on: one of its own stepped 336 uA/s), or under 0.5 % of a phase carried
-        to the next cycle. After a contact loss the debt is paid at no more
-        than the envelope (soft), what is left below one tick of it carried.
-        Sets self.code and self.polarity (nothing is allocated).
-        """
+        """This tick's code and polarity from the envelope's code. The positive half follows the
+        envelope. The negative half spreads the charge owed evenly over the time it has left (the
+        positive half's on-time), so every code is within one of the mean whatever the tick jitter;
+        then the rest is paid on (a pulse train's in the pulse going on: one of its own stepped
+        336 uA/s), or under 0.5 % of a phase carried to the next cycle. After a contact loss the
+        debt is paid at no more than the envelope (soft), to its last tick (a pulse train's: to
+        under a tick of it, then carried). Sets self.code and self.polarity (nothing is allocated)."""
         if not self.running:
             self.stop()  # (nothing is owed: off, as stop() leaves it)
             return
@@ -260,12 +258,13 @@ class OutputEngine:
             self._still = 0
         else:
             self._still += 1
-        if self._sign > 0 and self._resume and -self.q // tick < least:
+        if self._sign > 0 and self._resume and -self.q * 2 < tick:
             # SR-04: an excess of negative charge (a stall in a negative half,
-            # a lift's debt) is paid; under a tick at the envelope is carried
+            # a lift's debt) is paid, its last tick cut to what is owed
             self._t_in = self._on_pos = 0
             self._resume = False
-            self._carry = 0  # (paid whole by the next negative half)
+            self._cref = carry.ref(self.q, code, self._cref, tick)
+            self._carry = self.q
         # (while the envelope falls, a long positive half ends after a quarter,
         # a pulse train's block after a pulse: its drop and the half paying it stay small)
         if self._sign > 0 and not self._resume and (self._t_in >= self._half or code < self._c0 - 1 and (
@@ -276,7 +275,7 @@ class OutputEngine:
             # the positive on-time in whole ticks: the last tick never falls short
             self._neg_ms = (self._on_pos + tick // 2) // tick * tick
             self._neg_t = 0
-            self._hold = carry.hold(self._carry, self.q - self._carry, code, tick)
+            self._hold = carry.hold(self._carry, self.q - self._carry, code, self._cref, tick)
             self._q_pos = self.q - self._hold
             self._rate = self._short = 0
             self._flat = False  # (a negative half paying flat at a fallen, waiting envelope)
@@ -285,21 +284,23 @@ class OutputEngine:
             s16 = rise * 16 // ticks if rise > 0 and ticks > 0 else 0
             self._s16 = s16 if s16 < _SLOPE_MAX16 else _SLOPE_MAX16
         if self._sign < 0 and (
-            (self._resume and self.q // tick < (code if code > 0 else 1))
+            (self._resume and (self.q * 2 < tick if self._continuous else self.q // tick < least))
             or (self._paid() and (self._continuous or not self._prev_gate and (
                 self._t_in >= self._half or self.blocks and self._t_in % self._period < tick)))
         ):
-            # Paid (a lift's debt under a tick at the envelope: carried, fuzz
-            # seed 31631; a pulse train's, paid early, where a pulse would begin).
-            debt = self._resume
+            # Paid: a lift's debt, its last tick cut to what is owed (left, it was paid whole next
+            # half: a doubled code of `smooth`, rt4; `tone` at 236 uA/s, round 34); a pulse train's to
+            # under a tick at the envelope, the rest by the next block's pulses (a last tick waited
+            # for a pulse, 274 uA/s; spread, over 10 s: seed 31631); a half paid early, at a pulse.
+            debt = self._resume and not self._continuous
             self._sign = 1
             self._t_in = self._on_pos = 0
-            # a negative excess beyond one tick at the envelope (a stall in a
-            # negative half) is paid first, at the envelope (least at zero)
-            self._resume = -self.q // tick >= least
-            # what is left; a debt's paid whole by the next negative half (in
-            # `smooth`'s one tick that can double a code: docs/safety.md, rt4)
-            self._carry = 0 if debt else self.q
+            # a negative excess beyond one tick at the envelope (a stall in a negative half; at
+            # the carry's ref: a residue it holds is no excess as the envelope falls, 17 % of a
+            # cycle) is paid first, at the envelope (least at zero)
+            self._cref = carry.ref(self.q, code, self._cref, tick)
+            self._resume = -self.q // tick >= (self._cref if self._cref > least else least)
+            self._carry = 0 if debt else self.q  # what is left
             self._hold = 0
             self.cycles += 1
         gate = self._continuous or (self._t_in % self._period) < self._on
@@ -311,13 +312,13 @@ class OutputEngine:
                 self._c0 = code
             # a debt is paid at the envelope through a pulse train's gaps too
             # (gated, a stall's 410 uC took 24 s at 20 % duty: red team rt2)
-            out = least if self._resume else (code if gate else 0)
+            out = (code if gate else 0) if not self._resume else carry.last_tick(-self.q, least, tick)
         else:
             out = 0
             if gate and not self._paid():
                 q = self.q - self._hold
                 if self._resume:
-                    out = code if code > 0 else 1
+                    out = carry.last_tick(q, least, tick) if self._continuous else least
                 else:
                     left = self._neg_ms - self._neg_t
                     if left >= tick:

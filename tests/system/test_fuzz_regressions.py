@@ -1042,7 +1042,8 @@ def test_oracle_sr04_a_load_past_the_compliance_for_what_the_stage_pushes_is_no_
 
     class Tr:
         events = []
-        actions = [(0, "inject", ("gain_drift=2",)), (5000, "inject", ("clear",)), (6000, "inject", ("gain_drift=0.5",))]
+        actions = [(0, "inject", ("gain_drift=2",)), (5000, "inject", ("clear",)),
+                   (6000, "inject", ("gain_drift=0.5",))]
 
     class View:
         eff = {"level": 3, "user_max_ua": 100, "cal_gain_na": 2157 * 4 // 5}
@@ -1051,3 +1052,45 @@ def test_oracle_sr04_a_load_past_the_compliance_for_what_the_stage_pushes_is_no_
     f = 2157 / (2157 * 4 // 5)
     assert [round(_pushed_ua(View(), t), 1) for t in (-1, 0, 5000, 7000)] == \
         [round(100 * f, 1), round(200 * f, 1), round(100 * f, 1), round(50 * f, 1)]
+
+
+def test_sr04_a_residue_carried_into_a_pause_is_kept_not_paid_in_its_last_small_cycle():
+    """Found (fuzz round 33): `pulse` at 100 uA paused 11 s in. Its 55.9 uC
+    half left 0.27 uC (0.47 %) carried; the pause's ramp-down judged it by the
+    falling envelope's code (4 at the last reversal), read it as a stall's
+    excess and paid it at once: 3.87 % of the last, 5.1 uC cycle. A carry is
+    judged by the highest envelope it was carried under now, paid at 1/256 of
+    a half a cycle, none at a zero envelope, and a pause keeps the rest."""
+    script = [(0, "hold", "level"), (1.5, "release", "level"), (0.3, "press", "power", 0.2),
+              (11.007, "press", "power", 0.9)]
+    run = simulate(script, seconds=15, seed=0, settings={"program": "pulse", "user_max_ua": 100})
+    v = verdict(run)
+    assert v["SR-04"]["ok"] and v["SR-04"]["net_per_cycle_max_pct"] < 1.0, v["violations"]
+    assert run.kinds("state")[-1][2] == ("hold",), run.kinds("state")[-3:]
+
+
+def test_sr05_a_lifts_debt_is_paid_to_its_last_tick_before_a_stop():
+    """Found (fuzz round 34's searches): `tone`, a lift's debt paid at the
+    envelope down to under a tick of it; that residue was paid whole by the
+    next negative half, the stop's first, 44 uA after a 36 uA positive one,
+    and the envelope fell at 236 uA/s. A debt of a continuous program is paid
+    to its last tick now, cut to what is owed."""
+    script = [(0.5, "press", "power", 0.2), (8.6258, "stall", 13), (15.51, "contact", "off"),
+              (15.662, "press", "power", 1.7), (16.393, "contact", "on")]
+    run = simulate(script, seconds=21, seed=1, settings={"program": "tone", "level": 6, "user_max_ua": 400})
+    v = verdict(run)
+    assert v["ok"], v["violations"]
+    assert v["SR-05"]["max_ramp_ua_per_s"] <= 200 and run.first("session_end") is not None, v["SR-05"]
+
+
+def test_sr04_a_stalls_excess_in_a_ramp_down_is_paid_before_the_session_ends():
+    """Found by a sweep of this change before it landed: a 60 ms stall in a
+    `tone` ramp-down. Carried as a residue and spread at a code for a tick a
+    cycle, the stall's negative excess was not paid when the envelope reached
+    zero: 1.94 % of a phase of DC at the end. The excess is paid at the
+    envelope to its last tick now, right after the stall."""
+    script = [press(0.5), (4.4339, "stall", 60), (4.872, "press", "power", 1.7), (2.896, "press", "power", 0.9)]
+    run = simulate(script, seconds=10, seed=128, settings={"program": "tone", "level": 3, "user_max_ua": 500})
+    v = verdict(run)
+    assert v["SR-04"]["ok"] and v["SR-04"]["sessions_judged"] == 1, v["violations"]
+    assert v["SR-04"]["dc_residue_max_pct"] < 1.0, v["SR-04"]

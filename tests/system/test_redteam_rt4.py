@@ -2,7 +2,6 @@
 hand-made and random runs on both interpreters): the firmware classes it
 found, each fixed, and the oracle defects it found (docs/safety.md)."""
 
-import pytest
 from harness import press, simulate, verdict
 
 
@@ -79,13 +78,12 @@ def test_sr04_a_lift_inside_a_stall_is_allowed_half_the_stall():
     assert v["SR-04"]["ok"], v["violations"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SR-05, open (red team rt4): on `smooth` a lift during a stall's payback, then contact back: the "
-    "debt's last residue, under a tick at the envelope, is paid whole by the next one-tick negative half (469 uA "
-    "on a 256 uA envelope); spreading it instead left other cycles over 1 % (fuzz round 25), docs/safety.md",
-)
 def test_sr04_sr05_a_lift_inside_a_stall_payback_returns_softly():
+    """Open since red team rt4: on `smooth` a lift during a stall's payback,
+    then contact back. The debt's last residue, under a tick at the envelope,
+    was paid whole by the next one-tick negative half (469 uA on a 256 uA
+    envelope). A debt's residue is carried in halves under 20 ticks now,
+    each cycle paying 1/128 of its half or one code for one tick."""
     for at, seed in ((10.5, 1), (9.35, 3)):
         script = [(0, "load", "skin"), press(0.5), (9.3, "stall", 990), (at, "contact", "off"), (12, "contact", "on")]
         run = simulate(script, seconds=20, seed=seed, settings={"program": "smooth", "level": 10, "user_max_ua": 500},

@@ -240,30 +240,46 @@ def test_sr04_stop_returns_a_negative_excess_and_start_pays_it():
     assert eng.stop() == -300
     eng.start(programs.find("lift"), 10, -300)
     eng.step(5)
-    assert eng.polarity == 1 and eng.code == 5
+    assert eng.polarity == 1 and eng.code == 3  # what is owed, under the envelope's 5
+    eng.account(100, eng.code)
+    eng.step(5)
+    assert not eng.paying_debt() and eng.q == 0 and eng.code == 5  # paid: the half goes on
 
 
-def test_sr04_a_debts_residue_is_paid_by_the_next_negative_half():
-    """The debt left by a lift is paid at the envelope down to less than one
-    tick of it; that residue is paid whole in the next cycle (spread over
-    cycles it outlived SR-04's 10 s on `pulse`, fuzz seed 31631)."""
-    for name in ("pulse", "lift", "tone"):
+def test_sr04_sr05_a_debt_is_paid_to_its_last_tick_whatever_the_program():
+    """A lift's debt is paid at the envelope, its last tick cut to what is
+    owed: nothing of it is left for the next cycle. Carried, under a tick at
+    the envelope, it was paid whole by the next negative half, which doubled
+    a code of `smooth`'s one-tick halves (red team rt4) and stepped `tone`'s
+    five-tick ones at 236 uA/s (fuzz round 34). A pulse train's is paid to
+    under a tick at the envelope and the rest by the next block's pulses (a
+    last tick waited for a pulse on a risen envelope; spread over cycles, it
+    outlived SR-04's 10 s, fuzz seed 31631)."""
+    for name, env, debt in (("pulse", 69, 269737), ("lift", 69, 269737), ("tone", 69, 276890),
+                            ("smooth", 69, 138000 - 20), ("tone", 4, 16390), ("smooth", 230, 230 * 50 * 40 - 30)):
         p = programs.find(name)
-        if p is None:
-            continue
         tick = programs.tick_ms_for(p)
         eng = OutputEngine()
-        eng.start(p, tick, 269700)
-        resumed = False
-        for _ in range(100000):
-            eng.step(69)
-            if eng.paying_debt():
-                resumed = True
-            if eng.cycles >= 2:
-                break  # the cycle after the debt's has just closed
+        eng.start(p, tick, debt)
+        codes = []
+        eng.step(env)
+        while eng.paying_debt():
+            codes.append(eng.code)
             eng.account(tick * 10, eng.code)
-        assert resumed and eng.cycles == 2, name
-        assert abs(eng.q) < eng.tick, (name, eng.q)
+            eng.step(env)
+        if name == "pulse":
+            assert 0 < eng.q < env * eng.tick and all(c in (0, env) for c in codes), (eng.q, set(codes))
+        else:
+            assert abs(eng.q) * 2 < eng.tick, (name, env, eng.q)  # under half a code for a tick
+            assert max(codes) == env and all(c == env for c in codes[:-1]) and codes[-1] >= 1, (name, codes[-3:])
+        # the next cycle is the program's own: its negative half at the envelope
+        n = eng.cycles
+        seen = set()
+        while eng.cycles < n + 2:
+            eng.account(tick * 10, eng.code)
+            eng.step(env)
+            seen.add(eng.code)
+        assert max(seen) <= env + 1 and abs(eng.q) < eng.tick, (name, env, sorted(seen), eng.q)
 
 
 def test_sr05_a_negative_half_follows_a_rising_envelope_and_ends_paid():
