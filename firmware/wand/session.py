@@ -77,7 +77,7 @@ class Session:
         self._stop_after_ramp = False
         self._stop_reason = ""
         self.contact_losses = 0
-        self._owed = self._kept = 0  # charge a contact loss left unpaid (code*ms); a pause's residue
+        self._owed = self._kept = 0  # charge a lift left unpaid, a pause's residue (code x 100 us)
         self._hold_on_return = False  # lifted while paused: contact back returns to the pause
         self._wait_ms = 0  # SR-04: time left to wait for contact to pay a debt
 
@@ -346,5 +346,5 @@ class Session:
         elif st in (RAMP_DOWN, HOLD) and a == 0 and eng.settled():
             if st == RAMP_DOWN and self._stop_after_ramp:
                 self._finish(now_ms, self._stop_reason)
-            else:
+            elif eng.running:  # (once: stop() of a stopped engine returns 0, review)
                 self._kept = eng.stop()  # a residue, carried on after the pause

@@ -295,11 +295,11 @@ class OutputEngine:
             debt = self._resume and not self._continuous
             self._sign = 1
             self._t_in = self._on_pos = 0
-            # a negative excess beyond one tick at the envelope (a stall in a negative half; at
-            # the carry's ref: a residue it holds is no excess as the envelope falls, 17 % of a
-            # cycle) is paid first, at the envelope (least at zero)
-            self._cref = carry.ref(self.q, code, self._cref, tick)
-            self._resume = -self.q // tick >= (self._cref if self._cref > least else least)
+            # a negative excess is paid first at the envelope (least at zero), to its last tick: this
+            # half's own over a code-tick and 0.5 % of the phase (a stall's: carried, 6.9 % of DC), or
+            # with the carry over a tick at its ref (not the falling envelope's: 17 % of a cycle)
+            self._cref, over = carry.ref(self.q, code, self._cref, tick), self._hold - self.q
+            self._resume = over >= tick and over * 200 > self._q_pos or -self.q // tick >= max(self._cref, least)
             self._carry = 0 if debt else self.q  # what is left
             self._hold = 0
             self.cycles += 1

@@ -1094,3 +1094,24 @@ def test_sr04_a_stalls_excess_in_a_ramp_down_is_paid_before_the_session_ends():
     v = verdict(run)
     assert v["SR-04"]["ok"] and v["SR-04"]["sessions_judged"] == 1, v["violations"]
     assert v["SR-04"]["dc_residue_max_pct"] < 1.0, v["SR-04"]
+
+
+@pytest.mark.parametrize("script,seconds,level", [
+    ([press(0.5), (5.065, "stall", 8), (5.2, "press", "power", 1.7)], 12, 4),
+    ([press(0.5), (5.065, "stall", 8), (5.2, "press", "power", 0.9), (9.0, "press", "power", 0.9),
+      (12, "press", "power", 1.7)], 20, 4),
+    ([press(0.5), (8.063, "stall", 8), (8.1, "press", "power", 1.7), (13.59, "stall", 20)], 20, 10),
+])
+def test_sr04_a_stalls_excess_under_a_tick_is_paid_at_once_and_a_pause_keeps_its_residue(script, seconds, level):
+    """Found by a review of the carried-residue change before any fuzz round:
+    an 8 ms stall in a `tone` negative half overpaid 0.8 of a tick at the
+    envelope. Under a tick, it was carried as a residue, paid at a code for a
+    tick a cycle, and a stop 135 ms later ended with 6.9 % of a phase of DC;
+    a later stall under the carry's old ref was carried too (10.8 %); and the
+    residue a pause kept was overwritten on the pause's next tick (7.9 %). A
+    half's own negative excess over a code for a tick and 0.5 % of its phase
+    is paid at once now, to its last tick; the pause keeps its residue once."""
+    run = simulate(script, seconds=seconds, seed=1, settings={"program": "tone", "level": level, "user_max_ua": 500})
+    v = verdict(run)
+    assert v["SR-04"]["ok"] and v["SR-04"]["sessions_judged"] == 1, v["violations"]
+    assert v["SR-04"]["dc_residue_max_pct"] < 0.5, v["SR-04"]

@@ -82,8 +82,8 @@ def test_sr04_sr05_a_lift_inside_a_stall_payback_returns_softly():
     """Open since red team rt4: on `smooth` a lift during a stall's payback,
     then contact back. The debt's last residue, under a tick at the envelope,
     was paid whole by the next one-tick negative half (469 uA on a 256 uA
-    envelope). A debt's residue is carried in halves under 20 ticks now,
-    each cycle paying 1/128 of its half or one code for one tick."""
+    envelope). A debt is paid to its last tick now, cut to what is owed:
+    nothing of it is left for the next half."""
     for at, seed in ((10.5, 1), (9.35, 3)):
         script = [(0, "load", "skin"), press(0.5), (9.3, "stall", 990), (at, "contact", "off"), (12, "contact", "on")]
         run = simulate(script, seconds=20, seed=seed, settings={"program": "smooth", "level": 10, "user_max_ua": 500},

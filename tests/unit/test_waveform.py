@@ -234,6 +234,34 @@ def test_sr04_the_positive_payment_never_steps_above_the_envelope():
     assert -4000 < eng.q <= 0  # less than one tick at the envelope left, carried
 
 
+def test_sr04_a_stall_in_a_negative_half_is_paid_at_once_even_under_a_tick():
+    """An 8 ms stall in a `tone` negative half at 94 codes overpays 0.8 of a
+    tick at the envelope. Carried as a residue (it is under a tick), it was
+    paid at a code for a tick a cycle and a stop soon after left 6.9 % of a
+    phase of DC (review). A half's own excess over a code for a tick and
+    0.5 % of its phase is paid at once, at the envelope, to its last tick."""
+    p = programs.find("tone")
+    eng = OutputEngine()
+    eng.start(p, 10)
+    stalled = False
+    codes = []
+    neg = 0
+    for _ in range(400):
+        eng.step(94)
+        neg = neg + 1 if eng.polarity < 0 and eng.cycles == 3 else neg
+        if neg == 5 and not stalled:
+            eng.account(180, eng.code)  # the half's last tick ran 18 ms: 8 ms over
+            stalled = True
+            continue
+        if stalled and eng.paying_stall():
+            codes.append(eng.code)
+        eng.account(100, eng.code)
+        if stalled and eng.cycles >= 6:
+            break
+    # 8 ms at 94 codes: one tick of 75 codes (nearest), right after the stall
+    assert stalled and codes == [75], codes
+
+
 def test_sr04_stop_returns_a_negative_excess_and_start_pays_it():
     eng = OutputEngine()
     eng.start(programs.find("lift"), 10, -300)
