@@ -1115,3 +1115,20 @@ def test_sr04_a_stalls_excess_under_a_tick_is_paid_at_once_and_a_pause_keeps_its
     v = verdict(run)
     assert v["SR-04"]["ok"] and v["SR-04"]["sessions_judged"] == 1, v["violations"]
     assert v["SR-04"]["dc_residue_max_pct"] < 0.5, v["SR-04"]
+
+
+def test_oracle_sr06_a_lift_that_ends_on_a_short_is_judged_as_the_short():
+    """Found (fuzz round 41), an oracle defect: a load sliding from 500 to
+    100 Ohm, with an 11 ms lift (2 MOhm) just before the slide's 100 Ohm step.
+    The firmware never saw the lift (under a tick) and cut the short with its
+    fault 341 ms later; the oracle, which ended a lift only at a return, read
+    a lift whose output went to zero only after 850 ms. A short ends the lift
+    too: the short's own clause judges what follows."""
+    script = [(0, "hold", "level"), (1.5, "release", "level"), (0.3, "press", "power", 0.2),
+              (0, "press", "power", 0.05), (0, "press", "power", 0.05), (0, "press", "power", 0.05),
+              (0.263, "load", 500), (0.413, "load", 420), (0.563, "load", 340), (0.713, "load", 260),
+              (0.863, "load", 180), (1.002, "load", 2e6), (1.013, "load", 100)]
+    run = simulate(script, seconds=15, seed=0)
+    v = verdict(run)
+    assert v["SR-06"]["ok"], v["violations"]
+    assert run.faults()[:1] == [6] and v["SR-06"]["short_to_fault_max_ms"] <= 2000, (run.faults(), v["SR-06"])

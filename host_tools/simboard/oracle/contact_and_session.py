@@ -39,6 +39,10 @@ def sr06(v: _View):
     lift_ms, told_ms, short_ms, overs, short_drive = [], [], [], [], []
     probe_max = v.probe_ua * 1.5 + 3
     stalls = _stalls(tr)
+    # what ends a lift: contact back, or the probes on a short (its own clause
+    # then: a 11 ms lift that ended on 100 Ohm was judged a lift never cut, its
+    # short's fault 850 ms later; fuzz round 41)
+    backs = sorted(v.returns + v.shorts)
     for t in v.lifts:
         # the loop stalled: nothing runs to see the lift until the stall ends
         # (or the watchdog resets the chip, SR-02): judged from the stall's end
@@ -56,12 +60,12 @@ def sr06(v: _View):
         drive = next((s[0] for s in smp if s[0] >= t and _nominal_ua(v, s) > probe_max), None)
         if drive is None:
             continue
-        if any(t_lift < x <= drive for x in v.returns):
+        if any(t_lift < x <= drive for x in backs):
             continue  # contact was back before anything could sense the lift (a flap)
         t = drive
         # output to zero: the DAC back to nothing or the probe
         z = next((s[0] for s in smp if s[0] >= t and _nominal_ua(v, s) <= probe_max), None)
-        nxt = min([x for x in v.returns if x > t] + [x for x, _ in tr.resets if x > t] + [tr.end_ms])
+        nxt = min([x for x in backs if x > t] + [x for x, _ in tr.resets if x > t] + [tr.end_ms])
         if z is None or z > nxt:
             if nxt - t > LIFT_MAX_MS + SAMPLE_SLACK_MS:
                 bad.append("SR-06: lifted at %d ms, the output never went to zero" % t)
