@@ -4,17 +4,31 @@ Pure integer arithmetic in the engine's units (DAC code x 100 µs).
 """
 
 
-def small(carry, ref, tick):
-    """A residue, not a stall's excess: within one tick at ref, the highest
-    envelope code it was carried under."""
-    return -ref * tick <= carry <= ref * tick
+def floor(half_ms, tick):
+    """The least small() allows: a code for a tick for every 4 ms of a second's
+    cycles, what a ramp-down can pay at a code for a tick a cycle (`smooth`:
+    50, a stall's booking left 1.5 after a payback; `tone`: 5), and at least one."""
+    n = 250 // half_ms
+    return (n if n > 1 else 1) * tick
 
 
-def ref(q, code, was, tick):
-    """The carry's ref (see small()) once q is carried at the envelope code:
-    the highest code since the carry was last under one code for one tick."""
-    if -tick < q < tick or code > was:
-        return code
+def small(carry, ref, lim):
+    """A residue: within 1/128 of ref, the largest half it was carried under,
+    or lim (floor()). More is a stall's excess or a payback's overshoot, paid
+    at once. (Judged at one tick at the envelope, a `tone` payback's 8 ms
+    overshoot, 0.77 of a tick, was spread and 3.4 % of a phase of DC left at
+    a stop: review.)"""
+    r = ref >> 7
+    if r > lim:
+        lim = r
+    return -lim <= carry <= lim
+
+
+def ref(q, pos, was, tick):
+    """The carry's ref (see small()) once q is carried after a half of pos:
+    the largest half since the carry was last under one code for one tick."""
+    if -tick < q < tick or pos > was:
+        return pos
     return was
 
 
@@ -25,19 +39,19 @@ def last_tick(owed, least, tick):
     return r if r < least else least
 
 
-def hold(carry, pos, code, ref, tick):
+def hold(carry, pos, code, ref, lim, tick):
     """What a negative half leaves for later cycles of the carried residue
     (carry, signed) when its positive half booked pos: it pays 1/256 of the
     half per cycle in whole codes for a tick (SR-04: each within 1 % with the
     half's own rounding; at 1/128 a `tone` cycle netted 1.04 %), or one code
     for one tick where that is more (a short phase at a low level: `smooth`
     at level 1 could not pay a stall's tick in whole codes and carried it
-    59 s, fuzz round 25). A residue above one tick at ref (a stall's) is paid
-    at once; judged at the falling envelope's code instead, a ramp-down's
-    last, small cycle paid 0.2 uC, 3.9 % of it (fuzz round 33). With the
-    envelope at zero a residue is not paid: a pause keeps it (wand.session)
-    and a session's end leaves it, within SR-04's DC."""
-    if not small(carry, ref if ref > code else code, tick):
+    59 s, fuzz round 25). More than small() at ref (or at this half) is paid
+    at once; judged at this small half alone, a ramp-down's last cycle paid
+    0.2 uC, 3.9 % of it (fuzz round 33). With the envelope at zero a residue
+    is not paid: a pause keeps it (wand.session) and a session's end leaves
+    it, within SR-04's DC."""
+    if not small(carry, ref if ref > pos else pos, lim):
         return 0
     if code <= 0:
         return carry

@@ -45,7 +45,7 @@ class OutputEngine:
         self._short = 0  # its charge that did not flow (compliance, no contact)
         self._resume = False  # paying a debt left by a contact loss
         self._shift_rem = 0  # code x µs of shift_us() not yet a whole unit
-        self._carry = self._cref = 0  # charge carried into this cycle from the ones before; its ref (carry.ref)
+        self._carry = self._cref = self._clim = 0  # charge carried into this cycle; its ref and floor (carry.py)
         self._hold = 0  # of that, what this cycle's negative half leaves for later ones
         self._prev_sign = 0
         self._prev_gate = False
@@ -60,10 +60,9 @@ class OutputEngine:
         self._s16 = 0  # its rise over that half, 1/16 code a tick (envfollow)
 
     def start(self, program, tick_ms, owed=0, kept=0):
-        """Start a program. owed: first pay back that much charge (code*100us,
-        signed: > 0 was left positive, paid by a negative half; < 0 by a
-        positive one) left by an interrupted cycle, at no more than the
-        envelope (no snap). kept: a residue stop() left when settled(), carried."""
+        """Start a program. owed: first pay back that much charge (code*100us, signed: > 0 was left
+        positive, paid by a negative half; < 0 by a positive one) left by an interrupted cycle, at no
+        more than the envelope (no snap). kept: a residue stop() left when settled(), carried."""
         self.program = program
         self.tick_ms = tick_ms
         self.tick = tick_ms * _DU_PER_MS
@@ -86,6 +85,7 @@ class OutputEngine:
         self.running = True
         self._hold = self._shift_rem = 0
         self._carry, self._cref = kept, (self._cref if kept else 0)
+        self._clim = carry.floor(program[_P_HALF], self.tick)
         self.one_tick = self._continuous and self._half <= self.tick  # (`smooth`: see output.drive)
         self.on_us = -1  # its last code's write, µs after its tick began (-1: none yet)
         self._neg_ms = self._neg_t = 0
@@ -132,9 +132,8 @@ class OutputEngine:
         return self.running and self._resume
 
     def probe_ok(self):
-        """SR-08: a one-tick probe dip can be paid in this half: a positive half,
-        or a negative half on plan with at least 4 ticks left to spread it over
-        (a dip at its end would be carried into the next cycle)."""
+        """SR-08: a one-tick probe dip can be paid in this half: a positive half, or a negative half
+        on plan with at least 4 ticks left to spread it over (one at its end would be carried)."""
         if self._sign > 0:
             return True
         return not self._resume and self._neg_ms - self._neg_t >= 4 * self.tick
@@ -155,7 +154,7 @@ class OutputEngine:
 
     def settled(self):
         """Nothing owed beyond a residue under one code for one tick, or one carried (carry.hold)."""
-        k = self._carry if carry.small(self._carry, self._cref, self.tick) else 0
+        k = self._carry if carry.small(self._carry, self._cref, self._clim) else 0
         return -self.tick < self.q - k < self.tick
 
     def shift_us(self, signed_code_us):
@@ -263,8 +262,8 @@ class OutputEngine:
             # a lift's debt) is paid, its last tick cut to what is owed
             self._t_in = self._on_pos = 0
             self._resume = False
-            self._cref = carry.ref(self.q, code, self._cref, tick)
-            self._carry = self.q
+            self._cref = carry.ref(self.q, self._q_pos, self._cref, tick)
+            self._carry = self.q  # (over small(): paid whole by the next negative half, carry.hold)
         # (while the envelope falls, a long positive half ends after a quarter,
         # a pulse train's block after a pulse: its drop and the half paying it stay small)
         if self._sign > 0 and not self._resume and (self._t_in >= self._half or code < self._c0 - 1 and (
@@ -275,7 +274,7 @@ class OutputEngine:
             # the positive on-time in whole ticks: the last tick never falls short
             self._neg_ms = (self._on_pos + tick // 2) // tick * tick
             self._neg_t = 0
-            self._hold = carry.hold(self._carry, self.q - self._carry, code, self._cref, tick)
+            self._hold = carry.hold(self._carry, self.q - self._carry, code, self._cref, self._clim, tick)
             self._q_pos = self.q - self._hold
             self._rate = self._short = 0
             self._flat = False  # (a negative half paying flat at a fallen, waiting envelope)
@@ -295,11 +294,12 @@ class OutputEngine:
             debt = self._resume and not self._continuous
             self._sign = 1
             self._t_in = self._on_pos = 0
-            # a negative excess is paid first at the envelope (least at zero), to its last tick: this
-            # half's own over a code-tick and 0.5 % of the phase (a stall's: carried, 6.9 % of DC), or
-            # with the carry over a tick at its ref (not the falling envelope's: 17 % of a cycle)
-            self._cref, over = carry.ref(self.q, code, self._cref, tick), self._hold - self.q
-            self._resume = over >= tick and over * 200 > self._q_pos or -self.q // tick >= max(self._cref, least)
+            # a negative excess is paid first at the envelope, to its last tick: this half's own over a code-tick
+            # and 0.5 % of the phase (a stall's), or with the carry over carry.small() (not at a falling half's)
+            q, over = self.q, self._hold - self.q
+            self._cref = carry.ref(q, self._q_pos, self._cref, tick)
+            self._resume = over >= tick and over * 200 > self._q_pos or not carry.small(q if q < 0 else 0, self._cref,
+                                                                                          self._clim)
             self._carry = 0 if debt else self.q  # what is left
             self._hold = 0
             self.cycles += 1
