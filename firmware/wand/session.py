@@ -296,7 +296,7 @@ class Session:
                 self._next_cue += self.cue_ms
                 if st == RUNNING:
                     self.on_event(now_ms, "cue")
-        if self.delivered_ms > self.session_ms + _OVERRUN_MS and eng.paying_stall():
+        if self.delivered_ms > self.session_ms + _OVERRUN_MS and (eng.paying_stall() or eng.paying_debt()):
             eng.forgive()
         # Time the ramp-down so the session ends at the planned time.
         if st in (RAMP_UP, RUNNING, HOLD) and not self._stop_after_ramp:

@@ -112,11 +112,11 @@ class OutputEngine:
         return self._neg_ms > self._on_half + self.tick and self._neg_t < self._neg_ms
 
     def holds_fall(self):
-        """SR-05: the envelope waits, not falling, while a stall is paid (a fall meanwhile stepped
-        92 uA at the next reversal, red team rt2) and through every negative half of several
-        ticks, so both reversals of a ramp-down meet it (at the plan's mean `lift` stepped 138 uA)."""
-        return self.paying_stall() or self.running and self._sign < 0 and (
-            self.long or self.blocks and not self._resume)  # (`pulse`: a block's falling pulses next)
+        """SR-05: the envelope waits, not falling, while a stall or a debt is paid (a fall meanwhile stepped
+        92 uA at the next reversal, rt2; a timer's end fell to a `pulse` debt at one code, 36 s past 20 min)
+        and through every negative half of several ticks, so both reversals of a ramp-down meet it."""
+        return self.paying_stall() or self.running and (self._resume or self._sign < 0 and (
+            self.long or self.blocks))  # (`pulse`: a block's falling pulses next)
 
     def holds_rise(self):
         """SR-05: a pulse train's envelope waits through a negative block (risen on, 234 to 417 uA)."""

@@ -1155,3 +1155,21 @@ def test_sr04_a_paybacks_overshoot_is_no_residue_to_carry(script, seconds, setti
     v = verdict(run)
     assert v["SR-04"]["ok"] and v["SR-04"]["sessions_judged"] == 1, v["violations"]
     assert v["SR-04"]["dc_residue_max_pct"] < 1.0 and v["ok"], (v["SR-04"], v["violations"])
+
+
+def test_sr07_a_lifts_debt_at_a_20_minute_sessions_end_is_paid_before_it_ramps_down():
+    """Found by a search of long sessions: `pulse` at level 1 for 20 minutes,
+    a lift at 1185 s and contact back 2.2 s later. The timer's ramp-down
+    began while the lift's debt was being paid; the envelope fell to zero and
+    the debt went on at one code through the pulse train's gaps: 1236 s of
+    current at the run's end, and rising. The envelope now waits while a debt
+    is paid, as it does for a stall's, and past 3 s over its time a session
+    drops a debt as it drops a stall's (SR-07 over SR-04)."""
+    script = [press(0.5), (1185.075, "contact", "off"), (1187.238, "contact", "on"), (1191.414, "press", "power", 0.9)]
+    run = simulate(script, seconds=1240, seed=41,
+                   settings={"program": "pulse", "level": 1, "session_min": 20, "user_max_ua": 500})
+    v = verdict(run)
+    assert v["SR-07"]["ok"] and v["ok"], v["violations"]
+    end = run.first("session_end")
+    assert end is not None and end[0] < 1200000 and end[2][0] == "timer", end
+
