@@ -1173,3 +1173,18 @@ def test_sr07_a_lifts_debt_at_a_20_minute_sessions_end_is_paid_before_it_ramps_d
     end = run.first("session_end")
     assert end is not None and end[0] < 1200000 and end[2][0] == "timer", end
 
+
+def test_oracle_sr05_a_pulse_a_stall_made_the_train_miss_does_not_restart_it_from_zero():
+    """Found by a sweep, an oracle defect (the same on the firmware before
+    this round): `pulse` at level 10, a 31 ms stall at 5.19 s. The stall hid
+    the instant a paid negative block ends at, so the next block began one
+    pulse later; the 900 ms without current split the train into two groups,
+    and the oracle read the second's first block, at 265..319 uA, as a rise
+    from zero: 544 uA/s. A gap a stall fell in does not start a group from
+    zero now (a return, a reset or a new session still do)."""
+    script = [press(0.5), (5.1921, "stall", 31), (5.4292, "stall", 1), (5.386, "press", "power", 0.9),
+              (8.386, "press", "power", 0.9), (13.386, "press", "power", 1.7)]
+    run = simulate(script, seconds=28, seed=208, settings={"program": "pulse", "level": 10, "user_max_ua": 500})
+    v = verdict(run)
+    assert v["SR-05"]["ok"] and v["SR-05"]["pulses"] > 20, (v["violations"], v["SR-05"])
+    assert v["SR-05"]["max_ramp_ua_per_s"] < 150, v["SR-05"]

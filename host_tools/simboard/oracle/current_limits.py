@@ -147,12 +147,19 @@ def sr05(v: _View):
             groups.append([u])
     best, at, n = 0.0, 0, 0
     stalls = _stalls(v.tr)
+    prev_end = None
     for g in groups:
         pts = [(float(u[3]), u[2], u[0], u[1]) for u in g]
         first, last = g[0], g[-1]
         # the group starts and ends at zero unless something else (a disturbance,
-        # current outside the recorded cycles, the end of the run) is there
-        if not v.near_disturb(first[0] - 200, first[0], 0) and \
+        # current outside the recorded cycles, the end of the run) is there (in
+        # the gap since the group before, too: a 31 ms stall made `pulse` miss
+        # one pulse's start, and the 900 ms gap it left split the train, whose
+        # next block at 319 uA was read as a rise from zero, 544 uA/s, a sweep)
+        stalled_gap = prev_end is not None and prev_end >= first[0] - 1500 and \
+            any(a < first[0] and b > prev_end for a, b in stalls)
+        prev_end = last[1]
+        if not stalled_gap and not v.near_disturb(first[0] - 200, first[0], 0) and \
                 max(v.env_between(first[0] - 300, first[0] - 20) + [0.0]) < 0.5:
             pts.insert(0, (float(first[0]), 0.0, first[0], first[0]))
         # (nor a loop stall that began around it: the watchdog's cut is a
