@@ -5,9 +5,10 @@ Pure integer arithmetic in the engine's units (DAC code x 100 µs).
 
 
 def floor(half_ms, tick):
-    """The least small() allows: a code for a tick for every 4 ms of a second's
-    cycles, what a ramp-down can pay at a code for a tick a cycle (`smooth`:
-    50, a stall's booking left 1.5 after a payback; `tone`: 5), and at least one."""
+    """The least small() allows, in code x 100 us: one code for one tick per
+    cycle of half a second (250 // half_ms), what a ramp-down pays at a code
+    for a tick a cycle (`smooth`: 50 code-ticks, where a stall's booking left
+    1.5 after a payback; `tone`: 5), and at least one."""
     n = 250 // half_ms
     return (n if n > 1 else 1) * tick
 

@@ -179,6 +179,7 @@ class Session:
         elif self.state == HOLD:
             if not self.engine.running:
                 self.engine.start(self.program, self.tick_ms, 0, self._kept)
+                self._kept = 0  # (carried now: not again at a later resume, review)
             self._set(now_ms, RAMP_UP)
 
     def change_level(self, now_ms, delta):
@@ -283,10 +284,9 @@ class Session:
                     if self._wait_ms <= 0:
                         self._finish(now_ms, self._stop_reason)  # residual: docs/safety.md
             return
-        # Timer (SR-07): counts every tick current flows into skin, in every
-        # state, a HOLD's ramp-down included, so pausing cannot stretch it.
-        # (a debt paid after the envelope reached zero flows too: uncounted, a
-        # 1-minute session paid a stall's charge until 66.8 s, red team rt3)
+        # Timer (SR-07): counts every tick current flows into skin, in every state, a HOLD's
+        # ramp-down included, so pausing cannot stretch it. (a debt paid after the envelope
+        # reached zero flows too: uncounted, a 1-minute session paid a stall's until 66.8 s, rt3)
         flowing = (self.amp_na > 0 or eng.code > 0 or eng.paying_stall()) and (
             load == reg.LOAD_OK or load == reg.LOAD_COMPLIANCE)
         if flowing:

@@ -170,7 +170,7 @@ class OutputEngine:
         self._shift_rem = r - du * 100
         self.q += du
         if self.one_tick and self._t_in == 0:
-            self._carry += du  # (paid as carry.hold says: whole, a stall's step was 2 % of a cycle)
+            self._carry += du  # (paid as carry.hold says: a stall's step, paid at once, was 2 % of a cycle)
 
     def book(self, elapsed_du, code, expected, m, flowing, capped, ratio):
         """Book the interval that just ended from what this tick's sample saw
