@@ -113,6 +113,11 @@ def sr04(v: _View, sess):
                         for x in sorted(set(v.lifts + v.fw_lifts + v.returns + v.fw_returns))
                         if s["start"] <= x <= s["end"])
             allow += _gain_steps(v, s["start"], s["end"]) * big
+            # and a contact-probe pulse for each return (as after a return,
+            # below: a return inside one, then a stop's wait for contact that
+            # ran out 81 ms later, left its -0.11 uC; fuzz round 42)
+            allow += v.probe_ua * 1.1 * 10 / 1000.0 * sum(
+                1 for x in set(v.returns + v.fw_returns) if s["start"] <= x <= s["end"])
             # (a residue under one DAC code for one tick, the output's
             # resolution, can be left however it was carried: fuzz round 25)
             if big >= 0.05 and res > max(NET_MAX_RATIO * big, _code_tick_uc(v, s["end"])) + allow:

@@ -134,6 +134,12 @@ def _rates(v, pts, same_block):
     return best, at, n
 
 
+def _restarts(kind, args):
+    """A firmware event after which the envelope rises from zero: a session's
+    start, contact back, a ramp up (a resume from a pause)."""
+    return kind in ("session_start", "contact_back") or kind == "state" and bool(args) and args[0] == "ramp_up"
+
+
 def sr05(v: _View):
     cycles, pulses = _units(v)
     bad = []
@@ -157,7 +163,9 @@ def sr05(v: _View):
         # one pulse's start, and the 900 ms gap it left split the train, whose
         # next block at 319 uA was read as a rise from zero, 544 uA/s, a sweep)
         stalled_gap = prev_end is not None and prev_end >= first[0] - 1500 and \
-            any(a < first[0] and b > prev_end for a, b in stalls)
+            any(a < first[0] and b > prev_end for a, b in stalls) and \
+            not any(prev_end <= t <= first[0] and _restarts(k, a) for t, k, a in v.tr.events) and \
+            not any(prev_end <= t <= first[0] for t, _c in v.tr.resets)
         prev_end = last[1]
         if not stalled_gap and not v.near_disturb(first[0] - 200, first[0], 0) and \
                 max(v.env_between(first[0] - 300, first[0] - 20) + [0.0]) < 0.5:

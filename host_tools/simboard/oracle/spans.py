@@ -161,7 +161,10 @@ def _pushed_ua(v: _View, t):
                 g = float(val) if val else 1.0
             except ValueError:
                 pass
-    return _setpoint_ua(v, t) * f * g
+    # the trim takes a stage that pushes more back by up to 15 % (regulator.TRIM_MIN;
+    # it raises one that pushes less by at most 4 %): judged at the least it can push
+    fg = f * g
+    return _setpoint_ua(v, t) * (fg * 870 / 1024 if fg * 870 / 1024 > 1.0 else min(fg, 1.0))
 
 
 def _contact_open_at(v: _View, t):

@@ -48,10 +48,15 @@ class _View:
             a0 = args[0] if args else ""
             spec = a0 if act == "inject" else ""
             key, _, val = spec.partition("=")
+            was_short = short_on
             if key == "short":
                 short_on = val not in ("off", "0")
             elif key == "clear":
                 short_on = False
+            if was_short and not short_on and not contact_on:
+                # the probes shorted together, then apart while lifted: the
+                # open air again, a lift (a short ends a lift for SR-06)
+                self.lifts.append(t)
             if act == "contact" and a0 == "off" or key == "contact" and val == "off":
                 contact_on = False
                 if not short_on:  # (probes shorted together: lifting them changes nothing)
