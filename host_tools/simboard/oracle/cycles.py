@@ -58,6 +58,24 @@ def _code_tick_uc(v: _View, t):
     return board.STAGE_UA_PER_CODE * 1.1 * _tick_ms(v, t) / 1000.0
 
 
+def _stage_gains(tr: Trace):
+    """The stage's gain over the run, as (t, gain) at each change in time
+    order: a gain_drift injection sets it, a clear puts it back to 1."""
+    out = []
+    for t, act, args in sorted(tr.actions, key=lambda x: x[0]):
+        if act != "inject" or not args:
+            continue
+        key, _, val = args[0].partition("=")
+        if key == "clear":
+            out.append((t, 1.0))
+        elif key == "gain_drift":
+            try:
+                out.append((t, float(val) if val else 1.0))
+            except ValueError:
+                continue
+    return out
+
+
 def _gain_steps(v: _View, a, b):
     """The relative steps of the stage's gain (gain_drift injections) between
     a and b. The engine balances DAC codes; a step inside a half makes the
@@ -66,19 +84,7 @@ def _gain_steps(v: _View, a, b):
     times one phase is left, once."""
     g = 1.0
     total = 0.0
-    for t, act, args in v.tr.actions:
-        if act != "inject" or not args:
-            continue
-        key, _, val = args[0].partition("=")
-        if key == "clear":
-            new = 1.0
-        elif key == "gain_drift":
-            try:
-                new = float(val) if val else 1.0
-            except ValueError:
-                continue
-        else:
-            continue
+    for t, new in _stage_gains(v.tr):
         if a <= t <= b and new > 0 and g > 0:
             total += abs(new / g - 1.0)
         g = new

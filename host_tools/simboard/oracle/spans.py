@@ -6,6 +6,7 @@ itself.
 
 from __future__ import annotations
 
+from simboard.oracle.cycles import _stage_gains
 from simboard.oracle.limits import HW_FAULTS, SENSE_FAULTS
 from simboard.oracle.trace import Trace, _compliance_v, _firmware
 from simboard.oracle.view import _View
@@ -150,17 +151,10 @@ def _pushed_ua(v: _View, t):
     except (KeyError, ZeroDivisionError, TypeError):
         f = 1.0
     g = 1.0
-    for x, act, args in sorted(v.tr.actions, key=lambda a: a[0]):
+    for x, new in _stage_gains(v.tr):
         if x > t:
             break
-        key, _, val = (args[0] if act == "inject" and args else "").partition("=")
-        if key == "clear":
-            g = 1.0
-        elif key == "gain_drift":
-            try:
-                g = float(val) if val else 1.0
-            except ValueError:
-                pass
+        g = new
     # the trim takes a stage that pushes more back by up to 15 % (regulator.TRIM_MIN;
     # it raises one that pushes less by at most 4 %): judged at the least it can push
     fg = f * g
