@@ -27,21 +27,19 @@ STATE_NAMES = ("idle", "ramp_up", "running", "no_contact", "hold", "ramp_down", 
 RAMP_UA_PER_S = const(90)  # SR-05 allows 200; a cycle-balanced wave shows twice this phase to phase
 MAX_SESSION_MIN = const(20)  # hard (SR-07)
 _MAX_SESSION_MS = const(1200000)
-# SR-07: a loop stall holds the output for up to 1 s and its charge is paid
-# back at the envelope, which waits meanwhile: a session may end that much
-# after its planned time. Past _OVERRUN_MS the debt is dropped (SR-04's DC
-# left, docs/safety.md) and the ramp-down goes on; a 20-minute session is
-# planned HARD_RESERVE_MS short, so the hard limit holds through both.
+# SR-07: a loop stall holds the output for up to 1 s and its charge is paid back at the envelope, which waits meanwhile:
+# a session may end that much after its planned time. Past _OVERRUN_MS the debt is dropped (SR-04's DC left,
+# docs/safety.md) and the ramp-down goes on; a 20-minute session is planned HARD_RESERVE_MS short, so the hard limit
+# holds through both.
 _OVERRUN_MS = const(3000)
 HARD_RESERVE_MS = const(10000)
 _LONG_RAMP_EXTRA_MS = const(3000)  # a ramp-down of `lift` (or `pulse`, beyond twice) takes up to this much longer
 LEVELS = const(10)
-# SR-06: the lowest setpoint. Below it the sense cannot tell a short (or a
-# lift) from a load through its noise, so no level goes lower, and settings
-# refuse a user_max_ua below it.
+# SR-06: the lowest setpoint. Below it the sense cannot tell a short (or a lift) from a load through its noise, so no
+# level goes lower, and settings refuse a user_max_ua below it.
 MIN_TARGET_UA = const(100)
-# SR-04: a stop while lifted (or a lift during the end ramp-down) leaves a
-# debt; the session waits this long for contact to pay it back softly.
+# SR-04: a stop while lifted (or a lift during the end ramp-down) leaves a debt; the session waits this long for contact
+# to pay it back softly.
 STOP_WAIT_MS = const(10000)
 
 # why a session ended
@@ -143,9 +141,8 @@ class Session:
         if not self.active():
             return
         if self.state == NO_CONTACT:
-            # SR-04: a debt is paid once contact returns (bounded wait), but
-            # not after idling lifted for idle_off_s: then the device is off
-            # at that time (SR-07; the wait made it 10 s late, red team rt2)
+            # SR-04: a debt is paid once contact returns (bounded wait), but not after idling lifted for idle_off_s:
+            # then the device is off at that time (SR-07; the wait made it 10 s late, red team rt2)
             if self._owed == 0 or why == END_IDLE:
                 self._finish(now_ms, why)
             elif not self._stop_after_ramp:
@@ -153,11 +150,8 @@ class Session:
                 self._stop_after_ramp = True
                 self._wait_ms = STOP_WAIT_MS
             return
-        # nothing flowing and nothing owed (or no contact to pay it into)
-        if self.amp_na == 0 and (self.state == NO_CONTACT or (self.state == HOLD and (
-                not self.engine.running or self.engine.settled()))):
-            self._finish(now_ms, why)
-            return
+        if self.amp_na == 0 and self.state == HOLD and (not self.engine.running or self.engine.settled()):
+            return self._end(now_ms, why)  # nothing flowing (a pause's residue: paid first)
         self._stop_reason = why
         self._stop_after_ramp = True
         self._set(now_ms, RAMP_DOWN)
@@ -170,8 +164,7 @@ class Session:
         if back:
             return  # (resumed before a deferred pause began: none)
         if self.state in (RAMP_UP, RUNNING) and self.engine.paying_debt():
-            # SR-04: a lift's debt is paid under the rise first, then the
-            # pause (paid at one code through it: 23 % of a phase, rt4)
+            # SR-04: a lift's debt is paid under the rise first, then the pause (at one code through it: 23 %, rt4)
             self._hold_on_return = True
             self._set(now_ms, RAMP_UP)
         elif self.state in (RAMP_UP, RUNNING):
@@ -218,6 +211,18 @@ class Session:
         if self.state == FAULT:
             self._set(now_ms, IDLE)
 
+    def _end(self, now_ms, why):
+        """End at a zero envelope; SR-04: a residue of a code for a tick or more (a ramp-down's last cycles
+        carried it, or a pause kept it) is paid first, at one code, to its last tick (docs/safety.md)."""
+        eng = self.engine
+        owed = self._kept + (eng.stop() if eng.running else 0)
+        self._kept = 0
+        if -eng.tick < owed < eng.tick:
+            return self._finish(now_ms, why)
+        eng.start(self.program, self.tick_ms, owed)
+        self._stop_reason, self._stop_after_ramp = why, True
+        self._set(now_ms, RAMP_DOWN)
+
     def _finish(self, now_ms, why):
         self.engine.stop()
         self.amp_na = 0
@@ -233,8 +238,7 @@ class Session:
         if st in (IDLE, DONE, FAULT):
             return
         eng = self.engine
-        # Contact (SR-06)
-        # (a pause still ramping down counts too: current flows until it is done)
+        # Contact (SR-06) (a pause still ramping down counts too: current flows until it is done)
         if load == reg.LOAD_OPEN and (st == RAMP_UP or st == RUNNING or st == RAMP_DOWN
                                       or (st == HOLD and eng.running)):
             self._hold_on_return = st == HOLD
@@ -251,21 +255,19 @@ class Session:
                     self._wait_ms = STOP_WAIT_MS  # SR-04: wait for contact to pay it
             return
         if st == NO_CONTACT:
-            # back only on a load that takes the level's target (a light
-            # contact past the compliance stays lifted, SR-06)
+            # back only on a load that takes the level's target (a light contact past the compliance stays lifted,
+            # SR-06)
             if load == reg.LOAD_OK:
-                # SR-04: the probe's own charge as it flowed, not as booked
-                # (a pulse into the returned contact, whose opposite went
-                # into the open load, was -0.11 uC of DC)
+                # SR-04: the probe's own charge as it flowed, not as booked (a pulse into the returned contact, whose
+                # opposite went into the open load, was -0.11 uC of DC)
                 owed = self._owed + eng.probe_flowed
                 eng.stop()
                 self._owed = 0
                 self.amp_na = 0
                 self.on_event(now_ms, "contact_back")
                 if self._hold_on_return and not self._stop_after_ramp:
-                    # lifted while the user's pause ramped down: the debt is
-                    # paid under a soft rise, then back to the pause (paid at
-                    # the smallest code it took over 10 s: fuzz seed 874132115)
+                    # lifted while the user's pause ramped down: the debt is paid under a soft rise, then back to the
+                    # pause (paid at the smallest code it took over 10 s: fuzz seed 874132115)
                     if owed != 0:
                         eng.start(self.program, self.tick_ms, owed)
                     if eng.paying_debt():
@@ -284,9 +286,9 @@ class Session:
                     if self._wait_ms <= 0:
                         self._finish(now_ms, self._stop_reason)  # residual: docs/safety.md
             return
-        # Timer (SR-07): counts every tick current flows into skin, in every state, a HOLD's
-        # ramp-down included, so pausing cannot stretch it. (a debt paid after the envelope
-        # reached zero flows too: uncounted, a 1-minute session paid a stall's until 66.8 s, rt3)
+        # Timer (SR-07): counts every tick current flows into skin, in every state, a HOLD's ramp-down included, so
+        # pausing cannot stretch it. (a debt paid after the envelope reached zero flows too: uncounted, a 1-minute
+        # session paid a stall's until 66.8 s, rt3)
         flowing = (self.amp_na > 0 or eng.code > 0 or eng.paying_stall()) and (
             load == reg.LOAD_OK or load == reg.LOAD_COMPLIANCE)
         if flowing:
@@ -312,10 +314,9 @@ class Session:
         # Envelope toward the target at the ramp rate.
         target = self.target_ua() * 1000
         step = RAMP_UA_PER_S * elapsed_ms
-        # A move takes at most two ticks' worth per tick: a loop stall is not
-        # caught up in one step (81 uA at once: fuzz round 14; 181 uA falling,
-        # red team rt2), so it ends the session up to its length later
-        # (SR-07: HARD_RESERVE_MS).
+        # A move takes at most two ticks' worth per tick: a loop stall is not caught up in one step (81 uA at once: fuzz
+        # round 14; 181 uA falling, red team rt2), so it ends the session up to its length later (SR-07:
+        # HARD_RESERVE_MS).
         most = RAMP_UA_PER_S * 2 * self.tick_ms
         if step > most:
             step = most
@@ -324,10 +325,9 @@ class Session:
             if not eng.holds_rise():
                 a = a + step if a + step < target else target
         elif a > target and not eng.holds_fall():
-            # (SR-04: a stall's negative excess is paid at the envelope before
-            # it falls further: at 2.2 uA a 975 ms stall at 500 uA took 220 s.)
-            # In `lift` the envelope waits through each negative half and falls
-            # at 180 uA/s in the positive ones: a ramp-down up to 3 s longer.
+            # (SR-04: a stall's negative excess is paid at the envelope before it falls further: at 2.2 uA a 975 ms
+            # stall at 500 uA took 220 s.) In `lift` the envelope waits through each negative half and falls at 180 uA/s
+            # in the positive ones: a ramp-down up to 3 s longer.
             if eng.long:
                 step += step
             a = a - step if a - step > target else target
@@ -345,6 +345,6 @@ class Session:
             self._set(now_ms, RUNNING)
         elif st in (RAMP_DOWN, HOLD) and a == 0 and eng.settled():
             if st == RAMP_DOWN and self._stop_after_ramp:
-                self._finish(now_ms, self._stop_reason)
+                self._end(now_ms, self._stop_reason)
             elif eng.running:  # (once: stop() of a stopped engine returns 0, review)
                 self._kept = eng.stop()  # a residue, carried on after the pause

@@ -227,6 +227,43 @@ def test_sr05_a_stop_ramps_down_then_ends():
     assert r.s.state == ses.DONE
 
 
+def test_sr04_a_residue_at_a_sessions_end_is_paid_at_one_code_before_it_ends():
+    """A pause keeps a residue the engine could not pay at its zero envelope (and
+    a ramp-down's last cycles can leave one): a stop pays one of a code for a
+    tick or more at one code, to its last tick, then ends; less ends at once."""
+    for name in ("lift", "tone", "smooth", "pulse"):
+        for owed_ticks in (-3, 1, 4):
+            r = Run(level=3, user_max_ua=100, program=name)
+            r.start()
+            r.until(ses.RUNNING)
+            r.s.toggle_hold(r.now)
+            r.until(ses.HOLD)
+            while r.eng.running:  # the pause's ramp-down, to its end
+                r.tick()
+            tick = r.eng.tick
+            r.s._kept = owed_ticks * tick  # as a pause keeps it (session.step)
+            r.s.stop(r.now, ses.END_BUTTON)
+            assert r.s.state == ses.RAMP_DOWN and r.eng.paying_debt(), (name, owed_ticks)
+            codes = []
+            while r.s.state != ses.DONE:
+                assert len(codes) < 200, (name, owed_ticks)
+                r.tick()
+                codes.append(r.eng.code * r.eng.polarity)
+            assert all(c in (0, 1, -1) for c in codes), (name, codes)
+            assert r.eng.q == (owed_ticks + sum(codes)) * tick, (name, r.eng.q)  # every code for a whole tick
+            assert sum(codes) == -owed_ticks and r.s.ended_by == ses.END_BUTTON, (name, owed_ticks, codes)
+    r = Run(level=3, user_max_ua=100, program="tone")
+    r.start()
+    r.until(ses.RUNNING)
+    r.s.toggle_hold(r.now)
+    r.until(ses.HOLD)
+    while r.eng.running:
+        r.tick()
+    r.s._kept = r.eng.tick - 1  # under a code for a tick: ends at once
+    r.s.stop(r.now, ses.END_BUTTON)
+    assert r.s.state == ses.DONE
+
+
 def test_sr12_a_fault_cuts_at_once_and_only_a_clear_allows_a_new_session():
     r = Run(level=5, user_max_ua=400)
     r.start()
