@@ -78,3 +78,32 @@ def test_a_run_that_fails_is_an_error_not_a_figure():
             bench_wasm.bisect_heap(Path("."), "session")
     finally:
         bench_wasm.heap_trial = orig
+
+
+def test_a_hung_32_bit_run_is_killed_and_tried_once_more(tmp_path, monkeypatch):
+    """Once, under load, the bench's Node.js hung at its start with no CPU time,
+    and `make test` with it for ten minutes: a heap run that asks the simulated
+    board nothing for STALL_S is killed and tried again, then a clear error."""
+    from simboard import bench_wasm
+    from wandctl.errors import WandctlError
+
+    hang = tmp_path / "node"
+    hang.write_text("#!/bin/sh\nexec sleep 30\n")
+    hang.chmod(0o755)
+    tries = []
+    real_run = bench_wasm._run
+
+    def counted(*a, **kw):
+        tries.append(1)
+        return real_run(*a, **kw)
+
+    monkeypatch.setattr(bench_wasm, "node", lambda: str(hang))
+    monkeypatch.setattr(bench_wasm, "STALL_S", 0.5)
+    monkeypatch.setattr(bench_wasm, "_run", counted)
+    with pytest.raises(WandctlError, match="hung twice: no call for 0.5 s"):
+        bench_wasm.heap_trial(tmp_path, "session", 65536)
+    assert len(tries) == 2
+    # a run past its whole time (the tick benchmark asks nothing: only that applies)
+    tries.clear()
+    with pytest.raises(bench_wasm._Stalled, match="over 1 s"):
+        real_run(["--mode", "bench"], None, timeout=1)
