@@ -49,3 +49,14 @@ def whole_pulses(q, env, left, on, t_on):
     if need > cur:
         cur += (need - cur + on - 1) // on * on
     return cur if 0 < cur < left else left
+
+
+def pulses_share(q, left, on, period, t_on, sense):
+    """SR-06: what a negative block's pulses pay of q (owed, 100 us units) when
+    its gaps carry the sense code (sense): the gaps pay one gap's worth after
+    this pulse (t_on into it) and after each of the rest of its plan (left of
+    on-time), the pulses the rest (none if the gaps take it all)."""
+    rest = left - (on - t_on)
+    n = 1 + ((rest + on - 1) // on if rest > 0 else 0)
+    g = n * (period - on) * sense
+    return q - g if q > g else 0

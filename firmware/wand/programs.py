@@ -34,6 +34,10 @@ PROGRAMS: tuple = (
 # later, every 400 ms; balanced like any program.
 PROBE: tuple = ("probe", 200, 200, 10)
 PROBE_UA = const(10)
+# SR-06: between the pulses of `pulse` the output carries this much, of the
+# block's polarity, so a lift there is seen within 3 ticks, not at the next
+# pulse (booked and paid back like the pulses: waveform.py).
+SENSE_UA = const(2)
 
 DEFAULT = "lift"
 

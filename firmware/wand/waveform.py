@@ -26,8 +26,7 @@ class OutputEngine:
         self.program = programs.PROBE
         self.long = False  # set by start()
         self._code_prev = 0  # the envelope's code last tick, and ticks it has not moved
-        self._still = self._seen16 = 0
-        self._on_half = 0
+        self._still = self._seen16 = self._on_half = 0
         self._flat = False
         self.tick_ms = 10
         self.tick = 100  # in 100 µs units
@@ -57,12 +56,13 @@ class OutputEngine:
         self.probe_flowed = 0  # net charge of the probe's pulses into a load that took them
         self._c0 = 0  # the envelope's code on the positive half's first tick
         self.blocks = False  # a pulse train's long polarity blocks (`pulse`): set by start()
-        self._s16 = 0  # its rise over that half, 1/16 code a tick (envfollow)
+        # its rise over that half, 1/16 code a tick (envfollow); a pulse train's code between pulses (SR-06, drive())
+        self._s16 = self.sense = 0
 
     def start(self, program, tick_ms, owed=0, kept=0):
-        """Start a program. owed: first pay back that much charge (code*100us, signed: > 0 was left
-        positive, paid by a negative half; < 0 by a positive one) left by an interrupted cycle, at no
-        more than the envelope (no snap). kept: a residue stop() left when settled(), carried."""
+        """Start a program. owed: first pay back that much charge (code*100us, signed: > 0 was left positive, paid by a
+        negative half; < 0 by a positive one) left by an interrupted cycle, at no more than the envelope (no snap).
+        kept: a residue stop() left when settled(), carried."""
         self.program = program
         self.tick_ms = tick_ms
         self.tick = tick_ms * _DU_PER_MS
@@ -70,12 +70,11 @@ class OutputEngine:
         self._period = program[_P_PERIOD] * _DU_PER_MS
         self._on = program[_P_ON] * _DU_PER_MS
         self._continuous = self._on >= self._period
-        # a whole half's on-time: more in a negative half's plan is a stall's
-        # (red team rt3: `pulse` paid one unjudged 8 s past the session)
+        # a whole half's on-time: more in a negative half's plan is a stall's (red team rt3: `pulse` paid one unjudged 8
+        # s past the session)
         self._on_half = self._half if self._continuous else self._half // self._period * self._on
-        # Halves of 20 ticks or more (`lift`; `pulse`'s blocks): a ramp moves the
-        # envelope far within one; in `tone`'s few ticks it does not (paying at
-        # a waiting envelope there left a dip of up to a fifth of the code).
+        # Halves of 20 ticks or more (`lift`; `pulse`'s blocks): a ramp moves the envelope far within one; in `tone`'s
+        # few ticks it does not (paying at a waiting envelope there left a dip of up to a fifth of the code).
         self.long = self._continuous and self._half >= 20 * self.tick
         self.blocks = not self._continuous and self._half >= 20 * self.tick and self._period < self._half
         self._t_in = self._on_pos = 0
@@ -102,9 +101,8 @@ class OutputEngine:
         return owed
 
     def paying_stall(self):
-        """A debt is paid at the envelope (a positive half paying a negative
-        excess), or a negative half pays a positive one a loop stall made
-        longer (at the rate from before it)."""
+        """A debt is paid at the envelope (a positive half paying a negative excess), or a negative half pays a positive
+        one a loop stall made longer (at the rate from before it)."""
         if not self.running:
             return False
         if self._sign > 0:
@@ -112,9 +110,9 @@ class OutputEngine:
         return self._neg_ms > self._on_half + self.tick and self._neg_t < self._neg_ms
 
     def holds_fall(self):
-        """SR-05: the envelope waits, not falling, while a stall or a debt is paid (a fall meanwhile stepped
-        92 uA at the next reversal, rt2; a timer's end fell to a `pulse` debt at one code, 36 s past 20 min)
-        and through every negative half of several ticks, so both reversals of a ramp-down meet it."""
+        """SR-05: the envelope waits, not falling, while a stall or a debt is paid (a fall meanwhile stepped 92 uA at
+        the next reversal, rt2; a timer's end fell to a `pulse` debt at one code, 36 s past 20 min) and through every
+        negative half of several ticks, so both reversals of a ramp-down meet it."""
         return self.paying_stall() or self.running and (self._resume or self._sign < 0 and (
             self.long or self.blocks))  # (`pulse`: a block's falling pulses next)
 
@@ -132,21 +130,20 @@ class OutputEngine:
         return self.running and self._resume
 
     def probe_ok(self):
-        """SR-08: a one-tick probe dip can be paid in this half: a positive half, or a negative half
-        on plan with at least 4 ticks left to spread it over (one at its end would be carried)."""
+        """SR-08: a one-tick probe dip can be paid in this half: a positive half, or a negative half on plan with at
+        least 4 ticks left to spread it over (one at its end would be carried)."""
         if self._sign > 0:
             return True
         return not self._resume and self._neg_ms - self._neg_t >= 4 * self.tick
 
     def multi_tick_halves(self):
-        """A half of the running program spans more than one tick and is one
-        continuous phase (not a pulse train, whose gates start and stop the
-        output inside a half: there the correction is not applied)."""
+        """A half of the running program spans more than one tick and is one continuous phase (not a pulse train, whose
+        gates start and stop the output inside a half: there the correction is not applied)."""
         return self._continuous and self._half > self.tick
 
     def at_reversal(self):
-        """This tick began a new half of more than one tick (after a reversal;
-        the 100 Hz program's one-tick halves start alike anyway)."""
+        """This tick began a new half of more than one tick (after a reversal; the 100 Hz program's one-tick halves
+        start alike anyway)."""
         return self._t_in == 0 and self._half > self.tick
 
     def in_positive_half(self):
@@ -158,9 +155,9 @@ class OutputEngine:
         return -self.tick < self.q - k < self.tick
 
     def shift_us(self, signed_code_us):
-        """Book a correction in signed code x µs (App.tick: the output changed inside the
-        tick, not at its start); sub-unit remainders carried. One-tick halves book a
-        cycle's two whole (one alone biased the negative's code by 0.8), as carried."""
+        """Book a correction in signed code x µs (App.tick: the output changed inside the tick, not at its start);
+        sub-unit remainders carried. One-tick halves book a cycle's two whole (one alone biased the negative's code by
+        0.8), as carried."""
         if not self.running:
             return
         r = self._shift_rem = self._shift_rem + signed_code_us
@@ -173,21 +170,20 @@ class OutputEngine:
             self._carry += du  # (paid as carry.hold says: a stall's step, paid at once, was 2 % of a cycle)
 
     def book(self, elapsed_du, code, expected, m, flowing, capped, ratio):
-        """Book the interval that just ended from what this tick's sample saw
-        (code: what was written; the rest as FlowFraction.of() takes them)."""
+        """Book the interval that just ended from what this tick's sample saw (code: what was written; the rest as
+        FlowFraction.of() takes them)."""
         frac = self._flow.of(code, expected, m, flowing, capped, ratio)
         if self.program is programs.PROBE:
-            # Booked whole, so its cycles balance whatever the sense says (by
-            # the sense: 0.53 uC over 40 s, 5.3 uC frozen; fuzz seeds
-            # 2602512212, 2807414747); what flowed is kept for contact back.
+            # Booked whole, so its cycles balance whatever the sense says (by the sense: 0.53 uC over 40 s, 5.3 uC
+            # frozen; fuzz seeds 2602512212, 2807414747); what flowed is kept for contact back.
             if flowing and code:
                 self.probe_flowed += code * elapsed_du * self._prev_sign
             frac = 1024
         self.account(elapsed_du, code, frac)
 
     def account(self, elapsed_du, delivered_code, frac=1024):
-        """Book the interval that just ended (elapsed in 100 µs units) with the
-        code that was really written, of which the fraction frac/1024 flowed."""
+        """Book the interval that just ended (elapsed in 100 µs units) with the code that was really written, of which
+        the fraction frac/1024 flowed."""
         if not self.running:
             return  # (and no counter grows while stopped)
         dq = delivered_code * elapsed_du
@@ -210,10 +206,9 @@ class OutputEngine:
             return True  # less than one code for one tick: carried to the next cycle
         if self._resume or self._neg_t * 2 < self._neg_ms * 2 - self.tick:
             return False
-        # planned time over: done if what is left is within 0.5 % of the phase
-        # (a normal one at this rate after a phase a stall made long: red team
-        # rt2); more is left if less flowed than commanded (compliance, the
-        # clamp): paid on at the same rate (a longer phase, no step).
+        # planned time over: done if what is left is within 0.5 % of the phase (a normal one at this rate after a phase
+        # a stall made long: red team rt2); more is left if less flowed than commanded (compliance, the clamp): paid on
+        # at the same rate (a longer phase, no step).
         ref = self._rate * self._half
         return q * 200 <= (ref if 0 < ref < self._q_pos else self._q_pos)
 
@@ -225,9 +220,9 @@ class OutputEngine:
                 self._neg_ms = self._neg_t + cur
                 out = self._rate = (q + cur // 2) // cur
         elif code > out and self._continuous:
-            # (or, none in the positive half, as seen: a level up 630 ms into a `lift` half,
-            # paid flat, stepped 24 uA at the reversal, fuzz round 28; flat once the envelope has
-            # not moved for three of its steps: a rise that stopped left a dip, red team rt3)
+            # (or, none in the positive half, as seen: a level up 630 ms into a `lift` half, paid flat, stepped 24 uA at
+            # the reversal, fuzz round 28; flat once the envelope has not moved for three of its steps: a rise that
+            # stopped left a dip, red team rt3)
             s16 = self._s16 if self._s16 else self._seen16
             s16 = s16 if self._still * s16 < 48 else 0
             out = envfollow.negative_code(q, code, tick, s16)
@@ -238,13 +233,12 @@ class OutputEngine:
         return out
 
     def step(self, code):
-        """This tick's code and polarity from the envelope's code. The positive half follows the
-        envelope. The negative half spreads the charge owed evenly over the time it has left (the
-        positive half's on-time), so every code is within one of the mean whatever the tick jitter;
-        then the rest is paid on (a pulse train's in the pulse going on: one of its own stepped
-        336 uA/s), or under 0.5 % of a phase carried to the next cycle. After a contact loss the
-        debt is paid at no more than the envelope (soft), to its last tick (a pulse train's: to
-        under a tick of it, then carried). Sets self.code and self.polarity (nothing is allocated)."""
+        """This tick's code and polarity from the envelope's code. The positive half follows the envelope. The negative
+        half spreads the charge owed evenly over the time it has left (the positive half's on-time), so every code is
+        within one of the mean whatever the tick jitter; then the rest is paid on (a pulse train's in the pulse going
+        on: one of its own stepped 336 uA/s), or under 0.5 % of a phase carried to the next cycle. After a contact loss
+        the debt is paid at no more than the envelope (soft), to its last tick (a pulse train's: to under a tick of it,
+        then carried). Sets self.code and self.polarity (nothing is allocated)."""
         if not self.running:
             self.stop()  # (nothing is owed: off, as stop() leaves it)
             return
@@ -258,14 +252,14 @@ class OutputEngine:
         else:
             self._still += 1
         if self._sign > 0 and self._resume and -self.q * 2 < tick:
-            # SR-04: an excess of negative charge (a stall in a negative half,
-            # a lift's debt) is paid, its last tick cut to what is owed
+            # SR-04: an excess of negative charge (a stall in a negative half, a lift's debt) is paid, its last tick cut
+            # to what is owed
             self._t_in = self._on_pos = 0
             self._resume = False
             self._cref = carry.ref(self.q, self._q_pos, self._cref, tick)
             self._carry = self.q  # (over small(): paid whole by the next negative half, carry.hold)
-        # (while the envelope falls, a long positive half ends after a quarter,
-        # a pulse train's block after a pulse: its drop and the half paying it stay small)
+        # (while the envelope falls, a long positive half ends after a quarter, a pulse train's block after a pulse: its
+        # drop and the half paying it stay small)
         if self._sign > 0 and not self._resume and (self._t_in >= self._half or code < self._c0 - 1 and (
                 self._t_in >= self._half >> 2 and self.long
                 or self.blocks and self._t_in >= self._period and self._t_in % self._period < tick)):
@@ -287,15 +281,15 @@ class OutputEngine:
             or (self._paid() and (self._continuous or not self._prev_gate and (
                 self._t_in >= self._half or self.blocks and self._t_in % self._period < tick)))
         ):
-            # Paid: a lift's debt, its last tick cut to what is owed (left, it was paid whole next
-            # half: a doubled code of `smooth`, rt4; `tone` at 236 uA/s, round 34); a pulse train's to
-            # under a tick at the envelope, the rest by the next block's pulses (a last tick waited
-            # for a pulse, 274 uA/s; spread, over 10 s: seed 31631); a half paid early, at a pulse.
+            # Paid: a lift's debt, its last tick cut to what is owed (left, it was paid whole next half: a doubled code
+            # of `smooth`, rt4; `tone` at 236 uA/s, round 34); a pulse train's to under a tick at the envelope, the rest
+            # by the next block's pulses (a last tick waited for a pulse, 274 uA/s; spread, over 10 s: seed 31631); a
+            # half paid early, at a pulse.
             debt = self._resume and not self._continuous
             self._sign = 1
             self._t_in = self._on_pos = 0
-            # a negative excess is paid first at the envelope, to its last tick: this half's own over a code-tick
-            # and 0.5 % of the phase (a stall's), or with the carry over carry.small() (not at a falling half's)
+            # a negative excess is paid first at the envelope, to its last tick: this half's own over a code-tick and
+            # 0.5 % of the phase (a stall's), or with the carry over carry.small() (not at a falling half's)
             q, over = self.q, self._hold - self.q
             self._cref = carry.ref(q, self._q_pos, self._cref, tick)
             self._resume = over >= tick and over * 200 > self._q_pos or not carry.small(q if q < 0 else 0, self._cref,
@@ -304,29 +298,35 @@ class OutputEngine:
             self._hold = 0
             self.cycles += 1
         gate = self._continuous or (self._t_in % self._period) < self._on
+        # SR-06: a pulse train's gaps carry a sense current of the half's polarity (a lift there was seen only at the
+        # next pulse, 421 ms late, red team rt3); the negative pulses leave the negative gaps their share
+        sense = self.sense if self.blocks and (code > self.sense or self._sign < 0) else 0  # (owed: to its end)
         if not gate and self._sign < 0 and self._prev_gate and self._prev_sign < 0 and not self._resume \
                 and self._neg_ms <= self._neg_t < self._neg_ms + self._on and not self._flat and not self._paid():
             gate = True  # SR-05: the rest in this pulse, not one of its own (fuzz seed 21749)
         if self._sign > 0:
             if self._t_in == 0:
                 self._c0 = code
-            # a debt is paid at the envelope through a pulse train's gaps too
-            # (gated, a stall's 410 uC took 24 s at 20 % duty: red team rt2)
-            out = (code if gate else 0) if not self._resume else carry.last_tick(-self.q, least, tick)
+            # a debt is paid at the envelope through a pulse train's gaps too (gated, a stall's 410 uC took 24 s at 20 %
+            # duty: red team rt2)
+            out = (code if gate else sense) if not self._resume else carry.last_tick(-self.q, least, tick)
         else:
-            out = 0
+            # (the sense current to under a tick: _paid()'s 0.5 % past the plan left a gap's worth)
+            out = sense if not gate and not self._resume and self.q - self._hold >= tick else 0
             if gate and not self._paid():
                 q = self.q - self._hold
                 if self._resume:
                     out = carry.last_tick(q, least, tick) if self._continuous else least
                 else:
                     left = self._neg_ms - self._neg_t
+                    if sense:
+                        q = envfollow.pulses_share(q, left, self._on, self._period, self._t_in % self._period, sense)
                     if left >= tick:
                         out = (q + left // 2) // left  # nearest: the error is carried, not piled up
                         if self._short and self._continuous:
-                            # SR-06: what did not flow (contact gone 5 ms in a tick: 81 codes on a 54-code
-                            # half, fuzz round 27) is paid at most 3 % over the envelope (or its level at
-                            # the cycle's start), the rest past the plan's time
+                            # SR-06: what did not flow (contact gone 5 ms in a tick: 81 codes on a 54-code half, fuzz
+                            # round 27) is paid at most 3 % over the envelope (or its level at the cycle's start), the
+                            # rest past the plan's time
                             lim = (code if code > self._c0 else self._c0) + 1 + (self._c0 >> 5)
                             out = out if out < lim else lim
                         self._rate = out

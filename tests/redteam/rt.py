@@ -17,8 +17,10 @@ def flowing_s(run, t0_ms=0, t1_ms=10**12, above_ua=1.0):
     return n * (run.samples[1].t - run.samples[0].t) / 1000.0
 
 
-def pulses(run, min_ua=0.5):
-    """Runs of samples with current: [t_start, t_end, peak |µA|, sign]."""
+def pulses(run, min_ua=6.0):
+    """Runs of samples with current over min_ua: [t_start, t_end, peak |µA|, sign].
+    (Over the 2 uA `pulse` drives between its pulses to see a lift there: with
+    0.5, a block's six pulses read as one, SR-06's sense current.)"""
     out, cur = [], None
     for s in run.samples:
         if abs(s.ua) > min_ua:

@@ -18,7 +18,7 @@ Found:
 """
 
 import pytest
-from harness import press
+from harness import press, verdict
 from rt import flowing_s, peak, simulate
 
 
@@ -64,21 +64,24 @@ def test_sr06_redteam_short_at_or_above_50ua_is_a_fault(ohms, user_max):
     assert peak(run, run.first("fault")[0] + 10) == 0.0
 
 
-@pytest.mark.xfail(
-    strict=True, reason="SR-06: pulse program, lift in a gap: told 421 ms later (nothing is judged while the code is 0)"
-)
-def test_sr06_redteam_lift_in_pulse_gap_told_late():
-    worst = 0
-    for t in (9.82, 9.41):
-        run = simulate(
-            [press(1.0), (t, "contact", "off")],
-            seconds=t + 1.0,
-            settings=dict(level=8, user_max_ua=500, program="pulse"),
-        )
-        lost = run.first("contact_lost")
-        d = (lost[0] - t * 1000) if lost else 10**6
-        worst = max(worst, d)
-    assert worst <= 100, ("ms from lift to contact_lost", worst)
+@pytest.mark.parametrize("t", [9.82, 9.41, 10.05, 12.3, 13.7])
+def test_sr06_redteam_lift_in_pulse_gap_told_within_100_ms(t):
+    """Was a strict xfail: a lift in a gap of `pulse` was seen only at the next
+    pulse, told up to 421 ms late (nothing was judged while the code was 0).
+    The gaps carry a 2 uA sense current of the block's polarity now
+    (programs.SENSE_UA), which shows an open load by its compliance voltage
+    within 3 ticks, in positive and negative blocks alike (9.41..10.05 s is a
+    positive block, 12.3 and 13.7 s negative ones)."""
+    run = simulate(
+        [press(1.0), (t, "contact", "off"), (t + 1.5, "contact", "on")],
+        seconds=t + 6.0,
+        settings=dict(level=8, user_max_ua=500, program="pulse"),
+    )
+    lost = run.first("contact_lost")
+    assert lost is not None and lost[0] - t * 1000 <= 100, ("ms from lift to contact_lost", lost)
+    v = verdict(run)
+    assert v["ok"], v["violations"]
+    assert v["SR-06"]["lift_to_told_max_ms"] <= 100, v["SR-06"]
 
 
 @pytest.mark.parametrize("program,t_lift", [("lift", 9.33), ("lift", 9.99), ("tone", 9.02), ("smooth", 9.001)])

@@ -301,3 +301,37 @@ def test_sr04_oracle_fails_a_net_charge_that_never_comes_back_after_a_return():
     # 10 % of every negative phase missing: the net charge runs away
     v = oracle.judge(trace([100] * 12, actions=acts, neg_scale=0.9))
     assert any("never came back" in x for x in v["violations"]), v["violations"]
+
+
+def _pulse_trace(told_at, state="running"):
+    """`pulse` at 100 uA: 100 ms pulses every 500 ms and nothing between them (as
+    it was before the gaps carried a sense current); lifted at 2250 ms, in a gap;
+    the next pulse, into the open load, cut by 2530 ms; red from told_at."""
+    samples = []
+    for t in range(1000, 6000, 10):
+        lifted = 2250 <= t < 4000
+        on = t % 500 < 100 and not (lifted and t >= 2530)
+        ua = 0.0 if (lifted or not on) else 100.0
+        dac = 46 if on else 0
+        red = 65535 if t >= told_at and lifted else 0
+        samples.append((t, ua, dac, 0 if red else 40000, red, 0))
+    ev = [(1000, "session_start", ["pulse", "5"]), (1000, "state", ["ramp_up"]), (1010, "state", [state]),
+          (5990, "session_end", ["button", "4"])]
+    return oracle.Trace(samples=samples, slots=[(s[0] + 10, abs(s[1])) for s in samples], phases=[],
+                        actions=[(2250, "contact", ("off",)), (4000, "contact", ("on",))], events=ev,
+                        settings_bytes=json.dumps({"program": "pulse", "user_max_ua": 100}).encode(),
+                        end_ms=6000, sample_ms=10)
+
+
+def test_oracle_sr06_a_lift_in_a_pulse_gap_is_told_from_the_lift():
+    """A running session's lift in a pulse train's gap: the firmware can see
+    it (the gaps carry a sense current), so the user is told within 100 ms of
+    the lift, not of the next pulse (red team rt3: told 421 ms late, which the
+    oracle, counting from the next pulse, passed)."""
+    v = oracle.judge(_pulse_trace(told_at=2650))  # 400 ms after the lift, 120 ms after the next pulse
+    assert any("told only after 400 ms" in x for x in v["violations"]), v["violations"]
+    v = oracle.judge(_pulse_trace(told_at=2290))
+    assert v["SR-06"]["ok"] and v["SR-06"]["lift_to_told_max_ms"] == 40, (v["SR-06"], v["violations"])
+    # paused (nothing flows, the session not running): judged from the next drive, as before
+    v = oracle.judge(_pulse_trace(told_at=2600, state="hold"))
+    assert v["SR-06"]["ok"], v["violations"]

@@ -8,7 +8,7 @@ Units as waveform.py uses them: q is owed charge in code x 100 µs, tick is
 the tick in 100 µs (100 = 10 ms), s16 the envelope's rise in 1/16 code a tick.
 """
 
-from wand.envfollow import negative_code, whole_pulses
+from wand.envfollow import negative_code, pulses_share, whole_pulses
 
 TICK = 100  # a 10 ms tick, in 100 µs
 
@@ -111,3 +111,15 @@ def test_sr05_whole_pulses_pays_a_pulse_trains_block_in_the_fewest_whole_pulses(
     # never longer than the plan left
     assert whole_pulses(600000, 100, 6000, 1000, 0) == 6000
     assert whole_pulses(600000, 90, 6000, 1000, 0) == 6000
+
+
+def test_sr06_a_negative_blocks_pulses_leave_its_gaps_their_share_of_the_sense_current():
+    """`pulse`: 100 ms pulses (1000) every 500 ms (5000), gaps of 4000 at the
+    sense code. A plan of 3 pulses from a pulse's start leaves 3 gaps' worth to
+    the gaps; 2.5 pulses left from 50 ms into one: this one's gap and 2 more;
+    the last pulse's rest: its own gap only; the gaps never take more than q."""
+    assert pulses_share(350900, 3000, 1000, 5000, 0, 1) == 350900 - 3 * 4000
+    assert pulses_share(350900, 2500, 1000, 5000, 500, 1) == 350900 - 3 * 4000
+    assert pulses_share(350900, 500, 1000, 5000, 500, 1) == 350900 - 4000
+    assert pulses_share(350900, 3000, 1000, 5000, 0, 2) == 350900 - 3 * 8000
+    assert pulses_share(5000, 3000, 1000, 5000, 0, 1) == 0

@@ -6,13 +6,13 @@ Judges no clause.
 from __future__ import annotations
 
 from simboard.oracle.cycles import _cycles
-from simboard.oracle.trace import Trace
+from simboard.oracle.trace import Trace, _firmware
 
 
 def output_figures(tr: Trace, t0: int, t1: int) -> dict:
     """The output characterization (docs/safety.md) over the whole cycles
     inside [t0, t1] ms, measured on the load: peak, r.m.s., largest phase
-    charge, largest net charge of a cycle, mean amplitude while on."""
+    charge, largest net charge of a cycle, mean amplitude while on (pulses only)."""
     cyc = [c for c in _cycles(tr) if c[0] >= t0 and c[1] <= t1]
     if cyc:
         a, b = cyc[0][0], cyc[-1][1]
@@ -20,7 +20,10 @@ def output_figures(tr: Trace, t0: int, t1: int) -> dict:
         a, b = t0, t1
     env = [p for t, p in (tr.slots or [(s[0], abs(s[1])) for s in tr.samples]) if a < t <= b]
     smp = [s[1] for s in tr.samples if a <= s[0] < b]
-    on = [abs(x) for x in smp if abs(x) >= 0.5]
+    # (a pulse train's sense current between its pulses is not the output it regulates)
+    _, _, programs = _firmware()
+    floor = 0.5 + getattr(programs, "SENSE_UA", 0) * 2.5
+    on = [abs(x) for x in smp if abs(x) >= floor]
     phases = [p for p in tr.phases if p[0] >= a and p[1] <= b]
     # phase durations: the on-time of each phase (a pulse train's block is
     # timed by its samples with current; a biphasic phase by its span)

@@ -32,6 +32,17 @@ def _is_short(act, a):
     return act == "inject" and key == "short" and val not in ("off", "0")
 
 
+def _running_at(tr, t):
+    """The session's last reported state before t is `running`."""
+    st = None
+    for x, kind, a in tr.events:
+        if x >= t:
+            break
+        if kind == "state" and a:
+            st = a[0]
+    return st == "running"
+
+
 def sr06(v: _View):
     tr = v.tr
     bad = []
@@ -51,28 +62,37 @@ def sr06(v: _View):
         before = [s for s in smp if t - 30 <= s[0] < t]
         if inside:
             t = int(max(inside))
-        if not before or max(_nominal_ua(v, s) for s in before) <= max(probe_max, 20):
-            continue  # nothing (judgeable) was flowing when it was lifted
+        judgeable = bool(before) and max(_nominal_ua(v, s) for s in before) > max(probe_max, 20)
+        # a current flowing in every sample before it, however small (a pulse train's sense
+        # current between its pulses, a ramp's start), or a session running (its envelope at
+        # the setpoint: a pulse train's gap is no reason not to see it): the firmware sees an
+        # open load by its compliance voltage at any current, so the user is told counted from
+        # the lift itself (from the next pulse, it was told up to 421 ms late: red team rt3)
+        sensed = bool(before) and (min(abs(s[1]) for s in before) >= 0.5 or _running_at(tr, t))
+        if not judgeable and not sensed:
+            continue  # nothing was flowing when it was lifted
         if any(t - 30 <= f <= t for f in v.faults):
             continue
-        # A lift can only be sensed when the output next drives current into
-        # the open load (a pulse train's gap shows nothing): count from there.
+        # The output can only go to zero once it next drives current into the
+        # open load: count that from there.
         drive = next((s[0] for s in smp if s[0] >= t and _nominal_ua(v, s) > probe_max), None)
-        if drive is None:
-            continue
-        if any(t_lift < x <= drive for x in backs):
-            continue  # contact was back before anything could sense the lift (a flap)
-        t = drive
-        # output to zero: the DAC back to nothing or the probe
-        z = next((s[0] for s in smp if s[0] >= t and _nominal_ua(v, s) <= probe_max), None)
+        if not sensed:
+            if drive is None:
+                continue
+            if any(t_lift < x <= drive for x in backs):
+                continue  # contact was back before anything could sense the lift (a flap)
+            t = drive
         nxt = min([x for x in backs if x > t] + [x for x, _ in tr.resets if x > t] + [tr.end_ms])
-        if z is None or z > nxt:
-            if nxt - t > LIFT_MAX_MS + SAMPLE_SLACK_MS:
-                bad.append("SR-06: lifted at %d ms, the output never went to zero" % t)
-            continue
-        lift_ms.append(z - t)
-        if z - t > LIFT_MAX_MS + SAMPLE_SLACK_MS:
-            bad.append("SR-06: lifted at %d ms, output at zero only after %d ms" % (t, z - t))
+        if drive is not None and drive < nxt:
+            # output to zero: the DAC back to nothing or the probe
+            z = next((s[0] for s in smp if s[0] >= drive and _nominal_ua(v, s) <= probe_max), None)
+            if z is None or z > nxt:
+                if nxt - drive > LIFT_MAX_MS + SAMPLE_SLACK_MS:
+                    bad.append("SR-06: lifted at %d ms, the output never went to zero" % drive)
+                continue
+            lift_ms.append(z - drive)
+            if z - drive > LIFT_MAX_MS + SAMPLE_SLACK_MS:
+                bad.append("SR-06: lifted at %d ms, output at zero only after %d ms" % (drive, z - drive))
         # the user told: an LED/tone pattern not seen in the 2 s before (since
         # contact last came back: the no-contact pattern of a lift just before
         # is not what the wand showed while it ran; fuzz seed 3550187617)

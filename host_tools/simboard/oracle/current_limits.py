@@ -14,7 +14,7 @@ from simboard.oracle.limits import (
     TRIP_EXTRA_UA,
 )
 from simboard.oracle.spans import _fault_windows, _stalls
-from simboard.oracle.trace import _clause
+from simboard.oracle.trace import _clause, _firmware
 from simboard.oracle.view import _View
 
 
@@ -68,6 +68,17 @@ def sr01(v: _View):
                    above_600_ua=peak > HW_MAX_UA + 0.5), bad
 
 
+def _trains(v: _View):
+    """(t, plays a pulse train) at each `session_start`: its program's on_ms < period_ms."""
+    _, _, programs = _firmware()
+    out = []
+    for x, kind, a in v.tr.events:
+        if kind == "session_start" and a:
+            p = programs.find(a[0])
+            out.append((x, p is not None and p[programs.ON_MS] < p[programs.PERIOD_MS]))
+    return out
+
+
 def _units(v: _View):
     """Envelope units. Per cycle (a positive phase and the negative one that
     pays it back): (t0, t1, peak, t_peak). And, inside the long polarity
@@ -78,6 +89,8 @@ def _units(v: _View):
     env = v.env
     times = [t for t, _ in env]
     cycles, pulses = [], []
+    trains = _trains(v)
+    starts = [x for x, _ in trains]
     for t0, t1, _qp, _qn in cyc:
         # the slots that end inside the cycle (a slot holds the 10 ms before its time)
         i = bisect.bisect_right(times, t0)
@@ -94,10 +107,12 @@ def _units(v: _View):
         mid = next((p[1] for p in v.tr.phases if p[0] == t0), (t0 + t1) // 2)
         for lo, hi in ((t0 - 10, mid), (mid, t1 + 10)):
             run = None
+            k = bisect.bisect_right(starts, t0)  # (a pulse train's sense current between its pulses is no pulse)
+            floor = 0.5 + v.sense_ua * 2.5 if k and trains[k - 1][1] else 0.5
             for t, p in seg:
                 if not lo <= t - 10 < hi:  # by where the 10 ms slot starts
                     continue
-                if p > 0.5:
+                if p > floor:
                     if run is None:
                         run = [t, t, p, t, lo]
                     else:

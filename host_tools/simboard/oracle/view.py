@@ -18,6 +18,7 @@ class _View:
         _, board, programs = _firmware()
         self.ua_per_code = board.STAGE_UA_PER_CODE
         self.probe_ua = programs.PROBE_UA
+        self.sense_ua = getattr(programs, "SENSE_UA", 0)  # a pulse train's current between its pulses
         self.eff = effective_settings(tr.settings_bytes)
         # a scenario that rewrites the settings file mid-run: the firmware may
         # run with any of them after a reboot; judge against the most lenient
