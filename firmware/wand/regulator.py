@@ -17,9 +17,8 @@ from wand import board
 
 _TRIM_ONE = const(1024)
 TRIM_MIN = const(870)  # -15 %: the trim can never hide a >20 % drift (SR-08)
-# +4 %: a sense reading low (by up to the 20 % SR-08 lets pass) cannot push the
-# current more than 4 % over its setpoint (SR-06: 5 %); a stage weaker than
-# that is under-driven instead, the safe side (red team #15: +15 % before)
+# +4 %: a sense reading low (by up to the 20 % SR-08 lets pass) cannot push the current more than 4 % over its setpoint
+# (SR-06: 5 %); a stage weaker than that is under-driven instead, the safe side (red team #15: +15 % before)
 TRIM_MAX = const(1065)
 _TRIM_MIN_UA = const(30)  # below this the sense is too coarse to trim on
 _TRIM_GAIN = const(32)  # the trim moves by 1/32 of the relative error per tick
@@ -35,14 +34,11 @@ LOAD_SHORT = const(4)  # below 200 ohm
 LOAD_NAMES = ("unknown", "ok", "compliance", "open", "short")
 
 SHORT_OHMS = const(200)  # SR-06: a load below this is a short
-# The decision threshold sits above SHORT_OHMS (and below the 500 ohm test
-# load and any skin, >= 1.5 kohm) so that a short is told from a load at the
-# lowest setpoint (session.MIN_TARGET_UA) through the sense's noise.
-# Two judges: a quick one on the 8-tick average at high currents, where the
-# sense resolves 200 ohm with a wide margin, and a patient one on the
-# 16-tick average down to the lowest setpoint (settles in about 0.7 s;
-# 300 ohm: at 350 the 500 ohm test load, read about 440 through the sense's
-# noise at 100 uA, was a short on 2 % of 40 s runs pausing every 0.8 s).
+# The decision threshold sits above SHORT_OHMS (and below the 500 ohm test load and any skin, >= 1.5 kohm) so that a
+# short is told from a load at the lowest setpoint (session.MIN_TARGET_UA) through the sense's noise. Two judges: a
+# quick one on the 8-tick average at high currents, where the sense resolves 200 ohm with a wide margin, and a patient
+# one on the 16-tick average down to the lowest setpoint (settles in about 0.7 s; 300 ohm: at 350 the 500 ohm test load,
+# read about 440 through the sense's noise at 100 uA, was a short on 2 % of 40 s runs pausing every 0.8 s).
 _SHORT_DECIDE_OHMS = const(300)
 _SHORT_FAST_OHMS = const(200)
 _SHORT_FAST_MIN_UA = const(150)
@@ -50,9 +46,8 @@ _SHORT_MIN_UA = const(85)  # judged from this much commanded (the lowest setpoin
 _SHORT_SETTLE = const(32)  # ticks at or above it before the 16-tick average is trusted
 _SHORT_MIN_MEAS_UA = const(50)
 _ZERO_MIN_N = const(64)  # output-off readings before the auto-zero is used
-# The displayed load estimate takes only ticks with at least this much current:
-# below it one step of the load-voltage sense (1 mV at the ADC, 11 mV at the
-# probes) is a fifth of the voltage across a 2 kOhm load.
+# The displayed load estimate takes only ticks with at least this much current: below it one step of the load-voltage
+# sense (1 mV at the ADC, 11 mV at the probes) is a fifth of the voltage across a 2 kOhm load.
 _OHMS_MIN_UA = const(30)
 _OHMS_FIRST = const(8)  # the first ticks of current settle the stage and the average: not shown
 _OPEN_TICKS = const(3)
@@ -122,9 +117,8 @@ class Regulator:
         self.vload_mv = 0
         self._vload_avg8 = 0  # 8x exponential average of the load voltage
         self._vload_avg16 = 0  # 16x, for the short at low currents
-        # Auto-zero: the load-voltage sense's reading with the output off (64x
-        # average, µV), so the short judge sees no ADC offset error (about
-        # 20 mV of load voltage, as much as a 400 ohm load shows at 50 µA).
+        # Auto-zero: the load-voltage sense's reading with the output off (64x average, µV), so the short judge sees no
+        # ADC offset error (about 20 mV of load voltage, as much as a 400 ohm load shows at 50 µA).
         self._zero64 = 0
         self._zero_n = 0
         self._settle = 0  # ticks the command has been at or above _SHORT_MIN_UA
@@ -132,8 +126,8 @@ class Regulator:
         self._vs = 0
         self._m_avg8 = 0
         self._m_avg16 = 0
-        # the displayed load: voltage (above the learned zero) and current
-        # averaged over the same ticks with current, so a ramp lags both alike
+        # the displayed load: voltage (above the learned zero) and current averaged over the same ticks with current, so
+        # a ramp lags both alike
         self._ohm_v16 = 0
         self._ohm_i16 = 0
         self._ohms_n = 0
@@ -142,6 +136,7 @@ class Regulator:
         self.load = LOAD_UNKNOWN
         self.flowing = False  # the last measurement saw the current flow
         self.capping = False  # the last measurement saw the load at the compliance
+        self.light = False  # past the compliance only at the setpoint, far under it now (SR-08 judges it)
         self._open_n = 0
         self._short_n = 0
         self._ok_n = 0
@@ -172,14 +167,12 @@ class Regulator:
         self.measured_ua = cal.sense_ua(i_uv)
         v = cal.vload_mv(v_uv)
         self.vload_mv = v
-        # SR-04: the stage capped the current only with the load's voltage at
-        # its compliance; under it all of the code flowed, whatever the noisy
-        # sense says (a load the projection calls past the compliance, 18 V
-        # of 21.5, booked from the sense 2..4 % short: `smooth` into 200 kOhm
-        # netted 4.6 % of a phase a cycle, fuzz seed 2796639976)
+        # SR-04: the stage capped the current only with the load's voltage at its compliance; under it all of the code
+        # flowed, whatever the noisy sense says (a load the projection calls past the compliance, 18 V of 21.5, booked
+        # from the sense 2..4 % short: `smooth` into 200 kOhm netted 4.6 % of a phase a cycle, fuzz seed 2796639976)
         self.capping = v * 100 >= self._compliance_mv * _CAPPING_PCT
-        # the average keeps the sign of the noise around zero (a clipped
-        # average would read a short as a few tens of ohms too high)
+        # the average keeps the sign of the noise around zero (a clipped average would read a short as a few tens of
+        # ohms too high)
         self._v_uv = v_uv
         if self._zero_n >= _ZERO_MIN_N:
             d = v_uv - (self._zero64 >> 6)
@@ -196,6 +189,7 @@ class Regulator:
         deliver (expected / trim); the stage follows the code within a tick, so
         this holds during ramps too.
         """
+        self.light = False
         if expected_ua == 0:
             # output off: track the sense's zero
             if self._zero_n == 0:
@@ -204,23 +198,20 @@ class Regulator:
             if self._zero_n < _ZERO_MIN_N:
                 self._zero_n += 1
         if expected_ua == 0 and self._open_n:
-            # SR-06: the output stopped (a pulse train's gap, a pause) with
-            # an open reading not yet judged: nothing more can be seen until
-            # it drives again, so it is judged a lift now. (Left pending, a
-            # lift 8 ms before a pulse's end and back before the next was
-            # never told: fuzz round 18, seed 2365549362.)
+            # SR-06: the output stopped (a pulse train's gap, a pause) with an open reading not yet judged: nothing more
+            # can be seen until it drives again, so it is judged a lift now. (Left pending, a lift 8 ms before a pulse's
+            # end and back before the next was never told: fuzz round 18, seed 2365549362.)
             self._open_n = 0
             self.flowing = False
             self.load = LOAD_OPEN
             return self.load
         if expected_ua < _JUDGE_MIN_UA:
-            # too little current to judge the load by, but an open load shows
-            # the compliance voltage whatever the current: then none flowed
-            # (SR-04 books nothing for it)
+            # too little current to judge the load by, but an open load shows the compliance voltage whatever the
+            # current: then none flowed (SR-04 books nothing for it)
             self.flowing = expected_ua > 0 and self.vload_mv * 10 < self._compliance_mv * 9
             if expected_ua > 0 and not self.flowing:
-                # SR-06: and that is a lift at any current (a debt paid at 4 uA
-                # during a pause's ramp-down went on into a lifted wand unseen)
+                # SR-06: and that is a lift at any current (a debt paid at 4 uA during a pause's ramp-down went on into
+                # a lifted wand unseen)
                 self._settle = 0
                 self._ok_n = 0
                 self._open_n += 1
@@ -228,29 +219,28 @@ class Regulator:
                     self.load = LOAD_OPEN
                 return self.load
             if expected_ua == 0 and self._ohm_i16 == 0 and -3 <= self.measured_ua <= 3:
-                # Output off and no estimate under way: learn the load-voltage sense's zero
-                # for the displayed load (a 1 % ADC gain error on its 200 mV offset is 2 mV,
-                # 22 mV at the probes: 55 % of what 40 uA makes across 500 Ohm).
+                # Output off and no estimate under way: learn the load-voltage sense's zero for the displayed load (a 1
+                # % ADC gain error on its 200 mV offset is 2 mV, 22 mV at the probes: 55 % of what 40 uA makes across
+                # 500 Ohm).
                 z = self._v0_avg16
                 self._v0_avg16 = self._v_uv << 4 if z == 0 else z + self._v_uv - (z >> 4)
             return self.load
         # (a pulse train's gaps would pull the averages toward zero: a short)
         vs = self._vs
         m = self.measured_ua
-        # the current this tick's code aims at: the calibration's expectation through the trim,
-        # or at the nominal gain if more (stored 7 % low, the lowest setpoint read 84 uA, under
-        # _SHORT_MIN_UA: a short was never judged, fuzz seed 18944; 20 % low: 93 read 71, 13234)
+        # the current this tick's code aims at: the calibration's expectation through the trim, or at the nominal gain
+        # if more (stored 7 % low, the lowest setpoint read 84 uA, under _SHORT_MIN_UA: a short was never judged, fuzz
+        # seed 18944; 20 % low: 93 read 71, 13234)
         cmd = expected_ua * _TRIM_ONE // self.trim
         nom = expected_ua * GAIN_NOM // self.cal.gain_na
         cmd = nom if nom > cmd else cmd
         if cmd >= _SHORT_MIN_UA:
-            # the short's averages take only currents it is judged at (and a
-            # probe's dip): a pause or a ramp-down holds them, it does not
-            # dilute them with readings the sense cannot resolve a short in
+            # the short's averages take only currents it is judged at (and a probe's dip): a pause or a ramp-down holds
+            # them, it does not dilute them with readings the sense cannot resolve a short in
             self._vload_avg8 += vs - (self._vload_avg8 >> 3)
             self._vload_avg16 += vs - (self._vload_avg16 >> 4)
-            # the current averaged the same way: a ramp lags both alike, so their
-            # ratio is the load (not a ramp's lag read as a lower resistance)
+            # the current averaged the same way: a ramp lags both alike, so their ratio is the load (not a ramp's lag
+            # read as a lower resistance)
             self._m_avg8 += m - (self._m_avg8 >> 3)
             self._m_avg16 += m - (self._m_avg16 >> 4)
         v = self.vload_mv
@@ -267,9 +257,8 @@ class Regulator:
         self._open_n = 0
         avg8 = self._vload_avg8
         if m >= _OHMS_MIN_UA:
-            # The voltage and the current averaged over the same ticks: their ratio
-            # holds while the current ramps, dips for the sense probe or falls at
-            # the end (a voltage average over this tick's current read up to 2x high).
+            # The voltage and the current averaged over the same ticks: their ratio holds while the current ramps, dips
+            # for the sense probe or falls at the end (a voltage average over this tick's current read up to 2x high).
             vl = self.vload_mv
             if self._v0_avg16:  # the voltage above the learned zero
                 vl = (self._v_uv - (self._v0_avg16 >> 4)) * 100 // self.cal.vload_uv_per_100mv
@@ -286,11 +275,10 @@ class Regulator:
         if cmd >= _SHORT_MIN_UA:
             if self._settle < _SHORT_SETTLE:
                 self._settle += 1
-        # (A dip below it, a pause, a level down, a ramp-down, does not restart
-        # the judgement: the averages hold the same load through it. Restarted,
-        # a pause inside the judgement left a short unreported, and a pause
-        # every 0.8 s kept it unjudged for good: fuzz round 7, docs/safety.md.
-        # A lift restarts it, and so does a new session: reset().)
+        # (A dip below it, a pause, a level down, a ramp-down, does not restart the judgement: the averages hold the
+        # same load through it. Restarted, a pause inside the judgement left a short unreported, and a pause every 0.8 s
+        # kept it unjudged for good: fuzz round 7, docs/safety.md. A lift restarts it, and so does a new session:
+        # reset().)
         if judged:
             if m >= _SHORT_FAST_MIN_UA and avg8 * 1000 < _SHORT_FAST_OHMS * self._m_avg8:
                 short = True
@@ -303,20 +291,21 @@ class Regulator:
             return self.load
         if judged:
             self._short_n = 0  # (a probe tick, not judged, keeps the count)
-        # SR-06: a load the stage cannot drive the setpoint into (above its
-        # compliance) is a lift: the voltage at the compliance now, or what
-        # this current's voltage comes to at the level's target. For three
-        # judged ticks it is delivered capped (COMPLIANCE), then it is no
-        # contact (OPEN). The projection also keeps a light contact, which
+        # SR-06: a load the stage cannot drive the setpoint into (above its compliance) is a lift: the voltage at the
+        # compliance now, or what this current's voltage comes to at the level's target. For three judged ticks it is
+        # delivered capped (COMPLIANCE), then it is no contact (OPEN). The projection also keeps a light contact, which
         # the 10 µA contact probe shows as fine, from counting as contact back.
         comp = self._compliance_mv
         over = v * 100 >= comp * 95
         tgt = self.target_ua
         i = m if m > cmd else cmd  # (the sense's or the code's: a sense at 20 % gain was a lift, rt4)
         if not over and tgt > i >= _PROJECT_MIN_UA and vs > 0:
-            # (from under 20 µA the sense's offset is a tenth of the voltage:
-            # a margin, so a load that fits is not called a light contact)
+            # (from under 20 µA the sense's offset is a tenth of the voltage: a margin, so a load that fits is not
+            # called a light contact)
             over = vs * tgt // i >= (comp * 95 // 100 if i >= _PROJECT_FINE_UA else comp * 105 // 100)
+            # SR-08: the current flows as the code says until the stage caps, so the sense must follow it (a
+            # sense frozen at zero from boot on a 100 kOhm load read as a light contact, unjudged, for 13.8 s)
+            self.light = over and v * 100 < comp * 80
         if over:
             self._ok_n = 0
             self._comp_n += 1
@@ -329,11 +318,9 @@ class Regulator:
         # Slow trim, only on a healthy, well-measured load (anti-windup).
         target_ua = expected_ua * _TRIM_ONE // self.trim
         if self.load == LOAD_OK and target_ua >= _TRIM_MIN_UA and m * 2 >= target_ua:
-            # what the sense shows of a code that all flows, unclamped (the
-            # trim stops at +4 %): SR-04 books a capped tick against it, not
-            # against the calibration (a sense and a stage both 10 % off their
-            # stored calibration booked whole ticks as 83 %: 7.7 % of a phase
-            # left after a return, fuzz seed 1211230815)
+            # what the sense shows of a code that all flows, unclamped (the trim stops at +4 %): SR-04 books a capped
+            # tick against it, not against the calibration (a sense and a stage both 10 % off their stored calibration
+            # booked whole ticks as 83 %: 7.7 % of a phase left after a return, fuzz seed 1211230815)
             self.flow_ratio += (expected_ua * _TRIM_ONE // m - self.flow_ratio) >> 4
             # integrate the relative error (1/1024 units), gain 1/32 per tick
             e = target_ua - m

@@ -1250,3 +1250,21 @@ def test_sr04_a_residue_left_at_a_sessions_end_is_paid_to_under_a_code_for_a_tic
     assert [s["ended_by"] for s in v["sessions"]] == ["button"], v["sessions"]
     code_tick_uc = board.STAGE_UA_PER_CODE * 10 / 1000.0
     assert abs(v["sessions"][0]["dc_residue_uc"]) < code_tick_uc, (v["sessions"], code_tick_uc)
+
+
+def test_sr08_a_sense_frozen_at_zero_on_a_light_contact_is_a_fault():
+    """Found (fuzz round 45, MicroPython; the same on CPython and on the
+    firmware before): a sense frozen at zero from boot, `pulse` at level 10,
+    bench mode, a 100 kOhm load. Past the compliance only at the setpoint, the
+    load read as no contact after one tick at 45 uA, and the 10 uA contact
+    probes (1 V across the load: current flowed) were never judged: 13.8 s of
+    output with no fault. A light contact is judged now, and under 20 uA a
+    reading under a third of the command is a drift: the fault in 420 ms."""
+    from wand import faults
+
+    script = [(0, "hold", "level"), (1.5, "release", "level"), (0.3, "press", "power", 0.2),
+              (0.0, "inject", "sense_frozen"), (0.0, "load", 500), (0.1, "load", 50250), (0.2, "load", 100000)]
+    run = simulate(script, seconds=4, seed=0, settings={"program": "pulse", "level": 10})
+    v = verdict(run)
+    assert v["SR-08"]["ok"] and v["SR-08"]["onset_to_fault_max_ms"] <= 500, (v["SR-08"], v["violations"])
+    assert [e[2][0] for e in run.kinds("fault")] == [faults.GAIN_DRIFT], run.kinds("fault")

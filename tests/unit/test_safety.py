@@ -339,6 +339,36 @@ def test_sr08_a_reading_far_over_a_command_under_20_ua_is_a_drift():
     assert sup.fault == faults.NONE
 
 
+def test_sr08_a_reading_under_a_third_of_a_command_of_10_to_19_ua_is_a_drift():
+    """Found (fuzz round 45): a sense frozen at zero from boot, `pulse` at
+    level 10 on a 100 kOhm load. The load was past the compliance only at the
+    setpoint (a light contact: no contact), so only one tick at 45 uA was
+    judged, and the 10 uA contact probes, 1 V across the load, were never
+    judged for 13.8 s. The regulator's light contact is judged now (the current
+    flows as the code says until the stage caps), and under 20 uA a reading
+    under a third of 10 uA or more counts as a drift: 3 probes trip it. A
+    stored offset the boot check lets through and the noise stay far inside."""
+
+    def probes(read_ua, judged=True):
+        sup, _, _ = new(500)
+        code = sup.cal.code_for(10)
+        for k in range(6):
+            sup.apply(code, 1 if k % 2 == 0 else -1, True)  # one probe tick, then off
+            exp = sup.expected_ua()
+            sup.check(k * 200, raw_for(read_ua) + k % 2, read_ua, judged)
+            sup.apply(0, 0, False)
+            sup.check(k * 200 + 10, raw_for(0) + k % 2, 0, False)
+            if sup.fault:
+                return sup.fault, k + 1, exp
+        return sup.fault, None, exp
+
+    fault, n, exp = probes(0)
+    assert fault == faults.GAIN_DRIFT and n == 3 and 10 <= exp < 20, (fault, n, exp)
+    assert probes(10 - CAL_ZERO_UA)[0] == faults.NONE  # the offset the boot check lets through
+    assert probes(5)[0] == faults.NONE
+    assert probes(0, judged=False)[0] == faults.NONE  # an open load (at the compliance): not judged
+
+
 def test_sr08_a_drift_count_survives_a_pulse_trains_gaps():
     """Found (fuzz seed 3276014853): on `pulse`, 100 ms pulses every 500 ms,
     the drift count restarted at every gap and a pulse of 6 drifting ticks
