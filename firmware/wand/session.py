@@ -67,12 +67,11 @@ class Session:
         self.session_ms = 300000
         self.cue_ms = 5000
         self.tick_ms = 10
-        self.amp_na = 0
-        self.delivered_ms = 0
+        self.amp_na = self.delivered_ms = 0
         self.flow_ms = 0  # when current last flowed (SR-07: idling counts from it)
         self.ended_by = ""
         self._next_cue = 0
-        self._stop_after_ramp = False
+        self._stop_after_ramp = self._settling = False  # ending; paying only a residue at its end (_end)
         self._stop_reason = ""
         self.contact_losses = 0
         self._owed = self._kept = 0  # charge a lift left unpaid, a pause's residue (code x 100 us)
@@ -129,7 +128,7 @@ class Session:
         self._hold_on_return = False
         self.amp_na = 0
         self._next_cue = self.cue_ms
-        self._stop_after_ramp = False
+        self._stop_after_ramp = self._settling = False
         self.tick_ms = programs.tick_ms_for(self.program)
         self.engine.start(self.program, self.tick_ms)
         self.on_event(now_ms, "session_start", self.program[0], self.level)
@@ -220,14 +219,14 @@ class Session:
         if -eng.tick < owed < eng.tick:
             return self._finish(now_ms, why)
         eng.start(self.program, self.tick_ms, owed)
-        self._stop_reason, self._stop_after_ramp = why, True
+        self._stop_reason, self._stop_after_ramp, self._settling = why, True, True
         self._set(now_ms, RAMP_DOWN)
 
     def _finish(self, now_ms, why):
         self.engine.stop()
         self.amp_na = 0
         self.ended_by = why
-        self._stop_after_ramp = False
+        self._stop_after_ramp = self._settling = False
         self._set(now_ms, DONE)
         self.on_event(now_ms, "session_end", why, self.delivered_ms // 1000)
 
@@ -249,7 +248,8 @@ class Session:
             self.on_event(now_ms, "contact_lost")
             self._set(now_ms, NO_CONTACT)
             if self._stop_after_ramp:
-                if self._owed == 0:
+                # (a residue's payment at the end, or an idle stop, is not waited for: idle off was 10 s late, review)
+                if self._owed == 0 or self._settling or self._stop_reason == END_IDLE:
                     self._finish(now_ms, self._stop_reason)
                 else:
                     self._wait_ms = STOP_WAIT_MS  # SR-04: wait for contact to pay it

@@ -32,15 +32,18 @@ def _is_short(act, a):
     return act == "inject" and key == "short" and val not in ("off", "0")
 
 
+_LEAVES = ("interrupt", "soft_reset", "power_cut")  # the firmware stops running (to the REPL, a reboot, off)
+
+
 def _running_at(tr, t):
-    """The session's last reported state before t is `running`."""
-    st = None
+    """The session's last reported state before t is `running`, and the firmware did not leave since."""
+    st, at = None, 0
     for x, kind, a in tr.events:
         if x >= t:
             break
         if kind == "state" and a:
-            st = a[0]
-    return st == "running"
+            st, at = a[0], x
+    return st == "running" and not any(at <= x <= t and act in _LEAVES for x, act, _ in tr.actions)
 
 
 def sr06(v: _View):
@@ -68,7 +71,10 @@ def sr06(v: _View):
         # the setpoint: a pulse train's gap is no reason not to see it): the firmware sees an
         # open load by its compliance voltage at any current, so the user is told counted from
         # the lift itself (from the next pulse, it was told up to 421 ms late: red team rt3)
-        sensed = bool(before) and (min(abs(s[1]) for s in before) >= 0.5 or _running_at(tr, t))
+        # (and not once the firmware left: a Ctrl-C 2 ms before a lift, fuzz round 46)
+        sensed = bool(before) and t_lift in v.open_lifts and _running_at(tr, t) or bool(before) and (
+            t_lift in v.open_lifts and min(abs(s[1]) for s in before) >= 0.5
+            and not any(t - 30 <= x <= t and act in _LEAVES for x, act, _ in tr.actions))
         if not judgeable and not sensed:
             continue  # nothing was flowing when it was lifted
         if any(t - 30 <= f <= t for f in v.faults):
@@ -76,11 +82,11 @@ def sr06(v: _View):
         # The output can only go to zero once it next drives current into the
         # open load: count that from there.
         drive = next((s[0] for s in smp if s[0] >= t and _nominal_ua(v, s) > probe_max), None)
+        if any(t_lift < x <= (t if sensed else drive or t) for x in backs):
+            continue  # contact was back before anything could sense the lift (a flap; inside a loop stall)
         if not sensed:
             if drive is None:
                 continue
-            if any(t_lift < x <= drive for x in backs):
-                continue  # contact was back before anything could sense the lift (a flap)
             t = drive
         nxt = min([x for x in backs if x > t] + [x for x, _ in tr.resets if x > t] + [tr.end_ms])
         if drive is not None and drive < nxt:

@@ -68,11 +68,11 @@ def sr01(v: _View):
                    above_600_ua=peak > HW_MAX_UA + 0.5), bad
 
 
-def _trains(v: _View):
-    """(t, plays a pulse train) at each `session_start`: its program's on_ms < period_ms."""
+def _trains(tr):
+    """(t, plays a pulse train) at each `session_start` of the trace: its program's on_ms < period_ms."""
     _, _, programs = _firmware()
     out = []
-    for x, kind, a in v.tr.events:
+    for x, kind, a in tr.events:
         if kind == "session_start" and a:
             p = programs.find(a[0])
             out.append((x, p is not None and p[programs.ON_MS] < p[programs.PERIOD_MS]))
@@ -89,7 +89,7 @@ def _units(v: _View):
     env = v.env
     times = [t for t, _ in env]
     cycles, pulses = [], []
-    trains = _trains(v)
+    trains = _trains(v.tr)
     starts = [x for x, _ in trains]
     for t0, t1, _qp, _qn in cyc:
         # the slots that end inside the cycle (a slot holds the 10 ms before its time)
@@ -107,8 +107,10 @@ def _units(v: _View):
         mid = next((p[1] for p in v.tr.phases if p[0] == t0), (t0 + t1) // 2)
         for lo, hi in ((t0 - 10, mid), (mid, t1 + 10)):
             run = None
-            k = bisect.bisect_right(starts, t0)  # (a pulse train's sense current between its pulses is no pulse)
-            floor = 0.5 + v.sense_ua * 2.5 if k and trains[k - 1][1] else 0.5
+            # (a pulse train's sense current between its pulses is no pulse: 2 uA, up to 3 codes, 6.4 uA, with the
+            # lowest stage offset the settings take, review)
+            k = bisect.bisect_right(starts, t0)
+            floor = 0.5 + v.sense_ua * 4 if k and trains[k - 1][1] else 0.5
             for t, p in seg:
                 if not lo <= t - 10 < hi:  # by where the 10 ms slot starts
                     continue

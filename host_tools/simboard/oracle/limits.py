@@ -21,5 +21,8 @@ SAMPLE_SLACK_MS = 10  # one sample period of measurement granularity
 SHORT_OHMS = 200.0
 SHORT_JUDGE_UA = 85  # regulator._SHORT_MIN_UA: the command from which a short is judged
 OPEN_OHMS = 1.0e6  # a resistor this large is a lift for the stage (21.5 V at 21.5 uA)
+# and this large the open air for a pulse train's sense current between its pulses (the compliance at
+# 2 uA); under it that current flows, a lift there is seen at the next pulse (review: 1 MOhm)
+SENSE_OPEN_OHMS = 1.2e7
 HW_FAULTS = ("gain_drift",)
 SENSE_FAULTS = ("sense_stuck", "sense_frozen", "sense_open", "sense_gain")

@@ -6,7 +6,7 @@ firmware's no-contact (probing) spans. Judges no clause itself.
 
 from __future__ import annotations
 
-from simboard.oracle.limits import HARD_CEILING_UA, OPEN_OHMS, SHORT_OHMS
+from simboard.oracle.limits import HARD_CEILING_UA, OPEN_OHMS, SENSE_OPEN_OHMS, SHORT_OHMS
 from simboard.oracle.trace import Trace, _firmware, effective_settings
 
 
@@ -38,6 +38,7 @@ class _View:
         self.dt = tr.sample_ms
         # disturbances: instants the world (not the firmware) moved the current
         self.lifts = []  # (t, kind)
+        self.open_lifts = set()  # of those, into the open air (contact off, or a load no sense current flows in)
         self.returns = []
         self.shorts = []
         self.disturb = []
@@ -62,6 +63,7 @@ class _View:
                 contact_on = False
                 if not short_on:  # (probes shorted together: lifting them changes nothing)
                     self.lifts.append(t)
+                    self.open_lifts.add(t)
             elif act == "contact" and a0 == "on" or key == "contact" and val == "on":
                 contact_on = True
                 self.returns.append(t)
@@ -77,6 +79,8 @@ class _View:
                     ohms = None
                 if ohms is not None and ohms >= OPEN_OHMS:
                     self.lifts.append(t)
+                    if ohms >= SENSE_OPEN_OHMS:
+                        self.open_lifts.add(t)
                 elif ohms is not None and ohms < SHORT_OHMS:
                     self.shorts.append(t)
                 else:
