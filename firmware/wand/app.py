@@ -215,7 +215,7 @@ class App:
         load = rg.update(expected)
         self.hist.step(elapsed, rg.measured_ua, sup.polarity, rg.load_ohms)  # session history
         # 2. safety check (SR-01, SR-08)
-        ok = sup.check(now, i_uv, rg.measured_ua, load == reg.LOAD_OK or rg.light)
+        ok = sup.check(now, i_uv, rg.measured_ua, load == reg.LOAD_OK and not rg.open_pending() or rg.light)
         # Book what flowed (SR-04): the engine, from what this sample saw of the load
         self.engine.book(elapsed_du, sup.code, expected, rg.measured_ua, rg.flowing,
                          rg.capping, rg.flow_ratio)

@@ -144,6 +144,10 @@ class Regulator:
         self._compliance_mv = board.COMPLIANCE_MV
         self.target_ua = 0  # the level's target (set every tick): what the load must take
 
+    def open_pending(self):
+        """An open reading not judged yet (the first ticks of a lift: the load still reads as it was)."""
+        return self._open_n > 0
+
     def reset(self):
         self.load = LOAD_UNKNOWN
         self._settle = 0

@@ -28,7 +28,7 @@ _STUCK_FOLLOW_SAMPLES = const(3)
 _DRIFT_MIN_UA = const(20)  # the sense resolves 20 % of 20 µA with a 7-sigma margin
 _DRIFT_SAMPLES = const(10)  # 100 ms at 10 ms ticks, well inside 500 ms
 _DRIFT_LOW_EXCESS_UA = const(10)  # under 20 uA: a stored offset (4 uA at boot) and the noise are well inside it
-_DRIFT_LOW_MIN_UA = const(10)  # and a reading under a third of 10..19 uA is 6 uA off: past that offset and the noise
+_DRIFT_LOW_MIN_UA = const(8)  # and a reading under a third of 8..19 uA is 5 uA off: past that offset and the noise
 BOOT_ZERO_UA = const(15)
 # At boot the stored sense offset must read the idle sense (8 readings
 # averaged) within this much: a stored offset 40 mV high (-14 uA, inside the
@@ -263,12 +263,14 @@ class Supervisor:
                 # reading over twice the command and 10 uA more is a drift
                 # (a stage x5 from boot ramped at 550 uA/s to 99 uA before
                 # the command reached the 20 uA the band needs: fuzz round 38),
-                # and one under a third of 10 uA or more (a sense frozen at zero
+                # and one under a third of 8 uA or more (a sense frozen at zero
                 # from boot, a 100 kOhm load: its 10 uA contact probes, 1 V across
                 # it, never judged for 13.8 s: fuzz round 45)
                 self._drift_n += 4
                 if self._drift_n >= _DRIFT_SAMPLES:
                     self.trip(now_ms, faults.GAIN_DRIFT)
+            elif self.output_on and ratio_valid and expected >= _DRIFT_LOW_MIN_UA:
+                self._drift_n = 0  # (read right: two lifts in a ramp's first 8..19 uA added to a false fault, review)
         # SR-08: the active probe (see probe()) must show in the sense.
         if self._probe_sent:
             self._probe_sent = False

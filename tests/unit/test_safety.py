@@ -339,14 +339,14 @@ def test_sr08_a_reading_far_over_a_command_under_20_ua_is_a_drift():
     assert sup.fault == faults.NONE
 
 
-def test_sr08_a_reading_under_a_third_of_a_command_of_10_to_19_ua_is_a_drift():
+def test_sr08_a_reading_under_a_third_of_a_command_of_8_to_19_ua_is_a_drift():
     """Found (fuzz round 45): a sense frozen at zero from boot, `pulse` at
     level 10 on a 100 kOhm load. The load was past the compliance only at the
     setpoint (a light contact: no contact), so only one tick at 45 uA was
     judged, and the 10 uA contact probes, 1 V across the load, were never
     judged for 13.8 s. The regulator's light contact is judged now (the current
     flows as the code says until the stage caps), and under 20 uA a reading
-    under a third of 10 uA or more counts as a drift: 3 probes trip it. A
+    under a third of 8 uA or more counts as a drift: 3 probes trip it. A
     stored offset the boot check lets through and the noise stay far inside."""
 
     def probes(read_ua, judged=True):
@@ -367,6 +367,14 @@ def test_sr08_a_reading_under_a_third_of_a_command_of_10_to_19_ua_is_a_drift():
     assert probes(10 - CAL_ZERO_UA)[0] == faults.NONE  # the offset the boot check lets through
     assert probes(5)[0] == faults.NONE
     assert probes(0, judged=False)[0] == faults.NONE  # an open load (at the compliance): not judged
+    # a reading that is right clears the count: two lifts' first two ticks (the load still judged as it was)
+    # in a ramp's first 8..19 uA added up to a false fault (review)
+    sup, _, _ = new(500)
+    code = sup.cal.code_for(12)
+    for k, read in enumerate((0, 0, 12, 12, 0, 0, 12, 0, 0)):
+        sup.apply(code, 1, True)
+        sup.check(k * 10, raw_for(read) + k % 2, read, True)
+    assert sup.fault == faults.NONE
 
 
 def test_sr08_a_drift_count_survives_a_pulse_trains_gaps():
