@@ -20,7 +20,7 @@ import gc
 
 from micropython import const
 
-from wand import VERSION, faults, output, power, safety
+from wand import VERSION, faults, output, power, programs, safety
 from wand import regulator as reg
 from wand import session as ses
 from wand import ui as uimod
@@ -126,6 +126,7 @@ class App:
         self.cal.offset_na = s["cal_offset_na"]
         self.cal.sense_offset_uv = s["cal_sense_offset_uv"]
         self.cal.sense_uv_per_ua = s["cal_sense_uv_per_ua"]
+        self.engine.sense = self.cal.code_for(programs.SENSE_UA) or 1  # SR-06: `pulse`'s 2 uA between its pulses
         self.sup.set_user_max(s["user_max_ua"])
         self.session.configure(s["program"], s["level"], self.sup.limit_ua, s["session_min"], s["cue_s"])
         self.ui.muted = s["mute"]

@@ -25,8 +25,6 @@ def drive(b, t, load, session, rg, sup, eng):
     # learned a sense reading high took it under the 8 uA the load is judged
     # from, and contact never came back: red team rt2)
     code = sup.clamp_code(rg.cal.code_for(ua) if eng.program is programs.PROBE else rg.code_for(ua))
-    if eng.blocks:  # SR-06: a pulse train's sense current between its pulses, at its calibrated 2 uA, untrimmed
-        eng.sense = rg.cal.code_for(programs.SENSE_UA) or 1
     eng.step(code)
     code = eng.code
     pol = eng.polarity

@@ -257,20 +257,18 @@ class Supervisor:
             # drift takes, and a sense stuck at zero on `pulse` went 560 ms)
             self._ref_raw = raw_uv
             self._ref_expected = expected
-            if self.output_on and ratio_valid and (measured_ua > expected * 2 + _DRIFT_LOW_EXCESS_UA or (
-                    expected >= _DRIFT_LOW_MIN_UA and measured_ua * 3 < expected)):
-                # SR-08 under 20 uA, where the sense cannot judge 20 %: a
-                # reading over twice the command and 10 uA more is a drift
-                # (a stage x5 from boot ramped at 550 uA/s to 99 uA before
-                # the command reached the 20 uA the band needs: fuzz round 38),
-                # and one under a third of 8 uA or more (a sense frozen at zero
-                # from boot, a 100 kOhm load: its 10 uA contact probes, 1 V across
-                # it, never judged for 13.8 s: fuzz round 45)
-                self._drift_n += 4
-                if self._drift_n >= _DRIFT_SAMPLES:
-                    self.trip(now_ms, faults.GAIN_DRIFT)
-            elif self.output_on and ratio_valid and expected >= _DRIFT_LOW_MIN_UA:
-                self._drift_n = 0  # (read right: two lifts in a ramp's first 8..19 uA added to a false fault, review)
+            # SR-08 under 20 uA, where the sense cannot judge 20 %: a reading over twice the command and 10 uA more
+            # is a drift (a stage x5 from boot ramped at 550 uA/s to 99 uA before the command reached the 20 uA the
+            # band needs: fuzz round 38), and one under a third of 8 uA or more (a sense frozen at zero from boot, a
+            # 100 kOhm load: its 10 uA contact probes, 1 V across it, never judged for 13.8 s: fuzz round 45)
+            if self.output_on and ratio_valid:
+                if measured_ua > expected * 2 + _DRIFT_LOW_EXCESS_UA or expected >= _DRIFT_LOW_MIN_UA and (
+                        measured_ua * 3 < expected):
+                    self._drift_n += 4
+                    if self._drift_n >= _DRIFT_SAMPLES:
+                        self.trip(now_ms, faults.GAIN_DRIFT)
+                elif expected >= _DRIFT_LOW_MIN_UA:
+                    self._drift_n = 0  # (read right: two lifts in a ramp's 8..19 uA added to a false fault, review)
         # SR-08: the active probe (see probe()) must show in the sense.
         if self._probe_sent:
             self._probe_sent = False

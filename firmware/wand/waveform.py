@@ -56,7 +56,7 @@ class OutputEngine:
         self.probe_flowed = 0  # net charge of the probe's pulses into a load that took them
         self._c0 = 0  # the envelope's code on the positive half's first tick
         self.blocks = False  # a pulse train's long polarity blocks (`pulse`): set by start()
-        # its rise over that half, 1/16 code a tick (envfollow); a pulse train's code between pulses (SR-06, drive())
+        # its rise over that half, 1/16 code a tick (envfollow); a pulse train's code between pulses (SR-06, the App)
         self._s16 = self.sense = 0
 
     def start(self, program, tick_ms, owed=0, kept=0):

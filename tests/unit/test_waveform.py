@@ -59,7 +59,7 @@ class Halves:
 def drive(program, envelope, total_ms, jitter=None, tolerance_pct=0, sense=0, watch=None):
     """Run the engine; envelope(t_ms) gives the code; every closed cycle is
     checked. jitter: tick lengths in 100 µs units (the engine's clock). sense:
-    a pulse train's code between its pulses (output.drive sets it); watch:
+    a pulse train's code between its pulses (App.apply_settings sets it); watch:
     called with (t, envelope, code, polarity) every tick."""
     eng = OutputEngine()
     eng.sense = sense

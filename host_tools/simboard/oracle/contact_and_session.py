@@ -16,7 +16,7 @@ from simboard.oracle.limits import (
     SHORT_OHMS,
     TOLD_MAX_MS,
 )
-from simboard.oracle.spans import _ended_at, _flow_runs, _nominal_ua, _stalls
+from simboard.oracle.spans import _ended_at, _flow_runs, _nominal_ua, _stalls, sessions
 from simboard.oracle.trace import _clause
 from simboard.oracle.view import _View
 
@@ -32,22 +32,20 @@ def _is_short(act, a):
     return act == "inject" and key == "short" and val not in ("off", "0")
 
 
-_LEAVES = ("interrupt", "soft_reset", "power_cut")  # the firmware stops running (to the REPL, a reboot, off)
-
-
 def _running_at(tr, t):
-    """The session's last reported state before t is `running`, and the firmware did not leave since."""
-    st, at = None, 0
+    """The session's last reported state before t is `running`."""
+    st = None
     for x, kind, a in tr.events:
         if x >= t:
             break
         if kind == "state" and a:
-            st, at = a[0], x
-    return st == "running" and not any(at <= x <= t and act in _LEAVES for x, act, _ in tr.actions)
+            st = a[0]
+    return st == "running"
 
 
 def sr06(v: _View):
     tr = v.tr
+    spans = [(s["start"], s["end"]) for s in sessions(v)]  # (a reset, a power cut or a Ctrl-C ends one)
     bad = []
     smp = tr.samples
     lift_ms, told_ms, short_ms, overs, short_drive = [], [], [], [], []
@@ -71,10 +69,9 @@ def sr06(v: _View):
         # the setpoint: a pulse train's gap is no reason not to see it): the firmware sees an
         # open load by its compliance voltage at any current, so the user is told counted from
         # the lift itself (from the next pulse, it was told up to 421 ms late: red team rt3)
-        # (and not once the firmware left: a Ctrl-C 2 ms before a lift, fuzz round 46)
-        sensed = bool(before) and t_lift in v.open_lifts and _running_at(tr, t) or bool(before) and (
-            t_lift in v.open_lifts and min(abs(s[1]) for s in before) >= 0.5
-            and not any(t - 30 <= x <= t and act in _LEAVES for x, act, _ in tr.actions))
+        # (inside a session the firmware has not left: a Ctrl-C 2 ms before a lift, fuzz round 46)
+        live = t_lift in v.open_lifts and any(a <= t < b for a, b in spans)
+        sensed = bool(before) and live and (_running_at(tr, t) or min(abs(s[1]) for s in before) >= 0.5)
         if not judgeable and not sensed:
             continue  # nothing was flowing when it was lifted
         if any(t - 30 <= f <= t for f in v.faults):
