@@ -285,7 +285,7 @@ class OutputEngine:
             # the rest of its 500 ms dark, a lift told 410 ms late, review)
             debt = self._resume and not self._continuous
             self._sign = 1
-            o = self._t_in % self._period if self.blocks and self.sense else 0
+            o = self._t_in % self._period if self.blocks and self.sense and not debt else 0  # (a debt's: round 49)
             self._t_in = o - self._period if o >= tick else 0  # (its first pulse, and its 3 s, from the boundary)
             self._on_pos, self._c0 = 0, code
             # a negative excess is paid first at the envelope, to its last tick: this half's own over a code-tick and

@@ -1394,3 +1394,19 @@ def test_sr08_a_frozen_sense_on_a_light_contact_faults_within_500_ms_on_every_pr
     first = next(s.t for s in run.samples if abs(s.ua) >= 1)
     f = run.kinds("fault")
     assert f and f[0][2][0] == faults.GAIN_DRIFT and f[0][0] - first <= 500, (first, f)
+
+
+def test_sr04_a_debt_paid_in_a_pulse_gap_ends_its_half_at_the_boundary():
+    """Found (fuzz round 49, CPython; a regression of the round's mid-gap
+    hand-over): a lift's debt on `pulse` paid in a gap handed over to the
+    positive block there, and the net charge never came back within 1 % of a
+    phase after contact returned (3.7 % after 10 s). Only a block paid on its
+    plan hands over in a gap; a debt's half ends at the boundary, as before."""
+    settings = {"program": "pulse", "level": 1, "idle_off_s": 30}
+    script = [(0, "hold", "level"), (1.5, "release", "level"), (0.3, "press", "power", 0.2),
+              (1.412, "press", "power", 0.05), (0.399, "inject", "sense_frozen"), (1.265, "inject", "clear"),
+              (35.621, "press", "power", 0.9), (0.031, "contact", "off"), (0.061, "contact", "on"),
+              (4.469, "load", 200000), (4.469, "press", "power", 1.7)]
+    run = simulate(script, seconds=75, seed=15, settings=settings)
+    v = verdict(run)
+    assert v["SR-04"]["ok"], v["violations"]
