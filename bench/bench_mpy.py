@@ -136,6 +136,12 @@ class BenchBoard:
     def store_fault(self, code):
         pass
 
+    def stored_idle_s(self):
+        return 0
+
+    def store_idle_s(self, s):
+        pass
+
     def clear_maintenance(self):
         pass
 

@@ -58,7 +58,12 @@ class Button:
                 self._ignore_until_release = False
                 return NONE
             if not self._long_sent:
-                return SHORT
+                # Held long_ms by the clock, but a loop stall hid the tick that
+                # would have told it (a 1.7 s press with an 847 ms stall in it
+                # read as short, a review): long, the safe side (a stop, a
+                # level down); Controls does not take it as a fault's
+                # acknowledgement, which needs the button still held.
+                return LONG if now_ms - self.down_ms >= self.long_ms else SHORT
             return NONE
         return self._held(now_ms)
 

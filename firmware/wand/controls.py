@@ -10,6 +10,7 @@ from micropython import const
 from wand import session as ses
 from wand import ui as uimod
 from wand.buttons import DEBOUNCE_MS, LONG, REPEAT, SHORT, Button
+from wand.hal import WDT_TIMEOUT_MS
 from wand.settings import SettingsError
 
 _BENCH_HOLD_MS = const(1000)
@@ -24,6 +25,7 @@ class Controls:
         self._bench_until = -1
         self._bench_candidate = False
         self._last_activity = 0  # uptime of the last press (SR-07's idle auto-off)
+        self._idle_kept_s = 0  # the idle seconds last kept in RTC memory
         self._sleep_when_done = False
         self._dirty = {}  # settings changed by buttons during a session, saved after it
 
@@ -39,6 +41,20 @@ class Controls:
         # within the first 150 ms and still held (debounced) at 1 s.
         self._bench_until = _BENCH_HOLD_MS
         self._bench_candidate = False
+
+    def resume_idle(self, idle_s):
+        """SR-07: after a watchdog reset, which is not activity, idling goes on
+        from the seconds kept before it, plus the watchdog's timeout the loop
+        stalled for (a loop that stalls again and again idled off 41 s after
+        the last press, 30 s asked: fuzz round 49)."""
+        self._last_activity = -(idle_s * 1000 + WDT_TIMEOUT_MS)
+        self._idle_kept_s = idle_s
+
+    def _keep_idle(self, now):
+        s = (now - self._last_activity) // 1000
+        if s != self._idle_kept_s:  # (once a second while idling, at once on activity)
+            self._idle_kept_s = s
+            self.app.board.store_idle_s(s)
 
     def step(self, now, bits):
         app = self.app
@@ -63,7 +79,8 @@ class Controls:
                 # press already going on (held to stop the session, or through
                 # the boot, where its chatter can hide it from the first read)
                 # must be released first.
-                if self.btn_power.down_ms - app.sup.fault_ms >= DEBOUNCE_MS:
+                bp = self.btn_power
+                if bp.pressed and bp.down_ms - app.sup.fault_ms >= DEBOUNCE_MS:  # (held: not told by its release)
                     app.clear_fault(now, "button")
             elif session.active():
                 session.stop(now, ses.END_BUTTON)
@@ -122,6 +139,11 @@ class Controls:
         """SR-07: off after idling; a session, the done display and a
         calibration count as activity, so idling starts when they end. A
         session paused (hold, or no contact) for the idle time is ended first."""
+        expired = self._idle_expired()
+        self._keep_idle(self.app.now)
+        return expired
+
+    def _idle_expired(self):
         app = self.app
         s = app.session
         now = app.now

@@ -46,6 +46,11 @@ WDT_RELAXED_MS = const(86_400_000)
 _LED_FREQ = const(1000)
 _TONE_DUTY = const(32768)
 _RTC_TAG = b"wand:"
+_RTC_LAYOUT = b"wand:f00000i00000"
+_RTC_F = const(6)  # where the digits of "f" and "i" start in _RTC_LAYOUT
+_RTC_I = const(12)
+_RTC_WIDTH = const(5)
+_RTC_FIELD_MAX = const(99999)
 
 
 class Esp32Board:
@@ -92,6 +97,7 @@ class Esp32Board:
         self._led_r = machine.PWM(Pin(board.PIN_LED_RED), freq=_LED_FREQ, duty_u16=0)
         self._buzzer = machine.PWM(Pin(board.PIN_BUZZER), freq=2000, duty_u16=0)
         self._rtc = machine.RTC()
+        self._rtc_buf = None
 
     # --- output stage -----------------------------------------------------
     def output_off(self):
@@ -244,32 +250,48 @@ class Esp32Board:
         self.output_off()
         self._machine.reset()
 
-    # RTC memory survives every reset but a power cycle. It holds flags:
-    # b"wand:" + "f<code>" (a latched fault, SR-12: a reset, deep sleep or
-    # reboot must not clear it). An "r" left by older firmware is ignored.
-    def _rtc_flags(self):
+    # RTC memory survives every reset but a power cycle. It holds, after
+    # b"wand:", fields of a letter and digits: "f<code>" (a latched fault,
+    # SR-12: a reset, deep sleep or reboot must not clear it) and "i<s>" (the
+    # seconds idled so far, SR-07: a watchdog reset is not activity). Written
+    # from a preallocated buffer: no allocation. An "r" of older firmware is
+    # ignored.
+    def _rtc_field(self, key):
         m = self._rtc.memory()
         if not m.startswith(_RTC_TAG):
-            return b""
-        return m[len(_RTC_TAG):]
+            return 0
+        i = m.find(key, len(_RTC_TAG))
+        n = 0
+        if i < 0:
+            return n
+        i += 1
+        while i < len(m) and 48 <= m[i] <= 57 and n < _RTC_FIELD_MAX:
+            n = n * 10 + m[i] - 48
+            i += 1
+        return n
 
-    def _rtc_write(self, fault):
-        flags = b"f%d" % fault if fault else b""
-        self._rtc.memory(_RTC_TAG + flags if flags else b"")
+    def _rtc_put(self, at, n):
+        buf = self._rtc_buf
+        if buf is None:  # first write: the fields as stored, so one write keeps the other
+            buf = self._rtc_buf = bytearray(_RTC_LAYOUT)
+            _digits(buf, _RTC_F, self._rtc_field(b"f"))
+            _digits(buf, _RTC_I, self._rtc_field(b"i"))
+        _digits(buf, at, n)
+        self._rtc.memory(buf)
 
     def stored_fault(self):
-        f = self._rtc_flags()
-        i = f.find(b"f")
-        if i < 0:
-            return 0
-        try:
-            return int(f[i + 1:])
-        except ValueError:
-            return 0
+        return self._rtc_field(b"f")
 
     def store_fault(self, code):
         """Keep (code > 0) or forget (0) the latched fault across resets."""
-        self._rtc_write(code)
+        self._rtc_put(_RTC_F, code)
+
+    def stored_idle_s(self):
+        """Seconds idled before the last reset (SR-07; only a watchdog reset's count is used)."""
+        return self._rtc_field(b"i")
+
+    def store_idle_s(self, s):
+        self._rtc_put(_RTC_I, s)
 
     def deepsleep(self):
         """Sleep until the power button is pressed (only wand.entry.leave calls
@@ -281,3 +303,13 @@ class Esp32Board:
         if esp32 is not None:
             esp32.wake_on_ext0(self._btn_power, esp32.WAKEUP_ALL_LOW)
         self._machine.deepsleep()
+
+
+def _digits(buf, at, n):
+    """Write n (0.._RTC_FIELD_MAX) as _RTC_WIDTH decimal digits into buf at `at`: no allocation."""
+    n = min(max(n, 0), _RTC_FIELD_MAX)
+    i = at + _RTC_WIDTH
+    while i > at:
+        i -= 1
+        buf[i] = 48 + n % 10
+        n //= 10

@@ -46,8 +46,7 @@ class OutputEngine:
         self._shift_rem = 0  # code x µs of shift_us() not yet a whole unit
         self._carry = self._cref = self._clim = 0  # charge carried into this cycle; its ref and floor (carry.py)
         self._hold = 0  # of that, what this cycle's negative half leaves for later ones
-        self._prev_sign = 0
-        self._prev_gate = False
+        self._prev_sign, self._prev_gate = 0, False
         self._half = self._period = self._on = 1000
         self._continuous = True
         self.one_tick = False
@@ -78,8 +77,7 @@ class OutputEngine:
         self.long = self._continuous and self._half >= 20 * self.tick
         self.blocks = not self._continuous and self._half >= 20 * self.tick and self._period < self._half
         self._t_in = self._on_pos = 0
-        self._prev_sign = 0
-        self._prev_gate = False
+        self._prev_sign, self._prev_gate = 0, False
         self._code_prev = self._still = self._seen16 = 0
         self.running = True
         self._hold = self._shift_rem = 0
@@ -301,9 +299,10 @@ class OutputEngine:
         # SR-06: a pulse train's gaps carry a sense current of the half's polarity (a lift there was seen only at the
         # next pulse, 421 ms late, red team rt3); the negative pulses leave the negative gaps their share
         sense = self.sense if self.blocks and (code > self.sense or self._sign < 0) else 0  # (owed: to its end)
-        if not gate and self._sign < 0 and self._prev_gate and self._prev_sign < 0 and not self._resume \
-                and self._neg_ms <= self._neg_t < self._neg_ms + self._on and not self._flat and not self._paid():
-            gate = True  # SR-05: the rest in this pulse, not one of its own (fuzz seed 21749)
+        if not gate and self._sign < 0 and self._prev_gate and self._prev_sign < 0 and not self._resume and not \
+                self._flat and (self._neg_ms - self._neg_t) * 2 <= tick and self._neg_t < self._neg_ms + self._on \
+                and not self._paid():
+            gate = True  # SR-05: the rest in this pulse, not one of its own (seed 21749; _paid()'s half tick: 218 uA/s)
         if self._sign > 0:
             if self._t_in == 0:
                 self._c0 = code

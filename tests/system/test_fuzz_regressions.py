@@ -1410,3 +1410,70 @@ def test_sr04_a_debt_paid_in_a_pulse_gap_ends_its_half_at_the_boundary():
     run = simulate(script, seconds=75, seed=15, settings=settings)
     v = verdict(run)
     assert v["SR-04"]["ok"], v["violations"]
+
+
+def test_sr07_loop_stalls_that_reset_the_chip_do_not_keep_it_awake():
+    """Found (fuzz round 49, both interpreters): `lift`, two 3 s loop stalls at
+    boot and 21.6 s, each a watchdog reset. Each boot restarted the idle clock,
+    and the wand was still on 41 s after the last press, 30 s asked. The idle
+    seconds are kept in RTC memory beside the latched fault, and a watchdog
+    reset goes on from them."""
+    script = [(0, "hold", "level"), (0, "press", "power", 0.05), (0, "stall", 3000), (1.5, "release", "level"),
+              (2.946, "press", "power", 0.2), (21.633, "stall", 3000)]
+    run = simulate(script, seconds=45, seed=0,
+                   settings={"program": "lift", "level": 1, "session_min": 1, "cue_s": 0, "idle_off_s": 30})
+    v = verdict(run)
+    assert v["ok"], v["violations"]
+    assert [c for _, c in run.result["resets"]] == ["wdt", "wdt"], run.result["resets"]
+    assert v["SR-07"]["idle_judged"] == 1 and v["SR-07"]["awake_after_idle_max_s"] <= 31, v["SR-07"]
+    # the watchdog's fault is still latched for the next wake (SR-12), beside the idle count
+    assert run.world.rtc_mem.startswith(b"wand:f00007i"), run.world.rtc_mem
+
+
+def test_a_long_press_with_a_loop_stall_over_its_mark_stops_the_session():
+    """Found by a review: a 1.7 s press of the power button with an 847 ms
+    loop stall over its 1.5 s mark read as a short press, and the session
+    paused instead of stopping. Held 1.5 s by the clock at its release, it is
+    a long press: the session stops."""
+    script = [press(0.5), (5.0, "press", "power", 1.7), (5.9, "stall", 847)]
+    run = simulate(script, seconds=12, seed=3, settings={"program": "tone", "level": 3})
+    v = verdict(run)
+    assert v["ok"], v["violations"]
+    end = run.first("session_end")
+    assert end is not None and end[2][0] == "button", end
+
+
+_SR05_PULSE_STALLS = [
+    "0 file settings.json " + json.dumps({"program": "pulse", "level": 4, "user_max_ua": 500}).encode().hex(),
+    "0.5 press power 0.2", "6.8 press power 1.7", "8.525 stall 29", "9.421 stall 19", "9.726 stall 25"]
+_SR07_RESET_STALLS = [
+    "0 file settings.json " + json.dumps({"program": "lift", "level": 1, "session_min": 1, "cue_s": 0,
+                                          "idle_off_s": 30}).encode().hex(),
+    "0 hold level", "1.5 release level", "2.946 press power 0.2", "0 press power 0.05", "21.633 stall 3000",
+    "0 stall 3000"]
+
+
+@pytest.mark.parametrize("interpreter", ["cpython", "micropython"])
+@pytest.mark.parametrize("name,lines,seed,seconds", [
+    ("sr05", _SR05_PULSE_STALLS, 19, 16),
+    ("sr07", _SR07_RESET_STALLS, 0, 45),
+])
+def test_sr05_sr07_this_rounds_cases_on_both_interpreters(name, lines, seed, seconds, interpreter, tmp_path):
+    """The scripts as the fuzzer and a review wrote them, replayed by `wandctl
+    sim` on each interpreter. SR-05 (a review): `pulse` stopped, three 19..29 ms
+    loop stalls in its ramp-down; a stall cut a negative pulse 5 ms short, the
+    plan's time was over by `_paid()`'s half tick but not by the pulse's own
+    test, and the rest (0.9 uC) went into a pulse of one tick of its own: 196
+    to 92 uA pulse to pulse, 218 uA/s. It is paid in the pulse going on now.
+    SR-07: the round-49 case above."""
+    from simboard import simrun
+
+    script = tmp_path / (name + ".script")
+    script.write_text("\n".join(lines) + "\n")
+    res = simrun.run(simrun.SimOptions(script=str(script), seed=seed, seconds=seconds, interpreter=interpreter))
+    v = simrun.verdict(res)
+    assert v["ok"], v["violations"]
+    if name == "sr05":
+        assert 0 < v["SR-05"]["max_ramp_ua_per_s"] < 200 and v["SR-05"]["pulses"] > 20, v["SR-05"]
+    else:
+        assert v["SR-07"]["idle_judged"] == 1 and v["SR-07"]["awake_after_idle_max_s"] <= 31, v["SR-07"]

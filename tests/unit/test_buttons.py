@@ -102,3 +102,20 @@ def test_down_ms_is_the_first_edge_of_the_press_not_its_chatter():
     b = Button(long_ms=1500)
     run(b, bounce((0, 5, 5, 5), 100, True) + bounce((0, 5), 500, False) + bounce((0, 5, 5, 5), 900, True), 1000)
     assert b.pressed and b.down_ms == 900  # the second press's
+
+
+def test_a_long_press_whose_telling_tick_a_loop_stall_hid_is_long_at_its_release():
+    """Found by a review: a 1.7 s press of the power button with an 847 ms
+    loop stall over its 1.5 s mark read as a short press (a pause, not a stop).
+    Held long_ms by the clock at its release, it is long (the safe side); a
+    press released before long_ms is short as ever, stall or not."""
+    b = Button(long_ms=1500)
+    assert b.check(0, True) == NONE
+    for t in range(10, 900, 10):
+        assert b.check(t, True) == NONE
+    assert b.check(1747, False) == LONG  # the loop stalled from 890 ms to 1747 ms; released at 1700
+    assert b.check(1800, False) == NONE and not b.pressed
+    b = Button(long_ms=1500)
+    b.check(0, True)
+    b.check(300, True)
+    assert b.check(1200, False) == SHORT  # a stall inside a 1 s press

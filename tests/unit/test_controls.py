@@ -34,10 +34,21 @@ class Settings:
         self.written.append((name, value))
 
 
+class Board:
+    """The part of the board Controls uses: the idle seconds kept in RTC memory."""
+
+    def __init__(self):
+        self.idle_s = []
+
+    def store_idle_s(self, s):
+        self.idle_s.append(s)
+
+
 class App:
     """The App as Controls sees it; records what Controls asks of it."""
 
     def __init__(self):
+        self.board = Board()
         self.session = Session(OutputEngine())
         self.sup = Sup()
         self.settings = Settings()
@@ -257,3 +268,58 @@ def test_sr07_a_paused_session_is_ended_after_the_idle_time_then_off():
     assert app.session.state == ses.DONE and app.session.ended_by == ses.END_IDLE
     app.now += 10
     assert c.idle_expired()  # ... then off, once the session is done
+
+
+def test_sr07_the_idle_seconds_are_kept_once_a_second_and_at_once_on_activity():
+    """A watchdog reset loses the uptime; RTC memory keeps the idle count."""
+    app, c, clock = rig(t=0)
+    for t in range(0, 3500, 10):
+        app.now = t
+        c.idle_expired()
+    assert app.board.idle_s == [1, 2, 3], app.board.idle_s
+    clock[0] = 3500
+    press(c, clock, LEVEL)  # activity: 0 kept at once
+    c.idle_expired()
+    assert app.board.idle_s[-1] == 0, app.board.idle_s
+    press(c, clock, POWER)  # a session runs: the count stays 0, nothing written again
+    n = len(app.board.idle_s)
+    for t in range(clock[0], clock[0] + 5000, 10):
+        app.now = t
+        c.idle_expired()
+    assert len(app.board.idle_s) == n, app.board.idle_s[n:]
+
+
+def test_sr07_after_a_watchdog_reset_idling_goes_on_from_the_kept_seconds():
+    """Found (fuzz round 49): loop stalls that reset the chip restarted the idle
+    clock at each boot; the wand was on 41 s after the last press, 30 s asked.
+    The count goes on from the kept seconds plus the watchdog's timeout."""
+    app, c, clock = rig(t=0)
+    app.settings.values["idle_off_s"] = 30
+    c.resume_idle(25)  # 25 s kept, then a 1 s watchdog timeout: 26 s idle at boot
+    app.now = 3990
+    assert not c.idle_expired()
+    app.now = 4000
+    assert c.idle_expired()
+    # a press after the reset is activity as ever
+    app, c, clock = rig()  # (past the bench window: a level press is a press)
+    app.settings.values["idle_off_s"] = 30
+    c.resume_idle(25)
+    press(c, clock, LEVEL)
+    app.now = clock[0] + 28000
+    assert not c.idle_expired() and app.board.idle_s[-1] == 28, app.board.idle_s
+
+
+def test_sr12_a_long_press_told_only_at_its_release_does_not_acknowledge_a_fault():
+    """A release after a loop stall may tell a long press (the safe side for a
+    stop or a level); a fault's acknowledgement needs the button held."""
+    app, c, clock = rig()
+    app.session.state = ses.FAULT
+    app.sup.fault_ms = clock[0]
+    clock[0] += 100
+    hold(c, clock, POWER, 500)
+    clock[0] += 1200  # the loop stalls with the button held; released inside the stall
+    app.now = clock[0]
+    c.step(clock[0], 0)
+    assert app.cleared == [] and app.session.state == ses.FAULT
+    press(c, clock, POWER, 1600)  # held through its 1.5 s: acknowledged
+    assert len(app.cleared) == 1, app.cleared

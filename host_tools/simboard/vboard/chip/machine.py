@@ -132,7 +132,9 @@ class RTC(_Obj):
     _cls = "RTC"
 
     def memory(self, *a):
-        return self._m("memory", a)
+        # any buffer, as on the chip (the firmware writes a preallocated
+        # bytearray); the link carries literals, so it goes as bytes
+        return self._m("memory", tuple(bytes(x) for x in a))
 
 
 for _c in (Pin, DAC, ADC, PWM, WDT, RTC):

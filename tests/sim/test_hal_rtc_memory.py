@@ -1,0 +1,45 @@
+"""wand.hal's fields in RTC memory (the latched fault, SR-12; the idle seconds,
+SR-07) on the simulated chip's RTC: one preallocated layout, each write keeps
+the other field, and what older firmware left is read or ignored."""
+
+import pytest
+
+from simboard import esp32 as sim_esp32
+from simboard import machine as m
+from simboard import time as sim_time
+
+
+@pytest.fixture
+def new_board(world):
+    """Make a board as each boot does (a reset: the same RTC memory), with the boot's one DAC."""
+    from wand import board
+    from wand.hal import Esp32Board
+
+    dac = m.DAC(m.Pin(board.PIN_DAC))
+    return lambda: Esp32Board(m, sim_time, sim_esp32, dac=dac)
+
+
+def test_the_fault_and_the_idle_seconds_share_rtc_memory_and_keep_each_other(world, new_board):
+    b = new_board()
+    assert b.stored_fault() == 0 and b.stored_idle_s() == 0  # empty after a power-on
+    b.store_fault(7)
+    b.store_idle_s(12)
+    assert world.rtc_mem == b"wand:f00007i00012"
+    b2 = new_board()  # after a reset: a new board reads what the old one wrote
+    assert b2.stored_fault() == 7 and b2.stored_idle_s() == 12
+    b2.store_idle_s(13)  # its first write keeps the fault
+    assert b2.stored_fault() == 7 and world.rtc_mem == b"wand:f00007i00013"
+    b2.store_fault(0)
+    assert b2.stored_fault() == 0 and b2.stored_idle_s() == 13
+    b2.store_idle_s(10**9)  # clamped to its five digits
+    assert b2.stored_idle_s() == 99999
+
+
+def test_rtc_memory_of_older_firmware_or_of_anything_else_is_read_safely(world, new_board):
+    m.RTC().memory(b"wand:f7")  # the older layout: the fault is kept
+    b = new_board()
+    assert b.stored_fault() == 7 and b.stored_idle_s() == 0
+    for junk in (b"wand:r", b"keep", b"wand:fx", b"wand:f", bytes(range(256))):
+        m.RTC().memory(junk)
+        b = new_board()
+        assert b.stored_fault() == 0 and b.stored_idle_s() == 0, junk
