@@ -24,6 +24,8 @@ class FlowFraction:
     def __init__(self):
         self._seen_prev = _SEEN_NOTHING  # what the last sample showed of the load
         self._ua_prev = 0  # and the µA it measured
+        self._small_prev = False  # its code too small for the sense to tell what the load takes
+        self._all_told = False  # the last sample at a code it can tell saw all of it flow
 
     def of(self, code, expected, m, flowing, capped, ratio):
         """The fraction (of 1024) of the interval just ended that flowed.
@@ -58,8 +60,16 @@ class FlowFraction:
                     f0 = 1024
                 if seen == _SEEN_ALL and f0 < f:
                     f0 = f
+                if not flowing and seen == _SEEN_ALL and self._small_prev and self._all_told:
+                    # open now; the last sample's code (a pulse train's gap) told nothing of the load, the last
+                    # that could saw all: lifted in this interval (a pulse's first tick, held by a 150 ms stall
+                    # into a lift, was booked at 1 %: 21 % of a phase, a sweep)
+                    f0 = 1024
             self._seen_prev = _SEEN_CAPPED if capped else _SEEN_ALL
             self._ua_prev = m
+            self._small_prev = expected < _CAPPED_MIN_UA
+            if not self._small_prev:
+                self._all_told = not capped
         else:
             self._seen_prev = _SEEN_NOTHING
         return (f + f0) >> 1

@@ -1,11 +1,9 @@
 """Session state machine: envelope (soft ramps), timer, cue, contact handling.
 
-States: idle, ramp_up, running, no_contact, hold (user pause), ramp_down,
-done, fault. The envelope `amp_na` (nA, integer) moves toward the target at
-RAMP_UA_PER_S (SR-05); only a fault or a lost contact (the current has already
-stopped) sets it to zero at once. The timer counts only while current flows
-into skin. The session ends with a ramp-down timed to finish at the planned
-time, and stops only once the engine has paid back all charge (SR-04).
+States: idle, ramp_up, running, no_contact, hold (user pause), ramp_down, done, fault. The envelope `amp_na` (nA,
+integer) moves toward the target at RAMP_UA_PER_S (SR-05); only a fault or a lost contact (the current has already
+stopped) sets it to zero at once. The timer counts only while current flows into skin. The session ends with a
+ramp-down timed to finish at the planned time, and stops only once the engine has paid back all charge (SR-04).
 """
 
 from micropython import const
@@ -33,6 +31,7 @@ _MAX_SESSION_MS = const(1200000)
 # holds through both.
 _OVERRUN_MS = const(3000)
 HARD_RESERVE_MS = const(10000)
+_TELL_MS = const(100)  # SR-06: a lift seen this soon after a pause's current ended is told
 _LONG_RAMP_EXTRA_MS = const(3000)  # a ramp-down of `lift` (or `pulse`, beyond twice) takes up to this much longer
 LEVELS = const(10)
 # SR-06: the lowest setpoint. Below it the sense cannot tell a short (or a lift) from a load through its noise, so no
@@ -238,8 +237,8 @@ class Session:
             return
         eng = self.engine
         # Contact (SR-06) (a pause still ramping down counts too: current flows until it is done)
-        if load == reg.LOAD_OPEN and (st == RAMP_UP or st == RUNNING or st == RAMP_DOWN
-                                      or (st == HOLD and eng.running)):
+        if load == reg.LOAD_OPEN and (st == RAMP_UP or st == RUNNING or st == RAMP_DOWN or st == HOLD and (
+                eng.running or now_ms - self.flow_ms < _TELL_MS)):  # (seen as the pause's last current ended: told)
             self._hold_on_return = st == HOLD
             self.contact_losses += 1
             self.amp_na = 0

@@ -300,9 +300,9 @@ class OutputEngine:
         # next pulse, 421 ms late, red team rt3); the negative pulses leave the negative gaps their share
         sense = self.sense if self.blocks and (code > self.sense or self._sign < 0) else 0  # (owed: to its end)
         if not gate and self._sign < 0 and self._prev_gate and self._prev_sign < 0 and not self._resume and not \
-                self._flat and (self._neg_ms - self._neg_t) * 2 <= tick and self._neg_t < self._neg_ms + self._on \
+                self._flat and self._neg_ms - self._neg_t < tick and self._neg_t < self._neg_ms + self._on \
                 and not self._paid():
-            gate = True  # SR-05: the rest in this pulse, not one of its own (seed 21749; _paid()'s half tick: 218 uA/s)
+            gate = True  # SR-05: the rest in this pulse, not one of its own (seed 21749; under a tick left: 326 uA/s)
         if self._sign > 0:
             if self._t_in == 0:
                 self._c0 = code

@@ -1477,3 +1477,38 @@ def test_sr05_sr07_this_rounds_cases_on_both_interpreters(name, lines, seed, sec
         assert 0 < v["SR-05"]["max_ramp_ua_per_s"] < 200 and v["SR-05"]["pulses"] > 20, v["SR-05"]
     else:
         assert v["SR-07"]["idle_judged"] == 1 and v["SR-07"]["awake_after_idle_max_s"] <= 31, v["SR-07"]
+
+
+def _sweep_case(tp, stalls, mode, lift):
+    """A script of the sweep of stalls and lifts in pauses and stops (this round's)."""
+    sc = [press(0.5), (tp, "press", "power", 0.9), (tp + 8, "press", "power", 1.7)] if mode == "pause" \
+        else [press(0.5), (tp, "press", "power", 1.7)]
+    sc += [(round(tp + t, 3), "stall", ms) for t, ms in stalls]
+    if lift:
+        sc += [(round(tp + lift, 3), "contact", "off"), (round(tp + lift + 0.7, 3), "contact", "on")]
+    return sorted(sc, key=lambda x: x[0])
+
+
+@pytest.mark.parametrize("seed,level,um,tp,stalls,mode,lift", [
+    # SR-05: a 13 ms stall cut a negative pulse 7 ms short; the rest went into a pulse of one tick, 326 uA/s
+    (284, 10, 500, 7.784, [(0.732, 37), (1.433, 13), (4.228, 13)], "pause", 0),
+    # SR-04: a pulse's first tick, held 150 ms by a stall, ran into a lift; its start sample was the gap's 2 uA
+    # sense code, taken as all the load could take: 1 % booked, 21 % of a phase left at the stop's end
+    (19, 4, 150, 7.339, [(1.365, 150), (0.488, 80), (2.955, 50), (2.32, 29)], "stop", 1.51),
+    # SR-06: lifted 2 ms before a pause's last sense current ended; seen as it ended, never told
+    (215, 3, 250, 5.146, [(0.196, 80), (0.324, 25), (4.726, 50)], "pause", 3.917),
+    # oracle: the pause's last code ended 2 ms before the lift (the 10 ms samples could not show it)
+    (226, 1, 400, 4.738, [(3.331, 80), (3.36, 3)], "pause", 3.548),
+    # oracle: a 150 ms stall 9 ms after a lift held the telling (told 8 ms after it)
+    (60, 6, 250, 6.557, [(3.976, 80), (2.193, 150), (0.377, 150)], "pause", 0.368),
+])
+def test_sr04_sr06_stalls_and_lifts_in_a_pulse_trains_pause_and_stop(seed, level, um, tp, stalls, mode, lift):
+    """Found by a sweep of this round (1 to 4 stalls of 3 to 150 ms and a lift
+    in `pulse`'s pauses and stops); each the same on the firmware before."""
+    run = simulate(_sweep_case(tp, stalls, mode, lift), seconds=tp + 14, seed=seed,
+                   settings={"program": "pulse", "level": level, "user_max_ua": um})
+    v = verdict(run)
+    assert v["ok"], v["violations"]
+    if seed == 215:
+        lost = run.first("contact_lost")
+        assert lost is not None and 0 < lost[0] - (tp + lift) * 1000 < 100, lost

@@ -104,3 +104,20 @@ def test_output_off_forgets_the_last_sample():
     assert ff.of(0, 0, 0, False, False, R) == 1024  # a gap (reversal, pause)
     # the start is unknown again: taken as the end
     assert ff.of(200, 400, 100, True, True, R) == 256
+
+
+def test_sr04_a_lift_on_a_pulses_first_tick_after_a_gaps_small_code_books_half():
+    """Found (a sweep of stalls and lifts in `pulse`'s ramp-downs): a pulse's
+    first tick, held 150 ms by a loop stall, ran into a lift. Its start sample
+    was the gap's sense code (2 uA, too small to tell what the load takes), so
+    the start was taken as that 1 uA: 1 % booked, 21 % of a phase left as DC.
+    The last sample that could tell saw all flow: half is booked."""
+    ff = FlowFraction()
+    assert all_of(ff) == 1024  # a pulse into the skin
+    assert ff.of(1, 2, 1, True, False, R) == 1024  # the gap's sense code, all of it (too small to judge)
+    assert ff.of(46, 99, 0, False, True, R) == 512  # the next pulse's tick ends open: half
+    # the same into a load that capped the pulses (past the compliance at 99 uA): its fraction, as before
+    ff = FlowFraction()
+    assert ff.of(46, 99, 10, True, True, R) == 103  # 10 * 1024 // 99, start taken as the end
+    assert ff.of(1, 2, 1, True, False, R) == 1024
+    assert ff.of(46, 99, 0, False, True, R) == 5  # (0 + 1 * 1024 // 99) / 2: nothing says it took more

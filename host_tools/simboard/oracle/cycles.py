@@ -53,9 +53,16 @@ def _tick_ms(v: _View, t):
 
 def _code_tick_uc(v: _View, t):
     """One DAC code held for one tick of the program at t (µC), at the stage's
-    gain plus its 10 % tolerance: the resolution of the output's charge."""
+    gain plus its 10 % tolerance, times a gain_drift in effect at t that
+    raised it: the resolution of the output's charge (x1.09 made one code
+    for a tick 1.2 nominal ones, a ramp-down's last cycle's residue: fuzz
+    round 48)."""
     _, board, _ = _firmware()
-    return board.STAGE_UA_PER_CODE * 1.1 * _tick_ms(v, t) / 1000.0
+    g = 1.0
+    for x, new in _stage_gains(v.tr):
+        if x <= t:
+            g = new
+    return board.STAGE_UA_PER_CODE * 1.1 * max(1.0, g) * _tick_ms(v, t) / 1000.0
 
 
 def _stage_gains(tr: Trace):
