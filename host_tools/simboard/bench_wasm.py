@@ -51,13 +51,13 @@ def check_installed() -> None:
 
 def build(out: Path, mpy_cross: str) -> None:
     """The firmware and the bench's own modules, compiled as deployed (.mpy, deploy.MPY_OPT)."""
-    from wandctl.mpy_build import MPY_OPT
+    from wandctl.mpy_build import MPY_OPT, source_name
 
     (out / "wand").mkdir(parents=True, exist_ok=True)
     # The source name each .mpy carries is interned in the heap when it loads:
-    # "wand/app.py", as deploy names it, not this checkout's absolute path
-    # (which made the heap figures depend on where the checkout is).
-    jobs = [(src, out / "wand" / (src.stem + ".mpy"), "wand/" + src.name)
+    # "wand.app", as deploy names it (mpy_build.source_name), not this
+    # checkout's absolute path (which made the heap figures depend on where the checkout is).
+    jobs = [(src, out / "wand" / (src.stem + ".mpy"), source_name(src.name))
             for src in sorted((FIRMWARE / "wand").glob("*.py"))]
     for name in ("hwlink.py", "heap32.py"):
         jobs.append((WASM_DIR / name, out / name.replace(".py", ".mpy"), name))

@@ -78,6 +78,17 @@ PY_SOURCE_HEAP32_BYTES = 100000
 MPY_OPT = "-O3"
 
 
+def source_name(rel: str) -> str:
+    """The source name a module's .mpy carries (`mpy-cross -s`), for a path relative to the
+    package: its dotted module name ("wand.app", "wand" for __init__.py). The name is interned
+    as a qstr when the .mpy loads, and the import interns the module's name anyway: one qstr
+    per module instead of two ("wand/app.py" was one more, ~22 bytes of heap each). With -O3
+    there are no line numbers, so a traceback names the module either way."""
+    mod = rel[:-3] if rel.endswith(".py") else rel
+    parts = [PACKAGE] + [p for p in mod.split("/") if p != "__init__"]
+    return ".".join(parts)
+
+
 def build(firmware_dir: Path, fmt: int, sub: int, arch: str | None, build_dir: Path = BUILD_DIR):
     """Compile the package to .mpy (cached by source hash). Returns (package files, top files)."""
     firmware_dir = paths.firmware(firmware_dir)
@@ -111,13 +122,13 @@ def build(firmware_dir: Path, fmt: int, sub: int, arch: str | None, build_dir: P
             # name alone: two deploys of different firmware folders (tests run in parallel) share
             # this folder, and a cache by name once handed one deploy the other's version.mpy.
             src_hash = hashlib.sha256(
-                src.read_bytes() + ("%s %s %s" % (rel, arch, MPY_OPT)).encode()
+                src.read_bytes() + ("%s %s %s %s" % (rel, arch, MPY_OPT, source_name(rel))).encode()
             ).hexdigest()
             dst = out_dir / (src_hash + ".mpy")
             if not dst.exists():
                 # (unique per process and thread: two threads building alike met on one name)
                 tmp = dst.with_name("%s.%d.%d.tmp" % (dst.name, os.getpid(), threading.get_ident()))
-                cmd = [tool, MPY_OPT, "-o", str(tmp), "-s", PACKAGE + "/" + rel]
+                cmd = [tool, MPY_OPT, "-o", str(tmp), "-s", source_name(rel)]
                 if arch:
                     cmd.append("-march=" + arch)
                 cmd.append(str(src))
