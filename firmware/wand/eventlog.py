@@ -30,16 +30,15 @@ class EventLog:
         self._count = 0  # lines in the current file
         self._oversize = False
 
-    def _lines(self, i):
-        """The readable records of file i, read a line at a time (a line of
-        ours is short; a longer one is cut, and does not parse). At most
-        _MAX_BYTES are read: self._oversize says the file went on."""
+    def _records(self, i):
+        """The readable records of file i, one at a time, read a line at a time
+        (a line of ours is short; a longer one is cut, and does not parse). At
+        most _MAX_BYTES are read: self._oversize says the file went on."""
         self._oversize = False
         try:
             f = self.fs.open(FILES[i], "r")
         except OSError:
-            return []
-        out = []
+            return
         n = 0
         try:
             while True:
@@ -52,28 +51,37 @@ class EventLog:
                     break
                 rec = parse_line(line.rstrip("\n"))
                 if rec is not None:
-                    out.append(rec)
+                    yield rec
         except (OSError, UnicodeError):
             pass  # unreadable lines are skipped, never fatal
         finally:
             f.close()
-        return out
+
+    def _scan(self, i):
+        """(records, last seq, highest boot) of file i, keeping none of them:
+        a full log is 64 records, several KB held at once at boot."""
+        count, last, boot = 0, -1, None
+        for r in self._records(i):
+            count += 1
+            last = r["seq"]
+            if boot is None or r["boot"] > boot:
+                boot = r["boot"]
+        return count, last, boot
 
     def open(self):
         """Find the newest file and the next sequence number; count this boot."""
-        a = self._lines(0)
+        n_a, last_a, boot_a = self._scan(0)
         full_a = self._oversize
-        b = self._lines(1)
+        n_b, last_b, boot_b = self._scan(1)
         full_b = self._oversize
-        last_a = a[-1]["seq"] if a else -1
-        last_b = b[-1]["seq"] if b else -1
         if last_b > last_a:
-            self._cur, self._count, last = 1, HALF if full_b else len(b), last_b
+            self._cur, self._count, last = 1, HALF if full_b else n_b, last_b
         else:
-            self._cur, self._count, last = 0, HALF if full_a else len(a), last_a
+            self._cur, self._count, last = 0, HALF if full_a else n_a, last_a
         self.seq = last + 1
-        boots = [r["boot"] for r in a + b]
-        self.boot = (max(boots) + 1) if boots else 1
+        if boot_a is None or (boot_b is not None and boot_b > boot_a):
+            boot_a = boot_b
+        self.boot = (boot_a + 1) if boot_a is not None else 1
 
     def append(self, t_ms, kind, a=None, b=None):
         line = "%d %d %d %s %s %s\n" % (
@@ -99,7 +107,8 @@ class EventLog:
         self.seq += 1
 
     def tail(self, n):
-        recs = self._lines(0) + self._lines(1)
+        recs = list(self._records(0))
+        recs.extend(self._records(1))
         recs.sort(key=lambda r: r["seq"])
         return recs[-n:] if n > 0 else []
 

@@ -94,11 +94,16 @@ class History:
     # --- reading -------------------------------------------------------------------
     def records(self):
         """The stored records, oldest first."""
-        out = []
+        out = list(self._parsed())
+        out.sort(key=lambda r: r["seq"])
+        return out[-MAX:]
+
+    def _parsed(self):
+        """The file's readable records, one at a time, in file order."""
         try:
             f = self.fs.open(FILE, "rb")
         except OSError:
-            return out
+            return
         try:
             data = f.read()
         except OSError:
@@ -111,9 +116,7 @@ class History:
             except UnicodeError:
                 continue
             if r is not None:
-                out.append(r)
-        out.sort(key=lambda r: r["seq"])
-        return out[-MAX:]
+                yield r
 
     def open(self, boot):
         """At boot: drop a temp file a power cut left, remember the boot number."""
@@ -195,16 +198,20 @@ class History:
         }
 
     def _store(self, ended, current_s):
-        """Rewrite the file with this session's record (new or updated); never raises OSError."""
+        """Rewrite the file with this session's record (new or updated); never raises OSError.
+        The records are kept as (seq, line) while the file is rewritten, not as
+        records(): 16 dicts held at once at a session's start and end (3.7 KB)."""
         try:
-            recs = self.records()
-            if ended == CUT:  # a new session: the next sequence number
-                self._seq = (recs[-1]["seq"] + 1) if recs else 0
-            else:
-                recs = [r for r in recs if r["seq"] != self._seq]
-            recs.append(self._record(ended, current_s))
+            recs = [(r["seq"], _line(r)) for r in self._parsed()]
+            recs.sort(key=lambda x: x[0])
             recs = recs[-MAX:]
-            atomicfile.write(self.fs, FILE, "".join(_line(r) for r in recs))
+            if ended == CUT:  # a new session: the next sequence number
+                self._seq = (recs[-1][0] + 1) if recs else 0
+            else:
+                recs = [x for x in recs if x[0] != self._seq]
+            recs.append((self._seq, _line(self._record(ended, current_s))))
+            recs = recs[-MAX:]
+            atomicfile.write(self.fs, FILE, "".join(x[1] for x in recs))
         except (OSError, MemoryError):
             pass  # a full or failing flash never stops the wand
 
