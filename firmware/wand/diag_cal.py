@@ -10,7 +10,7 @@ the running calibration keeps its code alive until it ends.
 
 from micropython import const
 
-from wand.settings import SettingsError
+from wand.settings import SettingsError, validate_field
 
 _CAL_SETTLE = const(10)
 _CAL_SAMPLES = const(20)
@@ -97,7 +97,7 @@ class _Cal:
             ("cal_offset_na", offset_na),
         )
         try:
-            self.app.settings.set_many(pairs)
+            set_many(self.app.settings, pairs)
         except SettingsError as e:
             return "calibration out of range, not stored: " + str(e)
         except OSError:
@@ -112,3 +112,20 @@ class _Cal:
             "sense_uv_per_ua": sense_per_ua,
             "points_ua": i_true,
         }
+
+
+def set_many(st, pairs):
+    """Settings.set() for several at once (a calibration's coefficients): all validated
+    before any is changed; all or none stored. (Here, not in wand.settings: only the
+    calibration uses it.)"""
+    for name, value in pairs:
+        validate_field(name, value)
+    vals = st.values
+    old = dict(vals)
+    for name, value in pairs:
+        vals[name] = value
+    try:
+        st.save()
+    except (OSError, MemoryError):
+        st.values = old
+        raise

@@ -37,8 +37,6 @@ INT_FIELDS = {
 }
 BOOL_FIELDS = {"mute": False}
 NAMES = ("program",) + tuple(sorted(INT_FIELDS)) + tuple(sorted(BOOL_FIELDS))
-# Settings the user may change from the console (calibration only via `calibrate`).
-USER_NAMES = ("program", "level", "session_min", "cue_s", "user_max_ua", "idle_off_s", "mute")
 
 
 class SettingsError(ValueError):
@@ -72,23 +70,6 @@ def validate_field(name, value):
             return value
         raise SettingsError("%s must be true or false" % name)
     raise SettingsError("unknown setting " + str(name))
-
-
-def parse_value(name, text):
-    """Convert console text to a typed value for name (then validate it)."""
-    if name in BOOL_FIELDS:
-        t = text.lower()
-        if t in ("1", "on", "true", "yes"):
-            return validate_field(name, True)
-        if t in ("0", "off", "false", "no"):
-            return validate_field(name, False)
-        raise SettingsError("%s must be on or off" % name)
-    if name in INT_FIELDS:
-        try:
-            return int(text)
-        except ValueError:
-            raise SettingsError("%s must be a whole number" % name)
-    return validate_field(name, text)
 
 
 _MAX_NESTING = 4  # a settings file is one flat object; deeper is not ours
@@ -165,20 +146,6 @@ class Settings:
             self.values[name] = old
             raise
         return v
-
-    def set_many(self, pairs):
-        """All validated before any is changed; all or none stored (as set())."""
-        for name, value in pairs:
-            validate_field(name, value)
-        vals = self.values
-        old = dict(vals)
-        for name, value in pairs:
-            vals[name] = value
-        try:
-            self.save()
-        except (OSError, MemoryError):
-            self.values = old
-            raise
 
     def save(self):
         atomicfile.write(self.fs, FILE, json.dumps(self.values))

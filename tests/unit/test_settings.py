@@ -8,7 +8,7 @@ CPython and on the MicroPython unix port."""
 import json
 
 from support import raises
-from wand import programs, settings
+from wand import diag_cal, diag_set, programs, settings
 from wand.safety import HARD_CEILING_UA
 from wand.session import MAX_SESSION_MIN, MIN_TARGET_UA
 
@@ -123,14 +123,14 @@ def test_sr10_wrong_types_are_refused():
 
 def test_sr10_parse_value_turns_console_text_into_typed_values():
     for text, value in (("on", True), ("1", True), ("YES", True), ("off", False), ("0", False), ("no", False)):
-        assert settings.parse_value("mute", text) is value, text
-    raises(SettingsError, settings.parse_value, "mute", "maybe")
-    assert settings.parse_value("level", "7") == 7
-    assert settings.parse_value("user_max_ua", "9999") == 9999  # typed here, refused by set()
+        assert diag_set.parse_value("mute", text) is value, text
+    raises(SettingsError, diag_set.parse_value, "mute", "maybe")
+    assert diag_set.parse_value("level", "7") == 7
+    assert diag_set.parse_value("user_max_ua", "9999") == 9999  # typed here, refused by set()
     for text in ("7.5", "seven", ""):
-        raises(SettingsError, settings.parse_value, "level", text)
-    assert settings.parse_value("program", "tone") == "tone"
-    raises(SettingsError, settings.parse_value, "program", "fast")
+        raises(SettingsError, diag_set.parse_value, "level", text)
+    assert diag_set.parse_value("program", "tone") == "tone"
+    raises(SettingsError, diag_set.parse_value, "program", "fast")
 
 
 def test_sr10_a_file_with_bad_fields_keeps_the_good_ones_and_reports_the_rest():
@@ -218,9 +218,9 @@ def test_sr10_invalid_values_are_never_stored():
         raises(SettingsError, s.set, name, value)
     assert fs.files[settings.FILE] == before and s.get("level") == 6
     # set_many checks every pair before it changes any
-    raises(SettingsError, s.set_many, (("level", 2), ("user_max_ua", 9999)))
+    raises(SettingsError, diag_cal.set_many, s, (("level", 2), ("user_max_ua", 9999)))
     assert s.get("level") == 6 and fs.files[settings.FILE] == before
-    s.set_many((("level", 2), ("user_max_ua", 300)))
+    diag_cal.set_many(s, (("level", 2), ("user_max_ua", 300)))
     assert json.loads(fs.files[settings.FILE])["user_max_ua"] == 300
 
 
@@ -234,7 +234,7 @@ def test_sr10_a_failed_save_of_several_values_keeps_the_old_ones():
     gain, offset = s.get("cal_gain_na"), s.get("cal_offset_na")
     before = fs.files.get(settings.FILE)
     fs.fail = "rename"
-    raises(OSError, s.set_many, (("cal_gain_na", gain + 40), ("cal_offset_na", offset + 1000)))
+    raises(OSError, diag_cal.set_many, s, (("cal_gain_na", gain + 40), ("cal_offset_na", offset + 1000)))
     assert (s.get("cal_gain_na"), s.get("cal_offset_na")) == (gain, offset)
     assert fs.files.get(settings.FILE) == before
     fs.fail = ""

@@ -3,7 +3,7 @@ the event log survives power loss. Power is cut at every flash operation."""
 
 from simboard.flashfs import FlashFS, PowerCut
 from support import raises, rmtree, tmpdir
-from wand import eventlog, settings
+from wand import diag_cal, diag_set, eventlog, settings
 from wand.safety import HARD_CEILING_UA
 from wand.session import MAX_SESSION_MIN
 
@@ -56,7 +56,7 @@ def test_sr10_set_rejects_out_of_range_and_wrong_types():
     raises(settings.SettingsError, s.set, "level", True)
     raises(settings.SettingsError, s.set, "program", "nope")
     raises(settings.SettingsError, s.set, "cal_gain_na", 10)  # beyond 20 % of nominal
-    raises(settings.SettingsError, settings.parse_value, "mute", "maybe")
+    raises(settings.SettingsError, diag_set.parse_value, "mute", "maybe")
     assert s.values == settings.defaults()
     s.set("level", 9)
     assert settings.Settings(FlashFS(root)).load() == []
@@ -89,7 +89,7 @@ def test_sr10_power_cut_at_every_step_of_a_settings_write():
             assert after.values["level"] == 8 and after.values["program"] == "tone"
             break
         # restore the old state for the next cut point
-        settings.Settings(FlashFS(root)).set_many((("level", 4), ("program", "lift")))
+        diag_cal.set_many(settings.Settings(FlashFS(root)), (("level", 4), ("program", "lift")))
         n += 1
     assert n > 4  # the write had several steps, each was cut
     rmtree(root)
