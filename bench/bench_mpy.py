@@ -136,7 +136,7 @@ class BenchBoard:
     def store_fault(self, code):
         pass
 
-    def stored_idle_s(self):
+    def stored_idle_ms(self):
         return 0
 
     def store_idle_s(self, s):

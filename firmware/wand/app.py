@@ -106,7 +106,7 @@ class App:
             self._restoring = False
         if self.reset_cause == _WDT_RESET:
             self.sup.trip(0, faults.WATCHDOG)
-            self.controls.resume_idle(b.stored_idle_s())  # SR-07: a watchdog reset is not activity
+            self.controls.resume_idle(b.stored_idle_ms())  # SR-07: a watchdog reset is not activity
         # SR-08: with the output off, the sense must read near zero by the
         # stored calibration (8 readings averaged: judged to CAL_ZERO_UA).
         raw = 0

@@ -10,7 +10,6 @@ from micropython import const
 from wand import session as ses
 from wand import ui as uimod
 from wand.buttons import DEBOUNCE_MS, LONG, REPEAT, SHORT, Button
-from wand.hal import WDT_TIMEOUT_MS
 from wand.settings import SettingsError
 
 _BENCH_HOLD_MS = const(1000)
@@ -42,13 +41,13 @@ class Controls:
         self._bench_until = _BENCH_HOLD_MS
         self._bench_candidate = False
 
-    def resume_idle(self, idle_s):
+    def resume_idle(self, idle_ms):
         """SR-07: after a watchdog reset, which is not activity, idling goes on
-        from the seconds kept before it, plus the watchdog's timeout the loop
-        stalled for (a loop that stalls again and again idled off 41 s after
-        the last press, 30 s asked: fuzz round 49)."""
-        self._last_activity = -(idle_s * 1000 + WDT_TIMEOUT_MS)
-        self._idle_kept_s = idle_s
+        from what was idled before it (the board's stored_idle_ms: a loop that
+        stalls again and again idled off 41 s after the last press, 30 s
+        asked: fuzz round 49)."""
+        self._last_activity = -idle_ms
+        self._idle_kept_s = idle_ms // 1000
 
     def _keep_idle(self, now):
         s = (now - self._last_activity) // 1000

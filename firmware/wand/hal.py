@@ -286,9 +286,10 @@ class Esp32Board:
         """Keep (code > 0) or forget (0) the latched fault across resets."""
         self._rtc_put(_RTC_F, code)
 
-    def stored_idle_s(self):
-        """Seconds idled before the last reset (SR-07; only a watchdog reset's count is used)."""
-        return self._rtc_field(b"i")
+    def stored_idle_ms(self):
+        """SR-07, after a watchdog reset: the ms idled before it, the seconds kept plus the
+        watchdog's timeout (the loop stalled that long before the reset)."""
+        return self._rtc_field(b"i") * 1000 + WDT_TIMEOUT_MS
 
     def store_idle_s(self, s):
         self._rtc_put(_RTC_I, s)

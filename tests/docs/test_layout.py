@@ -57,6 +57,14 @@ def test_no_import_cycle_inside_the_firmware():
             visit(m, [])
 
 
+def test_only_the_entry_imports_the_hal():
+    """Hardware is injected: the App and its parts get a board, never import
+    wand.hal (controls.py once did for one constant, and a bench App without
+    the chip's board loaded the HAL's 6 KB with it)."""
+    users = sorted(p.name for p in WAND.glob("*.py") if p.stem != "hal" and "hal" in _imports(p))
+    assert users == ["entry.py"], users
+
+
 def test_no_host_tool_file_is_over_500_lines():
     files = list((ROOT / "host_tools").rglob("*.py"))
     assert len(files) > 40  # (the walk sees the packages)

@@ -21,25 +21,25 @@ def new_board(world):
 
 def test_the_fault_and_the_idle_seconds_share_rtc_memory_and_keep_each_other(world, new_board):
     b = new_board()
-    assert b.stored_fault() == 0 and b.stored_idle_s() == 0  # empty after a power-on
+    assert b.stored_fault() == 0 and b.stored_idle_ms() == 1000  # empty after a power-on
     b.store_fault(7)
     b.store_idle_s(12)
     assert world.rtc_mem == b"wand:f00007i00012"
     b2 = new_board()  # after a reset: a new board reads what the old one wrote
-    assert b2.stored_fault() == 7 and b2.stored_idle_s() == 12
+    assert b2.stored_fault() == 7 and b2.stored_idle_ms() == 13000
     b2.store_idle_s(13)  # its first write keeps the fault
     assert b2.stored_fault() == 7 and world.rtc_mem == b"wand:f00007i00013"
     b2.store_fault(0)
-    assert b2.stored_fault() == 0 and b2.stored_idle_s() == 13
+    assert b2.stored_fault() == 0 and b2.stored_idle_ms() == 14000
     b2.store_idle_s(10**9)  # clamped to its five digits
-    assert b2.stored_idle_s() == 99999
+    assert b2.stored_idle_ms() == 99999 * 1000 + 1000
 
 
 def test_rtc_memory_of_older_firmware_or_of_anything_else_is_read_safely(world, new_board):
     m.RTC().memory(b"wand:f7")  # the older layout: the fault is kept
     b = new_board()
-    assert b.stored_fault() == 7 and b.stored_idle_s() == 0
+    assert b.stored_fault() == 7 and b.stored_idle_ms() == 1000
     for junk in (b"wand:r", b"keep", b"wand:fx", b"wand:f", bytes(range(256))):
         m.RTC().memory(junk)
         b = new_board()
-        assert b.stored_fault() == 0 and b.stored_idle_s() == 0, junk
+        assert b.stored_fault() == 0 and b.stored_idle_ms() == 1000, junk

@@ -292,10 +292,11 @@ def test_sr07_the_idle_seconds_are_kept_once_a_second_and_at_once_on_activity():
 def test_sr07_after_a_watchdog_reset_idling_goes_on_from_the_kept_seconds():
     """Found (fuzz round 49): loop stalls that reset the chip restarted the idle
     clock at each boot; the wand was on 41 s after the last press, 30 s asked.
-    The count goes on from the kept seconds plus the watchdog's timeout."""
+    The count goes on from what the board kept (the seconds idled plus the
+    watchdog's timeout: hal.stored_idle_ms)."""
     app, c, clock = rig(t=0)
     app.settings.values["idle_off_s"] = 30
-    c.resume_idle(25)  # 25 s kept, then a 1 s watchdog timeout: 26 s idle at boot
+    c.resume_idle(26000)  # 25 s kept, then a 1 s watchdog timeout: 26 s idle at boot
     app.now = 3990
     assert not c.idle_expired()
     app.now = 4000
@@ -303,7 +304,7 @@ def test_sr07_after_a_watchdog_reset_idling_goes_on_from_the_kept_seconds():
     # a press after the reset is activity as ever
     app, c, clock = rig()  # (past the bench window: a level press is a press)
     app.settings.values["idle_off_s"] = 30
-    c.resume_idle(25)
+    c.resume_idle(26000)
     press(c, clock, LEVEL)
     app.now = clock[0] + 28000
     assert not c.idle_expired() and app.board.idle_s[-1] == 28, app.board.idle_s
