@@ -24,7 +24,7 @@ class Controls:
         self._bench_until = -1
         self._bench_candidate = False
         self._last_activity = 0  # uptime of the last press (SR-07's idle auto-off)
-        self._idle_kept_s = 0  # the idle seconds last kept in RTC memory
+        self._idle_kept_s = -1  # the idle seconds last kept in RTC memory (-1: written at the first look, review)
         self._sleep_when_done = False
         self._dirty = {}  # settings changed by buttons during a session, saved after it
 
@@ -47,11 +47,12 @@ class Controls:
         stalls again and again idled off 41 s after the last press, 30 s
         asked: fuzz round 49)."""
         self._last_activity = -idle_ms
-        self._idle_kept_s = idle_ms // 1000
 
     def _keep_idle(self, now):
-        s = (now - self._last_activity) // 1000
-        if s != self._idle_kept_s:  # (once a second while idling, at once on activity)
+        # rounded up, never under what was idled (rounded down, each reset of a loop stalling every 2 s lost up
+        # to a second: 58 s awake for 30, review); once a second while idling, at once on activity
+        s = (now - self._last_activity + 999) // 1000
+        if s != self._idle_kept_s:
             self._idle_kept_s = s
             self.app.board.store_idle_s(s)
 

@@ -51,6 +51,7 @@ _RTC_F = const(6)  # where the digits of "f" and "i" start in _RTC_LAYOUT
 _RTC_I = const(12)
 _RTC_WIDTH = const(5)
 _RTC_FIELD_MAX = const(99999)
+_BOOT_MS_MAX = const(10000)
 
 
 class Esp32Board:
@@ -288,8 +289,10 @@ class Esp32Board:
 
     def stored_idle_ms(self):
         """SR-07, after a watchdog reset: the ms idled before it, the seconds kept plus the
-        watchdog's timeout (the loop stalled that long before the reset)."""
-        return self._rtc_field(b"i") * 1000 + WDT_TIMEOUT_MS
+        watchdog's timeout (the loop stalled that long before the reset) and the boot's own
+        time (ticks_ms() counts from the chip's reset; more than _BOOT_MS_MAX is a host's clock)."""
+        t = self._time.ticks_ms()
+        return self._rtc_field(b"i") * 1000 + WDT_TIMEOUT_MS + (t if 0 <= t < _BOOT_MS_MAX else 0)
 
     def store_idle_s(self, s):
         self._rtc_put(_RTC_I, s)

@@ -346,4 +346,4 @@ class Session:
             if st == RAMP_DOWN and self._stop_after_ramp:
                 self._end(now_ms, self._stop_reason)
             elif eng.running:  # (once: stop() of a stopped engine returns 0, review)
-                self._kept = eng.stop()  # a residue, carried on after the pause
+                self._kept += eng.stop()  # a residue, carried on after the pause (+: a lift's in it, review)

@@ -1512,3 +1512,34 @@ def test_sr04_sr06_stalls_and_lifts_in_a_pulse_trains_pause_and_stop(seed, level
     if seed == 215:
         lost = run.first("contact_lost")
         assert lost is not None and 0 < lost[0] - (tp + lift) * 1000 < 100, lost
+
+
+def test_sr07_a_loop_stalling_every_2_s_does_not_keep_it_awake():
+    """A review of the round-49 fix: the idle seconds were kept rounded down,
+    and each watchdog reset of a loop stalling every 1.98 s lost up to a
+    second: awake 58 s after the last activity, 30 s asked (89 s, never
+    asleep while the stalls went on, before the fix). Kept rounded up, with
+    the boot's own time added, it sleeps on time."""
+    script = [(0.3, "press", "power", 0.2), (3.0, "press", "power", 1.7)]
+    script += [(round(8.0 + 1.98 * k, 3), "stall", 1200) for k in range(42)]
+    run = simulate(script, seconds=100, seed=0, settings={"program": "tone", "level": 1, "idle_off_s": 30})
+    v = verdict(run)
+    assert v["ok"], v["violations"]
+    leave = [e for e in run.events if e[1] == "leave"]
+    assert leave and leave[0][2] == ("auto_off",) and leave[0][0] < 5700 + 30000 + 2000, leave
+
+
+def test_sr07_sr12_a_count_an_earlier_wake_left_does_not_hide_a_watchdog_fault():
+    """A review of the round-49 fix: idle off at 30 s, woken at 40 s, a session
+    started half a second later kept the count at 0 and never rewrote the 31
+    s the earlier wake left in RTC memory; a watchdog reset at 50 s resumed
+    from it and slept at once, the fault never shown. The count is written at
+    the first look after every boot."""
+    script = [(40.0, "press", "power", 0.3), (40.5, "press", "power", 0.2), (50.0, "stall", 1500)]
+    run = simulate(script, seconds=90, seed=0, settings={"program": "tone", "level": 1, "idle_off_s": 30})
+    v = verdict(run)
+    assert v["ok"], v["violations"]
+    wdt = [t for t, c in run.result["resets"] if c == "wdt"]
+    assert len(wdt) == 1, run.result["resets"]
+    lit = [s.t for s in run.samples if s.t >= wdt[0] and (s.g or s.r)]
+    assert lit and lit[-1] - wdt[0] >= 25000, (wdt, lit[-1:])  # the fault shown until idle off, 30 s on

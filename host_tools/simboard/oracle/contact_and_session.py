@@ -81,8 +81,12 @@ def sr06(v: _View):
             # the output ended by itself within a sample of the lift (a pause's last code of its
             # ramp-down, 2 ms before a lift the 10 ms samples could not show): nothing flowed
             # into the open load for the firmware to see (a sweep of stalls in pauses)
+            # (and stayed off: a pause of `lift` dithers between codes 1 and 0, sample to sample, and
+            # a firmware that went on driving the open load was excused by one 0: review)
             after = next((s for s in smp if s[0] >= t_lift), None)
-            sensed = not (after is not None and after[0] - t_lift < tr.sample_ms and after[2] == 0)
+            till = min([x for x in backs if x > t_lift] + [t_lift + TOLD_MAX_MS + SAMPLE_SLACK_MS])
+            sensed = not (after is not None and after[0] - t_lift < tr.sample_ms
+                          and all(s[2] == 0 for s in smp if t_lift <= s[0] < till))
         if not judgeable and not sensed:
             continue  # nothing was flowing when it was lifted
         if any(t - 30 <= f <= t for f in v.faults):
