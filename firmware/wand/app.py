@@ -128,6 +128,7 @@ class App:
         self.cal.sense_offset_uv = s["cal_sense_offset_uv"]
         self.cal.sense_uv_per_ua = s["cal_sense_uv_per_ua"]
         self.engine.sense = self.cal.code_for(programs.SENSE_UA) or 1  # SR-06: `pulse`'s 2 uA between its pulses
+        self.session.ramp = ses.RAMP_UA_PER_S * min(s["cal_gain_na"], reg.GAIN_NOM) // reg.GAIN_NOM  # SR-05 (below)
         self.sup.set_user_max(s["user_max_ua"])
         self.session.configure(s["program"], s["level"], self.sup.limit_ua, s["session_min"], s["cue_s"])
         self.ui.muted = s["mute"]

@@ -59,6 +59,7 @@ class Session:
     def __init__(self, engine, on_event=None):
         self.engine = engine
         self.on_event = on_event or _noop
+        self.ramp = RAMP_UA_PER_S  # nA/ms, slower under a stored stage gain below nominal (App.apply_settings)
         self.state = IDLE
         self.program: tuple = programs.PROGRAMS[0]
         self.level = 3
@@ -304,19 +305,19 @@ class Session:
             remaining = self.session_ms - self.delivered_ms
             lead = self.amp_na  # the ramp-down's length, as its worth of nA
             if eng.long:
-                lead += _LONG_RAMP_EXTRA_MS * RAMP_UA_PER_S  # (the fall above)
+                lead += _LONG_RAMP_EXTRA_MS * self.ramp  # (the fall above)
             elif eng.blocks:  # (`pulse`: the fall waits through its negative blocks, the first whole)
-                lead += lead + _LONG_RAMP_EXTRA_MS * RAMP_UA_PER_S
-            if remaining * RAMP_UA_PER_S <= lead:
+                lead += lead + _LONG_RAMP_EXTRA_MS * self.ramp
+            if remaining * self.ramp <= lead:
                 self.stop(now_ms, END_TIMER)
                 st = self.state
         # Envelope toward the target at the ramp rate.
         target = self.target_ua() * 1000
-        step = RAMP_UA_PER_S * elapsed_ms
+        step = self.ramp * elapsed_ms
         # A move takes at most two ticks' worth per tick: a loop stall is not caught up in one step (81 uA at once: fuzz
         # round 14; 181 uA falling, red team rt2), so it ends the session up to its length later (SR-07:
         # HARD_RESERVE_MS).
-        most = RAMP_UA_PER_S * 2 * self.tick_ms
+        most = self.ramp * 2 * self.tick_ms
         if step > most:
             step = most
         a = self.amp_na

@@ -311,7 +311,8 @@ class OutputEngine:
             out = (code if gate else sense) if not self._resume else carry.last_tick(-self.q, least, tick)
         else:
             # (the sense current to under a tick: _paid()'s 0.5 % past the plan left a gap's worth)
-            out = sense if not gate and self.q - self._hold >= tick else 0  # (a debt's too: dark for seconds, review)
+            o = self.q - self._hold  # (the gaps' sense code cut to what is owed: 4 codes at the lowest stored
+            out = (sense if o >= sense * tick else (o + tick // 2) // tick) if not gate and o >= tick else 0  # offset)
             if gate and not self._paid():
                 q = self.q - self._hold
                 if self._resume:

@@ -1543,3 +1543,53 @@ def test_sr07_sr12_a_count_an_earlier_wake_left_does_not_hide_a_watchdog_fault()
     assert len(wdt) == 1, run.result["resets"]
     lit = [s.t for s in run.samples if s.t >= wdt[0] and (s.g or s.r)]
     assert lit and lit[-1] - wdt[0] >= 25000, (wdt, lit[-1:])  # the fault shown until idle off, 30 s on
+
+
+def test_sr04_a_gaps_sense_code_is_cut_to_what_is_owed():
+    """Found (fuzz round 51, both interpreters): `pulse` with the lowest stored
+    stage offset (-5000 nA) and a gain of 1778 nA a code, paused 240 ms after
+    its start. The sense current between the pulses is 4 codes there, and the
+    last gap tick paid 4 codes where 2 were owed: 0.0433 uC, 1.07 % of the one
+    cycle's 4.06 uC phase. A gap's code is cut to what is owed."""
+    script = [(0, "hold", "level"), (0.25, "press", "power", 0.05), (0.3, "press", "power", 0.2),
+              (1.5, "release", "level")]
+    run = simulate(script, seconds=15, seed=0,
+                   settings={"program": "pulse", "cal_gain_na": 1778, "cal_offset_na": -5000})
+    v = verdict(run)
+    assert v["ok"], v["violations"]
+    assert abs(run.stats()["net_charge_uc"]) < 0.024, run.stats()  # under one code for one tick (0.0433 before)
+
+
+@pytest.mark.parametrize("seed,level,um,tp", [(124, 1, 100, 2.515), (133, 6, 250, 2.51), (212, 3, 250, 4.246)])
+def test_oracle_sr05_a_sense_current_of_4_codes_is_no_pulse(seed, level, um, tp):
+    """Found by a sweep of calibrations at the validator's edges: a stored
+    stage offset of -5000 nA and gain of 2000 nA a code make the sense current
+    between `pulse`'s pulses 4 codes, 8.6 uA, over the oracle's fixed 8.5 uA,
+    and the gaps read as pulses: 444..727 uA/s. The oracle takes the sense
+    code from the stored calibration, as the firmware does."""
+    run = simulate([press(0.5), (tp, "press", "power", 1.7)], seconds=tp + 9, seed=seed,
+                   settings={"program": "pulse", "level": level, "user_max_ua": um, "cal_offset_na": -5000,
+                             "cal_gain_na": 2000})
+    v = verdict(run)
+    assert v["ok"], v["violations"]
+    assert v["SR-05"]["pulses"] > 5 and v["SR-05"]["max_ramp_ua_per_s"] < 200, v["SR-05"]
+
+
+@pytest.mark.parametrize("seed,level,um,end,cal", [
+    (283, 6, 250, 9.907, {"cal_gain_na": 1800, "cal_offset_na": -5000, "cal_sense_uv_per_ua": 4200}),
+    (205, 10, 100, 6.731, {"cal_gain_na": 1726, "cal_offset_na": 5000, "cal_sense_uv_per_ua": 4200}),
+    (219, 3, 250, 4.073, {"cal_gain_na": 1726, "cal_offset_na": 5000, "cal_sense_uv_per_ua": 4200}),
+])
+def test_sr05_a_stored_stage_gain_below_nominal_ramps_no_faster(seed, level, um, end, cal):
+    """Found by a sweep of calibrations at the validator's edges: a stored
+    stage gain 17..20 % under the real one (a calibration against a resistor
+    of the wrong value) made the envelope's 90 uA/s in codes 112 real uA/s,
+    and `tone`'s phases 212..216 uA/s apart. Under a stored gain below
+    nominal the envelope ramps that much slower (session.ramp)."""
+    settings = {"program": "tone", "level": level, "user_max_ua": um}
+    settings.update(cal)
+    run = simulate([press(0.5), (end, "press", "power", 1.7 if int(end * 1000) % 2 else 0.2)], seconds=end + 10,
+                   seed=seed, settings=settings)
+    v = verdict(run)
+    assert v["ok"], v["violations"]
+    assert 0 < v["SR-05"]["max_ramp_ua_per_s"] < 200, v["SR-05"]

@@ -399,3 +399,16 @@ def test_oracle_sr04_one_code_for_a_tick_is_at_the_drifted_stages_gain():
     assert ok["SR-04"]["ok"], ok["violations"]
     worse = oracle.judge(trace((amp,), neg_scale=1 - 0.03 / (amp * HALF / 1000.0), actions=drift))
     assert not worse["SR-04"]["ok"], worse["SR-04"]
+
+
+def test_oracle_sr05_the_sense_floor_follows_the_stored_calibration():
+    """The current between a pulse train's pulses that is taken as its sense
+    current, not a pulse: 8.5 uA at the nominal calibration (1 code), over 4
+    codes where a stored offset of -5000 nA and gain of 2000 nA make them 4."""
+    from simboard.oracle.trace import effective_settings
+    from simboard.oracle.view import sense_floor_ua
+
+    nominal = sense_floor_ua(effective_settings(None))
+    assert nominal == pytest.approx(8.5)
+    edge = sense_floor_ua(effective_settings(json.dumps({"cal_offset_na": -5000, "cal_gain_na": 2000}).encode()))
+    assert edge == pytest.approx(0.5 + 4 * 2.1569 * 1.1) and edge < 10.5  # a 20 uA pulse is still a pulse

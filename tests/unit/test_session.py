@@ -356,3 +356,20 @@ def test_sr05_a_pulse_trains_envelope_falls_pulse_by_pulse_and_waits_through_neg
     assert s.state == ses.DONE and last < 40000, (s.state, last)
     fall = peaks[peaks.index(max(peaks)):]
     assert len(fall) >= 15 and all(fall[k] - fall[k + 1] <= 25 for k in range(len(fall) - 1)), fall  # codes: 25 = 54 uA
+
+
+def test_sr05_the_ramp_rate_the_app_sets_is_the_one_the_envelope_takes():
+    """App.apply_settings slows the ramp under a stored stage gain below
+    nominal (a calibration 20 % low made 90 uA/s in codes 112 real uA/s, and
+    `tone`'s phases 216 uA/s apart): the envelope and the ramp-down's timing
+    both take session.ramp."""
+    fast = Run(level=5, user_max_ua=400, program="tone")
+    slow = Run(level=5, user_max_ua=400, program="tone")
+    slow.s.ramp = ses.RAMP_UA_PER_S * 1726 // reg.GAIN_NOM  # the lowest stored gain the validator takes
+    assert slow.s.ramp == 72, slow.s.ramp
+    for r in (fast, slow):
+        r.start()
+        r.tick(n=50)  # 500 ms of the start ramp
+    assert fast.s.amp_na == 90 * 500 and slow.s.amp_na == 72 * 500, (fast.s.amp_na, slow.s.amp_na)
+    up = slow.until(ses.RUNNING) + 500
+    assert up * 72 >= slow.s.level_target_ua() * 1000, up

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from simboard.oracle.current_limits import _trains
 from simboard.oracle.cycles import _cycles
-from simboard.oracle.trace import Trace, _firmware
+from simboard.oracle.trace import Trace, effective_settings
+from simboard.oracle.view import sense_floor_ua
 
 
 def output_figures(tr: Trace, t0: int, t1: int) -> dict:
@@ -22,9 +23,8 @@ def output_figures(tr: Trace, t0: int, t1: int) -> dict:
     env = [p for t, p in (tr.slots or [(s[0], abs(s[1])) for s in tr.samples]) if a < t <= b]
     smp = [s[1] for s in tr.samples if a <= s[0] < b]
     # (a pulse train's sense current between its pulses is not the output it regulates)
-    _, _, programs = _firmware()
     train = [x for x in _trains(tr) if x[0] <= a]
-    floor = 0.5 + getattr(programs, "SENSE_UA", 0) * 4 if train and train[-1][1] else 0.5
+    floor = sense_floor_ua(effective_settings(tr.settings_bytes)) if train and train[-1][1] else 0.5
     on = [abs(x) for x in smp if abs(x) >= floor]
     phases = [p for p in tr.phases if p[0] >= a and p[1] <= b]
     # phase durations: the on-time of each phase (a pulse train's block is

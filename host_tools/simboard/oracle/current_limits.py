@@ -110,7 +110,7 @@ def _units(v: _View):
             # (a pulse train's sense current between its pulses is no pulse: 2 uA, up to 3 codes, 6.4 uA, with the
             # lowest stage offset the settings take, review)
             k = bisect.bisect_right(starts, t0)
-            floor = 0.5 + v.sense_ua * 4 if k and trains[k - 1][1] else 0.5
+            floor = v.sense_floor_ua if k and trains[k - 1][1] else 0.5
             for t, p in seg:
                 if not lo <= t - 10 < hi:  # by where the 10 ms slot starts
                     continue

@@ -10,6 +10,19 @@ from simboard.oracle.limits import HARD_CEILING_UA, OPEN_OHMS, SENSE_OPEN_OHMS, 
 from simboard.oracle.trace import Trace, _firmware, effective_settings
 
 
+def sense_floor_ua(eff):
+    """Over the most a pulse train's sense current between its pulses can be: its code by the
+    stored calibration (App.apply_settings) at the stage's gain and tolerance, never under 4 times
+    the nominal 2 uA. (A stored offset of -5 uA and gain of 2000 nA a code make it 4 codes, 8.6
+    uA, which the fixed 8.5 read as pulses: 727 uA/s, a sweep of calibrations at the edges.)"""
+    _, board, programs = _firmware()
+    from wand.regulator import Calibration
+
+    ua = getattr(programs, "SENSE_UA", 0)
+    code = Calibration(eff["cal_gain_na"], eff["cal_offset_na"]).code_for(ua) or 1
+    return 0.5 + max(ua * 4, code * board.STAGE_UA_PER_CODE * 1.1)
+
+
 class _View:
     """Derived, plant-side series shared by the clauses."""
 
@@ -31,6 +44,7 @@ class _View:
                 if e[k] > self.eff[k]:
                     self.eff = dict(self.eff, **{k: e[k]})
         self.limit = min(self.eff["user_max_ua"], HARD_CEILING_UA)
+        self.sense_floor_ua = sense_floor_ua(self.eff)
         if tr.slots:
             self.env = [(t, p) for t, p in tr.slots]
         else:
