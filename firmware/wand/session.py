@@ -86,9 +86,8 @@ class Session:
         self.level = level if 1 <= level <= LEVELS else 3
         self.user_max_ua = user_max_ua
         m = session_min if 1 <= session_min <= MAX_SESSION_MIN else 5
-        self.session_ms = m * 60000
-        if self.session_ms > _MAX_SESSION_MS - HARD_RESERVE_MS:
-            self.session_ms = _MAX_SESSION_MS - HARD_RESERVE_MS
+        lim = _MAX_SESSION_MS - HARD_RESERVE_MS * RAMP_UA_PER_S // self.ramp  # (a slower ramp ends later: review)
+        self.session_ms = m * 60000 if m * 60000 < lim else lim
         self.cue_ms = cue_s * 1000
 
     def target_ua(self):

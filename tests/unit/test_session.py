@@ -373,3 +373,17 @@ def test_sr05_the_ramp_rate_the_app_sets_is_the_one_the_envelope_takes():
     assert fast.s.amp_na == 90 * 500 and slow.s.amp_na == 72 * 500, (fast.s.amp_na, slow.s.amp_na)
     up = slow.until(ses.RUNNING) + 500
     assert up * 72 >= slow.s.level_target_ua() * 1000, up
+
+
+def test_sr07_a_slower_ramp_plans_a_20_minute_session_shorter_by_as_much():
+    """A review of the slower ramp under a low stored gain: a 20-minute `pulse`
+    session with stalls at its end gave 1201.1 s of current, the reserve sized
+    for 90 uA/s. The reserve grows with the slower ramp's longer end."""
+    s = ses.Session(OutputEngine())
+    s.configure("pulse", 10, 500, 20, 0)
+    assert s.session_ms == 20 * 60000 - ses.HARD_RESERVE_MS
+    s.ramp = ses.RAMP_UA_PER_S * 1725 // reg.GAIN_NOM  # the lowest stored gain the validator takes: 71
+    s.configure("pulse", 10, 500, 20, 0)
+    assert s.session_ms == 20 * 60000 - ses.HARD_RESERVE_MS * 90 // 71, s.session_ms
+    s.configure("pulse", 10, 500, 5, 0)
+    assert s.session_ms == 5 * 60000  # (shorter sessions are planned whole)

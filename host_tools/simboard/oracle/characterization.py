@@ -24,7 +24,7 @@ def output_figures(tr: Trace, t0: int, t1: int) -> dict:
     smp = [s[1] for s in tr.samples if a <= s[0] < b]
     # (a pulse train's sense current between its pulses is not the output it regulates)
     train = [x for x in _trains(tr) if x[0] <= a]
-    floor = sense_floor_ua(effective_settings(tr.settings_bytes)) if train and train[-1][1] else 0.5
+    floor = sense_floor_ua(effective_settings(tr.settings_bytes), tr) if train and train[-1][1] else 0.5
     on = [abs(x) for x in smp if abs(x) >= floor]
     phases = [p for p in tr.phases if p[0] >= a and p[1] <= b]
     # phase durations: the on-time of each phase (a pulse train's block is

@@ -10,7 +10,7 @@ from simboard.oracle.limits import HARD_CEILING_UA, OPEN_OHMS, SENSE_OPEN_OHMS, 
 from simboard.oracle.trace import Trace, _firmware, effective_settings
 
 
-def sense_floor_ua(eff):
+def sense_floor_ua(eff, tr=None):
     """Over the most a pulse train's sense current between its pulses can be: its code by the
     stored calibration (App.apply_settings) at the stage's gain and tolerance, never under 4 times
     the nominal 2 uA. (A stored offset of -5 uA and gain of 2000 nA a code make it 4 codes, 8.6
@@ -20,7 +20,12 @@ def sense_floor_ua(eff):
 
     ua = getattr(programs, "SENSE_UA", 0)
     code = Calibration(eff["cal_gain_na"], eff["cal_offset_na"]).code_for(ua) or 1
-    return 0.5 + max(ua * 4, code * board.STAGE_UA_PER_CODE * 1.1)
+    g = 1.0
+    if tr is not None:  # (times a gain drift that raised the stage: x1.18 read 10.15 uA as pulses, review)
+        from simboard.oracle.cycles import _stage_gains
+
+        g = max([1.0] + [x for _, x in _stage_gains(tr)])
+    return 0.5 + max(ua * 4, code * board.STAGE_UA_PER_CODE * 1.1 * g)
 
 
 class _View:
@@ -44,7 +49,7 @@ class _View:
                 if e[k] > self.eff[k]:
                     self.eff = dict(self.eff, **{k: e[k]})
         self.limit = min(self.eff["user_max_ua"], HARD_CEILING_UA)
-        self.sense_floor_ua = sense_floor_ua(self.eff)
+        self.sense_floor_ua = sense_floor_ua(self.eff, tr)
         if tr.slots:
             self.env = [(t, p) for t, p in tr.slots]
         else:
