@@ -1,9 +1,9 @@
 """Session state machine: envelope (soft ramps), timer, cue, contact handling.
 
 States: idle, ramp_up, running, no_contact, hold (user pause), ramp_down, done, fault. The envelope `amp_na` (nA,
-integer) moves toward the target at RAMP_UA_PER_S (SR-05); only a fault or a lost contact (the current has already
-stopped) sets it to zero at once. The timer counts only while current flows into skin. The session ends with a
-ramp-down timed to finish at the planned time, and stops only once the engine has paid back all charge (SR-04).
+integer) moves toward the target at `ramp`, RAMP_UA_PER_S or slower (SR-05); only a fault or a lost contact (the
+current has already stopped) sets it to zero at once. The timer counts only while current flows into skin. The session
+ends with a ramp-down timed to finish at the planned time, and stops only once the engine paid back all charge (SR-04).
 """
 
 from micropython import const
