@@ -10,6 +10,7 @@ from wand import session as ses
 
 _FULL = const(40000)
 _DIM = const(6000)
+_LOW_BAT = const(16000)  # the low-battery flash: a red no other pattern shows
 
 # LED modes
 LED_OFF = const(0)
@@ -82,8 +83,10 @@ class Ui:
             if t < level * 300 and (t % 300) < 120:
                 g = 0
         elif mode == LED_NO_CONTACT:
-            # red at once (SR-06: the user is told, muted or not), green blinking
-            g = _FULL if (now_ms % 500) < 250 else 0
+            # red at once (SR-06: the user is told, muted or not), green blinking full and
+            # dim: states no other pattern shows under any overlay, so a lift in a low-battery
+            # ramp-down is told apart from the flash over it (fuzz round 55)
+            g = _FULL if (now_ms % 500) < 250 else _DIM
             r = _FULL
         elif mode == LED_HOLD:
             g = _DIM
@@ -94,9 +97,9 @@ class Ui:
         elif mode == LED_USB_REFUSED:
             r = _FULL if (now_ms % 1000) < 500 else 0
         if battery_low and mode != LED_FAULT:
-            # low battery: red flash every 3 s over any pattern
-            if (now_ms % 3000) < 150:
-                r = _FULL
+            # low battery: a half-bright red flash every 3 s over any pattern
+            if (now_ms % 3000) < 150 and r < _LOW_BAT:
+                r = _LOW_BAT
         if bench and mode != LED_FAULT:
             # bench mode: a dim red glow under everything
             if r == 0:

@@ -1640,3 +1640,20 @@ def test_oracle_sr05_a_gain_drift_raises_the_sense_current_it_takes():
     v = verdict(run)
     assert v["ok"], v["violations"]
     assert v["SR-05"]["pulses"] > 20 and v["SR-05"]["max_ramp_ua_per_s"] < 200, v["SR-05"]
+
+
+def test_sr06_a_lift_in_a_low_battery_ramp_down_is_told_apart_from_the_flash():
+    """Found (fuzz round 55, CPython): `lift`, muted, ramping down for a low
+    battery, lifted at 6.205 s. The firmware saw the lift in 26 ms and showed
+    the no-contact pattern, steady red over green blinking; but the full red
+    flash over the ramp's blinking had shown both those LED states in the 2 s
+    before, so the user could not tell the lift apart (the oracle: never told).
+    The flash is half-bright now, and the no-contact green blinks full and dim:
+    states no other pattern shows under any overlay (tests/unit/test_ui.py)."""
+    script = [(0.271, "press", "level", 0.9), (2.298, "press", "power", 0.2), (2.572, "inject", "battery_low"),
+              (6.205, "contact", "off"), (7.205, "contact", "on")]
+    run = simulate(script, seconds=15, seed=5)
+    v = verdict(run)
+    assert v["ok"], v["violations"]
+    assert run.first("battery_low") and run.first("contact_lost"), run.events
+    assert v["SR-06"]["lift_to_told_max_ms"] <= 100, v["SR-06"]

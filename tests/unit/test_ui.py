@@ -7,6 +7,7 @@ from wand import ui
 
 FULL = 40000
 DIM = 6000
+LOW_BAT = 16000
 
 
 def leds(mode, t0, t1, level=0, fault_code=0, battery_low=False, bench=False, step=10):
@@ -74,7 +75,26 @@ def test_running_shows_the_level_as_dark_gaps_every_4_s():
 
 def test_sr06_no_contact_is_red_at_once_with_green_blinking():
     assert all(r == FULL for _, _, r in leds(ui.LED_NO_CONTACT, 0, 2000))
-    assert pulses(leds(ui.LED_NO_CONTACT, 0, 2000), 1) == 4
+    # green blinks full and dim at 2 Hz
+    assert [g for now, g, _ in leds(ui.LED_NO_CONTACT, 0, 1000, step=250)] == [FULL, DIM, FULL, DIM]
+
+
+def test_sr06_no_contact_shows_states_no_other_pattern_shows_under_any_overlay():
+    """Found (fuzz round 55): a lift in a low-battery ramp-down showed the no-contact
+    pattern, but the full red flash over the ramp's blinking had shown the same LED
+    states in the 2 s before, so the user could not tell the lift apart. No state of
+    the no-contact pattern, with low battery or bench mode or both, is a state any
+    other pattern shows with them."""
+    modes = (ui.LED_OFF, ui.LED_IDLE, ui.LED_RAMP, ui.LED_RUN, ui.LED_HOLD, ui.LED_FAULT, ui.LED_USB_REFUSED)
+    overlays = ((False, False), (True, False), (False, True), (True, True))
+    others = set()
+    for mode in modes:
+        for bat, bench in overlays:
+            for _now, g, r in leds(mode, 0, 12000, level=5, fault_code=3, battery_low=bat, bench=bench, step=5):
+                others.add((g, r))
+    for bat, bench in overlays:
+        for now, g, r in leds(ui.LED_NO_CONTACT, 0, 6000, battery_low=bat, bench=bench, step=5):
+            assert (g, r) not in others, (bat, bench, now, g, r)
 
 
 def test_hold_is_a_dim_green():
@@ -99,13 +119,15 @@ def test_low_battery_flashes_red_every_3_s_over_any_pattern():
     for mode in (ui.LED_IDLE, ui.LED_RUN, ui.LED_HOLD):
         assert pulses(leds(mode, 0, 9000, level=2, battery_low=True), 2) == 3
         assert all(
-            r == (FULL if now % 3000 < 150 else 0) for now, _, r in leds(mode, 0, 9000, level=2, battery_low=True)
+            r == (LOW_BAT if now % 3000 < 150 else 0) for now, _, r in leds(mode, 0, 9000, level=2, battery_low=True)
         )
+    # a red already full stays full under the flash
+    assert all(r == FULL for _, _, r in leds(ui.LED_NO_CONTACT, 0, 3000, battery_low=True))
 
 
 def test_bench_mode_glows_dim_red_under_the_pattern():
     assert all(
-        r == (FULL if now % 3000 < 150 else DIM)
+        r == (LOW_BAT if now % 3000 < 150 else DIM)
         for now, _, r in leds(ui.LED_IDLE, 0, 3000, bench=True, battery_low=True)
     )
     assert all(r == FULL for _, _, r in leds(ui.LED_NO_CONTACT, 0, 1000, bench=True))
