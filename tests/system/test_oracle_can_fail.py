@@ -60,6 +60,28 @@ def test_sr01_oracle_fails_above_the_active_limit():
     assert bad["SR-01"]["longest_excursion_ms"] >= 500
 
 
+def test_sr01_oracle_times_a_faults_excursion_from_the_monitors_trip_level():
+    """A stage gain drift a stored sense calibration hid rose with the ramp
+    through the 20 uA between the limit and the monitor's trip level, then
+    was cut 40 ms after it crossed: the monitor did what SR-01 asks. Held
+    above the trip level longer than 50 ms, it fails."""
+    acts = [(1500, "inject", ("gain_drift=1.3",))]
+    settings = {"user_max_ua": 100}
+
+    def rising(over_ms):
+        tr = trace([90, 105, 110, 115, 119, 0.0001], settings=settings, actions=acts)
+        k = next(i for i, s in enumerate(tr.slots) if s[0] > 5600)
+        for i in range(k, k + over_ms // 10):
+            tr.slots[i] = (tr.slots[i][0], 121.0)
+        return oracle.judge(tr)
+
+    ok = rising(40)
+    assert ok["SR-01"]["ok"] and ok["SR-01"]["longest_excursion_ms"] >= 3000, ok["SR-01"]
+    bad = rising(100)
+    assert not bad["SR-01"]["ok"], bad["SR-01"]
+    assert any("trip level) for 100 ms" in m for m in bad["violations"]), bad["violations"]
+
+
 def test_sr01_oracle_fails_above_600_ua_even_with_a_fault_injected():
     acts = [(2000, "inject", ("gain_drift=3",))]
     v = oracle.judge(trace([90] + [100] * 4 + [650] + [100] * 3 + [50], actions=acts))
