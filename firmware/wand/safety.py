@@ -180,7 +180,7 @@ class Supervisor:
         # SR-01 layer 2: measured current against the active limit, read with
         # the stored calibration and, independently, with the nominal gains.
         limit = self.limit_ua if self.output_on else _OFF_LIMIT_UA
-        nominal_ua = self._nominal.sense_ua(raw_uv) * 100 // (100 - GAIN_TOL_PCT)  # (a sense 6 % low reads x0.94)
+        nominal_ua = self._nominal.sense_ua(raw_uv) * (100 + GAIN_TOL_PCT) // 100
         worst = measured_ua if measured_ua > nominal_ua else nominal_ua
         margin = 10 if self.output_on else BOOT_ZERO_UA
         if worst > limit + limit // 10 + margin and (self.output_on or not self.sense_bad):

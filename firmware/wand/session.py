@@ -31,8 +31,6 @@ _MAX_SESSION_MS = const(1200000)
 # holds through both.
 _OVERRUN_MS = const(3000)
 HARD_RESERVE_MS = const(10000)
-# SR-05/SR-08: the envelope moves at half its rate where the drift band cannot judge a stage x2 (fuzz round 51)
-SLOW_UNDER_NA = const(20000)
 _TELL_MS = const(100)  # SR-06: a lift seen this soon after a pause's current ended is told
 _LONG_RAMP_EXTRA_MS = const(3000)  # a ramp-down of `lift` (or `pulse`, beyond twice) takes up to this much longer
 LEVELS = const(10)
@@ -53,10 +51,14 @@ END_USB = "usb"
 END_IDLE = "idle"
 
 
+def _noop(now_ms, kind, a=None, b=None):
+    pass
+
+
 class Session:
     def __init__(self, engine, on_event=None):
         self.engine = engine
-        self.on_event = on_event or (lambda now_ms, kind, a=None, b=None: None)
+        self.on_event = on_event or _noop
         self.ramp = RAMP_UA_PER_S  # nA/ms, slower under a stored stage gain below nominal (App.apply_settings)
         self.state = IDLE
         self.program: tuple = programs.PROGRAMS[0]
@@ -300,8 +302,7 @@ class Session:
         # Time the ramp-down so the session ends at the planned time.
         if st in (RAMP_UP, RUNNING, HOLD) and not self._stop_after_ramp:
             remaining = self.session_ms - self.delivered_ms
-            lead = self.amp_na  # the ramp-down's length, as its worth of nA (twice under SLOW_UNDER_NA)
-            lead += lead if lead < SLOW_UNDER_NA else SLOW_UNDER_NA
+            lead = self.amp_na  # the ramp-down's length, as its worth of nA
             if eng.long:
                 lead += _LONG_RAMP_EXTRA_MS * self.ramp  # (the fall above)
             elif eng.blocks:  # (`pulse`: the fall waits through its negative blocks, the first whole)
@@ -319,8 +320,6 @@ class Session:
         if step > most:
             step = most
         a = self.amp_na
-        if a <= SLOW_UNDER_NA:
-            step >>= 1
         if a < target:
             if not eng.holds_rise():
                 a = a + step if a + step < target else target

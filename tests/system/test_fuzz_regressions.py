@@ -376,11 +376,8 @@ def test_sr04_a_consistent_calibration_error_books_capped_ticks_right():
     run = simulate(script, seconds=75, seed=280, load_ohms=250, settings=settings)
     v = verdict(run)
     assert v["SR-04"]["lifts_rebalanced"] == 2 and v["SR-04"]["ok"], v["violations"]
-    # the contact probe while the load is past the compliance is no session time (SR-07); 100 kOhm at 213 uA is
-    # 21.3 V of the 21.5 V compliance, so the probe may find contact and the ramp lose it again: session time,
-    # and the oracle bridges the lifts between such returns (its 1 s gap) as current
-    assert v["SR-07"]["ok"] and v["SR-07"]["current_max_s"] <= 63, v["SR-07"]
-    assert run.first("session_end")[2] == ("timer", 60), run.first("session_end")
+    # the contact probe while the load is past the compliance is no session time (SR-07)
+    assert v["SR-07"]["ok"] and v["SR-07"]["current_max_s"] <= 61, v["SR-07"]
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -1010,8 +1007,7 @@ def test_sr05_sr08_a_stage_five_times_too_strong_from_boot_is_a_fault_in_the_sta
     faults = [(e[0], e[2][1]) for e in run.events if e[1] == "fault"]
     start = run.first("session_start")
     assert start is not None and faults and faults[0][1] == "gain_drift", faults
-    # (210 ms: under 20 uA the envelope moves at half its rate, session.SLOW_UNDER_NA; SR-08 allows 500)
-    assert faults[0][0] - start[0] <= 250, (start, faults)
+    assert faults[0][0] - start[0] <= 150, (start, faults)
 
 
 def test_sr06_a_lift_soon_after_a_usb_refusal_is_told_muted():
@@ -1026,9 +1022,8 @@ def test_sr06_a_lift_soon_after_a_usb_refusal_is_told_muted():
     run = simulate(script, seconds=4, seed=0, settings={"mute": True})
     v = verdict(run)
     assert v["ok"], v["violations"]
-    # (the lift comes at 13 uA of the start ramp: the oracle times its telling, not its cut, under 15 uA)
-    assert run.kinds("usb_refused") and run.first("contact_lost"), run.events
-    assert 0 < v["SR-06"]["lift_to_told_max_ms"] <= 30, v["SR-06"]
+    assert run.kinds("usb_refused") and v["SR-06"]["lifts"] == 1, v["SR-06"]
+    assert v["SR-06"]["lift_to_told_max_ms"] <= 30, v["SR-06"]
 
 
 def test_oracle_sr04_a_load_past_the_compliance_for_what_the_stage_pushes_is_no_contact():
@@ -1615,19 +1610,18 @@ def test_sr07_a_slower_ramps_reserve_holds_four_stalls_at_a_20_minute_end():
 
 @pytest.mark.slow  # a 20-minute session
 @pytest.mark.xfail(strict=True, reason="open (docs/safety.md): 22 near-watchdog stalls in a 20-minute session's last "
-                   "minute outlast the reserve; 1202.2 s with the lowest stored gain")
+                   "minute outlast the reserve; 1202.4 s with the lowest stored gain")
 def test_sr07_the_hard_limit_holds_with_the_slower_ramp_of_a_low_stored_gain():
     """A review of the slower ramp under a stored gain below nominal: `pulse`
     at 500 uA for 20 minutes with the lowest stored gain, 22 loop stalls of
     950 ms near its end: 1201.1 s of current, the 10 s reserve sized for the
     90 uA/s ramp-down. The reserve now grows with the slower ramp (12.7 s),
     which holds with four such stalls (1192.0 s) but not with 22 in a row,
-    whose holds land differently against the shorter plan: 1202.4 s (1202.2 s
-    with the ramp-down's slower last 20 uA, the stalls from 1176 s). At the
+    whose holds land differently against the shorter plan: 1202.4 s. At the
     nominal gain the same 22 stalls give 1198.8 s and 253 uC of DC (SR-04):
     a loop that stalls for 950 ms every 2 s is a broken loop, which no
     reserve bounds; open."""
-    script = [press(0.5)] + [(round(1176.0 + 2.0 * k, 2), "stall", 950) for k in range(22)]
+    script = [press(0.5)] + [(round(1174.13 + 2.0 * k, 2), "stall", 950) for k in range(22)]
     run = simulate(script, seconds=1225, seed=1,
                    settings={"program": "pulse", "level": 10, "user_max_ua": 500, "session_min": 20,
                              "cal_gain_na": 1726, "cal_sense_uv_per_ua": 4200})
@@ -1665,36 +1659,35 @@ def test_sr06_a_lift_in_a_low_battery_ramp_down_is_told_apart_from_the_flash():
     assert v["SR-06"]["lift_to_told_max_ms"] <= 100, v["SR-06"]
 
 
-@pytest.mark.parametrize("program,drift,seed",
-                         [("tone", 2.0, 0), ("tone", 3.0, 0), ("tone", 2.0, 1), ("smooth", 2.5, 0)])
-def test_sr05_sr08_a_stage_gain_the_drift_band_cannot_judge_yet_ramps_no_faster_than_allowed(program, drift, seed):
+@pytest.mark.xfail(strict=True, reason="open (docs/safety.md, residual risks): a stage x2 hidden under 20 uA by a "
+                   "sense calibration at its +20 % edge ramps at 205 uA/s until the drift band judges it")
+def test_sr05_sr08_a_stage_too_strong_under_20_ua_ramps_too_fast_until_the_band_judges_it():
     """Found (fuzz round 51, both interpreters): `tone` with a stored sense
     gain of 4200 uV/uA (+20 %) and a stage x2 from boot. Under 20 uA of
     command the drift band cannot judge the stage, and the sense showed 1.67
     times the command, under the low-current rule's twice plus 10 uA: the
-    start ramp ran at 205 uA/s until GAIN_DRIFT at 861 ms. The envelope moves
-    at half its rate under 20 uA (session.SLOW_UNDER_NA)."""
-    script = [(0, "inject", "gain_drift=%g" % drift), (0, "hold", "level"), (0.3, "press", "power", 0.2),
+    start ramp ran at 205 uA/s until GAIN_DRIFT at 861 ms. Two fixes were
+    tried and not kept (a slower ramp under 20 uA delays the fault of every
+    drift from boot; a tighter low-current rule false-trips under a stored
+    stage offset the settings accept): docs/safety.md."""
+    script = [(0, "inject", "gain_drift=2"), (0, "hold", "level"), (0.3, "press", "power", 0.2),
               (1.5, "release", "level")]
-    run = simulate(script, seconds=8, seed=seed, settings={"program": program, "cal_sense_uv_per_ua": 4200})
+    run = simulate(script, seconds=8, seed=0, settings={"program": "tone", "cal_sense_uv_per_ua": 4200})
     v = verdict(run)
+    assert run.faults() == [4], run.events  # GAIN_DRIFT, at 20 uA
     assert v["ok"], v["violations"]
-    assert run.faults() == [4], run.events  # GAIN_DRIFT, once the command is judgeable
-    assert 0 < v["SR-05"]["max_ramp_ua_per_s"] <= 200, v["SR-05"]
 
 
-@pytest.mark.parametrize("program", ["tone", "lift"])
-def test_sr01_a_hidden_stage_drift_cut_as_it_crosses_the_trip_level_is_what_the_monitor_does(program):
+def test_sr01_a_hidden_stage_drift_cut_as_it_crosses_the_trip_level_is_what_the_monitor_does():
     """Found by a sweep of gain drifts: a stage x1.3 from boot under a stored
     sense gain of +20 % reads 1.08 times the command, inside the drift band;
     the start ramp rose through the 20 uA between the 100 uA limit and the
     monitor's 120 uA trip level for 200 ms, and the monitor cut it 40 ms
     after it crossed, as SR-01 asks. The oracle timed the excursion from the
-    limit (a defect); it times one with a fault from the trip level. The
-    monitor reads the nominal sense as if 6 % low (x1/0.94, not x1.06)."""
+    limit (a defect); it times one with a stage fault from the trip level."""
     script = [(0, "inject", "gain_drift=1.3"), (0, "hold", "level"), (0.3, "press", "power", 0.2),
               (1.5, "release", "level")]
-    run = simulate(script, seconds=5, seed=1, settings={"program": program, "cal_sense_uv_per_ua": 4200,
+    run = simulate(script, seconds=5, seed=1, settings={"program": "lift", "cal_sense_uv_per_ua": 4200,
                                                          "level": 1, "user_max_ua": 100})
     v = verdict(run)
     assert v["ok"], v["violations"]

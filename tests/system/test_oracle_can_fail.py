@@ -64,11 +64,14 @@ def test_sr01_oracle_times_a_faults_excursion_from_the_monitors_trip_level():
     """A stage gain drift a stored sense calibration hid rose with the ramp
     through the 20 uA between the limit and the monitor's trip level, then
     was cut 40 ms after it crossed: the monitor did what SR-01 asks. Held
-    above the trip level longer than 50 ms, it fails."""
-    acts = [(1500, "inject", ("gain_drift=1.3",))]
+    above the trip level longer than 50 ms, it fails. A sense fault blinds
+    the monitor: its excursion is timed from the limit, within SR-08's 600 ms
+    (a review: 4 s at 118 uA under a sense x0.85, then 500 ms over the trip
+    level, passed when timed from the trip level)."""
     settings = {"user_max_ua": 100}
 
-    def rising(over_ms):
+    def rising(over_ms, fault="gain_drift=1.3"):
+        acts = [(1500, "inject", (fault,))]
         tr = trace([90, 105, 110, 115, 119, 0.0001], settings=settings, actions=acts)
         k = next(i for i, s in enumerate(tr.slots) if s[0] > 5600)
         for i in range(k, k + over_ms // 10):
@@ -80,6 +83,9 @@ def test_sr01_oracle_times_a_faults_excursion_from_the_monitors_trip_level():
     bad = rising(100)
     assert not bad["SR-01"]["ok"], bad["SR-01"]
     assert any("trip level) for 100 ms" in m for m in bad["violations"]), bad["violations"]
+    blind = rising(40, "sense_gain=0.85")
+    assert not blind["SR-01"]["ok"], blind["SR-01"]
+    assert any("sense_gain injected (allowed 600 ms)" in m for m in blind["violations"]), blind["violations"]
 
 
 def test_sr01_oracle_fails_above_600_ua_even_with_a_fault_injected():

@@ -4,7 +4,7 @@ pause, contact lost and back (SR-06), the 20-minute hard limit (SR-07), level
 bounds and the ramp rate of every user or session change (SR-05), and a fault
 (SR-12). Runs on CPython and on the MicroPython unix port."""
 
-from wand import programs, safety
+from wand import programs
 from wand import regulator as reg
 from wand import session as ses
 from wand.regulator import Calibration
@@ -358,41 +358,6 @@ def test_sr05_a_pulse_trains_envelope_falls_pulse_by_pulse_and_waits_through_neg
     assert len(fall) >= 15 and all(fall[k] - fall[k + 1] <= 25 for k in range(len(fall) - 1)), fall  # codes: 25 = 54 uA
 
 
-def _env_after(ramp, ticks):
-    """The envelope after `ticks` 10 ms ticks of a start ramp at `ramp` nA/ms."""
-    a = 0
-    for _ in range(ticks):
-        a += ramp * 10 // 2 if a <= ses.SLOW_UNDER_NA else ramp * 10
-    return a
-
-
-def test_sr05_sr08_the_envelope_moves_at_half_its_rate_under_20_ua():
-    """Found (fuzz round 51): `tone` with a stored sense gain of +20 % and a
-    stage x2 from boot. Under 20 uA of command the drift band cannot judge the
-    stage (wand.safety), and the start ramp ran at twice its rate, 205 uA/s,
-    until the fault at 861 ms. The envelope moves at half its rate there, up
-    and down, and the ramp-down is timed with it."""
-    assert ses.SLOW_UNDER_NA == 20000 == getattr(safety, "_DRIFT_MIN_UA", 20) * 1000
-    r = Run(level=5, user_max_ua=400, minutes=1, program="tone")
-    r.start()
-    low = 0
-    while r.s.amp_na <= ses.SLOW_UNDER_NA:
-        r.tick()
-        low += r.s.tick_ms
-    t0 = r.now
-    while r.s.amp_na < 2 * ses.SLOW_UNDER_NA:
-        r.tick()
-    assert 440 <= low <= 460 and 210 <= r.now - t0 <= 230, (low, r.now - t0)  # 45 and 90 uA/s
-    r.until(ses.RAMP_DOWN)
-    while r.s.amp_na > ses.SLOW_UNDER_NA:
-        r.tick()
-    t0 = r.now
-    r.until(ses.DONE)
-    assert r.now - t0 >= 440, r.now - t0
-    # the ramp-down timed to end the minute (tone's last half ends up to 20 ms after it, as before)
-    assert 60000 - 100 <= r.s.delivered_ms <= 60000 + 20, r.s.delivered_ms
-
-
 def test_sr05_the_ramp_rate_the_app_sets_is_the_one_the_envelope_takes():
     """App.apply_settings slows the ramp under a stored stage gain below
     nominal (a calibration 20 % low made 90 uA/s in codes 112 real uA/s, and
@@ -404,11 +369,9 @@ def test_sr05_the_ramp_rate_the_app_sets_is_the_one_the_envelope_takes():
     assert slow.s.ramp == 72, slow.s.ramp
     for r in (fast, slow):
         r.start()
-        r.tick(n=100)  # 1 s of the start ramp: the first 20 uA at half the rate (below)
-    assert fast.s.amp_na == _env_after(90, 100) and slow.s.amp_na == _env_after(72, 100), (fast.s.amp_na,
-                                                                                            slow.s.amp_na)
-    assert 69000 < fast.s.amp_na < 70500 and 51000 < slow.s.amp_na < 52500
-    up = slow.until(ses.RUNNING) + 1000
+        r.tick(n=50)  # 500 ms of the start ramp
+    assert fast.s.amp_na == 90 * 500 and slow.s.amp_na == 72 * 500, (fast.s.amp_na, slow.s.amp_na)
+    up = slow.until(ses.RUNNING) + 500
     assert up * 72 >= slow.s.level_target_ua() * 1000, up
 
 
