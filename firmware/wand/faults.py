@@ -14,6 +14,7 @@ WATCHDOG = const(7)  # SR-12
 BATTERY_CRITICAL = const(8)  # SR-09
 INTERNAL = const(9)  # exception in the control loop
 USB_POWER = const(10)  # USB power appeared during a session outside bench mode (SR-09)
+LOOP_STALL = const(11)  # the loop stalled under the watchdog again and again (SR-02, SR-07)
 
 # machine.reset_cause() on the ESP32 port, by name (the boot's log line, `status`)
 RESET_NAMES = {1: "power_on", 2: "hard", 3: "watchdog", 4: "deepsleep", 5: "soft"}
@@ -30,6 +31,7 @@ _NAMES = (
     "battery_critical",
     "internal",
     "usb_power",
+    "loop_stall",
 )
 
 

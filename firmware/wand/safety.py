@@ -15,6 +15,7 @@ and the App calls that only on a deliberate user act.
 from micropython import const
 
 from wand import faults
+from wand.loopguard import StallGuard
 from wand.regulator import Calibration
 
 HARD_CEILING_UA = const(500)  # hard: no setting can raise it (SR-01)
@@ -66,6 +67,7 @@ class Supervisor:
         self._probe_step_ua = 0
         self._probe_fail = 0
         self._last_measured = 0
+        self.stalls = StallGuard()
         self.t_off = 0  # ticks_us when apply() stopped the last code
         self.t_on = 0  # and when it started this one
         self.set_user_max(user_max_ua)
@@ -177,6 +179,8 @@ class Supervisor:
         ratio_valid: the load can take the commanded current (not in
         compliance, contact present), so measured/expected must agree.
         """
+        if self.stalls.late(now_ms) and self.output_on:
+            self.trip(now_ms, faults.LOOP_STALL)  # SR-02, SR-07: stalls again and again (wand.loopguard)
         # SR-01 layer 2: measured current against the active limit, read with
         # the stored calibration and, independently, with the nominal gains.
         limit = self.limit_ua if self.output_on else _OFF_LIMIT_UA

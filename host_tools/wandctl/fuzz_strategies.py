@@ -76,7 +76,7 @@ def strategies():
     @st.composite
     def event(draw, seconds):
         k = draw(st.sampled_from(("press", "press", "press", "contact", "load", "slide", "inject", "inject",
-                                  "usb", "stall", "reset", "flap", "file")))
+                                  "usb", "stall", "stalls", "reset", "flap", "file")))
         t = t_s(draw, 0.0, seconds)
         if k == "press":
             b = draw(st.sampled_from(("power", "level")))
@@ -114,6 +114,12 @@ def strategies():
             # stalls of 3..120 ms found classes these fixed lengths took many rounds to reach)
             ms = draw(st.one_of(st.sampled_from((5, 50, 300, 900, 990, 1100, 1500, 3000)), st.integers(1, 1200)))
             return ["%.3f stall %d" % (t, ms)]
+        if k == "stalls":
+            # a loop that stalls again and again under the watchdog (22 of 950 ms every 2 s in a session's last
+            # minute ran it 2.4 s past 20 minutes): a burst of 2..25, any length, any rhythm
+            ms = draw(st.one_of(st.sampled_from((300, 600, 950, 990)), st.integers(30, 999)))
+            every = t_s(draw, ms / 1000.0 + 0.05, 6.0)
+            return ["%.3f stall %d" % (t + i * every, ms) for i in range(draw(st.integers(2, 25)))]
         if k == "reset":
             r = draw(st.sampled_from(("interrupt", "soft_reset", "power_cut")))
             if r == "power_cut":
