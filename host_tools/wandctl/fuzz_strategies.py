@@ -74,10 +74,10 @@ def strategies():
         return draw(st.integers(int(lo * 1000), int(hi * 1000))) / 1000.0
 
     @st.composite
-    def event(draw, seconds):
+    def event(draw, seconds, lo=0.0):
         k = draw(st.sampled_from(("press", "press", "press", "contact", "load", "slide", "inject", "inject",
                                   "usb", "stall", "stalls", "reset", "flap", "file")))
-        t = t_s(draw, 0.0, seconds)
+        t = t_s(draw, lo, seconds)
         if k == "press":
             b = draw(st.sampled_from(("power", "level")))
             hold = draw(st.sampled_from((0.05, 0.15, 0.3, 0.9, 1.7, 2.5)))
@@ -137,6 +137,15 @@ def strategies():
         seconds = draw(st.sampled_from((15.0, 30.0, 45.0, 75.0)))
         lines = []
         sfile = draw(st.one_of(valid_settings(), valid_settings(), valid_settings(), hostile_settings()))
+        lo = 0.0
+        d = _json_object(sfile)
+        if d is not None and draw(st.integers(0, 7)) == 0:
+            # a session's end (its ramp-down, the timer, the hard limit), which short runs reach only for a
+            # 1-minute session: the events in its last 75 s
+            d["session_min"] = draw(st.sampled_from((1, 2, 5, 5, 5, 20)))
+            sfile = json.dumps(d).encode()
+            seconds = d["session_min"] * 60 + 30.0
+            lo = seconds - 75.0
         if len(sfile) > 4096:  # a huge file: as a repeat count (the MicroPython runner parses the script)
             lines.append("0 file settings.json 78 %d" % len(sfile))
         elif sfile != b"{}":
@@ -147,9 +156,18 @@ def strategies():
             lines.append("0 hold level")
             lines.append("1.5 release level")
         lines.append("%.3f press power 0.2" % t_s(draw, 0.3, 3.0))
-        for ev in draw(st.lists(event(seconds), max_size=6)):
+        for ev in draw(st.lists(event(seconds, lo), max_size=6)):
             lines += ev
         load = draw(st.one_of(st.none(), st.none(), st.sampled_from((250.0, 500.0, 2000.0, 10000.0, 47000.0))))
         return Scenario(seed=draw(st.integers(0, 65535)), seconds=seconds, load_ohms=load, lines=lines)
 
     return scenario()
+
+
+def _json_object(data):
+    """The settings file's object, or None (hostile bytes, a torn file, nesting deeper than json takes)."""
+    try:
+        d = json.loads(data)
+    except (ValueError, RecursionError):
+        return None
+    return d if isinstance(d, dict) else None

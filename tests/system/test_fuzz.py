@@ -122,3 +122,23 @@ def test_sr02_sr07_the_fuzz_draws_a_loop_that_keeps_stalling():
     scn = find(strategies(), burst, settings=settings(max_examples=2000, database=None,
                                                       suppress_health_check=list(HealthCheck)))
     assert burst(scn)
+
+
+def test_sr07_the_fuzz_draws_events_at_the_end_of_long_sessions():
+    """Runs of 15..75 s reach a session's end only for a 1-minute session; an eighth of the scenarios are a
+    session's end: 1..20 minutes, with their events in its last 75 s (a 20-minute one among them)."""
+    from hypothesis import HealthCheck, find, settings
+
+    from wandctl.fuzz_strategies import strategies
+
+    def late_in_a_long_session(minutes):
+        def pred(scn):
+            times = [float(ln.split()[0]) for ln in scn.script().splitlines()]
+            return scn.seconds == minutes * 60 + 30 and max(times) >= minutes * 60 - 45
+        return pred
+
+    for minutes in (5, 20):
+        scn = find(strategies(), late_in_a_long_session(minutes),
+                   settings=settings(max_examples=3000, database=None, suppress_health_check=list(HealthCheck)))
+        hexed = next(ln.split()[3] for ln in scn.lines if ln.startswith("0 file settings.json "))
+        assert json.loads(bytes.fromhex(hexed))["session_min"] == minutes, scn.lines
