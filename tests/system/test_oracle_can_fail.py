@@ -447,6 +447,7 @@ def test_oracle_sr04_the_tick_it_reads_by_bisection_is_the_one_a_scan_reads():
     every phase per cycle took 60 s for a 2-minute `smooth` session, hours for 20 minutes). Both readings
     agree at every phase of runs of a 5 ms and a 10 ms program, and on phases out of order (the scan then)."""
     from harness import press, simulate
+
     from simboard.oracle import cycles
     from simboard.oracle.trace import Trace
     from simboard.oracle.view import _View
