@@ -66,9 +66,8 @@ class App:
         self._usb_refused_until = -1
         self.fault_records = []
         self._restoring = False
-        # The console is loaded on demand: a standalone session on battery has
-        # nobody on the USB serial, and the console's code is a fifth of the
-        # firmware's RAM. One byte is read per tick until someone types.
+        # The console loads on demand: a standalone session on battery has nobody on the USB
+        # serial, and the console's code is a fifth of the firmware's RAM. One byte a tick until someone types.
         self.serial = serial
         self.console = None
         self._peek = bytearray(1)
@@ -218,7 +217,8 @@ class App:
         load = rg.update(expected)
         self.hist.step(elapsed, rg.measured_ua, sup.polarity, rg.load_ohms)  # session history
         # 2. safety check (SR-01, SR-08)
-        ok = sup.check(now, i_uv, rg.measured_ua, load == reg.LOAD_OK and not rg.open_pending() or rg.light)
+        ok = sup.check(now, i_uv, rg.measured_ua, load == reg.LOAD_OK and not rg.open_pending() or rg.light,
+                       self.period_ms())
         # Book what flowed (SR-04): the engine, from what this sample saw of the load
         self.engine.book(elapsed_du, sup.code, expected, rg.measured_ua, rg.flowing,
                          rg.capping, rg.flow_ratio)

@@ -173,13 +173,13 @@ class Supervisor:
         return True
 
     # --- every tick -------------------------------------------------------------
-    def check(self, now_ms, raw_uv, measured_ua, ratio_valid):
+    def check(self, now_ms, raw_uv, measured_ua, ratio_valid, tick_ms=10):
         """Judge this tick's fresh measurement; True means the watchdog may be fed.
 
         ratio_valid: the load can take the commanded current (not in
         compliance, contact present), so measured/expected must agree.
         """
-        if self.stalls.late(now_ms) and self.output_on:
+        if self.stalls.late(now_ms, tick_ms, self.output_on) and self.output_on:
             self.trip(now_ms, faults.LOOP_STALL)  # SR-02, SR-07: stalls again and again (wand.loopguard)
         # SR-01 layer 2: measured current against the active limit, read with
         # the stored calibration and, independently, with the nominal gains.
@@ -343,3 +343,4 @@ class Supervisor:
         self._over_n = self._open_n = self._same_n = self._follow_n = self._drift_n = 0
         self._probe_fail = 0
         self._probe_sent = False
+        self.stalls.forget()
