@@ -231,7 +231,7 @@ class App:
             self.calibrating.step(now)
         else:
             session.step(now, elapsed, load)
-            output.drive(b, t, load, session, rg, sup, self.engine)
+            output.drive(b, t, load, session, rg, sup, self.engine, us - elapsed_du * 100)
         # 4. feedback, console
         self._feedback(now)
         con = self.console

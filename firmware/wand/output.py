@@ -10,9 +10,11 @@ from wand import programs
 from wand import regulator as reg
 
 
-def drive(b, t, load, session, rg, sup, eng):
+def drive(b, t, load, session, rg, sup, eng, unbooked_us=0):
     """b: the board; t: this tick's start (ticks_us); load: the regulator's
-    judgement of this tick's measurement."""
+    judgement of this tick's measurement; unbooked_us: the µs of the interval
+    just ended that the App's book() left out (its sub-100-µs remainder,
+    booked next tick, < 0 when it booked an earlier one's)."""
     ua = session.amp_ua()
     if rg.trim < 1024:
         # SR-01: a trim that lowers the code (stage gain high) leaves the
@@ -60,9 +62,9 @@ def drive(b, t, load, session, rg, sup, eng):
         # cannot pay; unbooked, a 5 ms stall that moved the write by 81 us
         # left 0.8 code-ticks of DC: fuzz round 30).
         if c0 and eng.on_us >= 0:
-            eng.shift_us(c0 * (b.ticks_diff(sup.t_off, t) - eng.on_us))
+            eng.shift_us(c0 * (b.ticks_diff(sup.t_off, t) - eng.on_us + unbooked_us))
         eng.on_us = b.ticks_diff(sup.t_on, t) if c1 else -1
     elif (c0 or c1) and eng.multi_tick_halves():
         # (Not in a pulse train, whose gates move the output inside a half:
         # the correction upset its end ramp, 268 uA/s, fuzz seed 2058034038.)
-        eng.shift_us(c0 * b.ticks_diff(sup.t_off, t) - c1 * b.ticks_diff(sup.t_on, t))
+        eng.shift_us(c0 * (b.ticks_diff(sup.t_off, t) + unbooked_us) - c1 * b.ticks_diff(sup.t_on, t))

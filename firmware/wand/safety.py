@@ -119,9 +119,13 @@ class Supervisor:
         """The only path to the output stage. Returns the code actually written."""
         b = self.board
         if self.fault or not enable or polarity == 0:
+            stop = self.output_on and self.code and not self.fault
+            if stop:  # SR-04: the code stops at the DAC's zero (read after output_off()'s 3 more writes: +60 us a stop)
+                b.write_dac(0)
+                t_stop = b.ticks_us()
             if self.output_on or self.code:
                 b.output_off()
-            self.t_off = self.t_on = b.ticks_us()
+            self.t_off = self.t_on = t_stop if stop else b.ticks_us()
             self.code = 0
             self.polarity = 0
             self.output_on = False
