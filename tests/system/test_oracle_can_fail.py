@@ -469,3 +469,18 @@ def test_oracle_sr04_the_tick_it_reads_by_bisection_is_the_one_a_scan_reads():
         tr.phases = list(reversed(tr.phases))  # out of order: no bisection, the scan
         assert cycles._phase_ends(tr) is None
         assert [cycles._tick_ms(v, t) for t in ts[:50]] == [scan(tr, t) for t in ts[:50]]
+
+
+def test_oracle_its_caches_follow_a_trace_changed_in_place():
+    """A review: the phase ends and the stage's gains are cached on the Trace, keyed first by the list object
+    alone; a list changed in place (an append, an action replaced) kept the old reading."""
+    from simboard.oracle import cycles
+    from simboard.oracle.trace import Trace
+
+    tr = Trace(phases=[(0, 5, 1.0), (5, 10, -1.0)], actions=[(100, "inject", ("gain_drift=2",))])
+    assert cycles._phase_ends(tr) == [5, 10]
+    tr.phases.append((10, 30, 1.0))
+    assert cycles._phase_ends(tr) == [5, 10, 30]
+    assert cycles._stage_gains(tr) == [(100, 2.0)]
+    tr.actions[0] = (100, "inject", ("gain_drift=3",))
+    assert cycles._stage_gains(tr) == [(100, 3.0)]

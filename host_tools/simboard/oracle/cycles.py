@@ -61,12 +61,14 @@ def _tick_ms(v: _View, t):
 def _phase_ends(tr: Trace):
     """The phases' end times, when they are in order (they are, from the plant), else None; kept with the
     phase list they were read from (`_close_open_phase` replaces it)."""
+    ph = tr.phases
+    key = (len(ph), ph[0] if ph else None, ph[-1] if ph else None)  # (a list changed in place: a review)
     c = getattr(tr, "_ends_cache", None)
-    if c is None or c[0] is not tr.phases:
-        ends = [p[1] for p in tr.phases]
-        c = (tr.phases, ends if all(a <= b for a, b in zip(ends, ends[1:], strict=False)) else None)
+    if c is None or c[0] is not ph or c[1] != key:
+        ends = [p[1] for p in ph]
+        c = (ph, key, ends if all(a <= b for a, b in zip(ends, ends[1:], strict=False)) else None)
         tr._ends_cache = c
-    return c[1]
+    return c[2]
 
 
 def _code_tick_uc(v: _View, t):
@@ -87,7 +89,7 @@ def _stage_gains(tr: Trace):
     """The stage's gain over the run, as (t, gain) at each change in time
     order: a gain_drift injection sets it, a clear puts it back to 1."""
     c = getattr(tr, "_gains_cache", None)
-    if c is not None and c[0] is tr.actions and c[1] == len(tr.actions):
+    if c is not None and c[0] is tr.actions and c[1] == tr.actions:  # (the same list, unchanged in place)
         return c[2]
     out = []
     for t, act, args in sorted(tr.actions, key=lambda x: x[0]):
@@ -101,7 +103,7 @@ def _stage_gains(tr: Trace):
                 out.append((t, float(val) if val else 1.0))
             except ValueError:
                 continue
-    tr._gains_cache = (tr.actions, len(tr.actions), out)
+    tr._gains_cache = (tr.actions, list(tr.actions), out)
     return out
 
 
