@@ -29,14 +29,14 @@ class StallGuard:
 
     def late(self, now_ms, tick_ms, on):
         """Book the time since the last call (uptime, ms), lost beyond two ticks of tick_ms while the output
-        was on; True while the budget is spent."""
+        was on; True while it is on and the budget is spent."""
         gap = now_ms - self._last_ms
         self._last_ms = now_ms
         lv = self.level - gap
         if on and gap > tick_ms + tick_ms:
             lv += (gap - tick_ms - tick_ms) * _LEAK
         self.level = lv if lv > 0 else 0
-        return lv > _FULL
+        return on and lv > _FULL
 
     def forget(self):
         """Empty the bucket (the fault was acknowledged: a deliberate act)."""

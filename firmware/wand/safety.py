@@ -183,7 +183,7 @@ class Supervisor:
         ratio_valid: the load can take the commanded current (not in
         compliance, contact present), so measured/expected must agree.
         """
-        if self.stalls.late(now_ms, tick_ms, self.output_on) and self.output_on:
+        if self.stalls.late(now_ms, tick_ms, self.output_on):
             self.trip(now_ms, faults.LOOP_STALL)  # SR-02, SR-07: stalls again and again (wand.loopguard)
         # SR-01 layer 2: measured current against the active limit, read with
         # the stored calibration and, independently, with the nominal gains.
