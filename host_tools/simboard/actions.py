@@ -1,6 +1,6 @@
 """What a scenario does to the board: the actions `World.at()` schedules
 (button presses with contact bounce, contact/load/USB changes, stalls, power
-cut and power-on, console Ctrl-C / soft reset) and the fault injections of
+cut and power-on, console Ctrl-C / soft reset, bytes and lines typed on the console) and the fault injections of
 `inject(spec)`.
 
 A mixin of `simboard.world.World`; an action named "x" runs `act_x`.
@@ -93,6 +93,15 @@ class Actions:
         self.soft_reset_requested = True
         if not self.in_repl:
             self.interrupt_pending = True
+
+    def act_type(self, hexdata):
+        """Bytes on the USB console (lost while the chip is unpowered or asleep)."""
+        if not self.offline:
+            self.serial_in.extend(bytes.fromhex(hexdata))
+
+    def act_line(self, *words):
+        """A line typed on the USB console."""
+        self.act_type((" ".join(words) + "\n").encode().hex())
 
     def act_inject(self, spec):
         self.inject(spec)

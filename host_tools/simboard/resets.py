@@ -22,6 +22,7 @@ class Resets:
         """The chip stops now; hardware takes its reset state at once."""
         self.plant.advance(self.now)
         self.halt = exc
+        self.serial_in = bytearray()  # (the UART's receive buffer is lost with the chip's state)
         c = exc.cause
         if c in ("wdt", "hard", "deepsleep", "power_cut"):
             ext0 = self.ext0

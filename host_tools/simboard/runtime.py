@@ -10,7 +10,7 @@ from simboard import esp32 as sim_esp32
 from simboard import machine as sim_machine
 from simboard import time as sim_time
 from simboard import world as _world
-from simboard.world import ChipReset, SimEnd
+from simboard.world import ChipReset, ScriptedSerial, SimEnd
 
 _PATCHED = ("machine", "time", "esp32", "micropython")
 IS_MPY = sys.implementation.name == "micropython"
@@ -241,9 +241,13 @@ class Runner:
         real = appmod.main
         obs = self.observer
 
+        w = self.world
+
         def main_observed(*args, **kwargs):
             if kwargs.get("observer") is None:
                 kwargs["observer"] = obs
+            if kwargs.get("serial") is None and w.console_scripted:
+                kwargs["serial"] = ScriptedSerial(w)  # the lines the scenario types
             return real(*args, **kwargs)
 
         appmod.main = main_observed
@@ -252,7 +256,8 @@ class Runner:
         try:
             if self.entry == "app":
                 import wand.app
-                wand.app.main(sim_machine, sim_time, sim_esp32, observer=self.observer, dac=g.get("BOOT_DAC"))
+                wand.app.main(sim_machine, sim_time, sim_esp32, observer=self.observer, dac=g.get("BOOT_DAC"),
+                              serial=ScriptedSerial(self.world) if self.world.console_scripted else None)
             else:
                 self.entry(g, self.observer)
         except SystemExit:

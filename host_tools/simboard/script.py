@@ -19,6 +19,12 @@ comment, blank lines are ignored. Times are seconds since the world started.
     152   power_on
     0     file settings.json 7b7d        # write bytes (hex) to the flash; optional repeat count
     40    flap contact 5 12    # toggle contact off/on every 5 ms, 12 times (also usb, power, level)
+    45    line calibrate 10000 # a line typed on the USB console (its words, then a newline)
+    46    type 63616c0d        # bytes (hex) sent to the USB console as they are
+
+A script that types on the console gives the firmware the board's scripted
+serial (`world.ScriptedSerial`); bytes sent while the chip is unpowered or
+asleep are lost, as on a real UART.
 
 Injection specs (`inject SPEC`, or `--inject SPEC[@seconds]` on the command
 line): gain_drift=F, sense_stuck, sense_frozen, sense_open, sense_gain=F, short, short=off,
@@ -46,7 +52,11 @@ ACTIONS = {
     "soft_reset": (0, 0),
     "file": (2, 3),
     "flap": (3, 3),
+    "type": (1, 1),
+    "line": (0, 32),
 }
+TYPE_MAX = 4096  # bytes one `type` sends
+SCRIPT_MAX_S = 3600  # the latest event time, and the longest simulation (`wandctl sim --seconds`)
 FLAP_WHAT = ("contact", "usb", "power", "level")
 FILE_MAX = 4 * 1024 * 1024
 BUTTONS = ("power", "level")
@@ -87,12 +97,14 @@ def parse_script(text):
             continue
         if len(parts) < 2:
             raise ScriptError("line %d: expected '<seconds> <action> [args]'" % lineno)
-        try:
-            t = float(parts[0])
-        except ValueError:
-            raise ScriptError("line %d: bad time %r" % (lineno, parts[0]))
+        t = _number(parts[0])
+        if t is None:
+            raise ScriptError("line %d: bad time %r" % (lineno, parts[0][:40]))
         if t < 0:
             raise ScriptError("line %d: negative time" % lineno)
+        if t > SCRIPT_MAX_S:
+            raise ScriptError("line %d: time %s: at most %d s (a simulation runs at most that long)"
+                              % (lineno, parts[0][:40], SCRIPT_MAX_S))
         act = parts[1]
         args = parts[2:]
         if act not in ACTIONS:
@@ -173,6 +185,13 @@ def check_action(act, args):
     elif act == "inject":
         problem = check_inject(args[0])
         return "inject: " + problem if problem else None
+    elif act == "type":
+        try:
+            data = bytes.fromhex(args[0])
+        except ValueError:
+            return "type: the bytes must be hex digits"
+        if not 1 <= len(data) <= TYPE_MAX:
+            return "type: 1..%d bytes" % TYPE_MAX
     elif act == "stall" and args:
         v = _number(args[0])
         if v is None or not 0 <= v <= 3600000:
@@ -262,6 +281,8 @@ def file_bytes(args):
 
 def schedule(world, events):
     for t_ms, act, args in expand(events):
+        if act in ("type", "line"):
+            world.console_scripted = True
         if act == "file":
             data = file_bytes(args)
             if t_ms <= 0:

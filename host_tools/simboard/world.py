@@ -162,6 +162,9 @@ class World(Timeline, Actions, Resets, ChipIO):
         self.stall_us = 0
         self.in_repl = False
         self.offline = False  # unpowered or asleep: console bytes are lost
+        self.console_scripted = False  # the scenario types on the console (`type`, `line`): ScriptedSerial
+        self.serial_in = bytearray()  # typed, not read yet
+        self.serial_out = bytearray()  # what the console wrote (its last SERIAL_OUT_MAX bytes)
         self.soft_reset_requested = False
         self.interrupt_pending = False
         self.flash_fs = []
@@ -208,3 +211,30 @@ class World(Timeline, Actions, Resets, ChipIO):
         """|V| across the electrodes now (V)."""
         self.plant.advance(self.now)
         return self.plant.load_voltage()
+
+
+SERIAL_OUT_MAX = 65536
+
+
+class ScriptedSerial:
+    """The USB serial as the firmware's console sees it in a scenario that types on it: `read_into` gives the
+    bytes the script sent (`type`, `line`) as they arrive, `write` keeps what the console says in
+    world.serial_out. (The firmware's serial interface: wand.usbserial.)"""
+
+    def __init__(self, world):
+        self.world = world
+
+    def read_into(self, buf):
+        w = self.world
+        src = w.serial_in
+        n = len(src) if len(src) < len(buf) else len(buf)
+        for i in range(n):
+            buf[i] = src[i]
+        if n:
+            w.serial_in = src[n:]
+        return n
+
+    def write(self, s):
+        w = self.world
+        out = w.serial_out + (s.encode() if isinstance(s, str) else bytes(s))
+        w.serial_out = out[-SERIAL_OUT_MAX:] if len(out) > SERIAL_OUT_MAX else out

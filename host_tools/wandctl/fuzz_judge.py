@@ -55,7 +55,7 @@ def run_cpython(scn: Scenario, firmware=None):
     from simboard import oracle, script, simrun
     from simboard import time as sim_time
     from simboard.runtime import Runner
-    from simboard.world import World
+    from simboard.world import ScriptedSerial, World
 
     events = script.parse_script(scn.script())
     actions = script.expand(events)
@@ -94,17 +94,10 @@ def run_cpython(scn: Scenario, firmware=None):
             def event(self, now_ms, kind, *args):
                 tr.events.append((w.now // 1000, kind, [str(a) for a in args]))
 
-        class Null:
-            def read_into(self, buf):
-                return 0
-
-            def write(self, s):
-                pass
-
         def entry(g, obs):
             import wand.app
 
-            wand.app.main(sim_machine, sim_time, sim_esp32, observer=obs, serial=Null(), fs=w.flashfs(),
+            wand.app.main(sim_machine, sim_time, sim_esp32, observer=obs, serial=ScriptedSerial(w), fs=w.flashfs(),
                           dac=g.get("BOOT_DAC"))
 
         import contextlib

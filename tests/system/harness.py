@@ -14,21 +14,11 @@ from simboard import esp32 as sim_esp32
 from simboard import machine as sim_machine
 from simboard import time as sim_time
 from simboard.runtime import Runner
-from simboard.world import World
+from simboard.world import ScriptedSerial, World
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRMWARE = ROOT / "firmware"
 HARD_CEILING_UA = 500
-
-
-class NullSerial:
-    """The USB serial with nobody on the other end."""
-
-    def read_into(self, buf):
-        return 0
-
-    def write(self, s):
-        pass
 
 
 @dataclass
@@ -109,6 +99,7 @@ def simulate(script=(), seconds=20.0, seed=1, settings=None, load_ohms=None, fla
     for item in script:
         t, action, *args = item
         w.at(int(t * 1000), action, *args)
+        w.console_scripted = w.console_scripted or action in ("type", "line")
     w.set_end(seconds)
 
     def sample(world):
@@ -137,7 +128,7 @@ def simulate(script=(), seconds=20.0, seed=1, settings=None, load_ohms=None, fla
 
         if before_main is not None:
             before_main(w, run, g)
-        wand.app.main(sim_machine, sim_time, sim_esp32, observer=obs, serial=NullSerial(),
+        wand.app.main(sim_machine, sim_time, sim_esp32, observer=obs, serial=ScriptedSerial(w),
                       dac=g.get("BOOT_DAC"))
 
     try:
