@@ -293,7 +293,7 @@ class App:
         """Start if SR-09 allows it (wand.power: no USB power unless bench mode; battery not low)."""
         if self.sup.fault:
             return "fault latched: acknowledge it first"
-        why = self.power.refusal(self.bench)
+        why = "busy: a calibration is running" if self.calibrating is not None else self.power.refusal(self.bench)
         if why is not None:
             self.ui.play(now, uimod.TONE_REFUSED)
             if why == power.REFUSED_USB:

@@ -14,6 +14,8 @@ from wand.settings import SettingsError
 
 _BENCH_HOLD_MS = const(1000)
 _BENCH_EARLY_MS = const(150)
+_PWRON_RESET = const(1)  # machine.reset_cause(): power applied (or a brown-out)
+_DEEPSLEEP_RESET = const(4)  # woken by the power button from the idle auto-off
 
 
 class Controls:
@@ -37,8 +39,11 @@ class Controls:
             self.btn_power.pressed = True
             self.btn_power.ignore_until_release()
         # SR-09: bench mode needs the level button held at power-up: pressed
-        # within the first 150 ms and still held (debounced) at 1 s.
-        self._bench_until = _BENCH_HOLD_MS
+        # within the first 150 ms and still held (debounced) at 1 s. Power-up
+        # is power applied or a wake from sleep, never a watchdog or soft reset
+        # (the button held to step the level down through one: USB power
+        # allowed and no idle auto-off, red team rt6).
+        self._bench_until = _BENCH_HOLD_MS if self.app.reset_cause in (_PWRON_RESET, _DEEPSLEEP_RESET) else -1
         self._bench_candidate = False
 
     def resume_idle(self, idle_ms):
@@ -84,6 +89,8 @@ class Controls:
                     app.clear_fault(now, "button")
             elif session.active():
                 session.stop(now, ses.END_BUTTON)
+            elif app.calibrating is not None:
+                app.calibrating.abort()  # down to zero at its ramp's rate (SR-05), then off
             else:
                 app.board.leave("power_off")  # deep sleep, by the one way out (wand.entry.leave)
         if lv == SHORT:

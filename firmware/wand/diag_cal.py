@@ -2,7 +2,7 @@
 
 `start(app, ohms, done)` checks and starts it: the App then calls `step(now)`
 on the object it puts in `app.calibrating` once per tick until it ends (about
-60 ticks), and then `done(result)` (the Diagnostics keep it for
+6.5 s: ramps of 110 µA/s up to each point and back down), and then `done(result)` (the Diagnostics keep it for
 `calibrate_poll()`). The
 Diagnostics import this module for the start and drop it from `sys.modules`;
 the running calibration keeps its code alive until it ends.
@@ -16,6 +16,8 @@ _CAL_SETTLE = const(10)
 _CAL_SAMPLES = const(20)
 _CAL_CODE_A = const(46)  # about 100 µA
 _CAL_CODE_B = const(139)  # about 300 µA
+_RAMP_DOWN = const(3)
+_TICK_US = const(10000)  # the App's tick while no session runs (wand.app.TICK_MS)
 
 
 def start(app, ohms, done):
@@ -27,51 +29,93 @@ def start(app, ohms, done):
         return "fault latched: clear it first"
     if not 1000 <= ohms <= 20000:
         return "use a known resistor between 1000 and 20000 ohm"
+    if app.sup.clamp_code(_CAL_CODE_B) != _CAL_CODE_B:
+        return "the current limit is below the calibration points: set user_max_ua 320 or more"
     app.calibrating = _Cal(app, ohms, done)
     return None
 
 
 class _Cal:
+    """The output alternates polarity every tick and each code is booked for the microseconds it flowed: a negative
+    tick pays what the positive ticks left (a loop stall's excess too, at no more than the code, skipping positive
+    ticks meanwhile: SR-04). The code moves one a pair (2.2 µA every 20 ms, about 110 µA/s: SR-05, the wand may be on
+    skin) up to each calibration point and, measured, back down to zero before the calibration ends."""
+
     def __init__(self, app, ohms, done):
         self.app = app
         self._done = done
         self._state = {"stage": 0, "n": 0, "ohms": ohms, "off": 0, "i1": 0, "v1": 0, "i2": 0, "v2": 0}
+        self._code = self._pol = self._q = 0  # the ramp's code, the last tick's polarity and code, the charge booked
+        self._out = self._t = 0  # (code x µs)
+        self._result = None
+
+    def abort(self):
+        """A deliberate stop (the power button's long press): down to zero at the ramp's rate, nothing stored."""
+        if self._state["stage"] != _RAMP_DOWN:
+            self._state["stage"] = _RAMP_DOWN
+            self._result = "stopped by the power button, nothing stored"
 
     def step(self, now):
         """One tick of the calibration (the App calls it while calibrating)."""
         c = self._state
-        sup = self.app.sup
+        app = self.app
+        sup = app.sup
+        b = app.board
+        if sup.fault:  # the fault cut the output (SR-12)
+            self._end("stopped by a fault, nothing stored")
+            return
         stage = c["stage"]
-        c["n"] += 1
-        n = c["n"]
-        b = self.app.board
         if stage == 0:  # output off: sense offset
             sup.apply(0, 0, False)
-            if n > _CAL_SETTLE:
+            c["n"] += 1
+            if c["n"] > _CAL_SETTLE:
                 c["off"] += b.read_current_uv()
-            if n >= _CAL_SETTLE + _CAL_SAMPLES:
+            if c["n"] >= _CAL_SETTLE + _CAL_SAMPLES:
                 c["stage"], c["n"] = 1, 0
+                self._t = b.ticks_us()
             return
-        code = _CAL_CODE_A if stage == 1 else _CAL_CODE_B
-        pol = 1 if (n & 1) else -1  # alternate every tick: no DC (SR-04)
-        written = sup.apply(code, pol, True)
-        if written != code:
+        t = b.ticks_us()
+        q = self._q = self._q + self._pol * self._out * b.ticks_diff(t, self._t)
+        self._t = t
+        base = self._code
+        aim = 0 if stage == _RAMP_DOWN else (_CAL_CODE_A if stage == 1 else _CAL_CODE_B)
+        if self._pol <= 0:  # a positive tick: none while a positive excess is paid
+            steady = q * 2 <= _TICK_US and -q * 2 <= base * _TICK_US  # (nor a negative one being paid)
+            if steady:  # a pair begins: the code moves one toward the point
+                base = self._code = base + (1 if base < aim else (-1 if base > aim else 0))
+                if stage == _RAMP_DOWN and base == 0:
+                    sup.apply(0, 0, False)
+                    self._end(self._result)
+                    return
+            pol, out = 1, (base if q * 2 <= _TICK_US else 0)
+        else:  # a negative tick: what is owed, at no more than the code
+            out = (q + _TICK_US // 2) // _TICK_US
+            pol, out = -1, (base if out > base else (out if out > 0 else 0))
+            steady = out == base
+        written = sup.apply(out, pol, True) if out else sup.apply(0, 0, False)
+        self._pol, self._out = pol, written
+        if written != out:  # (not while calibrating: the console is busy, start() checked the limit)
             sup.apply(0, 0, False)
             self._end("the current limit is below the calibration points")
             return
+        if stage == _RAMP_DOWN or base != aim or not steady:
+            return
+        c["n"] += 1
+        n = c["n"]
         if n > _CAL_SETTLE:
             c["i%d" % stage] += b.read_current_uv()
             c["v%d" % stage] += b.read_vload_uv()
         if n >= _CAL_SETTLE + _CAL_SAMPLES:
+            c["n"] = 0
             if stage == 1:
-                c["stage"], c["n"] = 2, 0
+                c["stage"] = 2
             else:
-                sup.apply(0, 0, False)
-                self._end(self._finish(c))
+                c["stage"] = _RAMP_DOWN
+                self._result = c
 
     def _end(self, result):
         self.app.calibrating = None
-        self._done(result)
+        self._done(self._finish(result) if isinstance(result, dict) else result)
 
     def _finish(self, c):
         k = _CAL_SAMPLES

@@ -39,7 +39,7 @@ def test_sr01_redteam_calibrate_against_wrong_resistor_then_full_level():
     sim.app.open_console()
     w.act_load(10000)  # the resistor really is 10 kOhm, the builder types 11700
     ser.send("calibrate 11700")
-    for _ in range(400):
+    for _ in range(900):  # (a calibration ramps to each point and back down: about 6.5 s)
         sim.tick()
     cal = [r for r in ser.replies() if r.startswith('ok {"ohms"')]
     assert cal, ser.replies()  # the wrong calibration was accepted and stored

@@ -1802,3 +1802,20 @@ def test_sr04_a_loop_a_little_slow_on_every_tick_leaves_no_dc_on_micropython(tmp
     v = simrun.verdict(res)
     assert v["ok"], v["violations"]
     assert v["SR-04"]["dc_residue_max_pct"] < 0.2, v["SR-04"]
+
+
+@pytest.mark.parametrize("interpreter", ["cpython", "micropython"])
+def test_oracle_sr06_a_flap_after_a_lift_and_return_is_told_from_the_running_pattern(interpreter, tmp_path):
+    """Found (fuzz round 64, an oracle defect): `lift`, a lift at 5.43 s and a return, then contact flapping
+    1 ms off, on, off at 7.70 s. The firmware showed the no-contact pattern 27 ms later; the oracle compared it
+    with what was shown since the last return, 1 ms before the lift, which no sample showed, so it took the 2 s
+    before, holding the first lift's pattern: "never told". A return under a sample before a lift opens no
+    window now."""
+    from simboard import simrun
+
+    script = tmp_path / "flap.script"
+    script.write_text("0.300 press power 0.2\n5.432 contact off\n5.462 contact on\n7.701 flap contact 1 3\n")
+    res = simrun.run(simrun.SimOptions(script=str(script), seed=0, seconds=15, interpreter=interpreter))
+    v = simrun.verdict(res)
+    assert v["ok"], v["violations"]
+    assert v["SR-06"]["lifts"] == 1 and 0 < v["SR-06"]["lift_to_told_max_ms"] <= 100, v["SR-06"]

@@ -254,6 +254,56 @@ def test_sr09_oracle_fails_current_with_usb():
     assert not v["SR-09"]["ok"]
 
 
+def test_sr09_oracle_takes_bench_mode_only_from_the_level_button_held_at_a_power_up():
+    """Red team rt6: the oracle took bench mode from the firmware's own `bench`
+    event, so bench mode turned on by a watchdog or soft reset with the level
+    button held exempted current on USB (and idling) from SR-09 and SR-07. Bench
+    mode counts now from the inputs: the level button held at a power-up, until
+    the next reset."""
+    usb = [(0, "usb", ("on",)), (0, "hold", ("level",)), (1500, "release", ("level",))]
+    bench = [(1000, "bench", ["on"])]
+    ev = trace().events
+    v = oracle.judge(trace([90] + [100] * 8 + [50], actions=usb, events=bench + ev))
+    assert v["SR-09"]["ok"] and v["SR-09"]["bench"], v["violations"]
+    # the same bench event after a watchdog reset with the level held: not asked for
+    wdt = [(0, "usb", ("on",)), (0, "hold", ("level",)), (1500, "release", ("level",))]
+    v = oracle.judge(trace([90] + [100] * 8 + [50], actions=wdt, events=[(950, "bench", ["on"])] + ev,
+                           resets=[(10, "wdt")]))
+    assert not v["SR-09"]["ok"], v["SR-09"]
+    assert any("after a wdt reset" in x for x in v["violations"]) and v["SR-09"]["current_with_usb_max_ms"] > 1000
+    # at a power-up, but the level button was not held: not asked for either
+    v = oracle.judge(trace([90] + [100] * 8 + [50], actions=usb[:1], events=bench + ev))
+    assert any("without the level button held" in x for x in v["violations"]), v["violations"]
+    # bench mode ends at the next reset: USB current after a soft reset is judged again
+    late = usb + [(4000, "soft_reset", ())]
+    v = oracle.judge(trace([90] + [100] * 8 + [50], actions=late, events=bench + ev, resets=[(4000, "soft")]))
+    assert not v["SR-09"]["ok"] and v["SR-09"]["current_with_usb_max_ms"] >= 1000, v["SR-09"]
+
+
+def test_sr07_oracle_judges_idling_in_bench_mode_not_asked_for():
+    ev = trace().events
+    acts = [(0, "hold", ("level",)), (1500, "release", ("level",))]
+    ok = oracle.judge(trace([90] + [100] * 8 + [50], settings={"idle_off_s": 30}, end_extra=60000, actions=acts,
+                            events=[(1000, "bench", ["on"])] + ev))
+    assert ok["SR-07"]["ok"] and ok["SR-07"]["idle_judged"] == 0, ok["SR-07"]
+    bad = oracle.judge(trace([90] + [100] * 8 + [50], settings={"idle_off_s": 30}, end_extra=60000, actions=acts,
+                             events=[(1000, "bench", ["on"])] + ev, resets=[(500, "soft")]))
+    assert not bad["SR-07"]["ok"] and bad["SR-07"]["idle_judged"] >= 1, bad["SR-07"]
+
+
+def test_sr04_oracle_judges_output_outside_every_session():
+    """Red team rt6: a calibration (bench mode, no session) left its last
+    positive tick unpaid, and the oracle judged SR-04 only inside sessions."""
+    ok = oracle.judge(trace([100] * 6, events=[]))
+    assert ok["SR-04"]["ok"] and ok["SR-04"]["outside_runs_judged"] == 1, ok["violations"]
+    bad = oracle.judge(trace([100] * 6, events=[], neg_scale=0.9))
+    assert not bad["SR-04"]["ok"] and bad["SR-04"]["outside_dc_max_pct"] > 1, bad["SR-04"]
+    assert any("outside a session" in x for x in bad["violations"])
+    # one a fault cut, or a load touched, is not judged (as a session's end by a fault is not)
+    cut = oracle.judge(trace([100] * 6, events=[(3000, "fault", ["2", "sense_stuck"])], neg_scale=0.9))
+    assert cut["SR-04"]["outside_runs_judged"] == 0, cut["SR-04"]
+
+
 def test_sr10_oracle_fails_a_broken_settings_file_or_log():
     v = oracle.judge(trace(files={"settings.json": b'{"level": 3'}))
     assert not v["SR-10"]["ok"]

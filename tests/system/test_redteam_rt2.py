@@ -34,11 +34,26 @@ def test_sr07_a_stall_late_in_a_pulse_ramp_down_keeps_the_session_in_time():
     and the session gave 909 s of current (2141 s for a 20-minute one). A
     debt is now paid at the envelope through the gaps too, and past 3 s
     over its time the session drops it and ends (SR-07 over SR-04: the DC
-    left is a residual, docs/safety.md)."""
-    run, v = _v([press(1.0), (60.3, "stall", 980)], 200, 5, dict(P10, program="pulse", session_min=1))
+    left is a residual, docs/safety.md). (The stall was at 60.3 s; the
+    ramp-down has since moved earlier, and 60.3 s fell after the session's
+    end: 57.77 s is inside a negative pulse of the ramp-down again.)"""
+    run, v = _v(_LATE_STALL, 80, 5, dict(P10, program="pulse", session_min=1))
+    down = [e[0] for e in run.events if e[1] == "state" and e[2][0] == "ramp_down"]
+    assert down and down[0] < 57770 < run.first("session_end")[0], run.events  # in the ramp-down
     assert v["SR-07"]["ok"] and v["SR-07"]["current_max_s"] <= 65, (v["SR-07"], v["violations"])
     assert v["SR-05"]["ok"], v["violations"]
     assert run.first("session_end") is not None
+
+
+_LATE_STALL = [press(1.0), (57.77, "stall", 980)]
+
+
+@pytest.mark.xfail(strict=True, reason="residual (docs/safety.md): past 3 s over its time a session drops a stall's "
+                   "debt; here the stalled negative pulse was 44.6 uA, the envelope 5 uA, and 18.2 uC (6.5 % of a "
+                   "phase) is left as DC")
+def test_sr04_a_stall_late_in_a_pulse_ramp_down_leaves_no_dc():
+    _, v = _v(_LATE_STALL, 80, 5, dict(P10, program="pulse", session_min=1))
+    assert v["SR-04"]["ok"], v["violations"]
 
 
 @pytest.mark.slow  # a whole 20-minute session

@@ -54,6 +54,7 @@ class App:
         self.settings = Settings()
         self.ui = uimod.Ui()
         self.bench = False
+        self.reset_cause = 1  # power applied (machine.PWRON_RESET)
         self.calibrating = None
         self.now = 0
         self.started = []
@@ -79,8 +80,9 @@ class App:
         self.events.append(what)
 
 
-def rig(bits_at_boot=0, t=2000):
+def rig(bits_at_boot=0, t=2000, reset_cause=1):
     app = App()
+    app.reset_cause = reset_cause
     c = Controls(app)
     c.boot(bits_at_boot)
     return app, c, [t]
@@ -218,6 +220,36 @@ def test_sr09_bench_mode_needs_the_level_button_held_from_power_up_to_1_s():
     hold(c, clock, LEVEL, 600)
     hold(c, clock, 0, 600)
     assert not app.bench and app.session.program[0] == "lift"  # (and no gesture either)
+
+
+def test_sr09_bench_mode_only_at_a_power_up_or_a_wake_not_after_a_reset():
+    """Red team rt6: the level button held (stepping the level down) through a
+    watchdog or soft reset turned bench mode on. Power applied (1) and the power
+    button's wake from sleep (4) are power-ups; a hard (2), watchdog (3) or
+    soft (5) reset is none."""
+    for cause, bench in ((1, True), (4, True), (2, False), (3, False), (5, False)):
+        app, c, clock = rig(LEVEL, t=0, reset_cause=cause)
+        hold(c, clock, LEVEL, 1500)
+        assert app.bench == bench, cause
+        assert (("bench", "on") in app.events) == bench, cause
+
+
+def test_a_calibration_refuses_no_button_but_a_long_power_press_stops_it():
+    """A long power press outside a session switches the wand off, but during a
+    calibration it stops the calibration (at its ramp's rate) and nothing else."""
+
+    class Cal:
+        aborted = 0
+
+        def abort(self):
+            self.aborted += 1
+
+    app, c, clock = rig()
+    app.calibrating = cal = Cal()
+    app.board.left = []
+    app.board.leave = app.board.left.append
+    press(c, clock, POWER, 1700)
+    assert cal.aborted == 1 and app.board.left == [] and app.started == []
 
 
 def test_sr07_idle_expires_after_idle_off_s_without_a_press():

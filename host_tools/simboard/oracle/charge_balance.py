@@ -83,10 +83,12 @@ def sr04(v: _View, sess):
     graceful = ("timer", "button", "console", "battery", "idle")
     ph = tr.phases
     starts = sorted(x["start"] for x in sess)
+    windows = []
     for s in sess:
         # its phases: up to 2 s after its end (the last ramp's phase), never
         # into the next session (one started 1.1 s after: fuzz seed 161898526)
         nxt = next((x for x in starts if x > s["start"]), 1 << 60)
+        windows.append((s["start"], min(s["end"] + 2000, nxt)))
         # (a phase that began before the session and runs on into it counts:
         # a session cut by a soft reset 20 ms in, whose output merged with the
         # next session's first positive half, left that half out, fuzz round 17)
@@ -124,6 +126,7 @@ def sr04(v: _View, sess):
                 bad.append("SR-04: the session ended by %s at %d ms left %.4f uC of DC, %.2f %% of a phase"
                            % (s["ended_by"], s["end"], sum(qs), r * 100))
         s["dc_residue_uc"] = round(sum(qs), 4)
+    out_n, out_worst = _outside_sessions(v, windows, bad)
     # partial cycles around lifts: the running net charge must come back within
     # 1 % of a phase within 10 s of contact returning
     rebalance_worst = 0.0
@@ -135,8 +138,11 @@ def sr04(v: _View, sess):
         before = [p for p in ph if p[1] > s["start"] and p[0] < t_on]
         if not before:
             continue
-        q = sum(p[2] for p in before)
-        big = max(abs(p[2]) for p in before)
+        # (only this session's part of a phase that began before it: the plant's phase runs on through the
+        # idle gap, and the first session's pause ended in it: 53 % of a phase, red team rt6)
+        parts = [_part(tr, p, s["start"], 1 << 60) for p in before]
+        q = sum(parts)
+        big = max(abs(x) for x in parts)
         after = [p for p in ph if t_on <= p[0] <= min(t_on + 10000, s["end"])]
         if t_on + 10000 > s["end"] and s["ended_by"] not in graceful:
             # the run ended, or a fault, a Ctrl-C, a reset cut the session (at
@@ -190,4 +196,37 @@ def sr04(v: _View, sess):
                    net_per_cycle_max_pct=round(worst * 100, 4),
                    net_per_cycle_max_uc=round(worst_uc, 5), worst_cycle_at_ms=worst_at,
                    sessions_judged=residue_n, dc_residue_max_pct=round(residue_max * 100, 4),
-                   lifts_rebalanced=rebalance_n, rebalance_worst_pct=round(rebalance_worst * 100, 4)), bad
+                   lifts_rebalanced=rebalance_n, rebalance_worst_pct=round(rebalance_worst * 100, 4),
+                   outside_runs_judged=out_n, outside_dc_max_pct=round(out_worst * 100, 4)), bad
+
+
+def _outside_sessions(v: _View, windows, bad):
+    """Output outside every session (a calibration, in bench mode) must end balanced too: each run of it (phases
+    less than 1 s apart) that nothing from outside touched (a lift, a fault, a reset) and that ended before the run
+    did (red team rt6: every calibration left its last positive tick, 2.96 uC, 100 % of a phase)."""
+    tr = v.tr
+    # (a loop stall is the firmware's to pay back; a load, an injection, a fault or a reset is not)
+    quiet = ("press", "hold", "release", "file", "stall", "usb", "type", "line")
+    touched = [t for t, k, _ in tr.events if k == "fault"] + [t for t, _c in tr.resets] + [
+        t for t, act, _ in tr.actions if act not in quiet]
+    runs = []
+    for p in sorted(tr.phases):
+        if p[2] == 0 or any(a < p[1] and p[0] < b for a, b in windows):
+            continue
+        if runs and p[0] - runs[-1][-1][1] < 1000:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    n, worst = 0, 0.0
+    for run in runs:
+        a, b = run[0][0], run[-1][1]
+        big = max(abs(p[2]) for p in run)
+        if big < 0.05 or b >= tr.end_ms - 20 or any(a - 30 <= t <= b + 30 for t in touched):
+            continue
+        n += 1
+        net = sum(p[2] for p in run)
+        worst = max(worst, abs(net) / big)
+        if abs(net) > max(NET_MAX_RATIO * big, _code_tick_uc(v, b)):
+            bad.append("SR-04: output outside a session, %d..%d ms, left %.4f uC of DC, %.2f %% of a phase"
+                       % (a, b, net, abs(net) / big * 100))
+    return n, worst

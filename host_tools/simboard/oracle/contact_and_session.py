@@ -16,7 +16,7 @@ from simboard.oracle.limits import (
     SHORT_OHMS,
     TOLD_MAX_MS,
 )
-from simboard.oracle.spans import _ended_at, _flow_runs, _nominal_ua, _stalls, sessions
+from simboard.oracle.spans import _ended_at, _flow_runs, _nominal_ua, _stalls, bench_spans, sessions
 from simboard.oracle.trace import _clause
 from simboard.oracle.view import _View
 
@@ -114,7 +114,9 @@ def sr06(v: _View):
         # the user told: an LED/tone pattern not seen in the 2 s before (since
         # contact last came back: the no-contact pattern of a lift just before
         # is not what the wand showed while it ran; fuzz seed 3550187617)
-        since = max([t - 2000] + [x for x in v.returns + v.fw_returns if x < t])
+        # (a return under a sample before the lift shows nothing: contact flapping 1 ms on, 1 ms off after a
+        # lift and a return 1.6 s before left no window, and the 2 s one held that lift's pattern: fuzz round 64)
+        since = max([t - 2000] + [x for x in v.returns + v.fw_returns if x <= t - tr.sample_ms])
         seen = {(s[3], s[4], s[5]) for s in smp if since <= s[0] < t} or \
             {(s[3], s[4], s[5]) for s in smp if t - 2000 <= s[0] < t}
         told = next((s[0] for s in smp if s[0] >= t and (s[3], s[4], s[5]) not in seen), None)
@@ -212,7 +214,9 @@ def sr07(v: _View, sess):
     # idle auto-off: the LEDs go dark (deep sleep) within idle_off_s of the
     # last activity (a button, current, a boot), unless in bench mode
     idle_s = v.eff["idle_off_s"]
-    bench = any(k == "bench" for _, k, _ in tr.events)
+    benches = bench_spans(tr)
+    bench = bool(benches)
+    asked = [(a, b) for a, b, why in benches if why is None]  # (one not asked for is SR-09's, and idles off)
     act = [0] + [t for t, a, _ in tr.actions if a in ("press", "hold", "release", "power_on")]
     # (a reset restarts the firmware's idle clock; but a watchdog reset that
     # follows another within idle_off_s is no new activity: a loop of them
@@ -233,7 +237,7 @@ def sr07(v: _View, sess):
 
     idle_worst = 0.0
     idle_n = 0
-    if not bench and lit:
+    if lit:
         for i, t in enumerate(act):
             nxt = act[i + 1] if i + 1 < len(act) else tr.end_ms
             # the last lit instant before the next activity
@@ -245,6 +249,8 @@ def sr07(v: _View, sess):
                 continue  # not idle long enough to judge
             if any(a < nxt and b > t for a, b in flows):
                 continue  # current flowed in between: a session, not idling
+            if any(a < nxt and b > t for a, b in asked):
+                continue  # bench mode: no idle auto-off
             idle_n += 1
             idle_worst = max(idle_worst, awake / 1000.0)
             if awake > idle_s * 1000 + 8000:

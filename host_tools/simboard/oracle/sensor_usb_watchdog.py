@@ -7,7 +7,7 @@ firmware left its loop).
 from __future__ import annotations
 
 from simboard.oracle.limits import HW_FAULTS, SAMPLE_SLACK_MS, SENSE_FAULTS, SENSOR_MAX_MS, USB_MAX_MS
-from simboard.oracle.spans import _ended_at, _nominal_ua, _stalls
+from simboard.oracle.spans import _ended_at, _nominal_ua, _stalls, bench_spans
 from simboard.oracle.trace import _clause, _firmware
 from simboard.oracle.view import _View
 
@@ -123,7 +123,12 @@ def sr08(v: _View):
 def sr09(v: _View):
     tr = v.tr
     bad = []
-    bench = any(k == "bench" for _, k, _ in tr.events)
+    benches = bench_spans(tr)
+    bench = bool(benches)
+    for t, _end, why in benches:
+        if why is not None:
+            bad.append("SR-09: bench mode at %d ms %s" % (t, why))
+    asked = [(a, b) for a, b, why in benches if why is None]
     spans = []
     on = None
     for t, act, args in tr.actions:
@@ -142,7 +147,9 @@ def sr09(v: _View):
     stalls = _stalls(tr)
     for a, b in spans:
         n += 1
-        flow = [s[0] for s in tr.samples if a <= s[0] < b and abs(s[1]) >= 0.5]
+        # (bench mode the user asked for allows it: from its start to the next reset)
+        flow = [s[0] for s in tr.samples if a <= s[0] < b and abs(s[1]) >= 0.5
+                and not any(x <= s[0] < y for x, y in asked)]
         if not flow:
             continue
         ms = len(flow) * v.dt
@@ -157,7 +164,7 @@ def sr09(v: _View):
                 # (only its part while USB was there: a stall that began after
                 # the span ended took that much off the allowance, fuzz seed 24600)
                 allow += max(0, min(y, b) - max(x, a))
-        if not bench and (last > allow or ms > allow):
+        if last > allow or ms > allow:
             bad.append("SR-09: %d ms of current with USB power present (from %d ms, the last at +%d ms)"
                        % (ms, a, last))
     return _clause(not bad, n, usb_spans=n, current_with_usb_max_ms=worst, bench=bench), bad

@@ -190,3 +190,48 @@ def _ended_at(tr: Trace, t, is_start, is_end):
     i = next((j for j, (x, act, a) in enumerate(acts) if x == t and is_start(act, a)), -1)
     return min([x for j, (x, act, a) in enumerate(acts) if (x > t or x == t and j > i) and is_end(act, a)]
                + [tr.end_ms])
+
+
+# SR-09: bench mode is the level button held at power-up (power applied, or the power button's wake from the idle
+# auto-off): pressed within the firmware's first 150 ms and still held at 1 s.
+_POWER_UPS = ("power_on", "deepsleep")
+_BENCH_HELD_FROM_MS = 200  # after the boot: the firmware's 150 ms and a debounce
+
+
+def _level_held(tr: Trace):
+    """The spans [a, b) in which the level button was held, from the run's inputs."""
+    held, since = [], None
+    for t, act, args in sorted(tr.actions, key=lambda x: x[0]):
+        if not args or args[0] != "level":
+            continue
+        if act == "press":
+            held.append((t, t + int(float(args[1]) * 1000) if len(args) > 1 else t + 200))
+        elif act == "hold" and since is None:
+            since = t
+        elif act == "release" and since is not None:
+            held.append((since, t))
+            since = None
+    if since is not None:
+        held.append((since, tr.end_ms + 1))
+    return held
+
+
+def bench_spans(tr: Trace):
+    """When the firmware was in bench mode (from its `bench` event to the next reset or power cut), each as
+    (start, end, why_not): why_not is None for bench mode the user asked for, else what was wrong with it."""
+    boots = [(0, "power_on")] + sorted(tr.resets) + [(t, "power_cut") for t, act, _ in tr.actions if act == "power_cut"]
+    boots.sort()
+    held = _level_held(tr)
+    out = []
+    for t, k, _a in tr.events:
+        if k != "bench":
+            continue
+        boot_t, cause = max((b for b in boots if b[0] <= t), key=lambda b: b[0])
+        end = min([b[0] for b in boots if b[0] > t] + [tr.end_ms])
+        why = None
+        if cause not in _POWER_UPS:
+            why = "after a %s reset, not a power-up" % cause
+        elif not any(a <= boot_t + _BENCH_HELD_FROM_MS and b >= t - 50 for a, b in held):
+            why = "without the level button held from the power-up at %d ms" % boot_t
+        out.append((t, end, why))
+    return out

@@ -115,7 +115,7 @@ class _View:
                 self.return_ohms[t] = last_load  # contact back onto the resistor in effect
             if key == "short" and val not in ("off", "0"):
                 self.shorts.append(t)
-            if act not in ("press", "hold", "release", "file"):
+            if act not in ("press", "hold", "release", "file", "type", "line"):  # (typed lines: as presses)
                 self.disturb.append(t)
         # a contact off in the same instant the probes are shorted together
         # is no lift either, whichever the script lists first (fuzz seed 2807414747)
