@@ -76,7 +76,7 @@ def strategies():
     @st.composite
     def event(draw, seconds, lo=0.0):
         k = draw(st.sampled_from(("press", "press", "press", "contact", "load", "slide", "inject", "inject",
-                                  "usb", "stall", "stalls", "reset", "flap", "file")))
+                                  "usb", "stall", "stalls", "reset", "flap", "file", "console", "held_reset")))
         t = t_s(draw, lo, seconds)
         if k == "press":
             b = draw(st.sampled_from(("power", "level")))
@@ -128,6 +128,29 @@ def strategies():
         if k == "flap":
             what = draw(st.sampled_from(("contact", "usb", "power", "level")))
             return ["%.3f flap %s %d %d" % (t, what, draw(st.integers(1, 25)), draw(st.integers(2, 30)))]
+        if k == "console":
+            # SR-11: a line on the USB console at any instant (bench commands work only in bench mode; `set` of what
+            # the oracle judges by, user_max_ua, session_min, idle_off_s and the calibration, only as the firmware
+            # refuses it), or hostile bytes, or a line too long
+            kind = draw(st.integers(0, 5))
+            if kind == 0:
+                return ["%.3f type %s" % (t, draw(st.binary(min_size=1, max_size=200)).hex())]
+            if kind == 1:
+                return ["%.3f type %s" % (t, (b"x" * draw(st.integers(100, 400)) + b"\n").hex())]
+            if kind == 2:
+                ohms = draw(st.sampled_from((1000, 2000, 10000, 20000, 999, 47000)))
+                out = ["%.3f line calibrate %d" % (t, ohms)]
+                if draw(st.booleans()):  # on the resistor it names, or on one of another value
+                    out.insert(0, "%.3f load %d" % (max(0.0, t - 0.5), draw(st.sampled_from((ohms, 10000, 2000)))))
+                return out
+            return ["%.3f line %s" % (t, draw(st.sampled_from(CONSOLE_LINES)))]
+        if k == "held_reset":
+            # a reset while a button is held (bench mode is a power-up's only; a press going on acknowledges
+            # nothing: red team rt6)
+            b = draw(st.sampled_from(("level", "power")))
+            how = draw(st.sampled_from(("stall 1500", "soft_reset", "interrupt", "stall 3000")))
+            return ["%.3f hold %s" % (t, b), "%.3f %s" % (t + t_s(draw, 0.02, 1.0), how),
+                    "%.3f release %s" % (t + t_s(draw, 1.2, 4.0), b)]
         data = draw(st.binary(max_size=64))
         name = draw(st.sampled_from(("settings.json", "log0.txt", "log1.txt", "settings.json.tmp")))
         return ["%.3f file %s %s" % (t, name, data.hex() or "-")]
@@ -155,6 +178,11 @@ def strategies():
         if draw(st.integers(0, 7)) == 0:  # bench mode: level held at power-up
             lines.append("0 hold level")
             lines.append("1.5 release level")
+            for _ in range(draw(st.integers(0, 3))):  # and the console's bench commands, a calibration most
+                t = t_s(draw, 1.2, seconds)
+                line = draw(st.sampled_from(("calibrate 10000", "calibrate 10000", "calibrate 2000", "start",
+                                             "stop", "level 10", "clear")))
+                lines.append("%.3f line %s" % (t, line))
         lines.append("%.3f press power 0.2" % t_s(draw, 0.3, 3.0))
         for ev in draw(st.lists(event(seconds, lo), max_size=6)):
             lines += ev
@@ -162,6 +190,14 @@ def strategies():
         return Scenario(seed=draw(st.integers(0, 65535)), seconds=seconds, load_ohms=load, lines=lines)
 
     return scenario()
+
+
+CONSOLE_LINES = ("status", "get", "get level", "log 5", "faults", "history 3", "selftest", "help", "hello", "start",
+                 "stop", "level 10", "level 1", "level 0", "clear", "stream on 50", "stream on", "stream off",
+                 "set level 10", "set level 1", "set level 11", "set program pulse", "set program smooth",
+                 "set program bogus", "set mute on", "set mute off", "set user_max_ua 600", "set user_max_ua 20",
+                 "set session_min 21", "set cal_gain_na 2000", "set idle_off_s 0", "reboot", "repl", "bogus",
+                 "calibrate", "calibrate x", "level", "stream on 100000")
 
 
 def _json_object(data):

@@ -142,3 +142,31 @@ def test_sr07_the_fuzz_draws_events_at_the_end_of_long_sessions():
                    settings=settings(max_examples=3000, database=None, suppress_health_check=list(HealthCheck)))
         hexed = next(ln.split()[3] for ln in scn.lines if ln.startswith("0 file settings.json "))
         assert json.loads(bytes.fromhex(hexed))["session_min"] == minutes, scn.lines
+
+
+def test_sr09_sr11_the_fuzz_draws_console_lines_and_resets_with_a_button_held():
+    """Red team rt6 found its classes through the console (a calibration's square wave) and through a reset with
+    the level button held (bench mode without a power-up): the fuzzer types console lines, a calibration in bench
+    mode among them, hostile bytes and lines too long, and resets the chip while a button is held."""
+    from hypothesis import HealthCheck, find, settings
+
+    from wandctl.fuzz_strategies import strategies
+
+    def has(pred):
+        return find(strategies(), pred, settings=settings(max_examples=3000, database=None,
+                                                           suppress_health_check=list(HealthCheck)))
+
+    def bench_calibration(scn):
+        text = scn.script()
+        return "0 hold level" in text and " line calibrate " in text
+
+    def hostile_bytes(scn):
+        return any(" type " in ln and "00" in ln.split()[2] for ln in scn.lines)
+
+    def reset_held(scn):
+        lines = scn.lines
+        return any(ln.split()[1:] == ["hold", "level"] and float(ln.split()[0]) > 2 and " stall 1500" in lines[i + 1]
+                   for i, ln in enumerate(lines[:-1]))
+
+    for pred in (bench_calibration, hostile_bytes, reset_held):
+        assert pred(has(pred))
