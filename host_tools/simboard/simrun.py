@@ -55,6 +55,7 @@ MICROPYTHON_HEAP = "heapsize=2M"
 
 # The --inject names that are not simboard injections but script actions (wandctl.simrun.script_lines turns
 # them into lines); every other name is one of simboard.script.INJECTIONS, checked there.
+SCRIPT_FILE_MAX = 64 * 1024 * 1024  # (a `file` line carries up to 4 MB as hex)
 CLI_ACTIONS = {
     "contact_off": "duration",
     "stall": "ms",
@@ -142,8 +143,8 @@ def parse_inject(spec: str) -> tuple[float, str, str | None]:
         t = float(at)
     except ValueError:
         raise WandctlError("--inject %r: %r is not a time in seconds" % (spec, at)) from None
-    if t < 0 or not math.isfinite(t):
-        raise WandctlError("--inject %r: the time must be 0 or more seconds" % spec)
+    if t < 0 or not math.isfinite(t) or t > script.SCRIPT_MAX_S:
+        raise WandctlError("--inject %r: the time must be 0 to %d seconds" % (spec[:60], script.SCRIPT_MAX_S))
     name, eq, value = what.partition("=")
     if name not in CLI_ACTIONS and name not in script.INJECTIONS:
         known = ", ".join(sorted(list(CLI_ACTIONS) + list(script.INJECTIONS)))
@@ -167,7 +168,11 @@ def parse_inject(spec: str) -> tuple[float, str, str | None]:
     except ValueError:
         raise WandctlError("--inject %r: %r is not a number" % (spec, value)) from None
     if not math.isfinite(v) or v <= 0:
-        raise WandctlError("--inject %r: the value must be a positive number" % spec)
+        raise WandctlError("--inject %r: the value must be a positive number" % spec[:60])
+    most = script.SCRIPT_MAX_S - t if kind == "duration" else script.SCRIPT_MAX_S * 1000  # (s; a stall's in ms)
+    if v > most:
+        raise WandctlError("--inject %r: %s=%s: at most %d %s" % (spec[:60], name, value[:20], most,
+                                                                  "s after it" if kind == "duration" else "ms"))
     return t, name, value
 
 
@@ -176,10 +181,12 @@ def script_lines(o: SimOptions) -> tuple[str, float]:
     if o.script is None:
         text = DEFAULT_SCRIPT
     else:
+        from wandctl.argcheck import read_input
+
+        if not o.script.strip():
+            raise WandctlError("--script needs a file name, e.g. --script session.script")
         try:
-            text = Path(o.script).read_text(encoding="utf-8")
-        except OSError as e:
-            raise WandctlError("--script %s: %s" % (o.script, e.strerror or e)) from None
+            text = read_input(Path(o.script), "--script", SCRIPT_FILE_MAX).decode("utf-8")
         except UnicodeDecodeError:
             raise WandctlError("--script %s: not a text file" % o.script) from None
         _check_script(text, o.script)

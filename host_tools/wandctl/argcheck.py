@@ -19,8 +19,8 @@ from pathlib import Path
 from wandctl.errors import WandctlError
 
 
-def positive_float(what: str = "a number of seconds"):
-    """argparse type: a finite number above 0."""
+def positive_float(what: str = "a number of seconds", most: float = 86400.0):
+    """argparse type: a finite number above 0 and at most `most` (a timeout of 1e308 s waited for ever)."""
 
     def parse(text: str) -> float:
         try:
@@ -29,6 +29,8 @@ def positive_float(what: str = "a number of seconds"):
             raise argparse.ArgumentTypeError("%r is not a number (%s above 0 is needed)" % (text, what)) from None
         if not math.isfinite(v) or v <= 0:
             raise argparse.ArgumentTypeError("%s must be above 0, not %s" % (what, text))
+        if v > most:
+            raise argparse.ArgumentTypeError("%s must be at most %g, not %s" % (what, most, text[:40]))
         return v
 
     return parse
@@ -82,6 +84,9 @@ def output_file(path: str, flag: str, suffixes: list[str] | None = None, example
     _creatable(p.parent if str(p.parent) else Path("."), flag, path)
     if p.exists() and not os.access(p, os.W_OK):
         raise WandctlError("%s %s: the file exists and is read-only" % (flag, path))
+    if p.exists() and not p.is_file():
+        raise WandctlError("%s %s: not a regular file" % (flag, path))
+    _writable(p.parent if str(p.parent) else Path("."), flag, path)
     return p
 
 
@@ -93,7 +98,21 @@ def output_folder(path: str, flag: str, example: str = "out") -> Path:
     if p.exists() and not p.is_dir():
         raise WandctlError("%s %s is a file, not a folder: give a folder (e.g. %s)" % (flag, path, example))
     _creatable(p, flag, path)
+    _writable(p, flag, path)
     return p
+
+
+def _writable(folder: Path, flag: str, path: str) -> None:
+    """Make the folder and write a file in it, before any long run: the permission bits do not tell it all (as
+    root, /proc/x passed them and the run failed at its end: a helper's audit)."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".wandctl-probe-"):
+            pass
+    except OSError as e:
+        raise WandctlError("%s %s: cannot write there: %s" % (flag, path, e.strerror or e)) from None
 
 
 def _creatable(folder: Path, flag: str, path: str) -> None:
@@ -123,3 +142,23 @@ def write_text(p: Path, text: str, flag: str) -> None:
         p.write_text(text)
     except OSError as e:
         raise WandctlError("%s %s: cannot write it: %s" % (flag, p, e.strerror or e)) from None
+
+
+def read_input(path: Path, flag: str, most: int) -> bytes:
+    """The bytes of an input file, checked first: a regular file (a FIFO blocked for ever, /proc/self/mem raised
+    an I/O error, a 20 GB sparse file ran the memory out: a helper's audit) of at most `most` bytes."""
+    import stat
+
+    try:
+        st = path.stat()
+    except OSError as e:
+        raise WandctlError("%s %s: %s" % (flag, path, e.strerror or e)) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise WandctlError("%s %s: not a regular file" % (flag, path))
+    if st.st_size > most:
+        raise WandctlError("%s %s: %d bytes, more than the %d this takes" % (flag, path, st.st_size, most))
+    try:
+        with open(path, "rb") as f:
+            return f.read(most + 1)[:most]
+    except OSError as e:
+        raise WandctlError("%s %s: cannot read it: %s" % (flag, path, e.strerror or e)) from None

@@ -160,7 +160,13 @@ class ConsoleClient:
         try:
             data = line.encode("ascii")
         except UnicodeEncodeError:
-            raise WandctlError("commands are plain ASCII: %r" % line) from None
+            raise WandctlError("commands are plain ASCII: %r" % line[:60]) from None
+        bad = next((c for c in line if not " " <= c <= "~"), None)
+        if bad is not None:
+            # (a Ctrl-C, 0x03, would reach MicroPython as KeyboardInterrupt and stop a running session at once,
+            # past the refusals of `reset` and `repl`: a helper's audit)
+            raise WandctlError("commands are printable ASCII: control byte 0x%02x in %r, nothing sent"
+                               % (ord(bad), line[:60]))
         if len(data) > MAXLEN:
             raise WandctlError("that line is %d bytes; the console takes at most %d" % (len(data), MAXLEN))
         self._write(data + b"\n")

@@ -21,7 +21,7 @@ def _kohm(s: Sample) -> str:
 def run_monitor(args) -> int:
     writer = None
     csv_file = None
-    if args.csv:
+    if args.csv is not None:
         path = output_file(args.csv, "--csv", example="monitor.csv")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -48,7 +48,7 @@ def run_monitor(args) -> int:
     finally:
         if csv_file:
             csv_file.close()
-    if args.csv:
+    if args.csv is not None:
         print("wrote %d samples to %s" % (count, args.csv), file=sys.stderr)
     return 0
 

@@ -51,24 +51,30 @@ def _print_other(line: str) -> None:
     print(line, flush=True)
 
 
-def _console_line(client: ConsoleClient, line: str, as_json: bool) -> bool:
-    """Handle one typed line; False to leave."""
+def _console_line(client: ConsoleClient, line: str, as_json: bool, failed: list | None = None) -> bool:
+    """Handle one typed line; False to leave. Piped (failed: a list), an error goes to stderr and is
+    counted there, so stdout holds only the replies (one JSON document a line with --json)."""
     line = line.strip()
     if not line:
         return True
     if line in ("quit", "exit"):
         return False
     timeout = CALIBRATE_TIMEOUT if line.startswith("calibrate") else None
+    err = sys.stdout if failed is None else sys.stderr
     try:
         ok, payload = client.command(line, timeout=timeout, on_other=_print_other)
     except WandctlError as e:
         if "did not answer" in str(e) or "does not run" in str(e):
             raise
-        print("error: %s" % e, flush=True)
+        print("error: %s" % e, file=err, flush=True)
+        if failed is not None:
+            failed.append(line)
         return True
     if not ok:
         assert isinstance(payload, dict)
-        print("err %s: %s" % (payload["code"], payload["message"]), flush=True)
+        print("err %s: %s" % (payload["code"], payload["message"]), file=err, flush=True)
+        if failed is not None:
+            failed.append(line)
         return True
     print(json.dumps(payload) if as_json else format_reply(line, payload), flush=True)
     if line.split()[0] in ("repl", "reboot"):
@@ -92,10 +98,11 @@ def run_console(args) -> int:
             print("connected to %s: %s (type help, Tab completes, Ctrl-D leaves)"
                   % (client.port, format_reply("hello", info)))
             return _interactive(client, settings, args.json)
+        failed: list = []
         for raw in sys.stdin:
-            if not _console_line(client, raw, args.json):
+            if not _console_line(client, raw, args.json, failed):
                 break
-    return 0
+    return 1 if failed else 0  # (each refusal is on stderr already, in its order)
 
 
 def _interactive(client: ConsoleClient, settings: list[str], as_json: bool) -> int:

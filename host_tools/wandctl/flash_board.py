@@ -10,7 +10,9 @@ import time
 from pathlib import Path
 
 from wandctl import flash as fl
+from wandctl.argcheck import read_input as read_checked
 from wandctl.errors import WandctlError
+from wandctl.image import IMAGE_MAX
 from wandctl.serialport import open_serial
 
 BANNER_TIMEOUT_S = 15.0
@@ -27,7 +29,7 @@ def read_firmware(path: str, force: bool = False) -> tuple[bytes, fl.FirmwareFil
             "%s is a folder: pass the MicroPython .bin file (to deploy the wand firmware folder "
             "use `wandctl deploy`)" % path
         )
-    data = f.read_bytes()
+    data = read_checked(f, "--firmware", IMAGE_MAX)
     try:
         info = fl.classify_firmware(data, f.name)
     except fl.ImageError as e:
@@ -191,7 +193,7 @@ def read_release(path: str):
         raise WandctlError("image file %s does not exist: build it with `wandctl image` or `make image`" % path)
     if f.is_dir():
         raise WandctlError("%s is a folder: pass a microwand-*-esp32-*.bin file" % path)
-    data = f.read_bytes()
+    data = read_checked(f, "--image", IMAGE_MAX)
     try:
         info = fl.classify_firmware(data, f.name)
     except fl.ImageError as e:

@@ -18,8 +18,20 @@ def _fmt_uas(uas: int) -> str:
     return "%d uC" % uas
 
 
+def _shown(text) -> str:
+    """Board text made safe to print: control characters (an escape sequence coloured the terminal) shown as `?`."""
+    return "".join(c if c.isprintable() else "?" for c in str(text))
+
+
+def _cell(value):
+    """A CSV cell a spreadsheet will not run: text starting with = + - @ gets a leading quote (numbers stay)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def _start(r: dict) -> str:
-    s = int(r.get("start_s", 0))
+    s = max(0, int(r.get("start_s", 0)))  # (a negative time read +-1:59:55)
     h, rest = divmod(s, 3600)
     m, s = divmod(rest, 60)
     return "boot %d +%d:%02d:%02d" % (r.get("boot", 0), h, m, s)
@@ -34,10 +46,10 @@ def format_table(sessions: list[dict]) -> str:
         lv = ("%d" % r["level_min"]) if r["level_min"] == r["level_max"] else "%d-%d" % (r["level_min"],
                                                                                            r["level_max"])
         cur = int(r["current_s"])
-        rows.append((str(r["seq"]), _start(r), str(r["program"]), lv, "%d:%02d" % divmod(cur, 60),
-                     _fmt_uas(int(r["charge_uas"])), _fmt_uas(int(r["net_uas"])), str(r["contact_losses"]),
+        rows.append((_shown(r["seq"]), _start(r), _shown(r["program"]), lv, "%d:%02d" % divmod(max(0, cur), 60),
+                     _fmt_uas(int(r["charge_uas"])), _fmt_uas(int(r["net_uas"])), _shown(r["contact_losses"]),
                      "-" if r.get("load_ohms") is None else "%.1f kOhm" % (r["load_ohms"] / 1000.0),
-                     ENDED.get(str(r["ended"]), str(r["ended"]))))
+                     _shown(ENDED.get(str(r["ended"]), str(r["ended"])))))
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows)
 
@@ -47,5 +59,5 @@ def to_csv(sessions: list[dict]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(FIELDS)
     for r in sessions:
-        w.writerow(["" if r.get(k) is None else r.get(k) for k in FIELDS])
+        w.writerow(["" if r.get(k) is None else _cell(r.get(k)) for k in FIELDS])
     return buf.getvalue()

@@ -326,10 +326,13 @@ def build_release(
     # The image as `wandctl flash --image` will see it: if that check refused it, so must this.
     image_verify.inspect_release(merged, micropython_path.name)
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     name = "microwand-%s-esp32-%s" % (version, flash_size)
     path = out_dir / (name + ".bin")
-    path.write_bytes(merged)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(merged)
+    except OSError as e:  # (a folder of the image's name, a path under /proc: a helper's audit)
+        raise WandctlError("cannot write %s: %s" % (path, e.strerror or e)) from None
     fs = inner["filesystem"]
     rel = Release(
         path=path,
@@ -345,7 +348,10 @@ def build_release(
     manifest["micropython"] = dict(
         inner["micropython"], file=micropython_path.name, sha256_as_given=hashlib.sha256(mp.data).hexdigest()
     )
-    rel.manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    try:
+        rel.manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    except OSError as e:
+        raise WandctlError("cannot write %s: %s" % (rel.manifest_path, e.strerror or e)) from None
     return rel
 
 
@@ -433,6 +439,9 @@ def assemble(
     return merged, inner
 
 
+IMAGE_MAX = 16 * 1024 * 1024  # the largest ESP32 flash: no image is larger
+
+
 def read_input(path: Path) -> bytes:
     path = Path(path)
     if not path.exists():
@@ -442,4 +451,6 @@ def read_input(path: Path) -> bytes:
         )
     if path.is_dir():
         raise WandctlError("%s is a folder: pass the MicroPython .bin file" % path)
-    return path.read_bytes()
+    from wandctl.argcheck import read_input as read_checked
+
+    return read_checked(path, "--micropython", IMAGE_MAX)

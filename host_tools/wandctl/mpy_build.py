@@ -116,6 +116,11 @@ def build(firmware_dir: Path, fmt: int, sub: int, arch: str | None, build_dir: P
         if src.is_dir() or "__pycache__" in src.parts:
             continue
         rel = src.relative_to(pkg).as_posix()
+        if not src.is_file():
+            raise WandctlError("%s is not a regular file: remove it from the firmware folder" % src)
+        if any(c.isspace() for c in rel):
+            # (the board's copy and its check went by a name with a space in it, and failed every time)
+            raise WandctlError("%s: a file name with a space cannot be deployed: rename it" % src)
         if src.suffix == ".py":
             rel_mpy = rel[:-3] + ".mpy"
             # The cache is keyed by what goes in (source, name, options), never by the file's
@@ -151,5 +156,21 @@ def build(firmware_dir: Path, fmt: int, sub: int, arch: str | None, build_dir: P
     tops = []
     for name in TOP_FILES:
         data = (firmware_dir / name).read_bytes()
+        _check_top(tool, firmware_dir / name, out_dir)
         tops.append(LocalFile(name, data, hashlib.sha256(data).hexdigest()))
     return files, tops
+
+
+def _check_top(tool: str, src: Path, out_dir: Path) -> None:
+    """boot.py and main.py stay source on the board, but they must compile there: checked with mpy-cross before
+    anything is copied (a broken main.py left the board at the REPL after the deploy, a binary one panicked it,
+    and a broken boot.py would lose its output-off statements: a helper's audit)."""
+    tmp = out_dir / ("check.%d.%d.mpy" % (os.getpid(), threading.get_ident()))
+    try:
+        proc = subprocess.run([tool, "-o", str(tmp), str(src)], capture_output=True, text=True, check=False)
+    finally:
+        tmp.unlink(missing_ok=True)
+    if proc.returncode != 0:
+        lines = [ln for ln in proc.stderr.strip().splitlines() if not ln.startswith("Traceback")]
+        raise WandctlError("%s does not compile: %s; fix it and deploy again"
+                           % (src, " ".join(ln.strip() for ln in lines[-2:])[:300]))

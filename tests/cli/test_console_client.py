@@ -96,3 +96,8 @@ def test_lines_the_board_would_refuse_are_refused_here():
         c.command("x" * 129)
     with pytest.raises(WandctlError, match="plain ASCII"):
         c.command("set program caf\u00e9")
+    # a Ctrl-C (0x03) reached MicroPython as KeyboardInterrupt and stopped a running session at once, past the
+    # refusals of `reset` and `repl` (a helper's audit): no control byte is sent
+    for bad in ("set level 4\x03", "get \x01", "status\x1b[31m", "x\x7f"):
+        with pytest.raises(WandctlError, match="control byte 0x.. in .*, nothing sent"):
+            c.command(bad)

@@ -219,12 +219,17 @@ def test_monitor_records_csv_and_prints_text_when_not_a_tty(main_board, tmp_path
 
 
 def test_console_reads_commands_from_stdin_when_not_a_tty(wand):
-    r = wandctl("console", "--port", wand.port, stdin="status\nfly\nlevel x\nget session_min\nquit\nhello\n")
-    assert r.returncode == 0, r.stderr
+    r = wandctl("console", "--port", wand.port,
+                stdin="status\nfly\nlevel x\nset level 4\x03\nget session_min\nquit\nhello\n")
+    # the replies on stdout, each refusal on stderr, and exit 1 as some failed (it was 0: a helper's audit)
+    assert r.returncode == 1, r.stderr
     assert r.stdout.startswith("state       idle\n")
-    assert "err unknown: no command fly: send help for the list" in r.stdout
-    assert "err arg: level N: N is a whole number" in r.stdout
-    assert "session_min = 5" in r.stdout
+    assert "err unknown: no command fly: send help for the list" in r.stderr
+    assert "err arg: level N: N is a whole number" in r.stderr
+    # a Ctrl-C in a line would have stopped a session at once through MicroPython's KeyboardInterrupt
+    assert "control byte 0x03" in r.stderr and "nothing sent" in r.stderr
+    assert len([ln for ln in r.stderr.splitlines() if ln.startswith(("err ", "error: "))]) == 3, r.stderr
+    assert "err" not in r.stdout and "session_min = 5" in r.stdout
     assert "microwand" not in r.stdout.split("session_min = 5")[1]  # stopped at quit
 
 
@@ -303,9 +308,9 @@ def test_real_usbserial_under_micropython_answers_wandctl(tmp_path):
         r2 = wandctl("console", "--port", b.port, stdin="log 2\n" + "x" * 200 + "\nhello\n")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["program"] == "lift"
-    assert r2.returncode == 0, r2.stderr
-    assert "err toolong" not in r2.stdout  # wandctl refuses it before sending
-    assert "the console takes at most 128" in r2.stdout
+    assert r2.returncode == 1, r2.stderr  # (one line refused)
+    assert "err toolong" not in r2.stderr  # wandctl refuses it before sending
+    assert "the console takes at most 128" in r2.stderr
     assert "booted (reset cause hard, firmware 0.1.0)" in r2.stdout  # `log 2`: this boot's first events
     assert "microwand 0.1.0 on microwand-v1" in r2.stdout
 

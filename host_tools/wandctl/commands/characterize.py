@@ -66,7 +66,7 @@ def run(args) -> int:
     loads = parse_loads(args.loads)
     programs = [p.strip() for p in args.programs.split(",") if p.strip()] if args.programs else None
     # everything a user can get wrong is checked before minutes of simulation
-    json_path = output_file(args.json, "--json", example="characterization.json") if args.json else None
+    json_path = output_file(args.json, "--json", example="characterization.json") if args.json is not None else None
     md_path = output_file(args.markdown, "--markdown", example="characterization.md") if args.markdown else None
     bar = None
     if sys.stderr.isatty():

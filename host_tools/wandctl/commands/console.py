@@ -102,7 +102,7 @@ def _common(p: argparse.ArgumentParser, json_flag: bool = True) -> None:
     p.add_argument("--port", "-p", default=None, help=PORT_HELP)
     p.add_argument("--baud", type=int_range(1200, 4000000, "the baud rate"), default=115200,
                    help="baud rate of the serial port (default 115200, what the firmware uses)")
-    p.add_argument("--timeout", type=positive_float("the timeout in seconds"), default=DEFAULT_TIMEOUT,
+    p.add_argument("--timeout", type=positive_float("the timeout in seconds", 3600), default=DEFAULT_TIMEOUT,
                    metavar="SECONDS", help="seconds to wait for each reply (default %g)" % DEFAULT_TIMEOUT)
     if json_flag:
         p.add_argument("--json", action="store_true", help="print the board's JSON reply as is (for scripts)")
@@ -118,7 +118,8 @@ def _add(sub, name, help_text, description, func, json_flag=True):
 def register(sub) -> None:
     _add(sub, "console", "interactive console on the wand (history, completion)",
          "Talk to the wand's console. Type `help` for its commands, one line each. With stdin not a "
-         "terminal, reads one command per line from stdin and prints each reply.", _run_console)
+         "terminal, reads one command per line from stdin, prints each reply (errors on stderr) and exits 1 if "
+         "any failed.", _run_console)
 
     _add(sub, "status", "state, current, load and contact, battery and fault of the wand",
          "Ask the wand for its status: session state, program and level, the current (setpoint and "

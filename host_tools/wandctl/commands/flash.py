@@ -26,6 +26,7 @@ import json
 import sys
 
 from wandctl import flash as fl
+from wandctl.argcheck import int_range
 from wandctl.errors import WandctlError
 from wandctl.flash_board import (
     board_flash_size,
@@ -76,7 +77,8 @@ def register(sub):
         help="talk to the ROM loader only (slower; always on for ports without DTR/RTS)",
     )
     p.add_argument(
-        "--baud", type=int, default=460800, help="baud rate for writing (real boards; default %(default)s)"
+        "--baud", type=int_range(9600, 4000000, "the baud rate"), default=460800,
+        help="baud rate for writing, 9600..4000000 (real boards; default %(default)s)"
     )
     p.add_argument("--force", action="store_true", help="write an ESP image even if it is not MicroPython")
     p.add_argument(

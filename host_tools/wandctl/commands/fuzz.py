@@ -18,10 +18,9 @@ import argparse
 import json
 import random
 import time
-from pathlib import Path
 
 from wandctl import paths
-from wandctl.argcheck import output_file, write_text
+from wandctl.argcheck import output_file, output_folder, write_text
 from wandctl.errors import WandctlError
 
 # The work is in wandctl/fuzz_judge.py (a scenario, run and judged), fuzz_strategies.py (the space searched)
@@ -47,13 +46,11 @@ def register(sub):
 
 def run(args) -> int:
     if not args.budget > 0 or args.budget > 7 * 86400:
-        raise WandctlError("--budget must be between 0 and 604800 seconds")
+        raise WandctlError("--budget must be more than 0 and at most 604800 seconds")
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
     if seed < 0:
         raise WandctlError("--seed must be 0 or more")
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise WandctlError("--out %s: not a folder" % out)
+    out = output_folder(args.out, "--out", example="build/fuzz")  # (a case found is written there: checked now)
     json_path = output_file(args.json, "--json", example="fuzz.json") if args.json is not None else None
     paths.checkout()  # the firmware it searches is the checkout's
     if args.interpreter == "micropython":

@@ -27,7 +27,7 @@ def register(sub) -> None:
     p.add_argument("--port", "-p", default=None, help=PORT_HELP)
     p.add_argument("--baud", type=int_range(1200, 4000000, "the baud rate"), default=115200,
                    help="baud rate of the serial port (default 115200)")
-    p.add_argument("--timeout", type=positive_float("the timeout in seconds"), default=DEFAULT_TIMEOUT,
+    p.add_argument("--timeout", type=positive_float("the timeout in seconds", 3600), default=DEFAULT_TIMEOUT,
                    metavar="SECONDS", help="seconds to wait for each reply (default %g)" % DEFAULT_TIMEOUT)
     p.add_argument("-n", type=int_range(1, HIST_MAX, "the number of sessions"), default=HIST_MAX,
                    help="how many of the newest sessions (1..%d, default all)" % HIST_MAX)
@@ -41,7 +41,7 @@ def run(args) -> int:
     from wandctl.console_connect import connect as _connect
 
     target = None
-    if args.csv and args.csv != "-":
+    if args.csv is not None and args.csv != "-":
         target = output_file(args.csv, "--csv", example="history.csv")
     with _connect(args) as client:
         payload = client.call("history %d" % args.n)

@@ -25,7 +25,7 @@ def register(sub) -> None:
     p = sub.add_parser("reset", help="restart the board (firmware, REPL or EN pin) and wait for the firmware",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--port", "-p", default=None, help=PORT_HELP)
-    p.add_argument("--timeout", type=positive_float("the timeout in seconds"), default=HELLO_TIMEOUT_S,
+    p.add_argument("--timeout", type=positive_float("the timeout in seconds", 3600), default=HELLO_TIMEOUT_S,
                    metavar="SECONDS", help="seconds to wait for the firmware after the reset (default %g)"
                    % HELLO_TIMEOUT_S)
     p.add_argument("--no-wait", action="store_true", help="do not wait for the firmware to answer")

@@ -40,7 +40,7 @@ def register(sub):
     p.add_argument("--inject", action="append", default=[], metavar="NAME[=VALUE]@SECONDS",
                    help="inject a fault or event (repeatable)")
     p.add_argument("--seed", type=int, default=None, help="simulation seed (default 1)")
-    p.add_argument("--seconds", type=float, help="simulated run length (default: session + 45 s)")
+    p.add_argument("--seconds", type=float, help="simulated run length, 1..3600 s (default: session + 45 s)")
     p.add_argument("--summary-json", metavar="PATH", help="write the summary as JSON to this file")
     p.add_argument("--plot", metavar="PATH", help="write a plot of the session to this image file "
                    "(.png, .svg or .pdf): the current, its envelope, the states, a zoom on one ramp")

@@ -28,7 +28,7 @@ from wandctl.serialport import PORT_HELP, resolve_port
 
 def ramp_seconds(text: str) -> float:
     """argparse type of --ramp-seconds: above 0, and long enough for the checks to judge the ramp."""
-    v = positive_float("the ramp time in seconds")(text)
+    v = positive_float("the ramp time in seconds", 600)(text)
     if v < RAMP_SECONDS_MIN:
         raise argparse.ArgumentTypeError(
             "%s s is too short for the ramp checks: give at least %g s (the setpoint needs about %.1f s to pass "
