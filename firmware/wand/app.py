@@ -108,12 +108,8 @@ class App:
             self.controls.resume_idle(b.stored_idle_ms())  # SR-07: a watchdog reset is not activity
         # SR-08: with the output off, the sense must read near zero by the
         # stored calibration (8 readings averaged: judged to CAL_ZERO_UA).
-        raw = 0
-        for _ in range(8):
-            raw += b.read_current_uv()
-        vz = 0
-        for _ in range(_ZERO_READS):
-            vz += b.read_vload_uv()
+        raw = sum(b.read_current_uv() for _ in range(8))  # (at boot: not the tick, which allocates nothing)
+        vz = sum(b.read_vload_uv() for _ in range(_ZERO_READS))
         self.reg.learn_zero(vz // _ZERO_READS)  # SR-06: the short judge's zero
         # (the default, nominal offset: the board has not been calibrated yet)
         nominal = self.settings.values["cal_sense_offset_uv"] == INT_FIELDS["cal_sense_offset_uv"][0]
@@ -228,7 +224,7 @@ class App:
         # 3. user input, session, output
         self.controls.step(now, b.buttons())
         if self.calibrating is not None:
-            self.calibrating.step(now)
+            self.calibrating.step(now, load == reg.LOAD_OPEN)
         else:
             session.step(now, elapsed, load)
             output.drive(b, t, load, session, rg, sup, self.engine, us - elapsed_du * 100)
@@ -335,7 +331,9 @@ class App:
         if st == ses.DONE and now - self._done_ms >= _DONE_SHOW_MS:
             s.state = ses.IDLE
             self.note(now, "state", "idle", None, False)
-        mode = uimod.led_mode(st, s.ramping(), self.sup.fault, now < self._usb_refused_until)
+        # (a calibration drives current: shown as a ramp, so its end on a lift is a change the user sees, SR-06)
+        cal = self.calibrating is not None
+        mode = uimod.led_mode(ses.RAMP_UP if cal else st, s.ramping(), self.sup.fault, now < self._usb_refused_until)
         ui = self.ui
         ui.step(now, mode, s.level, self.sup.fault, self.power.battery_low, self.bench)
         b = self.board

@@ -29,6 +29,9 @@ def start(app, ohms, done):
         return "fault latched: clear it first"
     if not 1000 <= ohms <= 20000:
         return "use a known resistor between 1000 and 20000 ohm"
+    why = app.power.refusal(app.bench)  # (in bench mode: a low battery)
+    if why is not None:
+        return why
     if app.sup.clamp_code(_CAL_CODE_B) != _CAL_CODE_B:
         return "the current limit is below the calibration points: set user_max_ua 320 or more"
     app.calibrating = _Cal(app, ohms, done)
@@ -49,14 +52,15 @@ class _Cal:
         self._out = self._t = 0  # (code x µs)
         self._result = None
 
-    def abort(self):
-        """A deliberate stop (the power button's long press): down to zero at the ramp's rate, nothing stored."""
-        if self._state["stage"] != _RAMP_DOWN:
-            self._state["stage"] = _RAMP_DOWN
-            self._result = "stopped by the power button, nothing stored"
+    def abort(self, why="stopped by the power button, nothing stored"):
+        """A deliberate stop (the power button's long press; a low battery): down to zero at the ramp's rate, nothing
+        stored, whatever was measured (late in the ramp-down too: red team rt7)."""
+        self._state["stage"] = _RAMP_DOWN
+        self._result = why
 
-    def step(self, now):
-        """One tick of the calibration (the App calls it while calibrating)."""
+    def step(self, now, lifted):
+        """One tick of the calibration (the App calls it while calibrating); lifted: the regulator judged this
+        tick's load open (no contact). (No import of the regulator or the UI: loaded for a calibration only.)"""
         c = self._state
         app = self.app
         sup = app.sup
@@ -64,6 +68,15 @@ class _Cal:
         if sup.fault:  # the fault cut the output (SR-12)
             self._end("stopped by a fault, nothing stored")
             return
+        if lifted:
+            # SR-06: the probes lifted, or open from the start: cut at once and tell (driven on, the code reached
+            # 300 uA into the air and snapped onto the skin when it touched: red team rt7)
+            sup.apply(0, 0, False)
+            app.ui.contact_lost(now)
+            self._end("no contact: the resistor is not across the probes; calibration stopped, nothing stored")
+            return
+        if app.power.battery_low and not isinstance(self._result, str):
+            self.abort("battery low: calibration stopped, nothing stored")  # SR-09: as a session ends
         stage = c["stage"]
         if stage == 0:  # output off: sense offset
             sup.apply(0, 0, False)

@@ -77,6 +77,8 @@ def main(app_class, machine, time, esp32=None, observer=None, serial=None, fs=No
             # boot.py could not make one. Enable and legs are low (boot.py):
             # a hard reset frees the channel and starts the wand cleanly.
             raise Leave("dac_held")
+        if b.woke_to_sleep():
+            raise Leave("power_off")  # the power button let go after a sleep began with it held: asleep again
         b.arm_watchdog(WDT_TIMEOUT_MS)  # SR-02: armed before the output can be enabled
         if serial is None:
             from wand.usbserial import UsbSerial

@@ -46,9 +46,13 @@ WDT_RELAXED_MS = const(86_400_000)
 _LED_FREQ = const(1000)
 _TONE_DUTY = const(32768)
 _RTC_TAG = b"wand:"
-_RTC_LAYOUT = b"wand:f00000i00000"
-_RTC_F = const(6)  # where the digits of "f" and "i" start in _RTC_LAYOUT
+_RTC_LAYOUT = b"wand:f00000i00000w00000"
+_RTC_F = const(6)  # where the digits of "f", "i" and "w" start in _RTC_LAYOUT
 _RTC_I = const(12)
+_RTC_W = const(18)
+_DEEPSLEEP_RESET = const(4)
+_SETTLE_MS = const(50)  # the power button still this long before a sleep is armed on it (its chatter: 5..30 ms)
+_SETTLE_MAX_MS = const(300)
 _RTC_WIDTH = const(5)
 _RTC_FIELD_MAX = const(99999)
 _BOOT_MS_MAX = const(10000)
@@ -277,6 +281,7 @@ class Esp32Board:
             buf = self._rtc_buf = bytearray(_RTC_LAYOUT)
             _digits(buf, _RTC_F, self._rtc_field(b"f"))
             _digits(buf, _RTC_I, self._rtc_field(b"i"))
+            _digits(buf, _RTC_W, self._rtc_field(b"w"))
         _digits(buf, at, n)
         self._rtc.memory(buf)
 
@@ -299,14 +304,39 @@ class Esp32Board:
 
     def deepsleep(self):
         """Sleep until the power button is pressed (only wand.entry.leave calls
-        this: idle auto-off, the power button's long press)."""
+        this: idle auto-off, the power button's long press). A wake on its low
+        level fires at once while it is held (the long press itself, a stuck
+        button): the chip woke from every sleep, and in bench mode with the level
+        button held (red team rt7). So a held button sleeps until it is let go,
+        marked in RTC memory, and that wake sleeps again at once (woke_to_sleep)."""
         self.output_off()
         self.set_leds(0, 0)
         self.set_tone(0)
+        held = self._power_settled()
+        self._rtc_put(_RTC_W, held)
         esp32 = self._esp32
         if esp32 is not None:
-            esp32.wake_on_ext0(self._btn_power, esp32.WAKEUP_ALL_LOW)
+            esp32.wake_on_ext0(self._btn_power, esp32.WAKEUP_ANY_HIGH if held else esp32.WAKEUP_ALL_LOW)
         self._machine.deepsleep()
+
+    def _power_settled(self):
+        """The power button's level once it has held still for a debounce (its chatter on release woke the chip
+        from a sleep armed on its low level), or held if it never does within _SETTLE_MAX_MS."""
+        t = self._time
+        start = since = t.ticks_ms()
+        last = self.buttons() & 1
+        while t.ticks_diff(t.ticks_ms(), since) < _SETTLE_MS:
+            if t.ticks_diff(t.ticks_ms(), start) > _SETTLE_MAX_MS:
+                return 1
+            t.sleep_ms(1)
+            v = self.buttons() & 1
+            if v != last:
+                last, since = v, t.ticks_ms()
+        return last
+
+    def woke_to_sleep(self):
+        """This boot is the wake of a sleep that waited for the power button to be let go: no press, no power-up."""
+        return self._machine.reset_cause() == _DEEPSLEEP_RESET and self._rtc_field(b"w") == 1
 
 
 def _digits(buf, at, n):

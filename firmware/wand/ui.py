@@ -44,6 +44,10 @@ class Ui:
         self._until = 0
 
     # --- tones ----------------------------------------------------------------
+    def contact_lost(self, now_ms):
+        """The contact-lost tone (for a part that does not import this module: the calibration)."""
+        self.play(now_ms, TONE_CONTACT_LOST)
+
     def play(self, now_ms, seq):
         if self.muted and seq is not TONE_FAULT:
             return

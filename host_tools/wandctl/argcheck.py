@@ -103,13 +103,16 @@ def output_folder(path: str, flag: str, example: str = "out") -> Path:
 
 
 def _writable(folder: Path, flag: str, path: str) -> None:
-    """Make the folder and write a file in it, before any long run: the permission bits do not tell it all (as
-    root, /proc/x passed them and the run failed at its end: a helper's audit)."""
+    """Write (and remove) a file in the folder's nearest existing part, before any long run, creating nothing:
+    the permission bits do not tell it all (as root, /proc/x passed them and the run failed at its end: a
+    helper's audit)."""
     import tempfile
 
+    probe = folder
+    while not probe.exists():
+        probe = probe.parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".wandctl-probe-"):
+        with tempfile.NamedTemporaryFile(dir=probe, prefix=".wandctl-probe-"):
             pass
     except OSError as e:
         raise WandctlError("%s %s: cannot write there: %s" % (flag, path, e.strerror or e)) from None

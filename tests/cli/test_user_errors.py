@@ -273,7 +273,8 @@ MISTAKES = [
     (["fuzz", "--json", "{d}"], "wandctl: --json {d} is a folder: give a file name, e.g. {d}/fuzz.json\n"),
     (["fuzz", "--json", "{afile}/f.json"], "wandctl: --json {afile}/f.json: {afile} is a file, not a folder\n"),
     # a helper's audit: inputs that blocked, read /proc, were written over, or were found out only at the end
-    (["fuzz", "--budget", "5", "--out", "{afile}/sub"], "wandctl: --out {afile}/sub: {afile} is a file, not a folder\n"),
+    (["fuzz", "--budget", "5", "--out", "{afile}/sub"],
+     "wandctl: --out {afile}/sub: {afile} is a file, not a folder\n"),
     (["fuzz", "--budget", "5", "--out", "/proc/wandctl-x"],
      "wandctl: --out /proc/wandctl-x: cannot write there: No such file or directory\n"),
     (["sim", "--script", "{fifo}"], "wandctl: --script {fifo}: not a regular file\n"),

@@ -1819,3 +1819,20 @@ def test_oracle_sr06_a_flap_after_a_lift_and_return_is_told_from_the_running_pat
     v = simrun.verdict(res)
     assert v["ok"], v["violations"]
     assert v["SR-06"]["lifts"] == 1 and 0 < v["SR-06"]["lift_to_told_max_ms"] <= 100, v["SR-06"]
+
+
+@pytest.mark.parametrize("interpreter", ["cpython", "micropython"])
+def test_oracle_sr10_sr07_a_settings_file_nested_too_deep_is_judged_as_the_firmware_reads_it(interpreter, tmp_path):
+    """Found (fuzz round 65, an oracle defect): a settings file nesting an object 10 deep beside a valid
+    `session_min: 1`. The firmware takes any file nested deeper than a flat object as corrupt (SR-10: defaults, a
+    5-minute session); the oracle parsed it and planned 60 s, and called the 89.5 s of current an SR-07 violation.
+    It applies the firmware's size and nesting rule now."""
+    from simboard import simrun
+
+    nested = '{"a": ' * 10 + "1" + "}" * 9 + ', "session_min": 1}'
+    script = tmp_path / "nested.script"
+    script.write_text("0 file settings.json %s\n0.300 press power 0.2\n" % nested.encode().hex())
+    res = simrun.run(simrun.SimOptions(script=str(script), seed=0, seconds=90, interpreter=interpreter))
+    v = simrun.verdict(res)
+    assert v["ok"], v["violations"]
+    assert v["SR-07"]["planned_s"] == 300 and v["SR-07"]["current_max_s"] > 80, v["SR-07"]

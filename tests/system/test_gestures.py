@@ -36,7 +36,12 @@ def test_level_short_in_idle_changes_program_and_long_toggles_mute():
 
 def test_power_long_in_idle_switches_off():
     run = simulate([(2.0, "press", "power", 2.0), (10.0, "press", "power", 0.3)], seconds=12)
-    assert [c for _, c in run.result["resets"]] == ["deepsleep"]
+    # asleep from the long press (3.5 s); the release at 4 s wakes the chip, which sleeps again at once (a sleep
+    # armed on the held button's low level woke at once: red team rt7); the press at 10 s wakes it
+    resets = run.result["resets"]
+    assert [c for _, c in resets] == ["deepsleep", "deepsleep"], resets
+    assert 4000 <= resets[0][0] < 4100 and 10000 <= resets[1][0] < 10100, resets
+    assert not [s for s in run.samples if 3600 < s.t < 10000 and (s.g or s.r)]  # dark in between
 
 
 def test_one_press_per_bouncy_press_over_many_presses():

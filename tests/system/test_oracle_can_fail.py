@@ -280,6 +280,23 @@ def test_sr09_oracle_takes_bench_mode_only_from_the_level_button_held_at_a_power
     assert not v["SR-09"]["ok"] and v["SR-09"]["current_with_usb_max_ms"] >= 1000, v["SR-09"]
 
 
+def test_sr09_oracle_a_wake_by_a_button_held_since_before_the_sleep_is_no_power_up():
+    """Red team rt7: the switch-off's own long press (the level button held too) woke the chip at once, into
+    bench mode; the oracle took any deep-sleep wake with the level held as the deliberate act."""
+    ev = trace().events
+    held = [(0, "usb", ("on",)), (500, "hold", ("level",)), (600, "hold", ("power",)), (3000, "release", ("level",)),
+            (3200, "release", ("power",))]
+    events = [(2100, "leave", ["power_off"]), (3100, "bench", ["on"])] + ev
+    v = oracle.judge(trace([90] + [100] * 8 + [50], actions=held, events=events, resets=[(2100, "deepsleep")]))
+    assert any("after a deepsleep reset, not a power-up" in x for x in v["violations"]), v["violations"]
+    # the power button let go while asleep and pressed anew, the level held: the deliberate act
+    fresh = held[:3] + [(1500, "release", ("power",)), (2050, "hold", ("power",)), (3000, "release", ("level",)),
+                        (3200, "release", ("power",))]
+    events = [(1900, "leave", ["power_off"]), (3050, "bench", ["on"])] + ev
+    v = oracle.judge(trace([90] + [100] * 8 + [50], actions=fresh, events=events, resets=[(2050, "deepsleep")]))
+    assert v["SR-09"]["bench"] and not [x for x in v["violations"] if "bench mode at" in x], v["violations"]
+
+
 def test_sr07_oracle_judges_idling_in_bench_mode_not_asked_for():
     ev = trace().events
     acts = [(0, "hold", ("level",)), (1500, "release", ("level",))]

@@ -16,7 +16,15 @@ from simboard.oracle.limits import (
     SHORT_OHMS,
     TOLD_MAX_MS,
 )
-from simboard.oracle.spans import _ended_at, _flow_runs, _nominal_ua, _stalls, bench_spans, sessions
+from simboard.oracle.spans import (
+    _ended_at,
+    _flow_runs,
+    _nominal_ua,
+    _stalls,
+    bench_spans,
+    sessions,
+    woken_by_a_press,
+)
 from simboard.oracle.trace import _clause
 from simboard.oracle.view import _View
 
@@ -223,6 +231,8 @@ def sr07(v: _View, sess):
     # kept a faulted wand awake for ever, red team rt4)
     last_wdt = None
     for t, cause in tr.resets:
+        if not woken_by_a_press(tr, t, cause):
+            continue  # (a wake by a button held since before the sleep is no activity: red team rt7)
         if cause == "wdt":
             if last_wdt is not None and t - last_wdt < idle_s * 1000:
                 last_wdt = t

@@ -198,11 +198,11 @@ _POWER_UPS = ("power_on", "deepsleep")
 _BENCH_HELD_FROM_MS = 200  # after the boot: the firmware's 150 ms and a debounce
 
 
-def _level_held(tr: Trace):
-    """The spans [a, b) in which the level button was held, from the run's inputs."""
+def _level_held(tr: Trace, button="level"):
+    """The spans [a, b) in which the button was held, from the run's inputs."""
     held, since = [], None
     for t, act, args in sorted(tr.actions, key=lambda x: x[0]):
-        if not args or args[0] != "level":
+        if not args or args[0] != button:
             continue
         if act == "press":
             held.append((t, t + int(float(args[1]) * 1000) if len(args) > 1 else t + 200))
@@ -229,9 +229,18 @@ def bench_spans(tr: Trace):
         boot_t, cause = max((b for b in boots if b[0] <= t), key=lambda b: b[0])
         end = min([b[0] for b in boots if b[0] > t] + [tr.end_ms])
         why = None
-        if cause not in _POWER_UPS:
+        if cause not in _POWER_UPS or not woken_by_a_press(tr, boot_t, cause):
             why = "after a %s reset, not a power-up" % cause
         elif not any(a <= boot_t + _BENCH_HELD_FROM_MS and b >= t - 50 for a, b in held):
             why = "without the level button held from the power-up at %d ms" % boot_t
         out.append((t, end, why))
     return out
+
+
+def woken_by_a_press(tr: Trace, t, cause):
+    """A deep-sleep wake at t is a power-up only if a press of the power button woke it: one held since before the
+    sleep began (the switch-off's own long press, a stuck button) woke the chip at once (red team rt7)."""
+    if cause != "deepsleep":
+        return True
+    slept = max([x for x, k, a in tr.events if k == "leave" and x <= t] + [0])
+    return not any(a <= slept and b >= t for a, b in _level_held(tr, "power"))

@@ -52,7 +52,12 @@ def effective_settings(raw):
     if raw is None:
         return eff
     try:
-        data = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        # (the firmware's own rule: a file over MAX_BYTES, or nested deeper than a flat object, is corrupt; a
+        # file nested 10 deep around a valid `session_min` was judged by it: fuzz round 65)
+        if len(text) > settings.MAX_BYTES or settings._nesting(text) > settings._MAX_NESTING:
+            return eff
+        data = json.loads(text)
     except (UnicodeDecodeError, ValueError, RecursionError):
         return eff
     if not isinstance(data, dict):
