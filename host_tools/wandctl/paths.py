@@ -46,6 +46,9 @@ def checkout() -> Path:
 def firmware(path: Path | str | None = None) -> Path:
     """The firmware folder to use: `path` when given, else the checkout's firmware/. The checkout's
     one is checked first (checkout()); a folder given elsewhere is left to its user to check."""
+    if path is not None and not str(path).strip():
+        # (Path("") is the current folder: `--firmware ''` deployed whatever was there, a helper's audit)
+        raise WandctlError("--firmware needs a folder (with boot.py, main.py and wand/), e.g. --firmware firmware")
     p = FIRMWARE if path is None else Path(path)
     if p == FIRMWARE:
         checkout()

@@ -299,6 +299,10 @@ MISTAKES = [
     (["bench", "--quick", "--json", "/proc/wandctl-x.json"],
      "wandctl: --json /proc/wandctl-x.json: cannot write there: No such file or directory\n"),
     (["bench", "--quick", "--json", ""], "wandctl: --json needs a file name, e.g. --json bench.json\n"),
+    (["image", "--micropython", "{t}/mp.bin", "--firmware", ""],
+     "wandctl: --firmware needs a folder (with boot.py, main.py and wand/), e.g. --firmware firmware\n"),
+    (["sim", "--heap", "3", "--chip-dir", "{d}"], "wandctl: --chip-dir, --heap: for the virtual board only: add "
+                                                  "--serve\n"),
     (["sim", "--serve", "--spi-flash", "{photo}"],
      "wandctl: --spi-flash {photo}: 5004 bytes is no flash image (2, 4, 8 or 16 MB), and the board would write "
      "over it: give a new file name, or an image a board wrote\n"),

@@ -69,6 +69,13 @@ def run(args) -> int:
         raise WandctlError("--seconds must be between 1 and 3600")
     if getattr(args, "bench", False) or getattr(args, "deploy", False):
         raise WandctlError("--bench and --deploy are for the virtual board: add --serve")
+    # (they were ignored without a word: a helper's audit)
+    serve_only = [flag for flag, given in (
+        ("--spi-flash", args.spi_flash is not None), ("--flash-size", args.flash_size is not None),
+        ("--chip-dir", args.chip_dir is not None), ("--bootloader", args.bootloader),
+        ("--heap", args.heap != "200K"), ("--flash", args.flash != "build/vboard/flash")) if given]
+    if serve_only:
+        raise WandctlError("%s: for the virtual board only: add --serve" % ", ".join(serve_only))
     if args.load_ohms == "open":  # --load-ohms takes R|skin|open (shared with --serve)
         raise WandctlError("--load-ohms open is for --serve; in a session lift the wand with `contact off` "
                            "in --script")
