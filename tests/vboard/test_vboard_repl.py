@@ -142,6 +142,19 @@ def test_ctrl_c_interrupts_main_and_friendly_repl_behaves(board):
         assert b"main interrupted" in _read_until(s, b">>> ")
 
 
+def test_a_main_py_of_bytes_that_are_no_utf8_prints_its_error_and_the_repl_answers(board):
+    """A helper's audit: a main.py of random bytes panicked the virtual board on every boot (its file read
+    raised outside the error printing), where the chip's pyexec prints the error and goes on to the REPL."""
+    (board.files / "main.py").write_bytes(bytes(range(128, 256)) * 4)
+    board.power_cycle()
+    with serial.Serial(board.port, 115200, timeout=0.2) as s:
+        time.sleep(0.5)
+        s.write(b"\r")
+        assert _read_until(s, b">>> ")
+        s.write(b"6*7\r")
+        assert _read_until(s, b">>> ").endswith(b"6*7\r\n42\r\n>>> ")
+
+
 def test_friendly_repl_edits_lines_as_the_chips_readline_does(board):
     """The ESP32's friendly REPL (shared/readline with auto-indent, py/repl.c's continuation
     rule), byte for byte: a block typed line by line runs; help() is CRLF like all console text."""

@@ -176,8 +176,12 @@ def _run(code, name, mode="exec"):
 def _run_file(name):
     if not _exists(name):
         return
-    with _real_open(name) as f:
-        src = f.read()
+    try:
+        with _real_open(name) as f:
+            src = f.read()
+    except Exception as e:  # (bytes that are no UTF-8: the chip's pyexec prints the error and goes on to the
+        _print_exc(e)  # REPL; this one panicked on every boot: a helper's audit)
+        return
     _run(src, name)
 
 
