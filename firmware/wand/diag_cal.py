@@ -34,6 +34,7 @@ def start(app, ohms, done):
         return why
     if app.sup.clamp_code(_CAL_CODE_B) != _CAL_CODE_B:
         return "the current limit is below the calibration points: set user_max_ua 320 or more"
+    app.reg.reset()  # (its judgement of the load from before: a stale open or short, a review)
     app.calibrating = _Cal(app, ohms, done)
     return None
 
@@ -92,18 +93,22 @@ class _Cal:
         self._t = t
         base = self._code
         aim = 0 if stage == _RAMP_DOWN else (_CAL_CODE_A if stage == 1 else _CAL_CODE_B)
-        if self._pol <= 0:  # a positive tick: none while a positive excess is paid
-            steady = q * 2 <= _TICK_US and -q * 2 <= base * _TICK_US  # (nor a negative one being paid)
+        if self._pol <= 0:  # a positive tick: none while a positive excess over half a tick at the code is paid
+            # (half a tick at the code: a tick's jitter of tens of µs is no stall to pay; at half a code-tick, 36 µs
+            # late at 300 uA skipped a positive tick, a dip to 0: a review)
+            half = base * _TICK_US // 2
+            paying = q > half
+            steady = not paying and -q <= half  # (nor a negative excess being paid)
             if steady:  # a pair begins: the code moves one toward the point
                 base = self._code = base + (1 if base < aim else (-1 if base > aim else 0))
                 if stage == _RAMP_DOWN and base == 0:
                     sup.apply(0, 0, False)
                     self._end(self._result)
                     return
-            pol, out = 1, (base if q * 2 <= _TICK_US else 0)
-        else:  # a negative tick: what is owed, at no more than the code
+            pol, out = 1, (0 if paying else base)
+        else:  # a negative tick: what is owed, at no more than one code over the code (the drift jitter leaves)
             out = (q + _TICK_US // 2) // _TICK_US
-            pol, out = -1, (base if out > base else (out if out > 0 else 0))
+            pol, out = -1, (base + 1 if out > base + 1 else (out if out > 0 else 0))
             steady = out == base
         written = sup.apply(out, pol, True) if out else sup.apply(0, 0, False)
         self._pol, self._out = pol, written

@@ -120,3 +120,20 @@ def test_sr09_no_bench_mode_from_a_switch_off_with_the_level_held_on_both_interp
     res = simrun.run(simrun.SimOptions(script=str(script), seed=1, seconds=40, interpreter=interpreter))
     v = simrun.verdict(res)
     assert v["ok"] and not v["SR-09"]["bench"] and v["SR-09"]["current_with_usb_max_ms"] == 0, v["SR-09"]
+
+
+def test_sr05_a_calibrations_tick_jitter_is_no_stall_to_pay_back():
+    """A review: a tick 36 us late at 300 uA left more than half a code-tick owed, and the next positive tick
+    was skipped as a stall's payback: a dip from 300 uA to 0 and back within 20 ms, about 50 in a calibration
+    with 100 us of jitter. Late by 30..90 us on every fourth tick through the calibration, now: no dip."""
+    import random
+
+    rnd = random.Random(7)
+    jitter = [(round(3.9 + k * 0.04, 3), "stall", round(rnd.uniform(0.03, 0.09), 3)) for k in range(150)]
+    run = simulate([(0, "load", 10000)] + BENCH + [_line(3.5, "calibrate 10000")] + jitter, seconds=15, seed=1)
+    assert '"gain_na_per_code"' in _serial(run), _serial(run)
+    top = [s for s in run.samples if s.dac >= 130]
+    plateau = [s for s in run.samples if top and top[0].t <= s.t <= top[-1].t]
+    assert len(plateau) > 20 and min(abs(s.ua) for s in plateau) > 250, [round(s.ua) for s in plateau]
+    v = verdict(run)
+    assert v["ok"] and v["SR-05"]["max_ramp_ua_per_s"] <= 150, (v["violations"], v["SR-05"])

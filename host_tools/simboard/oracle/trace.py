@@ -44,6 +44,23 @@ class Trace:
     load_ohms: float | None = None  # the run's starting load, when a resistor
 
 
+SETTINGS_MAX_BYTES = 4096
+SETTINGS_MAX_NESTING = 4
+
+
+def _nesting(text):
+    """How deep the brackets of a text go, counted before any parser sees it (a bracket inside a string counts
+    too: a settings file is one flat object, and its strings are a program's name)."""
+    depth = deepest = 0
+    for c in text:
+        if c in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in "]}":
+            depth -= 1
+    return deepest
+
+
 def effective_settings(raw):
     """What the firmware must run with for this settings file: its validated
     fields, defaults for the rest (a corrupt file: all defaults)."""
@@ -53,9 +70,10 @@ def effective_settings(raw):
         return eff
     try:
         text = raw.decode("utf-8")
-        # (the firmware's own rule: a file over MAX_BYTES, or nested deeper than a flat object, is corrupt; a
-        # file nested 10 deep around a valid `session_min` was judged by it: fuzz round 65)
-        if len(text) > settings.MAX_BYTES or settings._nesting(text) > settings._MAX_NESTING:
+        # (the rule docs/safety.md gives for SR-10, written here again, not read from the firmware, so that the
+        # firmware's copy can be wrong: a file over 4 KB, or nested deeper than a flat object, is corrupt; a file
+        # nested 10 deep around a valid `session_min` was judged by the oracle's own parse: fuzz round 65)
+        if len(text) > SETTINGS_MAX_BYTES or _nesting(text) > SETTINGS_MAX_NESTING:
             return eff
         data = json.loads(text)
     except (UnicodeDecodeError, ValueError, RecursionError):
