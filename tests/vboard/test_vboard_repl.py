@@ -152,7 +152,8 @@ def test_a_main_py_of_bytes_that_are_no_utf8_prints_its_error_and_the_repl_answe
         s.write(b"\r")
         assert _read_until(s, b">>> ")
         s.write(b"6*7\r")
-        assert _read_until(s, b">>> ").endswith(b"6*7\r\n42\r\n>>> ")
+        # (until the answer, whatever prompts the boot left before it: a loaded machine reads them late)
+        assert _read_until(s, b"6*7\r\n42\r\n>>> ") is not None
 
 
 def test_friendly_repl_edits_lines_as_the_chips_readline_does(board):
