@@ -35,8 +35,6 @@ from wand.waveform import OutputEngine
 
 TICK_MS = const(10)
 _DONE_SHOW_MS = const(3000)
-_WDT_RESET = const(3)
-_PWRON_RESET = const(1)
 _ZERO_READS = const(32)  # load-voltage readings averaged for its zero at boot
 
 
@@ -96,14 +94,14 @@ class App:
         # check: a fault that check finds now is stored, and must survive the
         # next reset, not be erased as the power cycle's.)
         stored = b.stored_fault()
-        if self.reset_cause == _PWRON_RESET:
+        if self.reset_cause == faults.PWRON_RESET:
             if stored:
                 b.store_fault(0)  # a power cycle is a deliberate act: cleared
         elif stored:
             self._restoring = True
             self.sup.trip(0, stored)
             self._restoring = False
-        if self.reset_cause == _WDT_RESET:
+        if self.reset_cause == faults.WDT_RESET:
             self.sup.trip(0, faults.WATCHDOG)
             self.controls.resume_idle(b.stored_idle_ms())  # SR-07: a watchdog reset is not activity
         # SR-08: with the output off, the sense must read near zero by the

@@ -7,6 +7,7 @@ button bits; the debounce and gesture timing are in buttons.py.
 
 from micropython import const
 
+from wand import faults
 from wand import session as ses
 from wand import ui as uimod
 from wand.buttons import DEBOUNCE_MS, LONG, REPEAT, SHORT, Button
@@ -14,8 +15,6 @@ from wand.settings import SettingsError
 
 _BENCH_HOLD_MS = const(1000)
 _BENCH_EARLY_MS = const(150)
-_PWRON_RESET = const(1)  # machine.reset_cause(): power applied (or a brown-out)
-_DEEPSLEEP_RESET = const(4)  # woken by the power button from the idle auto-off
 
 
 class Controls:
@@ -43,7 +42,8 @@ class Controls:
         # is power applied or a wake from sleep, never a watchdog or soft reset
         # (the button held to step the level down through one: USB power
         # allowed and no idle auto-off, red team rt6).
-        self._bench_until = _BENCH_HOLD_MS if self.app.reset_cause in (_PWRON_RESET, _DEEPSLEEP_RESET) else -1
+        power_up = self.app.reset_cause in (faults.PWRON_RESET, faults.DEEPSLEEP_RESET)
+        self._bench_until = _BENCH_HOLD_MS if power_up else -1
         self._bench_candidate = False
 
     def resume_idle(self, idle_ms):

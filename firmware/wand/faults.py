@@ -16,8 +16,11 @@ INTERNAL = const(9)  # exception in the control loop
 USB_POWER = const(10)  # USB power appeared during a session outside bench mode (SR-09)
 LOOP_STALL = const(11)  # the loop stalled under the watchdog again and again (SR-02, SR-07)
 
-# machine.reset_cause() on the ESP32 port, by name (the boot's log line, `status`)
-RESET_NAMES = {1: "power_on", 2: "hard", 3: "watchdog", 4: "deepsleep", 5: "soft"}
+# machine.reset_cause() on the ESP32 port, and by name (the boot's log line, `status`)
+PWRON_RESET = const(1)  # power applied (or a brown-out)
+WDT_RESET = const(3)
+DEEPSLEEP_RESET = const(4)  # the power button's wake from the idle auto-off or a switch-off
+RESET_NAMES = {PWRON_RESET: "power_on", 2: "hard", WDT_RESET: "watchdog", DEEPSLEEP_RESET: "deepsleep", 5: "soft"}
 
 _NAMES = (
     "none",

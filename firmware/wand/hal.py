@@ -12,7 +12,7 @@ DAC 0, enable low, both legs low; `output_off()` puts the board in it.
 
 from micropython import const
 
-from wand import board
+from wand import board, faults
 
 
 class Leave(BaseException):
@@ -50,7 +50,6 @@ _RTC_LAYOUT = b"wand:f00000i00000w00000"
 _RTC_F = const(6)  # where the digits of "f", "i" and "w" start in _RTC_LAYOUT
 _RTC_I = const(12)
 _RTC_W = const(18)
-_DEEPSLEEP_RESET = const(4)
 _SETTLE_MS = const(50)  # the power button still this long before a sleep is armed on it (its chatter: 5..30 ms)
 _SETTLE_MAX_MS = const(300)
 _RTC_WIDTH = const(5)
@@ -336,7 +335,7 @@ class Esp32Board:
 
     def woke_to_sleep(self):
         """This boot is the wake of a sleep that waited for the power button to be let go: no press, no power-up."""
-        return self._machine.reset_cause() == _DEEPSLEEP_RESET and self._rtc_field(b"w") == 1
+        return self._machine.reset_cause() == faults.DEEPSLEEP_RESET and self._rtc_field(b"w") == 1
 
 
 def _digits(buf, at, n):

@@ -281,8 +281,6 @@ def file_bytes(args):
 
 def schedule(world, events):
     for t_ms, act, args in expand(events):
-        if act in ("type", "line"):
-            world.console_scripted = True
         if act == "file":
             data = file_bytes(args)
             if t_ms <= 0:

@@ -30,6 +30,8 @@ class Timeline:
 
     def at(self, t_ms, action, *args):
         """Schedule an action at t_ms (ms since the world started)."""
+        if action in ("type", "line"):
+            self.console_scripted = True  # (the firmware is given world.ScriptedSerial: runtime.Runner)
         t = int(t_ms * 1000)
         self._ev_seq += 1
         ev = (t, self._ev_seq, action, args)

@@ -137,14 +137,7 @@ def build(firmware_dir: Path, fmt: int, sub: int, arch: str | None, build_dir: P
                 if arch:
                     cmd.append("-march=" + arch)
                 cmd.append(str(src))
-                proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-                if proc.returncode != 0:
-                    tmp.unlink(missing_ok=True)
-                    lines = [ln for ln in proc.stderr.strip().splitlines() if not ln.startswith("Traceback")]
-                    raise WandctlError(
-                        "mpy-cross could not compile %s: %s; fix it and deploy again"
-                        % (src, " ".join(ln.strip() for ln in lines[-2:]))
-                    )
+                _mpy_cross(cmd, tmp, "mpy-cross could not compile %s" % src)
                 os.replace(tmp, dst)  # atomic: a parallel build sees the whole file or none
             data = dst.read_bytes()
             files.append(LocalFile(rel_mpy, data, hashlib.sha256(data).hexdigest()))
@@ -167,10 +160,15 @@ def _check_top(tool: str, src: Path, out_dir: Path) -> None:
     and a broken boot.py would lose its output-off statements: a helper's audit)."""
     tmp = out_dir / ("check.%d.%d.mpy" % (os.getpid(), threading.get_ident()))
     try:
-        proc = subprocess.run([tool, "-o", str(tmp), str(src)], capture_output=True, text=True, check=False)
+        _mpy_cross([tool, "-o", str(tmp), str(src)], tmp, "%s does not compile" % src)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _mpy_cross(cmd: list, tmp: Path, what: str) -> None:
+    """Run mpy-cross; on failure remove `tmp` and say `what`, with the last lines of its error."""
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
+        tmp.unlink(missing_ok=True)
         lines = [ln for ln in proc.stderr.strip().splitlines() if not ln.startswith("Traceback")]
-        raise WandctlError("%s does not compile: %s; fix it and deploy again"
-                           % (src, " ".join(ln.strip() for ln in lines[-2:])[:300]))
+        raise WandctlError("%s: %s; fix it and deploy again" % (what, " ".join(ln.strip() for ln in lines[-2:])[:300]))

@@ -99,7 +99,6 @@ def simulate(script=(), seconds=20.0, seed=1, settings=None, load_ohms=None, fla
     for item in script:
         t, action, *args = item
         w.at(int(t * 1000), action, *args)
-        w.console_scripted = w.console_scripted or action in ("type", "line")
     w.set_end(seconds)
 
     def sample(world):

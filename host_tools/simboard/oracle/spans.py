@@ -198,7 +198,7 @@ _POWER_UPS = ("power_on", "deepsleep")
 _BENCH_HELD_FROM_MS = 200  # after the boot: the firmware's 150 ms and a debounce
 
 
-def _level_held(tr: Trace, button="level"):
+def _held(tr: Trace, button):
     """The spans [a, b) in which the button was held, from the run's inputs."""
     held, since = [], None
     for t, act, args in sorted(tr.actions, key=lambda x: x[0]):
@@ -221,7 +221,7 @@ def bench_spans(tr: Trace):
     (start, end, why_not): why_not is None for bench mode the user asked for, else what was wrong with it."""
     boots = [(0, "power_on")] + sorted(tr.resets) + [(t, "power_cut") for t, act, _ in tr.actions if act == "power_cut"]
     boots.sort()
-    held = _level_held(tr)
+    held = _held(tr, "level")
     out = []
     for t, k, _a in tr.events:
         if k != "bench":
@@ -243,4 +243,4 @@ def woken_by_a_press(tr: Trace, t, cause):
     if cause != "deepsleep":
         return True
     slept = max([x for x, k, a in tr.events if k == "leave" and x <= t] + [0])
-    return not any(a <= slept and b >= t for a, b in _level_held(tr, "power"))
+    return not any(a <= slept and b >= t for a, b in _held(tr, "power"))
