@@ -1836,3 +1836,36 @@ def test_oracle_sr10_sr07_a_settings_file_nested_too_deep_is_judged_as_the_firmw
     v = simrun.verdict(res)
     assert v["ok"], v["violations"]
     assert v["SR-07"]["planned_s"] == 300 and v["SR-07"]["current_max_s"] > 80, v["SR-07"]
+
+
+@pytest.mark.parametrize("interpreter", ["cpython", "micropython"])
+def test_oracle_sr09_bench_mode_turned_on_as_the_watchdog_fires_belongs_to_its_power_up(interpreter, tmp_path):
+    """Found (fuzz round 68, an oracle defect): the level held at power-up, two 990 ms loop stalls. The bench
+    window closed and bench mode came on in the millisecond the watchdog reset the chip; the oracle took the reset
+    as the boot of that bench mode ("after a wdt reset, not a power-up"). A bench event belongs to the last boot a
+    whole window (1 s) before it."""
+    from simboard import simrun
+
+    script = tmp_path / "bench.script"
+    script.write_text("0 hold level\n1.5 release level\n0.300 press power 0.2\n0.003 stall 990\n1.043 stall 990\n")
+    res = simrun.run(simrun.SimOptions(script=str(script), seed=0, seconds=15, interpreter=interpreter))
+    v = simrun.verdict(res)
+    assert v["ok"], v["violations"]
+    assert v["SR-09"]["bench"], v["SR-09"]
+
+
+@pytest.mark.parametrize("interpreter", ["cpython", "micropython"])
+def test_oracle_sr12_the_consoles_clear_in_bench_mode_is_a_deliberate_act(interpreter, tmp_path):
+    """Found (fuzz round 68, an oracle defect): bench mode, a gain-drift fault latched, then `clear` and
+    `calibrate 10000` typed on the console. The firmware cleared the fault as docs/console.md says (bench mode
+    only) and calibrated; the oracle knew no act but a long press or a power cycle, and called the calibration's
+    current "current after the fault with no deliberate act"."""
+    from simboard import simrun
+
+    script = tmp_path / "clear.script"
+    script.write_text("0 file settings.json 7b2263616c5f6f66667365745f6e61223a202d353030307d\n0 hold level\n"
+                      "1.5 release level\n1.200 line clear\n1.200 line calibrate 10000\n0.300 press power 0.2\n")
+    res = simrun.run(simrun.SimOptions(script=str(script), seed=0, seconds=15, interpreter=interpreter))
+    v = simrun.verdict(res)
+    assert v["ok"], v["violations"]
+    assert v["SR-12"]["faults"] == 1, v["SR-12"]

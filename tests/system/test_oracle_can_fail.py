@@ -304,7 +304,7 @@ def test_sr07_oracle_judges_idling_in_bench_mode_not_asked_for():
                             events=[(1000, "bench", ["on"])] + ev))
     assert ok["SR-07"]["ok"] and ok["SR-07"]["idle_judged"] == 0, ok["SR-07"]
     bad = oracle.judge(trace([90] + [100] * 8 + [50], settings={"idle_off_s": 30}, end_extra=60000, actions=acts,
-                             events=[(1000, "bench", ["on"])] + ev, resets=[(500, "soft")]))
+                             events=[(1600, "bench", ["on"])] + ev, resets=[(500, "soft")]))
     assert not bad["SR-07"]["ok"] and bad["SR-07"]["idle_judged"] >= 1, bad["SR-07"]
 
 
@@ -336,6 +336,18 @@ def test_sr12_oracle_fails_current_after_a_fault_without_a_deliberate_act():
     tr.events.append((2000, "fault", ["1", "overcurrent"]))
     v = oracle.judge(tr)
     assert not v["SR-12"]["ok"]
+
+
+def test_sr12_oracle_takes_the_consoles_clear_as_a_deliberate_act_only_in_bench_mode_asked_for():
+    """Fuzz round 68: `clear` typed in bench mode, then a calibration, read as current after a fault with no
+    deliberate act. The console's `clear` counts, in bench mode the user asked for, and nowhere else."""
+    bench = [(0, "hold", ("level",)), (1200, "release", ("level",)), (960, "line", ("clear",))]
+    tr = trace([90] + [100] * 8 + [50], actions=bench)
+    tr.events[:0] = [(920, "bench", ["on"]), (950, "fault", ["1", "overcurrent"])]
+    assert oracle.judge(tr)["SR-12"]["ok"], oracle.judge(tr)["violations"]
+    tr = trace([90] + [100] * 8 + [50], actions=[bench[2]])  # the same line with no bench mode: no act
+    tr.events[:0] = [(950, "fault", ["1", "overcurrent"])]
+    assert not oracle.judge(tr)["SR-12"]["ok"]
 
 
 def test_sr02_oracle_fails_a_long_stall_without_a_reset():

@@ -196,6 +196,7 @@ def _ended_at(tr: Trace, t, is_start, is_end):
 # auto-off): pressed within the firmware's first 150 ms and still held at 1 s.
 _POWER_UPS = ("power_on", "deepsleep")
 _BENCH_HELD_FROM_MS = 200  # after the boot: the firmware's 150 ms and a debounce
+_BENCH_WINDOW_MS = 900  # its bench event comes at least the 1 s window after its boot (less the 20 us clock steps)
 
 
 def _held(tr: Trace, button):
@@ -226,8 +227,10 @@ def bench_spans(tr: Trace):
     for t, k, _a in tr.events:
         if k != "bench":
             continue
-        boot_t, cause = max((b for b in boots if b[0] <= t), key=lambda b: b[0])
-        end = min([b[0] for b in boots if b[0] > t] + [tr.end_ms])
+        # its boot: the last one a bench window (1 s) before it; a reset in the same millisecond after it, a
+        # watchdog's as the window closed, is the next one (fuzz round 68)
+        boot_t, cause = max([b for b in boots if b[0] <= t - _BENCH_WINDOW_MS] or boots[:1], key=lambda b: b[0])
+        end = min([b[0] for b in boots if b[0] > boot_t] + [tr.end_ms])
         why = None
         if cause not in _POWER_UPS or not woken_by_a_press(tr, boot_t, cause):
             why = "after a %s reset, not a power-up" % cause
