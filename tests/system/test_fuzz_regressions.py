@@ -1869,3 +1869,20 @@ def test_oracle_sr12_the_consoles_clear_in_bench_mode_is_a_deliberate_act(interp
     v = simrun.verdict(res)
     assert v["ok"], v["violations"]
     assert v["SR-12"]["faults"] == 1, v["SR-12"]
+
+
+@pytest.mark.parametrize("interpreter", ["cpython", "micropython"])
+def test_oracle_sr08_loop_stalls_after_a_sense_faults_onset_hold_its_detection(interpreter, tmp_path):
+    """Found (fuzz round 69, an oracle defect): a stuck sense at 7.384 s under three 300 ms loop stalls (the
+    third asked for during the second, so run after it). The firmware cut the output 1056 ms after the onset,
+    having run 166 ms of them; the oracle took off only the stall the onset fell in and read 766 ms."""
+    from simboard import simrun
+
+    script = tmp_path / "stuck.script"
+    script.write_text("0.300 press power 0.2\n7.384 stall 300\n7.734 stall 300\n1.800 stall 300\n7.800 stall 300\n"
+                      "7.384 inject sense_stuck\n")
+    res = simrun.run(simrun.SimOptions(script=str(script), seed=0, seconds=15, interpreter=interpreter))
+    v = simrun.verdict(res)
+    assert v["ok"], v["violations"]
+    # (judged, and long in wall time: the stalls are what the oracle now takes off)
+    assert v["SR-08"]["injected"] == 1 and v["SR-08"]["onset_to_fault_max_ms"] > 500, v["SR-08"]

@@ -240,6 +240,22 @@ def test_sr08_oracle_judges_a_fault_inside_a_stall_from_its_end_and_still_fails(
     assert not v["SR-08"]["ok"]  # never detected: a stall excuses only its own length
 
 
+def test_sr08_oracle_takes_off_the_stalls_after_the_onset_and_still_fails_a_slow_fault():
+    """Fuzz round 69: three 300 ms loop stalls, one run after another, between a stuck sense and its fault;
+    the firmware ran 166 ms of the 1056. Stalls that began after the onset held it, as for SR-06's telling; a
+    fault that took more than 500 ms of the firmware's running still fails."""
+    for stalls, ok in (([(2100, "stall", ("300",)), (2450, "stall", ("300",))], True), ([], False)):
+        tr = trace([90] + [100] * 8 + [50], actions=[(2000, "inject", ("sense_stuck",))] + stalls)
+        for s_ in list(tr.samples):
+            if s_[0] >= 2800:
+                tr.samples.remove(s_)
+                tr.samples.append((s_[0], 0.0, 0, s_[3], s_[4], s_[5]))
+        tr.samples.sort()
+        tr.events.append((2800, "fault", ["2", "sense_stuck"]))
+        v = oracle.judge(tr)
+        assert v["SR-08"]["ok"] == ok, (ok, v["SR-08"], v["violations"])
+
+
 def test_sr08_oracle_fails_a_sensor_fault_never_detected():
     v = oracle.judge(trace([90] + [100] * 8 + [50], actions=[(2000, "inject", ("sense_stuck",))]))
     assert not v["SR-08"]["ok"] and v["SR-08"]["onset_to_fault_max_ms"] > 500

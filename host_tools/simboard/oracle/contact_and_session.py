@@ -19,6 +19,7 @@ from simboard.oracle.limits import (
 from simboard.oracle.spans import (
     _ended_at,
     _flow_runs,
+    _held,
     _nominal_ua,
     _stalls,
     bench_spans,
@@ -49,11 +50,6 @@ def _running_at(tr, t):
         if kind == "state" and a:
             st = a[0]
     return st == "running"
-
-
-def _held(stalls, a, b):
-    """ms of [a, b) that loop stalls beginning in it held the firmware for."""
-    return sum(min(end, b) - x for x, end in stalls if a <= x < b)
 
 
 def sr06(v: _View):

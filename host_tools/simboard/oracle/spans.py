@@ -72,6 +72,11 @@ def _stalls(tr: Trace):
     return out
 
 
+def _held(stalls, a, b):
+    """ms of [a, b) that loop stalls beginning in it held the firmware for."""
+    return sum(min(end, b) - x for x, end in stalls if a <= x < b)
+
+
 def _fault_windows(tr: Trace):
     """(t0, t1, kind) where a hardware fault (stage gain or sense) was injected."""
     out = []
@@ -199,7 +204,7 @@ _BENCH_HELD_FROM_MS = 200  # after the boot: the firmware's 150 ms and a debounc
 _BENCH_WINDOW_MS = 900  # its bench event comes at least the 1 s window after its boot (less the 20 us clock steps)
 
 
-def _held(tr: Trace, button):
+def _pressed_spans(tr: Trace, button):
     """The spans [a, b) in which the button was held, from the run's inputs."""
     held, since = [], None
     for t, act, args in sorted(tr.actions, key=lambda x: x[0]):
@@ -222,7 +227,7 @@ def bench_spans(tr: Trace):
     (start, end, why_not): why_not is None for bench mode the user asked for, else what was wrong with it."""
     boots = [(0, "power_on")] + sorted(tr.resets) + [(t, "power_cut") for t, act, _ in tr.actions if act == "power_cut"]
     boots.sort()
-    held = _held(tr, "level")
+    held = _pressed_spans(tr, "level")
     out = []
     for t, k, _a in tr.events:
         if k != "bench":
@@ -246,4 +251,4 @@ def woken_by_a_press(tr: Trace, t, cause):
     if cause != "deepsleep":
         return True
     slept = max([x for x, k, a in tr.events if k == "leave" and x <= t] + [0])
-    return not any(a <= slept and b >= t for a, b in _held(tr, "power"))
+    return not any(a <= slept and b >= t for a, b in _pressed_spans(tr, "power"))
